@@ -1,0 +1,45 @@
+using Akka.Configuration;
+using Orchestrator.Actors.Wire;
+
+namespace Orchestrator.Actors.Hosting;
+
+/// <summary>Options to Akka configuration, in one place: remoting, frame size, and the wire serializer binding.</summary>
+public static class MigrationConfig
+{
+    public static Config ToConfig(this RemotingOptions options)
+    {
+        var wire = typeof(IMigrationWire);
+        var serializer = typeof(MigrationWireSerializer);
+        var hocon = $$"""
+            akka {
+              loglevel = {{options.LogLevel}}
+              stdout-loglevel = {{options.LogLevel}}
+              actor {
+                provider = remote
+                serializers.migration-wire = "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}"
+                serialization-bindings {
+                  "{{wire.FullName}}, {{wire.Assembly.GetName().Name}}" = migration-wire
+                }
+                serialization-identifiers {
+                  "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}" = {{MigrationWireSerializer.Id}}
+                }
+              }
+              remote {
+                log-remote-lifecycle-events = off
+                dot-netty.tcp {
+                  hostname = "{{options.Hostname}}"
+                  port = {{options.Port}}
+                  maximum-frame-size = {{options.MaximumFrameSize}}b
+                  send-buffer-size = {{options.SocketBufferSize}}b
+                  receive-buffer-size = {{options.SocketBufferSize}}b
+                  # Batching holds small writes up to its flush interval (40 ms): every credit would
+                  # wait that long, and stop-copy is a chain of credit round trips. Chunks are large
+                  # enough to fill the socket without it.
+                  batching.enabled = {{(options.Batching ? "true" : "false")}}
+                }
+              }
+            }
+            """;
+        return ConfigurationFactory.ParseString(hocon);
+    }
+}

@@ -1,0 +1,15 @@
+namespace Orchestrator.Actors.Hosting;
+
+/// <summary>
+/// How a node talks to its peers. Frame size and socket buffers are raised together (Akka.Remote drops a
+/// message larger than the frame, and a small socket buffer starves a large frame).
+/// </summary>
+/// <param name="Hostname">Address to bind; loopback unless asked otherwise.</param>
+/// <param name="Port">0 picks a free port.</param>
+public sealed record RemotingOptions(
+    string Hostname = "127.0.0.1",
+    int Port = 0,
+    int MaximumFrameSize = 4 * 1024 * 1024,
+    int SocketBufferSize = 8 * 1024 * 1024,
+    string LogLevel = "WARNING",
+    bool Batching = false);

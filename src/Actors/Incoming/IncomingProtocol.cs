@@ -1,0 +1,46 @@
+using Akka.Actor;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wire;
+using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
+
+namespace Orchestrator.Actors.Incoming;
+
+/// <summary>
+/// The source's conversation with the destination host, libvirt-style: prepare, stream, stop-copy,
+/// ready, commit. The destination starts the VM only on <see cref="Commit"/>, and the source never
+/// resumes its copy once it has sent it, so at no instant do both run.
+/// </summary>
+public static class IncomingProtocol
+{
+    /// <summary>Source to destination host: make an empty twin of this VM and get ready to load it.</summary>
+    public sealed record Prepare(MigrationId Migration, VmSpec Spec, IActorRef Source, IActorRef Coordinator) : IMigrationWire;
+
+    /// <summary>The destination is in load setup; one loader per device.</summary>
+    public sealed record Prepared(MigrationId Migration, IActorRef Incoming, IReadOnlyList<Loader> Loaders) : IMigrationWire;
+
+    public sealed record Loader(DeviceName Device, IActorRef Ref);
+
+    /// <summary>The destination host will not take this VM; the reason says why.</summary>
+    public sealed record Refused(MigrationId Migration, string Reason) : IMigrationWire;
+
+    /// <summary>The source VM is stopped; these are its device digests, which the destination must match.</summary>
+    public sealed record StopCopyStarted(MigrationId Migration, IReadOnlyList<DigestOf> SourceDigests) : IMigrationWire;
+
+    public sealed record DigestOf(DeviceName Device, DeviceDigest Digest);
+
+    /// <summary>Every device is loaded and every digest matches: the destination can start on commit.</summary>
+    public sealed record ReadyToStart(MigrationId Migration, IReadOnlyList<DigestOf> DestinationDigests) : IMigrationWire;
+
+    /// <summary>The destination failed to load; its state is discarded.</summary>
+    public sealed record Failed(MigrationId Migration, string Reason) : IMigrationWire;
+
+    /// <summary>Ownership moves: the destination starts the VM.</summary>
+    public sealed record Commit(MigrationId Migration) : IMigrationWire;
+
+    /// <summary>The destination VM runs.</summary>
+    public sealed record Running(MigrationId Migration) : IMigrationWire;
+
+    /// <summary>The source gives up before commit: discard everything.</summary>
+    public sealed record Abort(MigrationId Migration, string Reason) : IMigrationWire;
+}

@@ -1,0 +1,74 @@
+namespace Orchestrator.Actors.Migration;
+
+/// <summary>
+/// QEMU's migration parameters with QEMU's defaults. <see cref="With"/> validates a copy, so an
+/// invalid <c>migrate-set-parameters</c> changes nothing.
+/// </summary>
+/// <param name="DowntimeLimit">ms, 0..2000000 (QEMU: 300).</param>
+/// <param name="MaxBandwidth">bytes/s; 0 means unlimited (QEMU: 128 MiB/s).</param>
+/// <param name="AvailSwitchoverBandwidth">bytes/s used instead of the measured bandwidth when non-zero.</param>
+/// <param name="SwitchoverAckTimeout">ms spent converged but waiting for acks before failing; 0 waits without limit as QEMU does.</param>
+public sealed record MigrationParameters(
+    long DowntimeLimit = 300,
+    long MaxBandwidth = 134217728,
+    long AvailSwitchoverBandwidth = 0,
+    int ThrottleTriggerThreshold = 50,
+    int CpuThrottleInitial = 20,
+    int CpuThrottleIncrement = 10,
+    int MaxCpuThrottle = 99,
+    long SwitchoverAckTimeout = 60000)
+{
+    public const long MaxDowntimeLimit = 2_000_000;
+    public const long MaxSwitchoverAckTimeout = 86_400_000;
+
+    public static readonly IReadOnlyList<string> Names =
+    [
+        "downtime-limit", "max-bandwidth", "avail-switchover-bandwidth", "throttle-trigger-threshold",
+        "cpu-throttle-initial", "cpu-throttle-increment", "max-cpu-throttle", "switchover-ack-timeout",
+    ];
+
+    /// <summary>
+    /// One parameter set from its text. QEMU spells the names with '-' on QMP and '_' in its errors;
+    /// both are accepted and the error names the parameter as the user typed it.
+    /// </summary>
+    public MigrationParameters With(string name, string value)
+    {
+        var key = name.Replace('_', '-');
+        return key switch
+        {
+            "downtime-limit" => this with { DowntimeLimit = Integer(name, value, 0, MaxDowntimeLimit, " ms") },
+            "max-bandwidth" => this with { MaxBandwidth = Integer(name, value, 0, long.MaxValue, " bytes/second") },
+            "avail-switchover-bandwidth" => this with { AvailSwitchoverBandwidth = Integer(name, value, 0, long.MaxValue, " bytes/second") },
+            "throttle-trigger-threshold" => this with { ThrottleTriggerThreshold = (int)Integer(name, value, 1, 100, "") },
+            "cpu-throttle-initial" => this with { CpuThrottleInitial = (int)Integer(name, value, 1, 99, "") },
+            "cpu-throttle-increment" => this with { CpuThrottleIncrement = (int)Integer(name, value, 1, 99, "") },
+            "max-cpu-throttle" => this with { MaxCpuThrottle = (int)Integer(name, value, 1, 99, "") },
+            "switchover-ack-timeout" => this with { SwitchoverAckTimeout = Integer(name, value, 0, MaxSwitchoverAckTimeout, " ms") },
+            _ => throw new MigrationArgumentException(
+                $"Parameter '{name}' is unexpected (known: {string.Join(", ", Names)})"),
+        };
+    }
+
+    /// <summary>All values in range; a record built in code goes through the same checks as typed input.</summary>
+    public MigrationParameters Validated()
+    {
+        var copy = this;
+        copy = copy.With("downtime-limit", DowntimeLimit.ToString());
+        copy = copy.With("max-bandwidth", MaxBandwidth.ToString());
+        copy = copy.With("avail-switchover-bandwidth", AvailSwitchoverBandwidth.ToString());
+        copy = copy.With("throttle-trigger-threshold", ThrottleTriggerThreshold.ToString());
+        copy = copy.With("cpu-throttle-initial", CpuThrottleInitial.ToString());
+        copy = copy.With("cpu-throttle-increment", CpuThrottleIncrement.ToString());
+        copy = copy.With("max-cpu-throttle", MaxCpuThrottle.ToString());
+        return copy.With("switchover-ack-timeout", SwitchoverAckTimeout.ToString());
+    }
+
+    private static long Integer(string name, string value, long min, long max, string unit)
+    {
+        if (long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+            && parsed >= min && parsed <= max)
+            return parsed;
+        throw new MigrationArgumentException(
+            $"Parameter '{name}' expects an integer in the range of {min} to {max}{unit}");
+    }
+}

@@ -1,0 +1,61 @@
+using Orchestrator.Actors.Precopy;
+
+namespace Orchestrator.Actors.Migration;
+
+/// <summary>Settings of the migration engine itself (not QEMU parameters): bounds on every wait.</summary>
+/// <param name="SetupTimeout">The destination host must answer Prepare within this.</param>
+/// <param name="CommitTimeout">After commit, the destination must say it runs within this; else ownership is unknown and the source stays paused.</param>
+/// <param name="PreSwitchoverTimeout">pre-switchover waits this long for migrate-continue, then fails and resumes the source.</param>
+public sealed record MigrationSettings(
+    PrecopyProtocol.Settings Precopy,
+    TimeSpan SetupTimeout,
+    TimeSpan CommitTimeout,
+    TimeSpan PreSwitchoverTimeout)
+{
+    public static readonly MigrationSettings Default = new(
+        new PrecopyProtocol.Settings(),
+        TimeSpan.FromSeconds(10),
+        TimeSpan.FromSeconds(30),
+        TimeSpan.FromMinutes(10));
+
+    /// <summary>QEMU's migration loop period.</summary>
+    public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
+}
+
+/// <summary>What a running migration answers to, on the source node.</summary>
+public static class MigrationProtocol
+{
+    /// <summary>QEMU's <c>query-migrate</c>; answered with <see cref="MigrationInfo"/>.</summary>
+    public sealed record Query
+    {
+        public static readonly Query Instance = new();
+    }
+
+    /// <summary>QEMU's <c>migrate_cancel</c>.</summary>
+    public sealed record Cancel
+    {
+        public static readonly Cancel Instance = new();
+    }
+
+    /// <summary>QEMU's <c>migrate-continue</c> from <c>pre-switchover</c>; answered with <see cref="CommandResult"/>.</summary>
+    public sealed record Continue
+    {
+        public static readonly Continue Instance = new();
+    }
+
+    /// <summary>New parameters while running: max-bandwidth and the others take effect at the next tick.</summary>
+    public sealed record ParametersChanged(MigrationParameters Parameters);
+
+    /// <summary>To the host: the migration reached a terminal state; <paramref name="Final"/> is its last query-migrate.</summary>
+    public sealed record Ended(MigrationId Migration, string Vm, MigrationInfo Final);
+}
+
+/// <summary>The answer to a command: accepted, or QEMU's error text.</summary>
+public sealed record CommandResult(string? Error)
+{
+    public static readonly CommandResult Ok = new((string?)null);
+
+    public bool Succeeded => Error is null;
+
+    public static CommandResult Fail(string error) => new(error);
+}

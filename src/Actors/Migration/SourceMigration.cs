@@ -1,0 +1,533 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Remote;
+using Orchestrator.Actors.Incoming;
+using Orchestrator.Actors.Precopy;
+using Orchestrator.Actors.Switchover;
+using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
+using static Orchestrator.Actors.Migration.MigrationProtocol;
+
+namespace Orchestrator.Actors.Migration;
+
+/// <summary>
+/// The source of one migration, running QEMU's precopy loop: setup, iterate, switch over when the
+/// pending bytes fit in the downtime limit and every ack is in, stop-copy, commit. Any failure before
+/// commit resumes the source VM; after commit the source never resumes on its own.
+/// </summary>
+internal sealed class SourceMigration : ReceiveActor, IWithTimers
+{
+    private sealed record TickMessage
+    {
+        public static readonly TickMessage Instance = new();
+    }
+
+    private sealed record Timeout(string What);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MigrationId _id;
+    private readonly VirtualMachine _vm;
+    private readonly Address _destination;
+    private readonly MigrationCapabilities _capabilities;
+    private readonly MigrationSettings _settings;
+    private readonly IActorRef _host;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly Dictionary<DeviceName, StreamCounters> _counters = [];
+    private readonly Dictionary<DeviceName, IActorRef> _streamers = [];
+    private readonly Dictionary<DeviceName, (string State, long? At)> _acks = [];
+    private readonly HashSet<DeviceName> _drained = [];
+    private readonly Dictionary<DeviceName, (DeviceDigest Source, DeviceDigest? Destination)> _digests = [];
+    private readonly AutoConverge _autoConverge = new();
+    private readonly BandwidthLimiter _limiter;
+    private readonly bool _wasRunning;
+    private MigrationParameters _parameters;
+    private IActorRef _coordinator = ActorRefs.Nobody;
+    private IActorRef? _incoming;
+    private MigrationStatus _status = MigrationStatus.Setup;
+    private string? _errorDesc;
+    private long _setupTime;
+    private long? _downtime;
+    private long _expectedDowntime;
+    private long _stoppedAt;
+    private long? _endedAt;
+    private string _destinationVm = VmStates.Absent;
+    private bool _switchoverAllowed;
+    private int _pendingAcks = -1;
+    private bool _readyToStart;
+    private bool _committed;
+    private bool _verified;
+    private long _lastTickAt;
+    private long _lastTickBytes;
+    private long _lastRamBytes;
+    private double _bandwidthPerMs;
+    private double _mbps;
+    private long _pagesPerSecond;
+    private long _lastExactAt;
+    private long _periodStartAt;
+    private long _periodStartBytes;
+
+    public SourceMigration(
+        MigrationId id, VirtualMachine vm, Address destination, MigrationCapabilities capabilities,
+        MigrationParameters parameters, MigrationSettings settings, IActorRef host)
+    {
+        _id = id;
+        _vm = vm;
+        _destination = destination;
+        _capabilities = capabilities;
+        _parameters = parameters;
+        _settings = settings;
+        _host = host;
+        _wasRunning = vm.State == VmRunState.Running;
+        _limiter = new BandwidthLimiter(parameters.MaxBandwidth);
+        Setup();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(
+        MigrationId id, VirtualMachine vm, Address destination, MigrationCapabilities capabilities,
+        MigrationParameters parameters, MigrationSettings settings, IActorRef host) =>
+        Akka.Actor.Props.Create(() => new SourceMigration(id, vm, destination, capabilities, parameters, settings, host));
+
+    private long Now => _clock.ElapsedMilliseconds;
+
+    protected override void PreStart()
+    {
+        _coordinator = Context.ActorOf(SwitchoverCoordinator.Props(_id, Self, _clock), "switchover");
+        foreach (var device in _vm.Devices)
+        {
+            _counters[device.Name] = new StreamCounters();
+            _acks[device.Name] = ("not-needed", null);
+        }
+        Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
+        var host = Context.System.ActorSelection(new RootActorPath(_destination) / "user" / Host.VmHost.Name);
+        host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator));
+        Timers.StartSingleTimer("setup", new Timeout("setup"), _settings.SetupTimeout);
+        _log.Info("Migration {0} of {1} to {2}: setup", _id, _vm.Name, _destination);
+    }
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    // ---- states -------------------------------------------------------------------------------
+
+    private void Setup()
+    {
+        Receive<IncomingProtocol.Prepared>(prepared => prepared.Migration == _id, prepared =>
+        {
+            Timers.Cancel("setup");
+            _incoming = prepared.Incoming;
+            Context.Watch(_incoming);
+            _destinationVm = VmStates.Paused;
+            var loaders = prepared.Loaders.ToDictionary(l => l.Device, l => l.Ref);
+            var missing = _vm.Devices.Where(d => !loaders.ContainsKey(d.Name)).Select(d => d.Name.Value).ToArray();
+            if (missing.Length > 0)
+            {
+                Fail($"the destination prepared no loader for {string.Join(", ", missing)}");
+                return;
+            }
+            foreach (var device in _vm.Devices)
+                device.SaveSetup(new SaveContext(_capabilities.SwitchoverAck));
+            _vm.Digests(); // warm the per-page digests now, so the check inside the downtime is short
+            foreach (var device in _vm.Devices)
+            {
+                var loader = loaders[device.Name];
+                Context.Watch(loader);
+                _streamers[device.Name] = Context.ActorOf(
+                    SourceDeviceStreamer.Props(_id, device, loader, _limiter, _settings.Precopy, _counters[device.Name]),
+                    $"stream-{IncomingMigration.Sanitize(device.Name)}");
+            }
+            _setupTime = Now;
+            _lastTickAt = _periodStartAt = _lastExactAt = Now;
+            _status = MigrationStatus.Active;
+            _expectedDowntime = _parameters.DowntimeLimit;
+            Timers.StartPeriodicTimer("tick", TickMessage.Instance, MigrationSettings.Tick);
+            _log.Info("Migration {0}: active after {1} ms of setup", _id, _setupTime);
+            Become(Active);
+        });
+        Receive<IncomingProtocol.Refused>(refused => refused.Migration == _id, refused => Fail(refused.Reason));
+        Receive<Timeout>(t => Fail($"the destination host at {_destination} did not answer setup within {_settings.SetupTimeout.TotalSeconds:0} s"));
+        Receive<Cancel>(_ => Cancel());
+        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
+        Switchover();
+        Common();
+    }
+
+    private void Active()
+    {
+        Receive<TickMessage>(_ => Iterate());
+        Receive<Cancel>(_ => Cancel());
+        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
+        Switchover();
+        Streams();
+        Common();
+    }
+
+    private void PreSwitchover()
+    {
+        Receive<Continue>(_ =>
+        {
+            Timers.Cancel("pre-switchover");
+            Sender.Tell(CommandResult.Ok);
+            StopCopy();
+        });
+        Receive<Timeout>(t => t.What == "pre-switchover",
+            _ => Fail($"pre-switchover: no migrate-continue within {_settings.PreSwitchoverTimeout.TotalSeconds:0} s"));
+        Receive<Cancel>(_ => Cancel());
+        Receive<TickMessage>(_ => { });
+        Switchover();
+        Streams();
+        Common();
+    }
+
+    private void DeviceState()
+    {
+        Receive<PrecopyLocal.StreamDrained>(drained =>
+        {
+            _log.Info("Migration {0}: {1} drained {2} ms after the stop", _id, drained.Device, Now - _stoppedAt);
+            _drained.Add(drained.Device);
+            CommitIfReady();
+        });
+        Receive<IncomingProtocol.ReadyToStart>(ready => ready.Migration == _id, ready =>
+        {
+            foreach (var theirs in ready.DestinationDigests)
+            {
+                if (_digests.TryGetValue(theirs.Device, out var pair))
+                    _digests[theirs.Device] = (pair.Source, theirs.Digest);
+            }
+            _log.Info("Migration {0}: destination verified {1} ms after the stop", _id, Now - _stoppedAt);
+            _readyToStart = true;
+            // Trust the destination's word only where its digests are ours, device by device.
+            _verified = _digests.Count == _vm.Devices.Count && _digests.Values.All(d => d.Source == d.Destination);
+            if (!_verified)
+            {
+                Fail("the destination reported ready with digests that differ from the source's");
+                return;
+            }
+            CommitIfReady();
+        });
+        Receive<IncomingProtocol.Running>(running => running.Migration == _id, _ => Complete());
+        Receive<Timeout>(t => t.What == "commit",
+            _ => Fail($"the destination did not confirm the start within {_settings.CommitTimeout.TotalSeconds:0} s after commit"));
+        Receive<Cancel>(_ =>
+        {
+            if (_committed)
+                _log.Warning("Migration {0}: cancel after commit has no effect", _id);
+            else
+                Cancel();
+        });
+        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
+        Receive<TickMessage>(_ => { });
+        Switchover();
+        Streams();
+        Common();
+    }
+
+    private void Ended()
+    {
+        Receive<Cancel>(_ => { }); // cancel after completed or failed changes nothing
+        // A destination that answers after we gave up must not keep a half-loaded twin.
+        Receive<IncomingProtocol.Prepared>(late => late.Incoming.Tell(new IncomingProtocol.Abort(_id, "the source gave up before the destination was ready")));
+        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
+        Receive<Query>(_ => Sender.Tell(Info()));
+        ReceiveAny(_ => { });
+    }
+
+    /// <summary>Switchover-ack messages, valid in every live state.</summary>
+    private void Switchover()
+    {
+        Receive<SwitchoverProtocol.AcksExpected>(expected =>
+        {
+            _pendingAcks = expected.Devices.Count;
+            foreach (var device in expected.Devices)
+            {
+                if (_acks.ContainsKey(device))
+                    _acks[device] = ("pending", null);
+            }
+        });
+        Receive<SwitchoverProtocol.AckRecorded>(ack =>
+        {
+            _pendingAcks = ack.Pending;
+            if (_acks.ContainsKey(ack.Device))
+                _acks[ack.Device] = ("acked", (long)ack.At.TotalMilliseconds);
+        });
+        Receive<SwitchoverProtocol.SwitchoverAllowed>(_ =>
+        {
+            _pendingAcks = 0;
+            _switchoverAllowed = true;
+        });
+        Receive<SwitchoverProtocol.AckDeadlinePassed>(passed =>
+        {
+            if (_status is not (MigrationStatus.Active or MigrationStatus.Setup))
+                return;
+            Fail(passed.CountKnown
+                ? $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; still waiting for an ack from: {string.Join(", ", passed.Pending)}"
+                : $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; the destination never counted its acks (is switchover-ack on at the destination?)");
+        });
+    }
+
+    /// <summary>Failures of the data plane and the destination, valid while streams run.</summary>
+    private void Streams()
+    {
+        Receive<PrecopyLocal.StreamFailed>(failed => Fail(failed.Reason));
+        Receive<IncomingProtocol.Failed>(failed => failed.Migration == _id, failed => Fail($"destination: {failed.Reason}"));
+    }
+
+    private void Common()
+    {
+        Receive<Query>(_ => Sender.Tell(Info()));
+        Receive<ParametersChanged>(changed =>
+        {
+            _parameters = changed.Parameters;
+            _limiter.BytesPerSecond = _status == MigrationStatus.Device ? 0 : changed.Parameters.MaxBandwidth;
+        });
+        Receive<Terminated>(t => Fail(t.ActorRef.Equals(_incoming)
+            ? $"the destination migration actor {t.ActorRef.Path} stopped"
+            : $"destination actor {t.ActorRef.Path.Name} stopped"));
+        Receive<DisassociatedEvent>(e => e.RemoteAddress.Equals(_destination),
+            e => Fail($"lost the connection to the destination {_destination}"));
+        Receive<DisassociatedEvent>(_ => { });
+        Receive<IncomingProtocol.Failed>(failed => failed.Migration == _id, failed => Fail($"destination: {failed.Reason}"));
+        Receive<Timeout>(_ => { });
+    }
+
+    // ---- the precopy loop ---------------------------------------------------------------------
+
+    /// <summary>QEMU's migration_iteration_run and migration_update_counters, every 100 ms.</summary>
+    private void Iterate()
+    {
+        var now = Now;
+        var window = Math.Max(1, now - _lastTickAt);
+        var sent = TotalTransferred();
+        var ramSent = RamCounters()?.Transferred ?? 0;
+        var perMs = (sent - _lastTickBytes) / (double)window;
+        _mbps = perMs * 8 * 1000 / 1_000_000;
+        _pagesPerSecond = (long)((ramSent - _lastRamBytes) / 4096.0 * 1000 / window);
+        _bandwidthPerMs = _parameters.AvailSwitchoverBandwidth > 0 ? _parameters.AvailSwitchoverBandwidth / 1000.0 : perMs;
+        _lastTickAt = now;
+        _lastTickBytes = sent;
+        _lastRamBytes = ramSent;
+
+        var threshold = _bandwidthPerMs * _parameters.DowntimeLimit;
+        var pending = _vm.Devices.Sum(d => d.PendingEstimate());
+        if (pending <= threshold || now - _lastExactAt >= AutoConverge.Period.TotalMilliseconds)
+        {
+            pending = _vm.Devices.Sum(d => d.PendingExact());
+            _lastExactAt = now;
+            OnDirtySync(now, sent);
+        }
+        _expectedDowntime = _bandwidthPerMs > 0 ? (long)(pending / _bandwidthPerMs) : _parameters.DowntimeLimit;
+
+        if (pending == 0 || pending < threshold)
+        {
+            if (CanSwitchover())
+            {
+                Switchover(pending);
+                return;
+            }
+            var timeout = _parameters.SwitchoverAckTimeout;
+            _coordinator.Tell(new SwitchoverProtocol.ArmDeadline(TimeSpan.FromMilliseconds(timeout)));
+        }
+        foreach (var streamer in _streamers.Values)
+            streamer.Tell(PrecopyLocal.Pump.Instance);
+    }
+
+    /// <summary>QEMU's can_switchover: the capability is off, or every device acked.</summary>
+    private bool CanSwitchover() => !_capabilities.SwitchoverAck || _switchoverAllowed;
+
+    private void OnDirtySync(long now, long sent)
+    {
+        if (now - _periodStartAt < AutoConverge.Period.TotalMilliseconds)
+            return;
+        var seconds = (now - _periodStartAt) / 1000.0;
+        var dirtied = (long)((_vm.Ram?.Statistics.DirtyPagesRate ?? 0) * seconds * 4096);
+        var throttle = _capabilities.AutoConverge
+            ? _autoConverge.OnPeriod(dirtied, sent - _periodStartBytes, _parameters)
+            : null;
+        if (throttle is { } percent)
+        {
+            _vm.ThrottlePercent = percent;
+            _log.Info("Migration {0}: auto-converge throttles the guest to {1}%", _id, percent);
+        }
+        _periodStartAt = now;
+        _periodStartBytes = sent;
+        _vm.Digests(); // keep the source's per-page digests warm
+    }
+
+    private void Switchover(long pending)
+    {
+        Timers.Cancel("tick");
+        if (_vm.State == VmRunState.Running)
+            _vm.Pause();
+        _stoppedAt = Now;
+        _log.Info("Migration {0}: source VM stopped with {1} bytes pending", _id, pending);
+        if (_capabilities.PauseBeforeSwitchover)
+        {
+            _status = MigrationStatus.PreSwitchover;
+            Timers.StartSingleTimer("pre-switchover", new Timeout("pre-switchover"), _settings.PreSwitchoverTimeout);
+            Become(PreSwitchover);
+            return;
+        }
+        StopCopy();
+    }
+
+    private void StopCopy()
+    {
+        _status = MigrationStatus.Device;
+        _limiter.BytesPerSecond = 0;
+        var digests = _vm.Digests().Select(kv => new IncomingProtocol.DigestOf(kv.Key, kv.Value)).ToArray();
+        foreach (var digest in digests)
+            _digests[digest.Device] = (digest.Digest, null);
+        _log.Info("Migration {0}: stop-copy, source digests taken {1} ms after the stop", _id, Now - _stoppedAt);
+        _incoming!.Tell(new IncomingProtocol.StopCopyStarted(_id, digests));
+        foreach (var streamer in _streamers.Values)
+            streamer.Tell(PrecopyLocal.EnterStopCopy.Instance);
+        Become(DeviceState);
+    }
+
+    private void CommitIfReady()
+    {
+        if (_committed || !_readyToStart || _drained.Count < _streamers.Count)
+            return;
+        _committed = true;
+        _incoming!.Tell(new IncomingProtocol.Commit(_id));
+        Timers.StartSingleTimer("commit", new Timeout("commit"), _settings.CommitTimeout);
+    }
+
+    // ---- endings ------------------------------------------------------------------------------
+
+    private void Complete()
+    {
+        Timers.CancelAll();
+        _downtime = Now - _stoppedAt;
+        _destinationVm = VmStates.Running;
+        _vm.Stop(); // QEMU's postmigrate: this copy never runs again
+        CleanupSource();
+        End(MigrationStatus.Completed);
+        _log.Info("Migration {0} of {1} completed: downtime {2} ms, total {3} ms", _id, _vm.Name, _downtime, Now);
+    }
+
+    private void Cancel()
+    {
+        _errorDesc = "migration cancelled by request";
+        RollBack("cancelled by the source");
+        End(MigrationStatus.Cancelled);
+    }
+
+    private void Fail(string reason)
+    {
+        if (_status.IsTerminal())
+            return;
+        if (_committed)
+        {
+            // The destination may have started: resuming here could run two copies.
+            _errorDesc = $"{reason}; the commit was sent, so the source VM stays paused until the destination's state is known";
+            Timers.CancelAll();
+            StopChildren();
+            End(MigrationStatus.Failed);
+            return;
+        }
+        _errorDesc = reason;
+        RollBack(reason);
+        End(MigrationStatus.Failed);
+    }
+
+    private void RollBack(string reason)
+    {
+        Timers.CancelAll();
+        _incoming?.Tell(new IncomingProtocol.Abort(_id, reason));
+        _destinationVm = VmStates.Absent;
+        CleanupSource();
+        if (_wasRunning && _vm.State == VmRunState.Paused)
+            _vm.Resume();
+        _log.Warning("Migration {0} of {1} rolled back: {2}; source VM {3}", _id, _vm.Name, reason,
+            _vm.State == VmRunState.Running ? "running" : _vm.State.ToString().ToLowerInvariant());
+    }
+
+    private void CleanupSource()
+    {
+        StopChildren();
+        _vm.ThrottlePercent = 0;
+        foreach (var device in _vm.Devices)
+            device.SaveCleanup();
+    }
+
+    private void StopChildren()
+    {
+        foreach (var streamer in _streamers.Values)
+            Context.Stop(streamer);
+        Context.Stop(_coordinator);
+        if (_incoming is not null)
+            Context.Unwatch(_incoming);
+    }
+
+    private void End(MigrationStatus status)
+    {
+        _status = status;
+        _endedAt = Now;
+        _host.Tell(new Ended(_id, _vm.Name, Info()));
+        Become(Ended);
+    }
+
+    // ---- query-migrate ------------------------------------------------------------------------
+
+    private StreamCounters? RamCounters() =>
+        _vm.Ram is { } ram && _counters.TryGetValue(ram.Name, out var c) ? c : null;
+
+    private long TotalTransferred() => _counters.Values.Sum(c => c.Transferred);
+
+    private MigrationInfo Info()
+    {
+        var live = !_status.IsTerminal();
+        var ramStats = _vm.Ram?.Statistics;
+        var ramCounters = RamCounters();
+        var ram = new RamInfo(
+            Transferred: ramCounters?.Transferred ?? 0,
+            Remaining: live && _status != MigrationStatus.Setup ? ramStats?.Remaining ?? 0 : 0,
+            Total: ramStats?.Total ?? 0,
+            Duplicate: ramStats?.Duplicate ?? 0,
+            Normal: ramStats?.Normal ?? 0,
+            NormalBytes: ramStats?.NormalBytes ?? 0,
+            DirtyPagesRate: (long)(ramStats?.DirtyPagesRate ?? 0),
+            Mbps: Math.Round(_mbps, 3),
+            DirtySyncCount: ramStats?.DirtySyncCount ?? 0,
+            PageSize: ramStats?.PageSize ?? 4096,
+            PagesPerSecond: _pagesPerSecond,
+            PrecopyBytes: ramCounters?.PrecopyBytes ?? 0,
+            DowntimeBytes: ramCounters?.DowntimeBytes ?? 0);
+        var devices = _vm.Devices.Select(d => new DeviceInfo(
+            d.Name.Value,
+            d.Kind.Name(),
+            _counters[d.Name].Transferred,
+            live && _status != MigrationStatus.Setup ? d.PendingEstimate() : 0,
+            _acks[d.Name].State,
+            _acks[d.Name].At,
+            _settings.Precopy.Window,
+            _counters[d.Name].MaxInFlight,
+            _digests.TryGetValue(d.Name, out var digest) ? digest.Source.Hex : null,
+            digest.Destination?.Hex)).ToArray();
+        return new MigrationInfo(
+            _id,
+            _status,
+            TotalTime: _endedAt ?? Now,
+            SetupTime: _setupTime,
+            Downtime: _status == MigrationStatus.Completed ? _downtime : null,
+            ExpectedDowntime: _status is MigrationStatus.Active or MigrationStatus.Setup ? _expectedDowntime : null,
+            ErrorDesc: _errorDesc,
+            CpuThrottlePercentage: _vm.ThrottlePercent,
+            Ram: ram,
+            Devices: devices,
+            SourceVm: _vm.State switch
+            {
+                VmRunState.Running => VmStates.Running,
+                VmRunState.Paused => VmStates.Paused,
+                _ => VmStates.Stopped,
+            },
+            DestinationVm: _destinationVm,
+            Verified: _verified,
+            PendingAcks: _pendingAcks,
+            Transferred: TotalTransferred(),
+            Remaining: devices.Sum(d => d.Remaining),
+            Mbps: Math.Round(_mbps, 3));
+    }
+}

@@ -1,0 +1,53 @@
+using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wire;
+using Orchestrator.Devices.Contract;
+
+namespace Orchestrator.Actors.Precopy;
+
+/// <summary>The per-device data plane: a source streamer sends chunks, the destination loader returns credit.</summary>
+public static class PrecopyProtocol
+{
+    /// <param name="ChunkBytes">Payload per chunk; must stay well under the remote frame size.</param>
+    /// <param name="Window">Chunks a stream may have unacknowledged: the bound on memory per stream.</param>
+    /// <param name="StallTimeout">A stream with chunks out and no credit back for this long fails the migration.</param>
+    /// <param name="DestinationLoadDelay">Extra time a destination spends per chunk: models a slow destination host.</param>
+    public sealed record Settings(
+        int ChunkBytes = 512 * 1024,
+        int Window = 8,
+        TimeSpan? StallTimeout = null,
+        TimeSpan DestinationLoadDelay = default)
+    {
+        public TimeSpan Stall => StallTimeout ?? TimeSpan.FromSeconds(30);
+    }
+
+    /// <summary>A slice of one device's stream, numbered from 0 without gaps.</summary>
+    public sealed record Chunk(MigrationId Migration, DeviceName Device, long Seq, byte[] Payload) : IMigrationWire;
+
+    /// <summary>The destination has applied chunk <paramref name="Seq"/>: one credit back to the source.</summary>
+    public sealed record ChunkLoaded(MigrationId Migration, DeviceName Device, long Seq) : IMigrationWire;
+}
+
+/// <summary>Messages between a migration and its streamers and loaders, within one node.</summary>
+internal static class PrecopyLocal
+{
+    /// <summary>Try to send more: credit, bandwidth or new dirty data may be there now.</summary>
+    public sealed record Pump
+    {
+        public static readonly Pump Instance = new();
+    }
+
+    /// <summary>The VM is stopped: drain everything left at full speed.</summary>
+    public sealed record EnterStopCopy
+    {
+        public static readonly EnterStopCopy Instance = new();
+    }
+
+    /// <summary>A source stream sent its last chunk and every chunk was acknowledged.</summary>
+    public sealed record StreamDrained(DeviceName Device);
+
+    /// <summary>A stream cannot go on; the reason names the device.</summary>
+    public sealed record StreamFailed(DeviceName Device, string Reason);
+
+    /// <summary>A destination device loaded its end-of-state marker.</summary>
+    public sealed record DeviceLoaded(DeviceName Device);
+}

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Devices.Contract;
+
+namespace Orchestrator.Actors.Precopy;
+
+/// <summary>
+/// Streams one device's migration data to its destination loader. At most <c>Window</c> chunks are ever
+/// unacknowledged, so a slow destination or a fast-dirtying guest cannot grow memory on either side.
+/// </summary>
+internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
+{
+    private sealed record StallCheck
+    {
+        public static readonly StallCheck Instance = new();
+    }
+
+    private const string RateTimer = "rate";
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MigrationId _migration;
+    private readonly IDeviceSaveHandlers _device;
+    private readonly IActorRef _loader;
+    private readonly BandwidthLimiter _limiter;
+    private readonly PrecopyProtocol.Settings _settings;
+    private readonly StreamCounters _counters;
+    private readonly Stopwatch _sinceCredit = Stopwatch.StartNew();
+    private long _nextSeq;
+    private long _acked;
+    private bool _producedAll;
+
+    public SourceDeviceStreamer(
+        MigrationId migration, IDeviceSaveHandlers device, IActorRef loader, BandwidthLimiter limiter,
+        PrecopyProtocol.Settings settings, StreamCounters counters)
+    {
+        _migration = migration;
+        _device = device;
+        _loader = loader;
+        _limiter = limiter;
+        _settings = settings;
+        _counters = counters;
+        Precopy();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(
+        MigrationId migration, IDeviceSaveHandlers device, IActorRef loader, BandwidthLimiter limiter,
+        PrecopyProtocol.Settings settings, StreamCounters counters) =>
+        Akka.Actor.Props.Create(() => new SourceDeviceStreamer(migration, device, loader, limiter, settings, counters));
+
+    private int InFlight => (int)(_nextSeq - _acked);
+
+    protected override void PreStart()
+    {
+        Timers.StartPeriodicTimer("stall", StallCheck.Instance, TimeSpan.FromSeconds(1));
+        Self.Tell(PrecopyLocal.Pump.Instance);
+    }
+
+    private void Precopy()
+    {
+        Receive<PrecopyLocal.Pump>(_ => SendPrecopy());
+        Receive<PrecopyProtocol.ChunkLoaded>(credit =>
+        {
+            if (Credit(credit))
+                SendPrecopy();
+        });
+        Receive<PrecopyLocal.EnterStopCopy>(_ =>
+        {
+            Timers.Cancel(RateTimer);
+            Become(StopCopy);
+            SendStopCopy();
+        });
+        Receive<StallCheck>(_ => CheckStall());
+    }
+
+    private void StopCopy()
+    {
+        Receive<PrecopyLocal.Pump>(_ => SendStopCopy());
+        Receive<PrecopyProtocol.ChunkLoaded>(credit =>
+        {
+            if (Credit(credit))
+                SendStopCopy();
+        });
+        Receive<StallCheck>(_ => CheckStall());
+    }
+
+    private void Drained()
+    {
+        Receive<PrecopyLocal.Pump>(_ => { });
+        Receive<StallCheck>(_ => { });
+        Receive<PrecopyProtocol.ChunkLoaded>(credit => _log.Warning("Credit {0} for {1} after the stream drained; ignored", credit.Seq, _device.Name));
+    }
+
+    private void SendPrecopy()
+    {
+        while (InFlight < _settings.Window)
+        {
+            if (!_limiter.MaySend(out var retryIn))
+            {
+                Timers.StartSingleTimer(RateTimer, PrecopyLocal.Pump.Instance, retryIn);
+                return;
+            }
+            var chunk = Produce(() => _device.SaveIterate(_settings.ChunkBytes));
+            if (chunk is null)
+                return; // nothing dirty now; the migration loop pumps again after its next sync
+            Send(chunk, vmStopped: false);
+            _limiter.Consume(chunk.Length);
+        }
+    }
+
+    private void SendStopCopy()
+    {
+        // The VM is stopped: no rate limit, as QEMU lifts it for the completion phase.
+        while (!_producedAll && InFlight < _settings.Window)
+        {
+            var chunk = Produce(() => _device.SaveCompleteNext(_settings.ChunkBytes));
+            if (chunk is null)
+                _producedAll = true;
+            else
+                Send(chunk, vmStopped: true);
+        }
+        if (_producedAll && InFlight == 0)
+        {
+            Context.Parent.Tell(new PrecopyLocal.StreamDrained(_device.Name));
+            Become(Drained);
+        }
+    }
+
+    private DeviceChunk? Produce(Func<DeviceChunk?> produce)
+    {
+        try
+        {
+            return produce();
+        }
+        catch (Exception e)
+        {
+            Fail($"{_device.Name}: saving state failed: {e.Message}");
+            return null;
+        }
+    }
+
+    private void Send(DeviceChunk chunk, bool vmStopped)
+    {
+        if (InFlight == 0)
+            _sinceCredit.Restart();
+        _loader.Tell(new PrecopyProtocol.Chunk(_migration, _device.Name, _nextSeq++, chunk.Payload), Self);
+        _counters.Sent(chunk.Length, vmStopped, InFlight);
+    }
+
+    /// <summary>Credit must come in order, once per chunk sent; anything else is not trusted.</summary>
+    private bool Credit(PrecopyProtocol.ChunkLoaded credit)
+    {
+        if (credit.Migration != _migration || credit.Device != _device.Name)
+        {
+            _log.Warning("Credit for {0}/{1} reached the stream of {2}/{3}; ignored",
+                credit.Migration, credit.Device, _migration, _device.Name);
+            return false;
+        }
+        if (credit.Seq != _acked || credit.Seq >= _nextSeq)
+        {
+            Fail($"{_device.Name}: destination acknowledged chunk {credit.Seq}, expected {_acked}");
+            return false;
+        }
+        _acked++;
+        _sinceCredit.Restart();
+        return true;
+    }
+
+    private void CheckStall()
+    {
+        if (InFlight > 0 && _sinceCredit.Elapsed > _settings.Stall)
+            Fail($"{_device.Name}: no progress from the destination for {_settings.Stall.TotalSeconds:0} s with {InFlight} chunks in flight");
+    }
+
+    private void Fail(string reason)
+    {
+        Context.Parent.Tell(new PrecopyLocal.StreamFailed(_device.Name, reason));
+        _producedAll = true;
+        Become(Drained);
+    }
+}

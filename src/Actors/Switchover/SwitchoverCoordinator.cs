@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Devices.Contract;
+using static Orchestrator.Actors.Switchover.SwitchoverProtocol;
+
+namespace Orchestrator.Actors.Switchover;
+
+/// <summary>
+/// Holds the pending-ack counter of one migration. The destination says which devices will ack; each
+/// of them decrements the counter once; at zero the source may stop its VM. A repeated, unknown or
+/// foreign ack is logged and never decrements.
+/// </summary>
+internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithStash
+{
+    private sealed record DeadlinePassed
+    {
+        public static readonly DeadlinePassed Instance = new();
+    }
+
+    private const int MaxEarlyAcks = 64;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MigrationId _migration;
+    private readonly IActorRef _migrationActor;
+    private readonly Stopwatch _sinceStart;
+    private readonly HashSet<DeviceName> _pending = [];
+    private readonly HashSet<DeviceName> _acked = [];
+    private int _stashed;
+
+    public SwitchoverCoordinator(MigrationId migration, IActorRef migrationActor, Stopwatch sinceStart)
+    {
+        _migration = migration;
+        _migrationActor = migrationActor;
+        _sinceStart = sinceStart;
+        WaitingForExpectation();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+    public IStash Stash { get; set; } = null!;
+
+    public static Props Props(MigrationId migration, IActorRef migrationActor, Stopwatch sinceStart) =>
+        Akka.Actor.Props.Create(() => new SwitchoverCoordinator(migration, migrationActor, sinceStart));
+
+    private void WaitingForExpectation()
+    {
+        Receive<ExpectAcks>(expect =>
+        {
+            if (!Ours(expect.Migration, expect))
+                return;
+            foreach (var device in expect.Devices)
+                _pending.Add(device);
+            _log.Info("Migration {0}: {1} device(s) owe a switchover ack: {2}", _migration, _pending.Count, string.Join(", ", _pending));
+            _migrationActor.Tell(new AcksExpected(_pending.ToArray()));
+            Become(CountingDown);
+            Stash.UnstashAll();
+            AllowIfDone();
+        });
+        // An ack may overtake the count; keep a few until the count arrives.
+        Receive<DeviceAcked>(ack =>
+        {
+            if (++_stashed <= MaxEarlyAcks)
+                Stash.Stash();
+            else
+                _log.Warning("Migration {0}: ack from {1} before any count, beyond {2} early acks; dropped", _migration, ack.Device, MaxEarlyAcks);
+        });
+        Receive<ArmDeadline>(Arm);
+        Receive<DeadlinePassed>(_ => _migrationActor.Tell(new AckDeadlinePassed([], CountKnown: false)));
+    }
+
+    private void CountingDown()
+    {
+        Receive<DeviceAcked>(ack =>
+        {
+            if (!Ours(ack.Migration, ack))
+                return;
+            if (_acked.Contains(ack.Device))
+            {
+                _log.Warning("Migration {0}: repeated switchover ack from {1}; the counter stays at {2}", _migration, ack.Device, _pending.Count);
+                return;
+            }
+            if (!_pending.Remove(ack.Device))
+            {
+                _log.Warning("Migration {0}: switchover ack from {1}, which owes none; ignored", _migration, ack.Device);
+                return;
+            }
+            _acked.Add(ack.Device);
+            _log.Info("Migration {0}: {1} acked; {2} ack(s) pending", _migration, ack.Device, _pending.Count);
+            _migrationActor.Tell(new AckRecorded(ack.Device, _sinceStart.Elapsed, _pending.Count));
+            AllowIfDone();
+        });
+        Receive<ExpectAcks>(expect => _log.Warning("Migration {0}: a second ack count ({1}) ignored", _migration, expect.Devices.Count));
+        Receive<ArmDeadline>(Arm);
+        Receive<DeadlinePassed>(_ =>
+        {
+            if (_pending.Count > 0)
+                _migrationActor.Tell(new AckDeadlinePassed(_pending.ToArray(), CountKnown: true));
+        });
+    }
+
+    private void Allowed()
+    {
+        Receive<DeviceAcked>(ack => _log.Warning("Migration {0}: ack from {1} after switchover was allowed; ignored", _migration, ack.Device));
+        Receive<ExpectAcks>(_ => { });
+        Receive<ArmDeadline>(_ => { });
+        Receive<DeadlinePassed>(_ => { });
+    }
+
+    private void AllowIfDone()
+    {
+        if (_pending.Count > 0)
+            return;
+        Timers.Cancel("deadline");
+        _migrationActor.Tell(new SwitchoverAllowed(_migration));
+        Become(Allowed);
+    }
+
+    private void Arm(ArmDeadline arm)
+    {
+        if (arm.Timeout > TimeSpan.Zero && !Timers.IsTimerActive("deadline"))
+            Timers.StartSingleTimer("deadline", DeadlinePassed.Instance, arm.Timeout);
+    }
+
+    private bool Ours(MigrationId migration, object message)
+    {
+        if (migration == _migration)
+            return true;
+        _log.Warning("Migration {0}: {1} for migration {2} ignored", _migration, message.GetType().Name, migration);
+        return false;
+    }
+}

@@ -1,0 +1,30 @@
+using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wire;
+using Orchestrator.Devices.Contract;
+
+namespace Orchestrator.Actors.Switchover;
+
+/// <summary>Who may stop the source VM, and when: one coordinator per migration, on the source node.</summary>
+public static class SwitchoverProtocol
+{
+    /// <summary>The destination counted these devices as needing an ack (QEMU: switchover_ack_needed at load setup).</summary>
+    public sealed record ExpectAcks(MigrationId Migration, IReadOnlyList<DeviceName> Devices) : IMigrationWire;
+
+    /// <summary>A destination device has loaded its initial data and its resources are ready (QEMU: approve switchover).</summary>
+    public sealed record DeviceAcked(MigrationId Migration, DeviceName Device) : IMigrationWire;
+
+    /// <summary>To the migration: the count is known.</summary>
+    public sealed record AcksExpected(IReadOnlyList<DeviceName> Devices);
+
+    /// <summary>To the migration: one device acked; <paramref name="Pending"/> is the counter after it.</summary>
+    public sealed record AckRecorded(DeviceName Device, TimeSpan At, int Pending);
+
+    /// <summary>To the migration: the pending-ack counter is zero.</summary>
+    public sealed record SwitchoverAllowed(MigrationId Migration);
+
+    /// <summary>From the migration: it has converged and waits only for acks; start the switchover-ack-timeout.</summary>
+    public sealed record ArmDeadline(TimeSpan Timeout);
+
+    /// <summary>To the migration: the deadline passed with acks still owed.</summary>
+    public sealed record AckDeadlinePassed(IReadOnlyList<DeviceName> Pending, bool CountKnown);
+}

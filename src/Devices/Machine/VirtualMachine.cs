@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Memory;
+using Orchestrator.Devices.Ram;
+using Orchestrator.Devices.Vfio;
+
+namespace Orchestrator.Devices.Machine;
+
+/// <summary>
+/// One VM instance on one host: its devices and, while it runs, a guest workload thread that keeps
+/// rewriting RAM (at the workload's rate, minus the auto-converge throttle) and lets every other device
+/// rewrite its own state (at the device's rate, never throttled: the guest's vCPUs do not drive it).
+/// </summary>
+public sealed class VirtualMachine : IDisposable
+{
+    /// <summary>How often the workload writes.</summary>
+    public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(10);
+
+    // A starved workload thread catches up at most this much, instead of writing a burst of seconds.
+    private static readonly TimeSpan MaxCatchUp = TimeSpan.FromSeconds(1);
+
+    // Monitor (not Lock) because the workload sleeps on it with Monitor.Wait.
+    private readonly object gate = new();
+    private readonly Random random;
+    private readonly double[] carries; // fractional bytes owed per device, carried to the next tick
+    private VmRunState state = VmRunState.Paused;
+    private int generation; // bumped on every transition, so a workload thread of an old run never writes
+    private Thread? workload;
+    private volatile int throttlePercent;
+    private long guestBytesWritten;
+    private long deviceBytesWritten;
+
+    private VirtualMachine(VmSpec spec, IReadOnlyList<IMigratableDevice> devices)
+    {
+        var duplicate = devices.GroupBy(d => d.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ArgumentException($"VM '{spec.Name}' has two devices named '{duplicate.Key}'", nameof(spec));
+        }
+
+        Spec = spec;
+        Devices = devices;
+        Ram = devices.OfType<RamDevice>().FirstOrDefault();
+        random = new Random(spec.Workload.Seed);
+        carries = new double[devices.Count];
+        foreach (var vfio in devices.OfType<VfioDevice>())
+        {
+            vfio.VmStateChanged(running: false); // created paused
+        }
+    }
+
+    /// <summary>A source VM: devices filled from the workload seed, paused until <see cref="Start"/>.</summary>
+    public static VirtualMachine Create(VmSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var seed = spec.Workload.Seed;
+        var devices = spec.Devices
+            .Select((device, i) => DeviceFactory.CreateSource(device, spec.Workload.Pattern, unchecked((seed * 1_000_003) + i)))
+            .ToArray();
+        return new VirtualMachine(spec, devices);
+    }
+
+    /// <summary>The destination twin: the same devices, empty, paused until the migration has loaded them.</summary>
+    public static VirtualMachine CreateIncoming(VmSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return new VirtualMachine(spec, spec.Devices.Select(device => DeviceFactory.CreateDestination(device, spec.Workload.Pattern)).ToArray());
+    }
+
+    public VmSpec Spec { get; }
+    public string Name => Spec.Name;
+    public IReadOnlyList<IMigratableDevice> Devices { get; }
+
+    /// <summary>The first RAM device, the one the guest workload writes.</summary>
+    public RamDevice? Ram { get; }
+
+    public VmRunState State
+    {
+        get
+        {
+            lock (gate)
+            {
+                return state;
+            }
+        }
+    }
+
+    /// <summary>Auto-converge's CPU throttle, 0..99: the guest's RAM write rate is cut by this percentage.</summary>
+    public int ThrottlePercent
+    {
+        get => throttlePercent;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 99);
+            throttlePercent = value;
+        }
+    }
+
+    /// <summary>Bytes the guest workload has written into RAM (after throttling).</summary>
+    public long GuestBytesWritten => Interlocked.Read(ref guestBytesWritten);
+
+    /// <summary>Bytes the other devices have rewritten in their own state.</summary>
+    public long DeviceBytesWritten => Interlocked.Read(ref deviceBytesWritten);
+
+    /// <summary>Paused to Running; starts the guest workload.</summary>
+    public void Start()
+    {
+        lock (gate)
+        {
+            if (state != VmRunState.Paused)
+            {
+                throw new InvalidOperationException(state == VmRunState.Running
+                    ? $"VM '{Name}' is already running"
+                    : $"VM '{Name}' is stopped for good and cannot run again");
+            }
+
+            state = VmRunState.Running;
+            generation++;
+            foreach (var vfio in Devices.OfType<VfioDevice>())
+            {
+                vfio.VmStateChanged(running: true);
+            }
+
+            workload = new Thread(RunWorkload) { IsBackground = true, Name = $"guest {Name}" };
+            workload.Start(generation);
+        }
+    }
+
+    /// <summary>Same as <see cref="Start"/>: a paused VM carries on.</summary>
+    public void Resume() => Start();
+
+    /// <summary>
+    /// Running to Paused. Synchronous: once it returns no guest write is in progress and none will
+    /// happen until the VM runs again.
+    /// </summary>
+    public void Pause()
+    {
+        Thread? thread;
+        lock (gate)
+        {
+            if (state != VmRunState.Running)
+            {
+                throw new InvalidOperationException(state == VmRunState.Paused
+                    ? $"VM '{Name}' is already paused"
+                    : $"VM '{Name}' is stopped for good and cannot pause");
+            }
+
+            // Holding the gate means the workload is between ticks: its writes happen only under it.
+            thread = Halt(VmRunState.Paused);
+        }
+
+        Join(thread);
+    }
+
+    /// <summary>Stopped for good (migrated away or discarded); the workload ends. Always allowed, idempotent.</summary>
+    public void Stop()
+    {
+        Thread? thread;
+        lock (gate)
+        {
+            if (state == VmRunState.Stopped)
+            {
+                return;
+            }
+
+            thread = Halt(VmRunState.Stopped);
+        }
+
+        Join(thread);
+    }
+
+    public void Dispose() => Stop();
+
+    public IReadOnlyDictionary<DeviceName, DeviceDigest> Digests() =>
+        Devices.ToDictionary(device => device.Name, device => device.Digest());
+
+    private Thread? Halt(VmRunState next)
+    {
+        state = next;
+        generation++;
+        var thread = workload;
+        workload = null;
+        foreach (var vfio in Devices.OfType<VfioDevice>())
+        {
+            vfio.VmStateChanged(running: false);
+        }
+
+        Monitor.PulseAll(gate);
+        return thread;
+    }
+
+    private static void Join(Thread? thread)
+    {
+        if (thread is not null && thread != Thread.CurrentThread)
+        {
+            thread.Join();
+        }
+    }
+
+    private void RunWorkload(object? start)
+    {
+        var run = (int)start!;
+        var clock = Stopwatch.StartNew();
+        var last = TimeSpan.Zero;
+        lock (gate)
+        {
+            while (true)
+            {
+                Monitor.Wait(gate, Tick);
+                if (state != VmRunState.Running || generation != run)
+                {
+                    return;
+                }
+
+                var now = clock.Elapsed;
+                var elapsed = now - last < MaxCatchUp ? now - last : MaxCatchUp;
+                last = now;
+                Write(elapsed.TotalSeconds);
+            }
+        }
+    }
+
+    /// <summary>One tick's writes, in whole pages; what does not make a page yet waits for the next tick.</summary>
+    private void Write(double seconds)
+    {
+        for (var i = 0; i < Devices.Count; i++)
+        {
+            var device = Devices[i];
+            var guestRam = ReferenceEquals(device, Ram);
+            var rate = guestRam
+                ? Spec.Workload.DirtyRate * (100 - throttlePercent) / 100.0
+                : device.Spec.DirtyRate;
+            if (rate <= 0)
+            {
+                continue;
+            }
+
+            carries[i] += rate * seconds;
+            var pages = (long)(carries[i] / PagedMemory.PageSize);
+            if (pages == 0)
+            {
+                continue;
+            }
+
+            var bytes = pages * PagedMemory.PageSize;
+            carries[i] -= bytes;
+            device.Dirty(bytes, random);
+            Interlocked.Add(ref guestRam ? ref guestBytesWritten : ref deviceBytesWritten, bytes);
+        }
+    }
+}

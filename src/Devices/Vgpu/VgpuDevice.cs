@@ -1,0 +1,27 @@
+using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Vfio;
+
+namespace Orchestrator.Devices.Vgpu;
+
+/// <summary>
+/// vGPUs (mdev / SR-IOV GPU functions) migrate through VFIO migration v2 just like a NIC VF, so a vGPU
+/// is a <see cref="VfioDevice"/> of kind vgpu: typically smaller state, busier, quicker to allocate.
+/// </summary>
+public static class VgpuDevice
+{
+    public const string DefaultName = "vgpu0";
+
+    /// <summary>A source vGPU with seeded state.</summary>
+    public static VfioDevice CreateSource(DeviceSpec spec, int seed) => VfioDevice.Filled(Check(spec), seed);
+
+    /// <summary>An empty destination twin.</summary>
+    public static VfioDevice CreateDestination(DeviceSpec spec) => new(Check(spec));
+
+    private static DeviceSpec Check(DeviceSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return spec.Kind == DeviceKind.Vgpu
+            ? spec
+            : throw new ArgumentException($"a vGPU needs kind vgpu, not {spec.Kind.Name()}", nameof(spec));
+    }
+}

@@ -1,0 +1,84 @@
+using Akka.Actor;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Output;
+
+namespace Orchestrator.Demo;
+
+/// <summary>
+/// <c>orchestrator demo</c>: a source node and a destination node, two ActorSystems talking over real
+/// Akka.Remote on 127.0.0.1, one VM migrated between them with live progress.
+/// </summary>
+public static class DemoCommand
+{
+    public const string VmName = "demo-vm";
+
+    public static async Task<int> Run(DemoOptions options, TextWriter output, CancellationToken cancel)
+    {
+        var info = await Migrate(options, line => { if (!options.Json) output.WriteLine(line); }, cancel);
+        if (options.Json)
+            output.WriteLine(QueryMigrateJson.Render(info));
+        else
+            foreach (var line in ProgressView.Summary(info))
+                output.WriteLine(line);
+        return info.Status == MigrationStatus.Completed ? 0 : 1;
+    }
+
+    /// <summary>Runs one demo migration to its end and returns the final query-migrate.</summary>
+    public static async Task<MigrationInfo> Migrate(DemoOptions options, Action<string> progress, CancellationToken cancel)
+    {
+        var ask = TimeSpan.FromSeconds(30);
+        await using var source = MigrationNode.Start("source");
+        await using var destination = MigrationNode.Start("destination");
+        progress($"source node {source.Address}, destination node {destination.Address}");
+
+        Check(await destination.Host.Ask<CommandResult>(new HostProtocol.SetIncomingCapabilities(options.DestinationCapabilities), ask));
+        var spec = options.VmSpec(VmName);
+        Check(await source.Host.Ask<CommandResult>(new HostProtocol.CreateVm(spec), ask));
+        Check(await source.Host.Ask<CommandResult>(new HostProtocol.SetCapabilities(VmName, options.Capabilities.States().ToArray()), ask));
+        Check(await source.Host.Ask<CommandResult>(new HostProtocol.SetParameters(VmName, Parameters(options.Parameters)), ask));
+        progress($"VM {VmName}: {string.Join(", ", spec.Devices.Select(d => $"{d.Kind.ToString().ToLowerInvariant()} {d.Name} {Cli.ByteUnits.Format(d.SizeBytes)}"))}; " +
+                 $"guest dirtying {Cli.ByteUnits.Format(options.DirtyRate)}/s");
+        progress($"capabilities: source {options.Capabilities}, destination {options.DestinationCapabilities}; " +
+                 $"downtime-limit {options.Parameters.DowntimeLimit} ms, max-bandwidth {(options.Parameters.MaxBandwidth == 0 ? "unlimited" : Cli.ByteUnits.Format(options.Parameters.MaxBandwidth) + "/s")}");
+
+        var started = await source.Host.Ask<object>(new HostProtocol.Migrate(VmName, destination.Address), ask);
+        if (started is CommandResult { Error: { } error })
+            throw new InvalidOperationException(error);
+
+        var deadline = DateTime.UtcNow + options.Timeout;
+        var cancelled = false;
+        while (true)
+        {
+            var reply = await source.Host.Ask<object>(new HostProtocol.QueryMigrate(VmName), ask);
+            if (reply is MigrationInfo info)
+            {
+                if (info.Status.IsTerminal())
+                    return info;
+                progress(ProgressView.Line(info));
+            }
+            if (!cancelled && (cancel.IsCancellationRequested || DateTime.UtcNow > deadline))
+            {
+                progress(cancel.IsCancellationRequested ? "interrupted: cancelling the migration" : $"no completion within {options.Timeout.TotalSeconds:0} s: cancelling the migration");
+                source.Host.Tell(new HostProtocol.MigrateCancel(VmName));
+                cancelled = true;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);
+        }
+    }
+
+    private static (string, string)[] Parameters(MigrationParameters p) =>
+    [
+        ("downtime-limit", p.DowntimeLimit.ToString()),
+        ("max-bandwidth", p.MaxBandwidth.ToString()),
+        ("avail-switchover-bandwidth", p.AvailSwitchoverBandwidth.ToString()),
+        ("switchover-ack-timeout", p.SwitchoverAckTimeout.ToString()),
+    ];
+
+    private static void Check(CommandResult result)
+    {
+        if (result.Error is { } error)
+            throw new InvalidOperationException(error);
+    }
+}

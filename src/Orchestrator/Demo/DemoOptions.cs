@@ -1,0 +1,80 @@
+using Orchestrator.Actors.Migration;
+using Orchestrator.Cli;
+using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
+
+namespace Orchestrator.Demo;
+
+/// <summary>
+/// The demo VM and migration settings. The defaults reproduce the seed's situation: a 300 MiB
+/// mlx5 VF whose destination allocation takes 1480 ms.
+/// </summary>
+public sealed record DemoOptions(
+    long Ram,
+    long Vfio,
+    TimeSpan VfioAllocation,
+    long Vgpu,
+    long DirtyRate,
+    MigrationCapabilities Capabilities,
+    MigrationCapabilities DestinationCapabilities,
+    MigrationParameters Parameters,
+    TimeSpan Timeout,
+    bool Json)
+{
+    public static readonly string[] ValueOptions =
+    [
+        "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate", "--capabilities", "--dest-capabilities",
+        "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout",
+    ];
+
+    public static readonly string[] SwitchOptions = ["--json"];
+
+    public static DemoOptions Default => new(
+        DefaultDevices.RamSize,
+        DefaultDevices.VfioSize,
+        DefaultDevices.VfioAllocationTime,
+        DefaultDevices.VgpuSize,
+        DefaultDevices.GuestDirtyRate,
+        MigrationCapabilities.ParseList("return-path,switchover-ack"),
+        MigrationCapabilities.ParseList("return-path,switchover-ack"),
+        new MigrationParameters(),
+        TimeSpan.FromMinutes(10),
+        Json: false);
+
+    /// <summary>Throws <see cref="UsageException"/> or <see cref="MigrationArgumentException"/> (QEMU's text) on bad input.</summary>
+    public static DemoOptions Parse(IReadOnlyList<string> args)
+    {
+        var a = Arguments.Parse(args, ValueOptions, SwitchOptions);
+        var o = Default;
+        if (a.Value("--ram") is { } ram) o = o with { Ram = ByteUnits.ParseSize(ram, "--ram") };
+        if (a.Value("--vfio") is { } vfio) o = o with { Vfio = ByteUnits.ParseSize(vfio, "--vfio") };
+        if (a.Value("--vfio-alloc") is { } alloc) o = o with { VfioAllocation = ByteUnits.ParseDuration(alloc, "--vfio-alloc") };
+        if (a.Value("--vgpu") is { } vgpu) o = o with { Vgpu = ByteUnits.ParseSize(vgpu, "--vgpu") };
+        if (a.Value("--dirty-rate") is { } rate) o = o with { DirtyRate = ByteUnits.ParseRate(rate, "--dirty-rate") };
+        if (a.Value("--capabilities") is { } caps) o = o with { Capabilities = MigrationCapabilities.ParseList(caps) };
+        if (a.Value("--dest-capabilities") is { } dest) o = o with { DestinationCapabilities = MigrationCapabilities.ParseList(dest) };
+        if (a.Value("--timeout") is { } timeout) o = o with { Timeout = ByteUnits.ParseDuration(timeout, "--timeout") };
+        var parameters = o.Parameters;
+        foreach (var name in new[] { "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout" })
+        {
+            if (a.Value(name) is { } value)
+                parameters = parameters.With(name[2..], value);
+        }
+        o = o with { Parameters = parameters, Json = a.Has("--json") };
+        if ((o.Capabilities.Check() ?? o.DestinationCapabilities.Check()) is { } error)
+            throw new MigrationArgumentException(error);
+        if (o.Ram <= 0)
+            throw new UsageException("--ram must be larger than 0: a VM needs memory");
+        return o;
+    }
+
+    public VmSpec VmSpec(string name)
+    {
+        var devices = new List<DeviceSpec> { DefaultDevices.Ram(Ram) };
+        if (Vfio > 0)
+            devices.Add(DefaultDevices.Vfio(Vfio, VfioAllocation));
+        if (Vgpu > 0)
+            devices.Add(DefaultDevices.Vgpu(Vgpu));
+        return new VmSpec(name, devices, new WorkloadSpec(DirtyRate));
+    }
+}

@@ -1,0 +1,55 @@
+using Orchestrator.Actors.Migration;
+using Orchestrator.Bench;
+using Orchestrator.Cli;
+using Orchestrator.Demo;
+
+namespace Orchestrator;
+
+public static class Program
+{
+    public const string Usage = """
+        usage: orchestrator <command> [options]
+
+        commands:
+          demo    migrate a VM between two nodes over Akka.Remote on 127.0.0.1, with live progress
+                  --ram SIZE (256MiB)  --vfio SIZE (300MiB)  --vfio-alloc MS (1480)  --vgpu SIZE (64MiB)
+                  --dirty-rate RATE (32MiB/s)  --capabilities LIST  --dest-capabilities LIST
+                  (default return-path,switchover-ack; 'none' for all off)
+                  --downtime-limit MS (300)  --max-bandwidth BYTES/S (134217728; 0 = unlimited)
+                  --switchover-ack-timeout MS (60000; 0 = no limit)  --timeout DURATION (600s)  --json
+          bench   measure stream throughput against raw TCP, and downtime with switchover-ack on and off
+                  --quick  --json
+
+        exit codes: 0 completed, 1 migration failed or cancelled, 2 invalid arguments
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        using var interrupt = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            interrupt.Cancel();
+        };
+        try
+        {
+            var rest = args.Skip(1).ToArray();
+            return args[0] switch
+            {
+                "demo" => await DemoCommand.Run(DemoOptions.Parse(rest), Console.Out, interrupt.Token),
+                "bench" => await BenchCommand.Run(BenchOptions.Parse(rest), Console.Out),
+                _ => throw new UsageException($"Unknown command '{args[0]}'. Run 'orchestrator --help' for the list."),
+            };
+        }
+        catch (Exception e) when (e is UsageException or MigrationArgumentException)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Switchover;
+using Orchestrator.Devices.Contract;
+using Xunit;
+using static Orchestrator.Actors.Switchover.SwitchoverProtocol;
+
+namespace Orchestrator.Tests.Migration;
+
+public sealed class SwitchoverCoordinatorTests : TestKit
+{
+    private static readonly MigrationId Id = new("m1");
+    private static readonly DeviceName Vf = new("0000:17:00.2");
+    private static readonly DeviceName Gpu = new("vgpu0");
+
+    [Fact]
+    public void Each_device_decrements_once_and_zero_allows_switchover()
+    {
+        var migration = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+
+        coordinator.Tell(new ExpectAcks(Id, [Vf, Gpu]));
+        Assert.Equal([Vf, Gpu], migration.ExpectMsg<AcksExpected>().Devices);
+
+        coordinator.Tell(new DeviceAcked(Id, Vf));
+        Assert.Equal(1, migration.ExpectMsg<AckRecorded>().Pending);
+
+        coordinator.Tell(new DeviceAcked(Id, Vf));                  // repeated
+        coordinator.Tell(new DeviceAcked(Id, new DeviceName("x"))); // owes none
+        coordinator.Tell(new DeviceAcked(new MigrationId("other"), Gpu)); // another migration's
+        migration.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        coordinator.Tell(new DeviceAcked(Id, Gpu));
+        var last = migration.ExpectMsg<AckRecorded>();
+        Assert.Equal((Gpu, 0), (last.Device, last.Pending));
+        migration.ExpectMsg<SwitchoverAllowed>();
+        coordinator.Tell(new DeviceAcked(Id, Gpu));
+        migration.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void Zero_devices_allow_switchover_at_once()
+    {
+        var migration = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+
+        coordinator.Tell(new ExpectAcks(Id, []));
+
+        migration.ExpectMsg<AcksExpected>();
+        migration.ExpectMsg<SwitchoverAllowed>();
+    }
+
+    [Fact]
+    public void An_ack_that_overtakes_the_count_is_kept_until_the_count_arrives()
+    {
+        var migration = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+
+        coordinator.Tell(new DeviceAcked(Id, Vf));
+        migration.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        coordinator.Tell(new ExpectAcks(Id, [Vf]));
+
+        migration.ExpectMsg<AcksExpected>();
+        Assert.Equal(0, migration.ExpectMsg<AckRecorded>().Pending);
+        migration.ExpectMsg<SwitchoverAllowed>();
+    }
+
+    [Fact]
+    public void The_armed_deadline_names_the_devices_still_owing()
+    {
+        var migration = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        coordinator.Tell(new ExpectAcks(Id, [Vf, Gpu]));
+        migration.ExpectMsg<AcksExpected>();
+        coordinator.Tell(new DeviceAcked(Id, Gpu));
+        migration.ExpectMsg<AckRecorded>();
+
+        coordinator.Tell(new ArmDeadline(TimeSpan.FromMilliseconds(200)));
+
+        var passed = migration.ExpectMsg<AckDeadlinePassed>(TimeSpan.FromSeconds(3));
+        Assert.True(passed.CountKnown);
+        Assert.Equal([Vf], passed.Pending);
+    }
+}

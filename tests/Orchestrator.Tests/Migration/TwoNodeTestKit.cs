@@ -1,0 +1,144 @@
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Precopy;
+using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Tests.Migration;
+
+/// <summary>
+/// Two nodes over real Akka.Remote on 127.0.0.1: the TestKit's ActorSystem is the source, a second
+/// ActorSystem the destination. VMs are small so a migration takes about a second.
+/// </summary>
+public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
+{
+    protected const string Vm = "vm1";
+    protected static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(20);
+
+    private MigrationNode? _destination;
+
+    protected TwoNodeTestKit(ITestOutputHelper output, MigrationSettings? settings = null)
+        : base(new RemotingOptions().ToConfig(), "source", output)
+    {
+        Settings = settings ?? MigrationSettings.Default;
+        Source = MigrationNode.Attach(Sys, Settings);
+    }
+
+    protected MigrationSettings Settings { get; }
+
+    protected MigrationNode Source { get; }
+
+    protected MigrationNode Destination => _destination ?? throw new InvalidOperationException("not started");
+
+    public Task InitializeAsync()
+    {
+        _destination = MigrationNode.Start("destination", settings: Settings);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_destination is not null)
+            await _destination.DisposeAsync();
+    }
+
+    /// <summary>8 MiB RAM, a 4 MiB VF and a 2 MiB vGPU by default; the guest dirties 4 MiB/s.</summary>
+    protected static VmSpec SmallVm(
+        long ram = 8L << 20, long vfio = 4L << 20, long vgpu = 2L << 20,
+        int vfioAllocMs = 300, long dirtyRate = 4L << 20, string name = Vm)
+    {
+        var devices = new List<DeviceSpec> { DefaultDevices.Ram(ram) };
+        if (vfio > 0)
+            devices.Add(DefaultDevices.Vfio(vfio, TimeSpan.FromMilliseconds(vfioAllocMs)));
+        if (vgpu > 0)
+            devices.Add(DefaultDevices.Vgpu(vgpu) with { AllocationTime = TimeSpan.FromMilliseconds(50) });
+        return new VmSpec(name, devices, new WorkloadSpec(dirtyRate));
+    }
+
+    protected async Task<CommandResult> Ask(IActorRef host, object command) =>
+        await host.Ask<CommandResult>(command, AskTimeout);
+
+    protected async Task Create(VmSpec spec) =>
+        Assert.Null((await Ask(Source.Host, new HostProtocol.CreateVm(spec))).Error);
+
+    protected async Task SetCapabilities(string list, string vm = Vm)
+    {
+        var caps = MigrationCapabilities.ParseList(list);
+        Assert.Null((await Ask(Source.Host, new HostProtocol.SetCapabilities(vm, caps.States().ToArray()))).Error);
+    }
+
+    protected async Task SetDestinationCapabilities(string list) =>
+        Assert.Null((await Ask(Destination.Host, new HostProtocol.SetIncomingCapabilities(MigrationCapabilities.ParseList(list)))).Error);
+
+    protected async Task SetParameters(params (string Name, string Value)[] changes) =>
+        Assert.Null((await Ask(Source.Host, new HostProtocol.SetParameters(Vm, changes))).Error);
+
+    protected async Task<MigrationId> Migrate(string vm = Vm)
+    {
+        var reply = await Source.Host.Ask<object>(new HostProtocol.Migrate(vm, Destination.Address), AskTimeout);
+        return Assert.IsType<HostProtocol.MigrationStarted>(reply).Migration;
+    }
+
+    protected async Task<MigrationInfo> Query(string vm = Vm)
+    {
+        var reply = await Source.Host.Ask<object>(new HostProtocol.QueryMigrate(vm), AskTimeout);
+        return Assert.IsType<MigrationInfo>(reply);
+    }
+
+    /// <summary>Polls query-migrate until the migration ends, handing every sample to <paramref name="observe"/>.</summary>
+    protected async Task<MigrationInfo> UntilEnded(TimeSpan? within = null, Action<MigrationInfo>? observe = null, string vm = Vm)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var info = await Query(vm);
+            observe?.Invoke(info);
+            if (info.Status.IsTerminal())
+                return info;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"migration still {info.Status.Name()} after {within}");
+            await Task.Delay(20);
+        }
+    }
+
+    protected async Task<MigrationInfo> UntilStatus(MigrationStatus status, TimeSpan? within = null, string vm = Vm)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var info = await Query(vm);
+            if (info.Status == status)
+                return info;
+            if (info.Status.IsTerminal() || DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"expected {status.Name()}, migration is {info.Status.Name()} ({info.ErrorDesc})");
+            await Task.Delay(10);
+        }
+    }
+
+    protected static async Task<IReadOnlyList<HostProtocol.VmSummary>> Vms(MigrationNode node) =>
+        (await node.Host.Ask<HostProtocol.VmList>(HostProtocol.ListVms.Instance, AskTimeout)).Vms;
+
+    protected static async Task<IReadOnlyList<string>> Incoming(MigrationNode node) =>
+        (await node.Host.Ask<HostProtocol.VmList>(HostProtocol.ListVms.Instance, AskTimeout)).Incoming;
+
+    protected static async Task<IReadOnlyDictionary<DeviceName, DeviceDigest>> Digests(MigrationNode node, string vm = Vm) =>
+        (await node.Host.Ask<HostProtocol.VmDigests>(new HostProtocol.GetDigests(vm), AskTimeout)).Digests;
+
+    /// <summary>The source VM runs again and the destination holds no copy, however the migration ended.</summary>
+    protected async Task AssertRolledBack(MigrationInfo info)
+    {
+        Assert.Equal(VmStates.Running, info.SourceVm);
+        Assert.Equal(VmStates.Absent, info.DestinationVm);
+        Assert.Equal(VmStates.Running, Assert.Single(await Vms(Source)).State);
+        await AwaitAssertAsync(async () =>
+        {
+            Assert.Empty(await Vms(Destination));
+            Assert.Empty(await Incoming(Destination));
+        }, TimeSpan.FromSeconds(10));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Incoming;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Precopy;
+using Orchestrator.Actors.Switchover;
+using Orchestrator.Actors.Wire;
+using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
+using Xunit;
+
+namespace Orchestrator.Tests.Migration;
+
+public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConfig())
+{
+    private static readonly MigrationId Id = new("abc123");
+    private static readonly DeviceName Ram = new("ram");
+
+    public static TheoryData<object> Messages()
+    {
+        var spec = new VmSpec("vm1",
+            [DefaultDevices.Ram(8L << 20), DefaultDevices.Vfio(4L << 20, TimeSpan.FromMilliseconds(1480))],
+            new WorkloadSpec(1 << 20, DirtyPattern.HotSet, 7));
+        var digest = new IncomingProtocol.DigestOf(Ram, new DeviceDigest("00ff"));
+        return new TheoryData<object>
+        {
+            new PrecopyProtocol.ChunkLoaded(Id, Ram, 42),
+            new SwitchoverProtocol.ExpectAcks(Id, [Ram, new DeviceName("0000:17:00.2")]),
+            new SwitchoverProtocol.DeviceAcked(Id, Ram),
+            new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody),
+            new IncomingProtocol.Refused(Id, "no room"),
+            new IncomingProtocol.StopCopyStarted(Id, [digest]),
+            new IncomingProtocol.ReadyToStart(Id, [digest]),
+            new IncomingProtocol.Failed(Id, "bad"),
+            new IncomingProtocol.Commit(Id),
+            new IncomingProtocol.Running(Id),
+            new IncomingProtocol.Abort(Id, "why"),
+        };
+    }
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Control_messages_round_trip_through_the_wire_serializer(object message)
+    {
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+        Assert.IsType<MigrationWireSerializer>(serializer);
+
+        var back = Roundtrip(message);
+
+        Assert.Equal(Describe(message), Describe(back));
+    }
+
+    [Fact]
+    public void A_chunk_round_trips_byte_for_byte_and_not_through_json()
+    {
+        var payload = new byte[300_000];
+        new Random(5).NextBytes(payload);
+        var chunk = new PrecopyProtocol.Chunk(Id, Ram, 9, payload);
+
+        var serializer = Sys.Serialization.FindSerializerFor(chunk);
+        var bytes = serializer.ToBinary(chunk);
+        var back = Assert.IsType<PrecopyProtocol.Chunk>(Roundtrip(chunk));
+
+        Assert.IsType<MigrationWireSerializer>(serializer);
+        Assert.True(bytes.Length < payload.Length + 64, $"{bytes.Length} bytes on the wire for {payload.Length} of payload");
+        Assert.Equal((Id, Ram, 9L), (back.Migration, back.Device, back.Seq));
+        Assert.Equal(payload, back.Payload);
+    }
+
+    [Fact]
+    public void Unknown_manifests_and_truncated_frames_are_refused()
+    {
+        var serializer = new MigrationWireSerializer((ExtendedActorSystem)Sys);
+        var chunk = serializer.ToBinary(new PrecopyProtocol.Chunk(Id, Ram, 1, new byte[100]));
+
+        Assert.Throws<SerializationException>(() => serializer.FromBinary([1, 2, 3], "nope"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(chunk[..^10], "C"));
+        Assert.Throws<SerializationException>(() => serializer.FromBinary([5, 0, 0], "RF"));
+    }
+
+    private object Roundtrip(object message)
+    {
+        var serializer = (MigrationWireSerializer)Sys.Serialization.FindSerializerFor(message);
+        return serializer.FromBinary(serializer.ToBinary(message), serializer.Manifest(message));
+    }
+
+    // Records compare lists by reference; their printed form shows every element.
+    private static string Describe(object message) => message switch
+    {
+        SwitchoverProtocol.ExpectAcks m => $"{m.Migration} {string.Join(",", m.Devices)}",
+        IncomingProtocol.Prepare m => $"{m.Migration} {m.Spec.Name} {string.Join(",", m.Spec.Devices)} {m.Spec.Workload}",
+        IncomingProtocol.StopCopyStarted m => $"{m.Migration} {string.Join(",", m.SourceDigests)}",
+        IncomingProtocol.ReadyToStart m => $"{m.Migration} {string.Join(",", m.DestinationDigests)}",
+        _ => message.ToString()!,
+    };
+}
