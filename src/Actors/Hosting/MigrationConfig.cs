@@ -10,10 +10,13 @@ public static class MigrationConfig
     {
         var wire = typeof(IMigrationWire);
         var serializer = typeof(MigrationWireSerializer);
+        var logger = typeof(StandardErrorLogger);
         var hocon = $$"""
             akka {
               loglevel = {{options.LogLevel}}
-              stdout-loglevel = {{options.LogLevel}}
+              # Nothing on stdout, even while the ActorSystem starts or stops.
+              stdout-loglevel = OFF
+              loggers = ["{{logger.FullName}}, {{logger.Assembly.GetName().Name}}"]
               actor {
                 provider = remote
                 serializers.migration-wire = "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}"
@@ -25,6 +28,7 @@ public static class MigrationConfig
                 }
               }
               remote {
+                # Lifecycle events are still published (migrations watch them); only their logging is off.
                 log-remote-lifecycle-events = off
                 dot-netty.tcp {
                   hostname = "{{options.Hostname}}"

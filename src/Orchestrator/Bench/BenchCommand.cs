@@ -17,7 +17,8 @@ public static class BenchCommand
     {
         var say = (string line) => { if (!options.Json) output.WriteLine(line); };
         var streamBytes = options.Quick ? 64L << 20 : 512L << 20;
-        var chunk = new PrecopyProtocol.Settings().ChunkBytes;
+        var chunk = options.Precopy.ChunkBytes;
+        say($"streams: chunk {ByteUnits.Format(chunk)}, window {options.Precopy.Window} chunks per device");
 
         say($"1. Throughput: a RAM-only VM of {ByteUnits.Format(streamBytes)} (half zero pages), no dirtying, max-bandwidth unlimited;");
         say("   raw TCP then moves the same number of bytes the streams moved, in the same chunk size");
@@ -25,7 +26,7 @@ public static class BenchCommand
         var akka = new List<double>();
         for (var run = 0; run < options.Runs; run++)
         {
-            var info = await DemoCommand.Migrate(StreamOnly(streamBytes), _ => { }, CancellationToken.None);
+            var info = await DemoCommand.Migrate(StreamOnly(streamBytes) with { Precopy = options.Precopy }, _ => { }, CancellationToken.None);
             Require(info);
             akka.Add(info.Transferred / ((info.TotalTime - info.SetupTime) / 1000.0));
             raw.Add(await RawTcpThroughput.Measure(info.Transferred, chunk));
@@ -35,9 +36,9 @@ public static class BenchCommand
         var akkaMedian = Median(akka);
         say($"   median: raw TCP {Rate(rawMedian)}, streams {Rate(akkaMedian)}; streams/raw = {akkaMedian / rawMedian:0.000}");
 
-        var demo = options.Quick
+        var demo = (options.Quick
             ? DemoOptions.Default with { Ram = 64L << 20, Vfio = 64L << 20, Vgpu = 16L << 20 }
-            : DemoOptions.Default;
+            : DemoOptions.Default) with { Precopy = options.Precopy };
         say($"2. Downtime of the demo VM (ram {ByteUnits.Format(demo.Ram)}, vfio {ByteUnits.Format(demo.Vfio)} with {demo.VfioAllocation.TotalMilliseconds:0} ms allocation, vgpu {ByteUnits.Format(demo.Vgpu)}), downtime-limit {demo.Parameters.DowntimeLimit} ms");
         var on = new List<double>();
         var off = new List<double>();
@@ -64,6 +65,7 @@ public static class BenchCommand
                 ["runs"] = options.Runs,
                 ["stream-bytes"] = streamBytes,
                 ["chunk-bytes"] = chunk,
+                ["window"] = options.Precopy.Window,
                 ["raw-tcp-bytes-per-second"] = Math.Round(rawMedian),
                 ["streams-bytes-per-second"] = Math.Round(akkaMedian),
                 ["streams-over-raw"] = Math.Round(akkaMedian / rawMedian, 4),

@@ -1,16 +1,32 @@
+using Orchestrator.Actors.Precopy;
 using Orchestrator.Cli;
 
 namespace Orchestrator.Bench;
 
 /// <param name="Quick">Smaller sizes and one run each: a smoke run, not numbers to publish.</param>
-public sealed record BenchOptions(bool Quick, bool Json, int Runs)
+/// <param name="Precopy">Chunk size and window of the streams under test.</param>
+public sealed record BenchOptions(bool Quick, bool Json, int Runs, PrecopyProtocol.Settings Precopy)
 {
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["--runs"], ["--quick", "--json"]);
+        var a = Arguments.Parse(args, ["--runs", "--chunk", "--window"], ["--quick", "--json"]);
         var runs = 3;
         if (a.Value("--runs") is { } text && (!int.TryParse(text, out runs) || runs is < 1 or > 20))
             throw new UsageException($"Invalid --runs '{text}': use 1 to 20");
-        return new BenchOptions(a.Has("--quick"), a.Has("--json"), a.Has("--quick") ? 1 : runs);
+        var precopy = new PrecopyProtocol.Settings();
+        if (a.Value("--chunk") is { } chunk)
+        {
+            var bytes = ByteUnits.ParseSize(chunk, "--chunk");
+            if (bytes is < 4096 or > 2 * 1024 * 1024)
+                throw new UsageException($"Invalid --chunk '{chunk}': use 4KiB to 2MiB (the remote frame is 4 MiB)");
+            precopy = precopy with { ChunkBytes = (int)bytes };
+        }
+        if (a.Value("--window") is { } window)
+        {
+            if (!int.TryParse(window, out var w) || w is < 1 or > 1024)
+                throw new UsageException($"Invalid --window '{window}': use 1 to 1024 chunks");
+            precopy = precopy with { Window = w };
+        }
+        return new BenchOptions(a.Has("--quick"), a.Has("--json"), a.Has("--quick") ? 1 : runs, precopy);
     }
 }

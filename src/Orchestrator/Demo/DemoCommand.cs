@@ -29,8 +29,9 @@ public static class DemoCommand
     public static async Task<MigrationInfo> Migrate(DemoOptions options, Action<string> progress, CancellationToken cancel)
     {
         var ask = TimeSpan.FromSeconds(30);
-        await using var source = MigrationNode.Start("source");
-        await using var destination = MigrationNode.Start("destination");
+        var settings = MigrationSettings.Default with { Precopy = options.Precopy ?? MigrationSettings.Default.Precopy };
+        await using var source = MigrationNode.Start("source", settings: settings);
+        await using var destination = MigrationNode.Start("destination", settings: settings);
         progress($"source node {source.Address}, destination node {destination.Address}");
 
         Check(await destination.Host.Ask<CommandResult>(new HostProtocol.SetIncomingCapabilities(options.DestinationCapabilities), ask));

@@ -1,4 +1,5 @@
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Precopy;
 using Orchestrator.Cli;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
@@ -19,7 +20,8 @@ public sealed record DemoOptions(
     MigrationCapabilities DestinationCapabilities,
     MigrationParameters Parameters,
     TimeSpan Timeout,
-    bool Json)
+    bool Json,
+    PrecopyProtocol.Settings? Precopy = null)
 {
     public static readonly string[] ValueOptions =
     [
