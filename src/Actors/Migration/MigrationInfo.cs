@@ -1,7 +1,7 @@
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>QEMU's <c>query-migrate</c> answer (MigrationInfo) plus per-device switchover-ack state.</summary>
-/// <param name="ExpectedDowntime">ms, while active.</param>
+/// <param name="ExpectedDowntime">ms: the live estimate while active, then the last one made before the switchover.</param>
 /// <param name="Downtime">ms, once completed: from stopping the source VM to the destination saying it runs.</param>
 public sealed record MigrationInfo(
     MigrationId Id,

@@ -80,6 +80,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         _host = host;
         _wasRunning = vm.State == VmRunState.Running;
         _limiter = new BandwidthLimiter(parameters.MaxBandwidth);
+        _expectedDowntime = parameters.DowntimeLimit; // QEMU's initial estimate
         Setup();
     }
 
@@ -512,7 +513,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             TotalTime: _endedAt ?? Now,
             SetupTime: _setupTime,
             Downtime: _status == MigrationStatus.Completed ? _downtime : null,
-            ExpectedDowntime: _status is MigrationStatus.Active or MigrationStatus.Setup ? _expectedDowntime : null,
+            // QEMU drops it after the switchover; we keep the last estimate so it can be set against the measured downtime.
+            ExpectedDowntime: _expectedDowntime,
             ErrorDesc: _errorDesc,
             CpuThrottlePercentage: _vm.ThrottlePercent,
             Ram: ram,

@@ -30,8 +30,23 @@ public static class DemoCommand
     {
         var ask = TimeSpan.FromSeconds(30);
         var settings = MigrationSettings.Default with { Precopy = options.Precopy ?? MigrationSettings.Default.Precopy };
-        await using var source = MigrationNode.Start("source", settings: settings);
-        await using var destination = MigrationNode.Start("destination", settings: settings);
+        var source = MigrationNode.Start("source", settings: settings);
+        var destination = MigrationNode.Start("destination", settings: settings);
+        try
+        {
+            return await Migrate(options, source, destination, progress, cancel);
+        }
+        finally
+        {
+            // Both at once: each is already shutting down when the other's connection drops.
+            await Task.WhenAll(source.DisposeAsync().AsTask(), destination.DisposeAsync().AsTask());
+        }
+    }
+
+    private static async Task<MigrationInfo> Migrate(
+        DemoOptions options, MigrationNode source, MigrationNode destination, Action<string> progress, CancellationToken cancel)
+    {
+        var ask = TimeSpan.FromSeconds(30);
         progress($"source node {source.Address}, destination node {destination.Address}");
 
         Check(await destination.Host.Ask<CommandResult>(new HostProtocol.SetIncomingCapabilities(options.DestinationCapabilities), ask));

@@ -12,7 +12,7 @@ public static class ProgressView
         var acks = info.PendingAcks < 0
             ? "acks: not counted yet"
             : owed.Length == 0 ? "acks: none owed" : $"acks owed by: {string.Join(", ", owed)}";
-        var expected = info.ExpectedDowntime is { } e ? $"expected downtime {e} ms" : "";
+        var expected = info.Status is MigrationStatus.Active && info.ExpectedDowntime is { } e ? $"expected downtime {e} ms" : "";
         return $"[{info.TotalTime / 1000.0,6:0.0}s] {info.Status.Name(),-14} iter {info.Ram.DirtySyncCount,3}  " +
                $"sent {ByteUnits.Format(info.Transferred),10}  remaining {ByteUnits.Format(info.Remaining),10}  " +
                $"{info.Mbps,8:0.0} Mbit/s  {expected}  {acks}";

@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Orchestrator.Tests.Cli;
+
+/// <summary><c>orchestrator demo</c> as a separate process: exit codes, one JSON object on stdout, QEMU's messages on stderr.</summary>
+public sealed class DemoCommandTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Demo_json_is_the_final_query_migrate_with_every_field_filled()
+    {
+        var run = await OrchestratorProcess.Run(Timeout,
+            "demo", "--ram", "16MiB", "--vfio", "8MiB", "--vfio-alloc", "300", "--vgpu", "4MiB", "--dirty-rate", "4MiB/s", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var json = JsonNode.Parse(run.Stdout)!.AsObject();
+        Assert.Equal("completed", (string?)json["status"]);
+        foreach (var field in new[] { "total-time", "setup-time", "downtime", "expected-downtime" })
+            Assert.True((long)json[field]! >= 0, field);
+        Assert.True(json.ContainsKey("error-desc"));
+        Assert.Null(json["error-desc"]);
+        var ram = json["ram"]!.AsObject();
+        Assert.Equal(16L << 20, (long)ram["total"]!);
+        Assert.Equal(4096, (long)ram["page-size"]!);
+        Assert.True((long)ram["normal"]! > 0 && (long)ram["duplicate"]! > 0, "both normal and zero pages moved");
+        Assert.Equal((long)ram["normal"]! * 4096, (long)ram["normal-bytes"]!);
+        Assert.True((long)ram["transferred"]! >= (long)ram["normal-bytes"]!);
+        Assert.Equal((long)ram["transferred"]!, (long)ram["precopy-bytes"]! + (long)ram["downtime-bytes"]!);
+        Assert.True((long)ram["dirty-sync-count"]! >= 1);
+        foreach (var field in new[] { "remaining", "dirty-pages-rate", "mbps", "pages-per-second" })
+            Assert.True(ram.ContainsKey(field), field);
+        var devices = json["devices"]!.AsArray();
+        Assert.Equal(["ram", "vfio", "vgpu"], devices.Select(d => (string)d!["kind"]!));
+        Assert.Equal(["not-needed", "acked", "acked"], devices.Select(d => (string)d!["switchover-ack"]!));
+        Assert.All(devices, d => Assert.True((long)d!["transferred"]! > 0));
+        Assert.Equal("stopped", (string?)json["source-vm"]);
+        Assert.Equal("running", (string?)json["destination-vm"]);
+        Assert.True((bool)json["verified"]!);
+    }
+
+    [Fact]
+    public async Task Demo_exits_1_when_the_destination_refuses_and_shows_its_reason()
+    {
+        var run = await OrchestratorProcess.Run(Timeout,
+            "demo", "--ram", "8MiB", "--vfio", "4MiB", "--vgpu", "0", "--dest-capabilities", "return-path", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        var json = JsonNode.Parse(run.Stdout)!.AsObject();
+        Assert.Equal("failed", (string?)json["status"]);
+        Assert.Contains("0000:17:00.2: Received INIT_DATA_SENT but switchover ack is not used", (string?)json["error-desc"]);
+        Assert.Equal("running", (string?)json["source-vm"]);
+        Assert.Equal("absent", (string?)json["destination-vm"]);
+    }
+
+    [Fact]
+    public async Task A_RAM_only_demo_needs_no_ack()
+    {
+        var run = await OrchestratorProcess.Run(Timeout, "demo", "--ram", "8MiB", "--vfio", "0", "--vgpu", "0", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var json = JsonNode.Parse(run.Stdout)!.AsObject();
+        Assert.Equal("not-needed", (string?)Assert.Single(json["devices"]!.AsArray())!["switchover-ack"]);
+        Assert.Equal(0, (int)json["pending-acks"]!);
+    }
+
+    [Theory]
+    [InlineData("Capability 'switchover-ack' requires capability 'return-path'", "--capabilities", "switchover-ack")]
+    [InlineData("Capability 'switchover-ack' requires capability 'return-path'", "--dest-capabilities", "switchover-ack")]
+    [InlineData("Parameter 'capability' does not accept value 'turbo'", "--capabilities", "return-path,turbo")]
+    [InlineData("Parameter 'downtime-limit' expects an integer in the range of 0 to 2000000 ms", "--downtime-limit", "2000001")]
+    [InlineData("Parameter 'max-bandwidth' expects an integer in the range of 0 to", "--max-bandwidth", "-1")]
+    [InlineData("Parameter 'switchover-ack-timeout' expects an integer in the range of 0 to 86400000 ms", "--switchover-ack-timeout", "1e3")]
+    [InlineData("Invalid size '12XB' for --ram", "--ram", "12XB")]
+    [InlineData("Invalid rate 'fast' for --dirty-rate", "--dirty-rate", "fast")]
+    [InlineData("Unknown option '--ramm'", "--ramm", "1")]
+    public async Task Invalid_arguments_exit_2_with_the_message_on_stderr_and_nothing_on_stdout(string message, params string[] args)
+    {
+        var run = await OrchestratorProcess.Run(Timeout, ["demo", .. args]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Stderr);
+        Assert.Equal("", run.Stdout);
+    }
+}
