@@ -27,9 +27,13 @@ public static class Program
     {
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
-            Console.WriteLine(Usage);
+            (args.Length == 0 ? Console.Error : Console.Out).WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
+        // stdout carries the command's output and nothing else (demo --json promises one JSON object):
+        // whatever else writes to the console, Akka's fallback logger during shutdown included, goes to stderr.
+        var output = Console.Out;
+        Console.SetOut(Console.Error);
         using var interrupt = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
         {
@@ -41,8 +45,8 @@ public static class Program
             var rest = args.Skip(1).ToArray();
             return args[0] switch
             {
-                "demo" => await DemoCommand.Run(DemoOptions.Parse(rest), Console.Out, interrupt.Token),
-                "bench" => await BenchCommand.Run(BenchOptions.Parse(rest), Console.Out),
+                "demo" => await DemoCommand.Run(DemoOptions.Parse(rest), output, interrupt.Token),
+                "bench" => await BenchCommand.Run(BenchOptions.Parse(rest), output),
                 _ => throw new UsageException($"Unknown command '{args[0]}'. Run 'orchestrator --help' for the list."),
             };
         }

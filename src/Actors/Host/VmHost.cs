@@ -251,7 +251,8 @@ internal sealed partial class VmHost : ReceiveActor
         if (Find(ended.Vm) is not { } entry || !Sender.Equals(entry.Migration))
             return;
         Context.Unwatch(Sender);
-        Context.Stop(Sender);
+        // Behind any query already forwarded to it, which must still be answered.
+        Sender.Tell(PoisonPill.Instance);
         entry.Migration = null;
         if (ended.Final.Status == MigrationStatus.Completed)
         {

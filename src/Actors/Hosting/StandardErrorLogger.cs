@@ -13,12 +13,14 @@ public sealed class StandardErrorLogger : ReceiveActor, IRequiresMessageQueue<IL
     public StandardErrorLogger()
     {
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
-        // While this node shuts down, its peers' connections drop as expected; Akka reports each drop
-        // as an error, which would only alarm the reader.
-        // (The exception type is internal to Akka.Remote, hence the name.)
-        Receive<Error>(e => e.Cause?.GetType().Name == "EndpointDisassociatedException" && ShuttingDown, _ => { });
+        // While this node shuts down, its peers' connections drop as expected; remoting reports each
+        // drop as a warning or an error, which would only alarm the reader.
+        Receive<LogEvent>(e => e.LogLevel() >= LogLevel.WarningLevel && FromRemoting(e) && ShuttingDown, _ => { });
         Receive<LogEvent>(e => Console.Error.WriteLine(e.ToString()));
     }
+
+    private static bool FromRemoting(LogEvent e) =>
+        e.LogSource.Contains("endpointManager", StringComparison.Ordinal) || e.LogSource.StartsWith("remoting", StringComparison.Ordinal);
 
     private static bool ShuttingDown => CoordinatedShutdown.Get(Context.System).ShutdownReason is not null;
 }

@@ -50,7 +50,7 @@ internal sealed class IncomingMigration : ReceiveActor
             var name = device.Name;
             device.LoadSetup(new LoadContext(_capabilities.SwitchoverAck,
                 () => coordinator.Tell(new SwitchoverProtocol.DeviceAcked(Id, name))));
-            var loader = Context.ActorOf(DestinationDeviceLoader.Props(Id, device, _settings.DestinationLoadDelay), $"load-{Sanitize(name)}");
+            var loader = Context.ActorOf(DestinationDeviceLoader.Props(Id, device, _settings.DestinationLoadDelay), StreamNames.Loader(name));
             loaders.Add(new Loader(name, loader));
         }
         // QEMU counts the devices needing an ack at load setup, and only when the capability is on here.
@@ -150,7 +150,4 @@ internal sealed class IncomingMigration : ReceiveActor
         }
         Context.Stop(Self);
     }
-
-    internal static string Sanitize(DeviceName name) =>
-        new(name.Value.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray());
 }

@@ -25,6 +25,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
 
     private sealed record Timeout(string What);
 
+    private static readonly TimeSpan PeerStoppedGrace = TimeSpan.FromSeconds(1);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MigrationId _id;
     private readonly VirtualMachine _vm;
@@ -46,6 +48,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private IActorRef? _incoming;
     private MigrationStatus _status = MigrationStatus.Setup;
     private string? _errorDesc;
+    private string? _peerStopped;
     private long _setupTime;
     private long? _downtime;
     private long _expectedDowntime;
@@ -136,7 +139,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
                 Context.Watch(loader);
                 _streamers[device.Name] = Context.ActorOf(
                     SourceDeviceStreamer.Props(_id, device, loader, _limiter, _settings.Precopy, _counters[device.Name]),
-                    $"stream-{IncomingMigration.Sanitize(device.Name)}");
+                    StreamNames.Streamer(device.Name));
             }
             _setupTime = Now;
             _lastTickAt = _periodStartAt = _lastExactAt = Now;
@@ -147,7 +150,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             Become(Active);
         });
         Receive<IncomingProtocol.Refused>(refused => refused.Migration == _id, refused => Fail(refused.Reason));
-        Receive<Timeout>(t => Fail($"the destination host at {_destination} did not answer setup within {_settings.SetupTimeout.TotalSeconds:0} s"));
+        Receive<Timeout>(t => t.What == "setup",
+            _ => Fail($"the destination host at {_destination} did not answer setup within {_settings.SetupTimeout.TotalSeconds:0} s"));
         Receive<Cancel>(_ => Cancel());
         Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
         Switchover();
@@ -282,9 +286,17 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             _parameters = changed.Parameters;
             _limiter.BytesPerSecond = _status == MigrationStatus.Device ? 0 : changed.Parameters.MaxBandwidth;
         });
-        Receive<Terminated>(t => Fail(t.ActorRef.Equals(_incoming)
-            ? $"the destination migration actor {t.ActorRef.Path} stopped"
-            : $"destination actor {t.ActorRef.Path.Name} stopped"));
+        // Remote DeathWatch is not ordered with user messages: the destination's Failed (with its
+        // reason) or Running may still be on its way. Wait a bounded moment for it.
+        Receive<Terminated>(t =>
+        {
+            _peerStopped ??= t.ActorRef.Equals(_incoming)
+                ? $"the destination migration actor {t.ActorRef.Path} stopped"
+                : $"destination actor {t.ActorRef.Path.Name} stopped";
+            if (!Timers.IsTimerActive("peer-stopped"))
+                Timers.StartSingleTimer("peer-stopped", new Timeout("peer-stopped"), PeerStoppedGrace);
+        });
+        Receive<Timeout>(t => t.What == "peer-stopped", _ => Fail(_peerStopped!));
         Receive<DisassociatedEvent>(e => e.RemoteAddress.Equals(_destination),
             e => Fail($"lost the connection to the destination {_destination}"));
         Receive<DisassociatedEvent>(_ => { });

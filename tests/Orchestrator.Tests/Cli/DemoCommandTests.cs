@@ -15,7 +15,7 @@ public sealed class DemoCommandTests
             "demo", "--ram", "16MiB", "--vfio", "8MiB", "--vfio-alloc", "300", "--vgpu", "4MiB", "--dirty-rate", "4MiB/s", "--json");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
-        var json = JsonNode.Parse(run.Stdout)!.AsObject();
+        var json = Json(run);
         Assert.Equal("completed", (string?)json["status"]);
         foreach (var field in new[] { "total-time", "setup-time", "downtime", "expected-downtime" })
             Assert.True((long)json[field]! >= 0, field);
@@ -47,7 +47,7 @@ public sealed class DemoCommandTests
             "demo", "--ram", "8MiB", "--vfio", "4MiB", "--vgpu", "0", "--dest-capabilities", "return-path", "--json");
 
         Assert.Equal(1, run.ExitCode);
-        var json = JsonNode.Parse(run.Stdout)!.AsObject();
+        var json = Json(run);
         Assert.Equal("failed", (string?)json["status"]);
         Assert.Contains("0000:17:00.2: Received INIT_DATA_SENT but switchover ack is not used", (string?)json["error-desc"]);
         Assert.Equal("running", (string?)json["source-vm"]);
@@ -60,9 +60,22 @@ public sealed class DemoCommandTests
         var run = await OrchestratorProcess.Run(Timeout, "demo", "--ram", "8MiB", "--vfio", "0", "--vgpu", "0", "--json");
 
         Assert.True(run.ExitCode == 0, run.Stderr);
-        var json = JsonNode.Parse(run.Stdout)!.AsObject();
+        var json = Json(run);
         Assert.Equal("not-needed", (string?)Assert.Single(json["devices"]!.AsArray())!["switchover-ack"]);
         Assert.Equal(0, (int)json["pending-acks"]!);
+    }
+
+    /// <summary>stdout must be exactly one JSON object; on failure show what was there instead.</summary>
+    private static JsonObject Json(OrchestratorProcess.Result run)
+    {
+        try
+        {
+            return JsonNode.Parse(run.Stdout)!.AsObject();
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new Xunit.Sdk.XunitException($"stdout is not one JSON object ({e.Message}):\n{run.Stdout}\n--- stderr:\n{run.Stderr}");
+        }
     }
 
     [Theory]
