@@ -112,4 +112,21 @@ public sealed class CancelAndFailureTests(ITestOutputHelper output) : TwoNodeTes
         Assert.Equal(VmStates.Running, Assert.Single(await Vms(Source)).State);
         Assert.Equal(before, await Digests(Source));
     }
+
+    [Fact]
+    public async Task Destination_migration_actor_stopping_mid_precopy_fails_the_migration_and_the_source_keeps_running()
+    {
+        await Create(SmallVm(ram: 64L << 20));
+        await SetParameters(("max-bandwidth", (8L << 20).ToString()));
+        var started = await Migrate();
+        await UntilStatus(MigrationStatus.Active);
+
+        Destination.System.ActorSelection($"/user/{Orchestrator.Actors.Host.VmHost.Name}/incoming-{started}").Tell(PoisonPill.Instance);
+        var info = await UntilEnded(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(MigrationStatus.Failed, info.Status);
+        Assert.Contains("stopped", info.ErrorDesc);
+        Assert.Contains("destination", info.ErrorDesc);
+        await AssertRolledBack(info);
+    }
 }
