@@ -1,60 +1,91 @@
 using Akka.Actor;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wire;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
 
 namespace Orchestrator.Actors.Host;
 
-/// <summary>Commands a node's VM host answers: VMs, their migration settings, and migrations out of them.</summary>
+/// <summary>
+/// Commands a node's VM host answers: VMs, their migration settings, and migrations out of them.
+/// Those marked <see cref="IHostWire"/> may come from any node of the cluster.
+/// </summary>
 public static class HostProtocol
 {
     /// <summary>Create and start a VM here; answered with <see cref="CommandResult"/>.</summary>
-    public sealed record CreateVm(VmSpec Spec);
+    public sealed record CreateVm(VmSpec Spec) : IHostWire;
+
+    /// <summary>Stop and discard a VM here; answered with <see cref="CommandResult"/>.</summary>
+    public sealed record DeleteVm(string Vm) : IHostWire;
 
     /// <summary>Answered with <see cref="VmList"/>.</summary>
-    public sealed record ListVms
+    public sealed record ListVms : IHostWire
     {
         public static readonly ListVms Instance = new();
     }
 
     /// <param name="Incoming">Names of VMs whose state is being received here; none of them runs yet.</param>
-    public sealed record VmList(IReadOnlyList<VmSummary> Vms, IReadOnlyList<string> Incoming);
+    public sealed record VmList(string Host, IReadOnlyList<VmSummary> Vms, IReadOnlyList<string> Incoming) : IHostWire;
 
     /// <param name="State"><c>running</c>, <c>paused</c> or <c>stopped</c>.</param>
-    public sealed record VmSummary(string Name, string State, long RamBytes, IReadOnlyList<string> Devices);
+    public sealed record VmSummary(string Name, string State, long RamBytes, IReadOnlyList<DeviceSummary> Devices);
+
+    public sealed record DeviceSummary(string Name, string Kind, long Size);
+
+    /// <summary>Answered with <see cref="HostStatus"/>.</summary>
+    public sealed record GetStatus : IHostWire
+    {
+        public static readonly GetStatus Instance = new();
+    }
+
+    /// <param name="Capacity">Bytes of VM state this host may hold.</param>
+    /// <param name="Used">Bytes held by its VMs and reserved by incoming migrations.</param>
+    public sealed record HostStatus(string Name, long Capacity, long Used, int Vms, MigrationCapabilities IncomingCapabilities) : IHostWire;
 
     /// <summary>This node's capabilities as a migration destination; answered with <see cref="CommandResult"/>.</summary>
-    public sealed record SetIncomingCapabilities(MigrationCapabilities Capabilities);
+    public sealed record SetIncomingCapabilities(MigrationCapabilities Capabilities) : IHostWire;
+
+    /// <summary>Some of this node's destination capabilities changed; answered with <see cref="IncomingCapabilitiesOf"/> or <see cref="CommandResult"/>.</summary>
+    public sealed record ChangeIncomingCapabilities(IReadOnlyList<(string Name, bool State)> Changes) : IHostWire;
+
+    public sealed record IncomingCapabilitiesOf(MigrationCapabilities Capabilities) : IHostWire;
 
     /// <summary>QEMU's <c>migrate-set-capabilities</c> for migrations out of <paramref name="Vm"/>.</summary>
-    public sealed record SetCapabilities(string Vm, IReadOnlyList<(string Name, bool State)> Changes);
+    public sealed record SetCapabilities(string Vm, IReadOnlyList<(string Name, bool State)> Changes) : IHostWire;
 
-    /// <summary>QEMU's <c>migrate-set-parameters</c>; all or nothing, and a running migration picks them up.</summary>
-    public sealed record SetParameters(string Vm, IReadOnlyList<(string Name, string Value)> Changes);
+    /// <summary>QEMU's <c>migrate-set-parameters</c>; all or nothing, and a running migration picks them up. Answered with <see cref="MigrationSettingsOf"/> or <see cref="CommandResult"/>.</summary>
+    public sealed record SetParameters(string Vm, IReadOnlyList<(string Name, string Value)> Changes) : IHostWire;
 
-    /// <summary>QEMU's <c>migrate</c>: answered with <see cref="MigrationStarted"/> or <see cref="CommandResult"/>.</summary>
-    public sealed record Migrate(string Vm, Address Destination);
+    /// <summary>QEMU's query-migrate-capabilities and query-migrate-parameters in one: answered with <see cref="MigrationSettingsOf"/> or <see cref="CommandResult"/>.</summary>
+    public sealed record GetMigrationSettings(string Vm) : IHostWire;
 
-    public sealed record MigrationStarted(MigrationId Migration);
+    public sealed record MigrationSettingsOf(MigrationCapabilities Capabilities, MigrationParameters Parameters) : IHostWire;
 
-    /// <summary>Answered with <see cref="MigrationInfo"/>, or <see cref="NoMigration"/> before any.</summary>
-    public sealed record QueryMigrate(string Vm);
+    /// <summary>
+    /// QEMU's <c>migrate</c>, optionally with the capabilities and parameter changes to use (applied
+    /// all or nothing before it starts). Answered with <see cref="MigrationStarted"/> or <see cref="CommandResult"/>.
+    /// </summary>
+    public sealed record Migrate(
+        string Vm,
+        Address Destination,
+        MigrationCapabilities? Capabilities = null,
+        IReadOnlyList<(string Name, string Value)>? Parameters = null) : IHostWire;
 
-    public sealed record NoMigration
+    public sealed record MigrationStarted(MigrationId Migration, string Source) : IHostWire;
+
+    /// <summary>Answered with <see cref="MigrationInfo"/>, <see cref="NoMigration"/> before any, or <see cref="CommandResult"/> for an unknown VM.</summary>
+    public sealed record QueryMigrate(string Vm) : IHostWire;
+
+    public sealed record NoMigration : IHostWire
     {
         public static readonly NoMigration Instance = new();
     }
 
-    public sealed record MigrateCancel(string Vm);
+    public sealed record MigrateCancel(string Vm) : IHostWire;
 
-    public sealed record MigrateContinue(string Vm);
+    public sealed record MigrateContinue(string Vm) : IHostWire;
 
-    /// <summary>QEMU's query-migrate-capabilities and query-migrate-parameters in one: answered with <see cref="MigrationSettingsOf"/> or <see cref="CommandResult"/>.</summary>
-    public sealed record GetMigrationSettings(string Vm);
-
-    public sealed record MigrationSettingsOf(MigrationCapabilities Capabilities, MigrationParameters Parameters);
-
-    /// <summary>Answered with <see cref="VmDigests"/> or <see cref="CommandResult"/>.</summary>
+    /// <summary>Answered with <see cref="VmDigests"/> or <see cref="CommandResult"/>; local only.</summary>
     public sealed record GetDigests(string Vm);
 
     public sealed record VmDigests(IReadOnlyDictionary<DeviceName, DeviceDigest> Digests);
@@ -65,4 +96,13 @@ internal static class HostLocal
 {
     /// <summary>An incoming migration committed: this VM runs here now.</summary>
     public sealed record AdoptVm(VirtualMachine Vm, MigrationId Migration);
+
+    /// <summary>The node is stopping: cancel every outgoing migration and answer when all have ended.</summary>
+    public sealed record CancelOutgoing
+    {
+        public static readonly CancelOutgoing Instance = new();
+    }
 }
+
+/// <summary>Who a host is: its name in the cluster and how much VM state it may hold.</summary>
+public sealed record HostIdentity(string Name, long Capacity = long.MaxValue);

@@ -10,6 +10,8 @@ public static class MigrationConfig
     {
         var wire = typeof(IMigrationWire);
         var serializer = typeof(MigrationWireSerializer);
+        var hostWire = typeof(IHostWire);
+        var hostSerializer = typeof(HostWireSerializer);
         var logger = typeof(StandardErrorLogger);
         var hocon = $$"""
             akka {
@@ -20,11 +22,14 @@ public static class MigrationConfig
               actor {
                 provider = remote
                 serializers.migration-wire = "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}"
+                serializers.host-wire = "{{hostSerializer.FullName}}, {{hostSerializer.Assembly.GetName().Name}}"
                 serialization-bindings {
                   "{{wire.FullName}}, {{wire.Assembly.GetName().Name}}" = migration-wire
+                  "{{hostWire.FullName}}, {{hostWire.Assembly.GetName().Name}}" = host-wire
                 }
                 serialization-identifiers {
                   "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}" = {{MigrationWireSerializer.Id}}
+                  "{{hostSerializer.FullName}}, {{hostSerializer.Assembly.GetName().Name}}" = {{HostWireSerializer.Id}}
                 }
               }
               remote {

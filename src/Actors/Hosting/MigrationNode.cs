@@ -31,15 +31,20 @@ public sealed class MigrationNode : IAsyncDisposable
         if (extra is not null)
             config = extra.WithFallback(config);
         var system = ActorSystem.Create(name, config);
-        return new MigrationNode(system, SpawnHost(system, settings), ownsSystem: true);
+        return new MigrationNode(system, SpawnHost(system, settings, name), ownsSystem: true);
     }
 
     /// <summary>A node on an ActorSystem made elsewhere (a TestKit's), configured with <see cref="MigrationConfig.ToConfig"/>.</summary>
     public static MigrationNode Attach(ActorSystem system, MigrationSettings? settings = null) =>
-        new(system, SpawnHost(system, settings), ownsSystem: false);
+        new(system, SpawnHost(system, settings, system.Name), ownsSystem: false);
 
-    private static IActorRef SpawnHost(ActorSystem system, MigrationSettings? settings) =>
-        system.ActorOf(VmHost.Props(settings ?? MigrationSettings.Default), VmHost.Name);
+    /// <summary>The VM host of a node, at its well-known path.</summary>
+    public static IActorRef SpawnHost(ActorSystem system, MigrationSettings? settings, string name,
+        long capacity = long.MaxValue, MigrationCapabilities? incomingCapabilities = null) =>
+        system.ActorOf(VmHost.Props(settings ?? MigrationSettings.Default, new HostIdentity(name, capacity), incomingCapabilities), VmHost.Name);
+
+    /// <summary>Where a node's VM host lives.</summary>
+    public static ActorPath HostPath(Address node) => new RootActorPath(node) / "user" / VmHost.Name;
 
     public async ValueTask DisposeAsync()
     {

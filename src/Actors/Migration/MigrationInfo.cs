@@ -5,6 +5,7 @@ namespace Orchestrator.Actors.Migration;
 /// <param name="Downtime">ms, once completed: from stopping the source VM to the destination saying it runs.</param>
 public sealed record MigrationInfo(
     MigrationId Id,
+    DateTimeOffset StartedAt,
     MigrationStatus Status,
     long TotalTime,
     long SetupTime,
@@ -20,7 +21,7 @@ public sealed record MigrationInfo(
     int PendingAcks,
     long Transferred,
     long Remaining,
-    double Mbps);
+    double Mbps) : Wire.IHostWire;
 
 /// <summary>QEMU's MigrationStats for RAM; byte counts are bytes, rates per second.</summary>
 public sealed record RamInfo(

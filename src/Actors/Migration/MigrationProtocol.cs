@@ -51,11 +51,25 @@ public static class MigrationProtocol
 }
 
 /// <summary>The answer to a command: accepted, or QEMU's error text.</summary>
-public sealed record CommandResult(string? Error)
+public sealed record CommandResult(string? Error) : Wire.IHostWire
 {
     public static readonly CommandResult Ok = new((string?)null);
 
     public bool Succeeded => Error is null;
 
     public static CommandResult Fail(string error) => new(error);
+
+    /// <summary>How an HTTP API should present the error: not found, a conflict, or bad input.</summary>
+    public ErrorKind Kind { get; init; } = ErrorKind.Invalid;
+
+    public static CommandResult NotFound(string error) => new(error) { Kind = ErrorKind.NotFound };
+
+    public static CommandResult Conflict(string error) => new(error) { Kind = ErrorKind.Conflict };
+}
+
+public enum ErrorKind
+{
+    Invalid,
+    NotFound,
+    Conflict,
 }

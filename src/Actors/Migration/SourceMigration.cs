@@ -35,6 +35,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private readonly MigrationSettings _settings;
     private readonly IActorRef _host;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private readonly Dictionary<DeviceName, StreamCounters> _counters = [];
     private readonly Dictionary<DeviceName, IActorRef> _streamers = [];
     private readonly Dictionary<DeviceName, (string State, long? At)> _acks = [];
@@ -521,6 +522,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             digest.Destination?.Hex)).ToArray();
         return new MigrationInfo(
             _id,
+            _startedAt,
             _status,
             TotalTime: _endedAt ?? Now,
             SetupTime: _setupTime,

@@ -53,7 +53,8 @@ public static class DemoCommand
         var spec = options.VmSpec(VmName);
         Check(await source.Host.Ask<CommandResult>(new HostProtocol.CreateVm(spec), ask));
         Check(await source.Host.Ask<CommandResult>(new HostProtocol.SetCapabilities(VmName, options.Capabilities.States().ToArray()), ask));
-        Check(await source.Host.Ask<CommandResult>(new HostProtocol.SetParameters(VmName, Parameters(options.Parameters)), ask));
+        if (await source.Host.Ask<object>(new HostProtocol.SetParameters(VmName, Parameters(options.Parameters)), ask) is CommandResult refused)
+            Check(refused);
         progress($"VM {VmName}: {string.Join(", ", spec.Devices.Select(d => $"{d.Kind.ToString().ToLowerInvariant()} {d.Name} {Cli.ByteUnits.Format(d.SizeBytes)}"))}; " +
                  $"guest dirtying {Cli.ByteUnits.Format(options.DirtyRate)}/s");
         progress($"capabilities: source {options.Capabilities}, destination {options.DestinationCapabilities}; " +

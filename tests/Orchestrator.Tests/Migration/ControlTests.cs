@@ -41,7 +41,7 @@ public sealed class ControlTests(ITestOutputHelper output) : TwoNodeTestKit(outp
         var before = await SettingsOf();
 
         // A valid change in the same call must not be applied either.
-        var result = await Ask(Source.Host, new HostProtocol.SetParameters(Vm, [("downtime-limit", "555"), (name, value)]));
+        var result = Assert.IsType<CommandResult>(await Source.Host.Ask<object>(new HostProtocol.SetParameters(Vm, [("downtime-limit", "555"), (name, value)]), AskTimeout));
 
         Assert.NotNull(result.Error);
         Assert.StartsWith(error, result.Error);
@@ -116,7 +116,7 @@ public sealed class ControlTests(ITestOutputHelper output) : TwoNodeTestKit(outp
         var self = await Source.Host.Ask<object>(new HostProtocol.Migrate(Vm, Source.Address), AskTimeout);
 
         Assert.IsType<HostProtocol.NoMigration>(none);
-        Assert.Equal("VM 'nope' not found on this host", Assert.IsType<CommandResult>(unknown).Error);
+        Assert.Equal("VM 'nope' not found on host source", Assert.IsType<CommandResult>(unknown).Error);
         Assert.Contains("pick another destination host", Assert.IsType<CommandResult>(self).Error);
     }
 }

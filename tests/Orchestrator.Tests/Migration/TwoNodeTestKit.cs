@@ -76,7 +76,7 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
         Assert.Null((await Ask(Destination.Host, new HostProtocol.SetIncomingCapabilities(MigrationCapabilities.ParseList(list)))).Error);
 
     protected async Task SetParameters(params (string Name, string Value)[] changes) =>
-        Assert.Null((await Ask(Source.Host, new HostProtocol.SetParameters(Vm, changes))).Error);
+        Assert.IsType<HostProtocol.MigrationSettingsOf>(await Source.Host.Ask<object>(new HostProtocol.SetParameters(Vm, changes), AskTimeout));
 
     protected async Task<MigrationId> Migrate(string vm = Vm)
     {

@@ -1,6 +1,7 @@
 using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
+using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
@@ -78,6 +79,39 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
         Assert.Throws<SerializationException>(() => serializer.FromBinary([1, 2, 3], "nope"));
         Assert.Throws<SerializationException>(() => serializer.FromBinary(chunk[..^10], "C"));
         Assert.Throws<SerializationException>(() => serializer.FromBinary([5, 0, 0], "RF"));
+    }
+
+    [Fact]
+    public void Host_commands_and_answers_cross_nodes_through_the_allow_listed_json_serializer()
+    {
+        var migrate = new HostProtocol.Migrate("vm1", Address.Parse("akka.tcp://orchestrator@127.0.0.1:4053"),
+            MigrationCapabilities.ParseList("return-path,switchover-ack"), [("max-bandwidth", "0")]);
+        var changes = new HostProtocol.SetCapabilities("vm1", [("auto-converge", true)]);
+
+        var migrateBack = Assert.IsType<HostProtocol.Migrate>(HostRoundtrip(migrate));
+        var changesBack = Assert.IsType<HostProtocol.SetCapabilities>(HostRoundtrip(changes));
+        var result = Assert.IsType<CommandResult>(HostRoundtrip(CommandResult.Conflict("There's a migration process in progress")));
+
+        Assert.Equal(migrate.Destination, migrateBack.Destination);
+        Assert.Equal(migrate.Capabilities, migrateBack.Capabilities);
+        Assert.Equal(("max-bandwidth", "0"), Assert.Single(migrateBack.Parameters!));
+        Assert.Equal(("auto-converge", true), Assert.Single(changesBack.Changes));
+        Assert.Equal((ErrorKind.Conflict, "There's a migration process in progress"), (result.Kind, result.Error));
+    }
+
+    [Fact]
+    public void The_host_serializer_builds_no_type_it_does_not_list()
+    {
+        var serializer = new HostWireSerializer((ExtendedActorSystem)Sys);
+
+        Assert.Throws<SerializationException>(() => serializer.FromBinary("{}"u8.ToArray(), "System.IO.FileInfo"));
+        Assert.Throws<ArgumentException>(() => serializer.Manifest(new object()));
+    }
+
+    private object HostRoundtrip(object message)
+    {
+        var serializer = Assert.IsType<HostWireSerializer>(Sys.Serialization.FindSerializerFor(message));
+        return serializer.FromBinary(serializer.ToBinary(message), serializer.Manifest(message));
     }
 
     private object Roundtrip(object message)

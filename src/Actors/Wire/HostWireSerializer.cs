@@ -1,0 +1,71 @@
+using System.Runtime.Serialization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Actors.Wire;
+
+/// <summary>
+/// JSON for the small control-plane messages, with an allow-list of types keyed by short manifests:
+/// a peer can name only these, never an arbitrary .NET type (unlike Akka's default JSON serializer).
+/// </summary>
+public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+{
+    public const int Id = 4712;
+
+    private static readonly Type[] Allowed =
+    [
+        typeof(HostProtocol.CreateVm), typeof(HostProtocol.DeleteVm), typeof(HostProtocol.ListVms), typeof(HostProtocol.VmList),
+        typeof(HostProtocol.GetStatus), typeof(HostProtocol.HostStatus),
+        typeof(HostProtocol.SetIncomingCapabilities), typeof(HostProtocol.ChangeIncomingCapabilities), typeof(HostProtocol.IncomingCapabilitiesOf),
+        typeof(HostProtocol.SetCapabilities), typeof(HostProtocol.SetParameters), typeof(HostProtocol.GetMigrationSettings),
+        typeof(HostProtocol.MigrationSettingsOf), typeof(HostProtocol.Migrate), typeof(HostProtocol.MigrationStarted),
+        typeof(HostProtocol.QueryMigrate), typeof(HostProtocol.NoMigration), typeof(HostProtocol.MigrateCancel),
+        typeof(HostProtocol.MigrateContinue), typeof(CommandResult), typeof(MigrationInfo),
+    ];
+
+    private static readonly Dictionary<Type, string> Manifests = Allowed.ToDictionary(t => t, t => t.Name);
+    private static readonly Dictionary<string, Type> Types = Allowed.ToDictionary(t => t.Name, t => t);
+
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        IncludeFields = true, // value tuples carry capability and parameter changes
+        Converters = { new AddressConverter(), new JsonStringEnumConverter() },
+    };
+
+    public override int Identifier => Id;
+
+    public override string Manifest(object o) =>
+        Manifests.TryGetValue(o.GetType(), out var manifest)
+            ? manifest
+            : throw new ArgumentException($"{o.GetType()} is not an allowed host wire message", nameof(o));
+
+    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, obj.GetType(), Options);
+
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        if (!Types.TryGetValue(manifest, out var type))
+            throw new SerializationException($"Unknown host wire manifest '{manifest}'");
+        try
+        {
+            return JsonSerializer.Deserialize(bytes, type, Options)
+                   ?? throw new SerializationException($"Empty host wire message '{manifest}'");
+        }
+        catch (JsonException e)
+        {
+            throw new SerializationException($"Malformed host wire message '{manifest}': {e.Message}", e);
+        }
+    }
+
+    private sealed class AddressConverter : JsonConverter<Address>
+    {
+        public override Address Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            Address.Parse(reader.GetString() ?? throw new JsonException("address expected"));
+
+        public override void Write(Utf8JsonWriter writer, Address value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.ToString());
+    }
+}
