@@ -2,6 +2,7 @@ using Orchestrator.Actors.Migration;
 using Orchestrator.Bench;
 using Orchestrator.Cli;
 using Orchestrator.Demo;
+using Orchestrator.Node;
 
 namespace Orchestrator;
 
@@ -18,7 +19,11 @@ public static class Program
                   --downtime-limit MS (300)  --max-bandwidth BYTES/S (134217728; 0 = unlimited)
                   --switchover-ack-timeout MS (60000; 0 = no limit)  --timeout DURATION (600s)  --json
           bench   measure stream throughput against raw TCP, and downtime with switchover-ack on and off
-                  --quick  --json
+                  --quick  --runs N  --chunk SIZE  --window N  --json
+          node    run a node of a cluster: one per host, with the HTTP API
+                  --name HOST  --hostname 127.0.0.1  --port 4053  --seed HOST:PORT (repeatable)
+                  --api http://127.0.0.1:8080  --capabilities LIST  --capacity 8GiB
+                  (also from ORCHESTRATOR__NAME, ... and appsettings.json)
 
         exit codes: 0 completed, 1 migration failed or cancelled, 2 invalid arguments
         """;
@@ -47,6 +52,7 @@ public static class Program
             {
                 "demo" => await DemoCommand.Run(DemoOptions.Parse(rest), output, interrupt.Token),
                 "bench" => await BenchCommand.Run(BenchOptions.Parse(rest), output),
+                "node" => await NodeCommand.Run(rest, output),
                 _ => throw new UsageException($"Unknown command '{args[0]}'. Run 'orchestrator --help' for the list."),
             };
         }

@@ -18,9 +18,9 @@ public static class MigrationConfig
               loglevel = {{options.LogLevel}}
               # Nothing on stdout, even while the ActorSystem starts or stops.
               stdout-loglevel = OFF
-              loggers = ["{{logger.FullName}}, {{logger.Assembly.GetName().Name}}"]
+              {{(options.StandardErrorLog ? $"loggers = [\"{logger.FullName}, {logger.Assembly.GetName().Name}\"]" : "")}}
               actor {
-                provider = remote
+                provider = {{(options.Cluster ? "cluster" : "remote")}}
                 serializers.migration-wire = "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}"
                 serializers.host-wire = "{{hostSerializer.FullName}}, {{hostSerializer.Assembly.GetName().Name}}"
                 serialization-bindings {

@@ -6,10 +6,14 @@ namespace Orchestrator.Actors.Hosting;
 /// </summary>
 /// <param name="Hostname">Address to bind; loopback unless asked otherwise.</param>
 /// <param name="Port">0 picks a free port.</param>
+/// <param name="Cluster">The node is a cluster member (Akka.Cluster's provider); otherwise plain remoting.</param>
+/// <param name="StandardErrorLog">Akka's log on stderr; a node bridges it to Microsoft.Extensions.Logging instead.</param>
 public sealed record RemotingOptions(
     string Hostname = "127.0.0.1",
     int Port = 0,
     int MaximumFrameSize = 4 * 1024 * 1024,
     int SocketBufferSize = 8 * 1024 * 1024,
     string LogLevel = "WARNING",
-    bool Batching = false);
+    bool Batching = false,
+    bool Cluster = false,
+    bool StandardErrorLog = true);

@@ -14,8 +14,13 @@ namespace Orchestrator.Actors.Incoming;
 /// The destination of one migration: an empty twin of the VM, one loader per device, the digest check,
 /// and the start on commit. Anything short of a commit ends with the twin discarded.
 /// </summary>
-internal sealed class IncomingMigration : ReceiveActor
+internal sealed class IncomingMigration : ReceiveActor, IWithTimers
 {
+    private sealed record WarmDigests
+    {
+        public static readonly WarmDigests Instance = new();
+    }
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Prepare _prepare;
     private readonly MigrationCapabilities _capabilities;
@@ -36,6 +41,8 @@ internal sealed class IncomingMigration : ReceiveActor
 
     public static Props Props(Prepare prepare, MigrationCapabilities capabilities, PrecopyProtocol.Settings settings, IActorRef host) =>
         Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, settings, host));
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private MigrationId Id => _prepare.Migration;
 
@@ -61,6 +68,8 @@ internal sealed class IncomingMigration : ReceiveActor
         }
         _log.Info("Incoming migration {0} of {1}: {2} device(s) in load setup", Id, _prepare.Spec.Name, loaders.Count);
         _prepare.Source.Tell(new Prepared(Id, Self, loaders));
+        // Hash loaded pages as they arrive, so the digest check inside the downtime only sees the last ones.
+        Timers.StartPeriodicTimer("warm-digests", WarmDigests.Instance, TimeSpan.FromMilliseconds(250));
     }
 
     protected override void PostStop() => _vm?.Dispose();
@@ -81,6 +90,7 @@ internal sealed class IncomingMigration : ReceiveActor
         });
         Receive<PrecopyLocal.StreamFailed>(failed => Fail(failed.Reason));
         Receive<Commit>(_ => Fail("commit before every device was loaded and verified"));
+        Receive<WarmDigests>(_ => _vm?.Digests());
         CommonFailures();
     }
 
@@ -99,6 +109,7 @@ internal sealed class IncomingMigration : ReceiveActor
             Context.Stop(Self);
         });
         Receive<PrecopyLocal.DeviceLoaded>(_ => { });
+        Receive<WarmDigests>(_ => { });
         CommonFailures();
     }
 
@@ -127,6 +138,7 @@ internal sealed class IncomingMigration : ReceiveActor
             Fail($"digest mismatch on {string.Join(", ", mismatched.DefaultIfEmpty("the device list"))}; destination VM not started");
             return;
         }
+        Timers.Cancel("warm-digests");
         _log.Info("Incoming migration {0}: every device loaded and every digest matches", Id);
         _prepare.Source.Tell(new ReadyToStart(Id, mine.Select(kv => new DigestOf(kv.Key, kv.Value)).ToArray()));
         Become(Ready);

@@ -342,6 +342,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             var timeout = _parameters.SwitchoverAckTimeout;
             _coordinator.Tell(new SwitchoverProtocol.ArmDeadline(TimeSpan.FromMilliseconds(timeout)));
         }
+        // Hash what the guest wrote since the last tick, so the check at the stop has little left to do.
+        _vm.Digests();
         foreach (var streamer in _streamers.Values)
             streamer.Tell(PrecopyLocal.Pump.Instance);
     }
@@ -365,7 +367,6 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         }
         _periodStartAt = now;
         _periodStartBytes = sent;
-        _vm.Digests(); // keep the source's per-page digests warm
     }
 
     private void Switchover(long pending)

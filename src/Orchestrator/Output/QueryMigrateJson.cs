@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Actors.Migration;
@@ -7,7 +8,7 @@ namespace Orchestrator.Output;
 /// <summary>query-migrate as JSON with QEMU's field names (plus our per-device view and VM states).</summary>
 public static class QueryMigrateJson
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>QEMU answers <c>{}</c> before any migration.</summary>
     public static JsonObject ToJson(MigrationInfo? info)

@@ -1,0 +1,41 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Api;
+
+/// <summary>Bad input in a request; answered with 400 and the message.</summary>
+public sealed class ApiInputException(string message) : Exception(message);
+
+/// <summary>How answers and errors look on the wire: JSON, errors as <c>{"error": "..."}</c>.</summary>
+public static class ApiResults
+{
+    // JSON, never HTML: no need to escape quotes in "There's a migration process in progress".
+    private static readonly JsonSerializerOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static IResult Json(JsonNode node, int status = StatusCodes.Status200OK) =>
+        Results.Text(node.ToJsonString(Options), "application/json", statusCode: status);
+
+    public static IResult Error(int status, string message) => Json(new JsonObject { ["error"] = message }, status);
+
+    public static IResult Error(CommandResult result) => Error(
+        result.Kind switch
+        {
+            ErrorKind.NotFound => StatusCodes.Status404NotFound,
+            ErrorKind.Conflict => StatusCodes.Status409Conflict,
+            _ => StatusCodes.Status400BadRequest,
+        },
+        result.Error ?? "unknown error");
+
+    public static IResult VmNotFound(string vm) => Error(StatusCodes.Status404NotFound, $"VM '{vm}' not found");
+
+    public static IResult HostNotFound(string host) => Error(StatusCodes.Status404NotFound, $"Host '{host}' not found");
+
+    public static IResult Unavailable(string what) =>
+        Error(StatusCodes.Status503ServiceUnavailable, $"{what} did not answer within {ClusterHosts.AskTimeout.TotalSeconds:0} s");
+
+    /// <summary>An answer that is neither the expected type nor an error: a bug, said plainly.</summary>
+    public static IResult Unexpected(object answer) =>
+        Error(StatusCodes.Status500InternalServerError, $"unexpected answer {answer.GetType().Name}");
+}

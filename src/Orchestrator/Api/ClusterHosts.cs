@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Node;
+
+namespace Orchestrator.Api;
+
+/// <summary>A cluster member that hosts VMs, as the API sees it.</summary>
+/// <param name="Status"><c>joining</c>, <c>up</c>, <c>leaving</c>, <c>exiting</c>, <c>down</c>, <c>removed</c> or <c>unreachable</c>.</param>
+public sealed record HostMember(string Name, Address Address, string Status)
+{
+    public bool Reachable => Status is "up" or "joining" or "leaving";
+}
+
+/// <summary>
+/// Finds hosts and VMs across the cluster for the API: hosts from membership (their names are
+/// roles), VMs by asking every reachable host. Every ask has a bound.
+/// </summary>
+public sealed class ClusterHosts(IServiceProvider services)
+{
+    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+
+    private ActorSystem System => services.GetRequiredService<ActorSystem>();
+
+    public IReadOnlyList<HostMember> Members()
+    {
+        var state = Cluster.Get(System).State;
+        return state.Members
+            .Select(m => (Member: m, Name: HostRole.NameIn(m.Roles)))
+            .Where(m => m.Name is not null)
+            .Select(m => new HostMember(m.Name!, m.Member.Address,
+                state.Unreachable.Contains(m.Member) ? "unreachable" : m.Member.Status.ToString().ToLowerInvariant()))
+            .OrderBy(m => m.Name, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    public HostMember? Host(string name) => Members().FirstOrDefault(m => m.Name == name);
+
+    public Task<object> Ask(HostMember host, object message) =>
+        System.ActorSelection(MigrationNode.HostPath(host.Address)).Ask<object>(message, AskTimeout);
+
+    /// <summary>Every reachable host's VM list; a host that does not answer in time is left out.</summary>
+    public async Task<IReadOnlyList<(HostMember Host, HostProtocol.VmList List)>> VmLists()
+    {
+        var hosts = Members().Where(m => m.Reachable).ToArray();
+        var answers = await Task.WhenAll(hosts.Select(async h =>
+        {
+            try
+            {
+                return (Host: h, List: await Ask(h, HostProtocol.ListVms.Instance) as HostProtocol.VmList);
+            }
+            catch (AskTimeoutException)
+            {
+                return (Host: h, List: null);
+            }
+        }));
+        return answers.Where(a => a.List is not null).Select(a => (a.Host, a.List!)).ToArray();
+    }
+
+    /// <summary>The host a VM runs on, or null.</summary>
+    public async Task<(HostMember Host, HostProtocol.VmSummary Vm)?> FindVm(string name)
+    {
+        foreach (var (host, list) in await VmLists())
+        {
+            if (list.Vms.FirstOrDefault(v => v.Name == name) is { } vm)
+                return (host, vm);
+        }
+        return null;
+    }
+
+    /// <summary>Every reachable host's answer to one message, in parallel; hosts that time out are left out.</summary>
+    public async Task<IReadOnlyList<(HostMember Host, object Answer)>> AskAll(object message)
+    {
+        var hosts = Members().Where(m => m.Reachable).ToArray();
+        var answers = await Task.WhenAll(hosts.Select(async h =>
+        {
+            try
+            {
+                return (Host: h, Answer: (object?)await Ask(h, message));
+            }
+            catch (AskTimeoutException)
+            {
+                return (Host: h, Answer: null);
+            }
+        }));
+        return answers.Where(a => a.Answer is not null).Select(a => (a.Host, a.Answer!)).ToArray();
+    }
+}

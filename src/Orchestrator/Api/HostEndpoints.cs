@@ -1,0 +1,49 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Api;
+
+/// <summary><c>/hosts</c>: cluster members and their destination capabilities.</summary>
+public static class HostEndpoints
+{
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapGet("/hosts", async (ClusterHosts cluster) =>
+        {
+            var statuses = (await cluster.AskAll(HostProtocol.GetStatus.Instance))
+                .Where(a => a.Answer is HostProtocol.HostStatus)
+                .ToDictionary(a => a.Host.Name, a => (HostProtocol.HostStatus)a.Answer);
+            var hosts = cluster.Members().Select(m =>
+            {
+                var status = statuses.GetValueOrDefault(m.Name);
+                return (JsonNode)new JsonObject
+                {
+                    ["name"] = m.Name,
+                    ["address"] = m.Address.ToString(),
+                    ["status"] = m.Status,
+                    ["capacity"] = status?.Capacity,
+                    ["used"] = status?.Used,
+                    ["vms"] = status?.Vms,
+                };
+            });
+            return ApiResults.Json(new JsonArray(hosts.ToArray()));
+        });
+
+        api.MapPost("/hosts/{host}/capabilities", async (string host, HttpRequest request, ClusterHosts cluster) =>
+        {
+            if (cluster.Host(host) is not { } member)
+                return ApiResults.HostNotFound(host);
+            var body = await RequestBody.Read(request);
+            var changes = body.Fields.Select(f => f.Value is JsonValue v && v.TryGetValue<bool>(out var on)
+                ? (f.Key, on)
+                : throw new ApiInputException($"Capability '{f.Key}' must be true or false")).ToArray();
+            return await cluster.Ask(member, new HostProtocol.ChangeIncomingCapabilities(changes)) switch
+            {
+                HostProtocol.IncomingCapabilitiesOf caps => ApiResults.Json(ApiJson.Capabilities(caps.Capabilities)),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            };
+        });
+    }
+}

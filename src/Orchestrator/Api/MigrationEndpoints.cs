@@ -1,0 +1,95 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Output;
+
+namespace Orchestrator.Api;
+
+/// <summary>QEMU's migration commands over HTTP: migrate, query-migrate, cancel, continue, set-parameters.</summary>
+public static class MigrationEndpoints
+{
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapPost("/vms/{name}/migrate", async (string name, HttpRequest request, ClusterHosts cluster) =>
+        {
+            var body = await RequestBody.Read(request);
+            var to = body.Required("to");
+            var capabilities = body.Text("capabilities") is { } list ? MigrationCapabilities.ParseList(list) : null;
+            var parameters = (body.Object("parameters") ?? [])
+                .Select(p => (p.Key, p.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : p.Value?.ToJsonString() ?? ""))
+                .ToArray();
+            if (await cluster.FindVm(name) is not { } found)
+                return ApiResults.VmNotFound(name);
+            if (cluster.Host(to) is not { } destination)
+                return ApiResults.HostNotFound(to);
+            if (destination.Name == found.Host.Name)
+                return ApiResults.Error(StatusCodes.Status409Conflict, $"VM '{name}' already runs on host {to}: pick another destination host");
+            if (!destination.Reachable)
+                return ApiResults.Error(StatusCodes.Status409Conflict, $"Host {to} is {destination.Status}: it cannot take a VM now");
+            // Checked here for a clear answer; the destination checks again, atomically, at Prepare.
+            var size = found.Vm.Devices.Sum(d => d.Size);
+            if (await cluster.Ask(destination, HostProtocol.GetStatus.Instance) is HostProtocol.HostStatus status && status.Capacity - status.Used < size)
+                return ApiResults.Error(StatusCodes.Status409Conflict,
+                    $"Not enough free capacity on host {to}: VM '{name}' needs {size} bytes, {Math.Max(0, status.Capacity - status.Used)} of {status.Capacity} are free");
+            return await cluster.Ask(found.Host, new HostProtocol.Migrate(name, destination.Address, capabilities, parameters)) switch
+            {
+                HostProtocol.MigrationStarted started => ApiResults.Json(new JsonObject
+                {
+                    ["id"] = started.Migration.Value,
+                    ["vm"] = name,
+                    ["source"] = started.Source,
+                    ["destination"] = to,
+                }, StatusCodes.Status202Accepted),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            };
+        });
+
+        api.MapGet("/vms/{name}/migration", async (string name, ClusterHosts cluster) =>
+        {
+            // The latest migration's record lives on the host it left from, wherever the VM is now.
+            var answers = await cluster.AskAll(new HostProtocol.QueryMigrate(name));
+            var latest = answers.Select(a => a.Answer).OfType<MigrationInfo>().MaxBy(i => i.StartedAt);
+            if (latest is not null)
+                return ApiResults.Json(QueryMigrateJson.ToJson(latest));
+            return answers.Any(a => a.Answer is HostProtocol.NoMigration) ? ApiResults.Json(new JsonObject()) : ApiResults.VmNotFound(name);
+        });
+
+        api.MapPost("/vms/{name}/migration/cancel", async (string name, ClusterHosts cluster) =>
+        {
+            if (await cluster.FindVm(name) is { } found)
+                return await cluster.Ask(found.Host, new HostProtocol.MigrateCancel(name)) is CommandResult { Error: { } } error
+                    ? ApiResults.Error(error)
+                    : ApiResults.Json(new JsonObject());
+            // Gone from every host: a cancel after the end changes nothing, as in QEMU.
+            var answers = await cluster.AskAll(new HostProtocol.QueryMigrate(name));
+            return answers.Any(a => a.Answer is MigrationInfo) ? ApiResults.Json(new JsonObject()) : ApiResults.VmNotFound(name);
+        });
+
+        api.MapPost("/vms/{name}/migration/continue", async (string name, ClusterHosts cluster) =>
+        {
+            if (await cluster.FindVm(name) is not { } found)
+                return ApiResults.VmNotFound(name);
+            return await cluster.Ask(found.Host, new HostProtocol.MigrateContinue(name)) switch
+            {
+                CommandResult { Error: null } => ApiResults.Json(new JsonObject()),
+                CommandResult error => ApiResults.Error(error with { Kind = error.Kind == ErrorKind.NotFound ? ErrorKind.NotFound : ErrorKind.Conflict }),
+                var other => ApiResults.Unexpected(other),
+            };
+        });
+
+        api.MapPost("/vms/{name}/parameters", async (string name, HttpRequest request, ClusterHosts cluster) =>
+        {
+            var body = await RequestBody.Read(request);
+            var changes = body.Fields.Select(f => (f.Key, body.Text(f.Key) ?? "")).ToArray();
+            if (await cluster.FindVm(name) is not { } found)
+                return ApiResults.VmNotFound(name);
+            return await cluster.Ask(found.Host, new HostProtocol.SetParameters(name, changes)) switch
+            {
+                HostProtocol.MigrationSettingsOf settings => ApiResults.Json(ApiJson.Parameters(settings.Parameters)),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            };
+        });
+    }
+}

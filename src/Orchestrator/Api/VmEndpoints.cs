@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
+
+namespace Orchestrator.Api;
+
+/// <summary><c>/vms</c>: create, list, show and delete VMs anywhere in the cluster.</summary>
+public static class VmEndpoints
+{
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapGet("/vms", async (ClusterHosts cluster) =>
+        {
+            var vms = (await cluster.VmLists())
+                .SelectMany(l => l.List.Vms.Select(vm => ApiJson.Vm(l.Host.Name, vm)))
+                .OrderBy(vm => (string?)vm["name"], StringComparer.Ordinal);
+            return ApiResults.Json(new JsonArray(vms.Cast<JsonNode>().ToArray()));
+        });
+
+        api.MapGet("/vms/{name}", async (string name, ClusterHosts cluster) =>
+            await cluster.FindVm(name) is { } found ? ApiResults.Json(ApiJson.Vm(found.Host.Name, found.Vm)) : ApiResults.VmNotFound(name));
+
+        api.MapPost("/vms", async (HttpRequest request, ClusterHosts cluster) =>
+        {
+            var body = await RequestBody.Read(request);
+            var name = body.Required("name");
+            var hostName = body.Required("host");
+            var spec = Spec(name, body);
+            if (cluster.Host(hostName) is not { } host)
+                return ApiResults.HostNotFound(hostName);
+            // Names are unique in the whole cluster, not only on one host.
+            foreach (var (other, list) in await cluster.VmLists())
+            {
+                if (list.Vms.Any(v => v.Name == name) || list.Incoming.Contains(name))
+                    return ApiResults.Error(StatusCodes.Status409Conflict, $"VM '{name}' already exists on host {other.Name}");
+            }
+            return await cluster.Ask(host, new HostProtocol.CreateVm(spec)) switch
+            {
+                CommandResult { Error: null } => await cluster.FindVm(name) is { } created
+                    ? ApiResults.Json(ApiJson.Vm(created.Host.Name, created.Vm), StatusCodes.Status201Created)
+                    : ApiResults.Unavailable($"Host {hostName}"),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            };
+        });
+
+        api.MapDelete("/vms/{name}", async (string name, ClusterHosts cluster) =>
+        {
+            if (await cluster.FindVm(name) is not { } found)
+                return ApiResults.VmNotFound(name);
+            return await cluster.Ask(found.Host, new HostProtocol.DeleteVm(name)) switch
+            {
+                CommandResult { Error: null } => Results.NoContent(),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            };
+        });
+    }
+
+    /// <summary>The demo's defaults; a size of 0 leaves a device out.</summary>
+    private static VmSpec Spec(string name, RequestBody body)
+    {
+        var ram = body.Size("ram", DefaultDevices.RamSize);
+        if (ram <= 0)
+            throw new ApiInputException("Field 'ram' must be larger than 0: a VM needs memory");
+        var vfio = body.Size("vfio", DefaultDevices.VfioSize);
+        var vgpu = body.Size("vgpu", DefaultDevices.VgpuSize);
+        var alloc = body.Duration("vfio-alloc", DefaultDevices.VfioAllocationTime);
+        var devices = new List<DeviceSpec> { DefaultDevices.Ram(ram) };
+        if (vfio > 0)
+            devices.Add(DefaultDevices.Vfio(vfio, alloc));
+        if (vgpu > 0)
+            devices.Add(DefaultDevices.Vgpu(vgpu));
+        return new VmSpec(name, devices, new WorkloadSpec(body.Rate("dirty-rate", DefaultDevices.GuestDirtyRate)));
+    }
+}

@@ -1,0 +1,56 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Event;
+using Akka.Cluster.Hosting.SBR;
+using Akka.Hosting;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Node;
+
+/// <summary>Registry key for a node's VM host actor.</summary>
+public sealed class VmHostKey;
+
+/// <summary>A node's Akka setup in one extension method: remoting, cluster membership, logging, its VM host.</summary>
+public static class MigrationHostingExtensions
+{
+    public static AkkaConfigurationBuilder WithMigration(this AkkaConfigurationBuilder akka, NodeSettings node, MigrationSettings? settings = null)
+    {
+        var remoting = new RemotingOptions(node.Hostname, node.Port, LogLevel: "INFO", Cluster: true, StandardErrorLog: false);
+        akka.AddHocon(remoting.ToConfig(), HoconAddMode.Prepend);
+        akka.ConfigureLoggers(loggers =>
+        {
+            loggers.ClearLoggers();
+            loggers.AddLoggerFactory();
+        });
+        akka.WithClustering(new ClusterOptions
+        {
+            SeedNodes = node.Seeds.Select(s => s.ToString()).ToArray(),
+            Roles = [node.Role],
+            // Keep-majority downs the minority side of a partition after stable-after (20 s), so a
+            // crashed host leaves the cluster on its own.
+            SplitBrainResolver = new KeepMajorityOption(),
+        });
+        akka.WithActors((system, registry) =>
+        {
+            var host = MigrationNode.SpawnHost(system, settings, node.Name, node.Capacity, node.Capabilities);
+            registry.Register<VmHostKey>(host);
+            // A node asked to stop lets no VM leave half-migrated: outgoing migrations are cancelled
+            // and their VMs stay here; the host logs which.
+            CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "cancel-outgoing-migrations", async () =>
+            {
+                try
+                {
+                    await host.Ask<Akka.Done>(HostLocal.CancelOutgoing.Instance, TimeSpan.FromSeconds(15));
+                }
+                catch (AskTimeoutException)
+                {
+                    system.Log.Warning("Outgoing migrations did not end within 15 s of the cancel");
+                }
+                return Akka.Done.Instance;
+            });
+        });
+        return akka;
+    }
+}
