@@ -7,15 +7,21 @@ internal static class OrchestratorProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> Run(TimeSpan timeout, params string[] args)
+    public static string Dll => Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
+
+    public static Task<Result> Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
+
+    public static async Task<Result> Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
+        var dll = Dll;
         start.ArgumentList.Add(dll);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json.Nodes;
+using Orchestrator.Tests.Cli;
+using Xunit;
+
+namespace Orchestrator.Tests.Cluster;
+
+/// <summary>
+/// A cluster of real node processes on 127.0.0.1, started and stopped with deploy/local/cluster.sh
+/// as a user would, on free ports, with the orchestrator this test run built.
+/// </summary>
+public sealed class LocalCluster : IAsyncLifetime
+{
+    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly int _nodes;
+    private readonly string _dir = Directory.CreateTempSubdirectory("orchestrator-cluster-").FullName;
+    private int _basePort;
+    private int _apiBasePort;
+
+    public LocalCluster() : this(3)
+    {
+    }
+
+    private LocalCluster(int nodes) => _nodes = nodes;
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public string Api(int node = 1) => $"http://127.0.0.1:{_apiBasePort + node - 1}";
+
+    /// <summary>The environment a CLI user of this cluster has.</summary>
+    public IReadOnlyDictionary<string, string> Environment(int node = 1) => new Dictionary<string, string> { ["ORCHESTRATOR_API"] = Api(node) };
+
+    public async Task InitializeAsync()
+    {
+        _basePort = FreePortRun(_nodes);
+        _apiBasePort = FreePortRun(_nodes, after: _basePort + _nodes);
+        var (code, output) = await Script("start", _nodes.ToString(), "--dir", _dir, "--base-port", _basePort.ToString(), "--api-base-port", _apiBasePort.ToString());
+        Assert.True(code == 0, $"cluster.sh start failed:\n{output}");
+        await WaitForMembers(_nodes);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Script("stop", "--dir", _dir);
+        Http.Dispose();
+    }
+
+    /// <summary>SIGKILL a node's process, as a crash would.</summary>
+    public void Kill(int node)
+    {
+        var pid = int.Parse(File.ReadAllText(Path.Combine(_dir, $"host{node}.pid")).Trim());
+        Process.GetProcessById(pid).Kill();
+    }
+
+    public string Log(int node) => File.ReadAllText(Path.Combine(_dir, $"host{node}.log"));
+
+    public async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null, int node = 1)
+    {
+        using var request = new HttpRequestMessage(method, Api(node) + path);
+        if (json is not null)
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    public async Task<JsonNode> Get(string path, int node = 1)
+    {
+        var (status, body) = await Send(HttpMethod.Get, path, node: node);
+        Assert.True(status == 200, $"GET {path}: {status} {body}");
+        return body!;
+    }
+
+    public Task<OrchestratorProcess.Result> Cli(params string[] args) =>
+        OrchestratorProcess.Run(TimeSpan.FromSeconds(120), Environment(), args);
+
+    private async Task WaitForMembers(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                var hosts = (await Get("/hosts")).AsArray();
+                if (hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null) == count)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the cluster did not show {count} hosts up within 60 s");
+            await Task.Delay(250);
+        }
+    }
+
+    private static async Task<(int Code, string Output)> Script(params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "deploy", "local", "cluster.sh"));
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.Environment["ORCHESTRATOR_BIN"] = OrchestratorProcess.Dll;
+        start.Environment["CAPACITY"] = "2GiB";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(ScriptTimeout);
+        await process.WaitForExitAsync(cancel.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("Orchestrator.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>
+    private static int FreePortRun(int count, int after = 0)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var first = Math.Max(after, Random.Shared.Next(20000, 60000));
+            if (Enumerable.Range(first, count).All(IsFree))
+                return first;
+        }
+        throw new InvalidOperationException("no run of free ports found");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
