@@ -1,26 +1,42 @@
 namespace Orchestrator.Cli;
 
 /// <summary>
-/// <c>--name value</c>, <c>--name=value</c> and bare <c>--flag</c> switches. Unknown options are errors,
-/// so a typo never silently runs with defaults.
+/// <c>--name value</c>, <c>--name=value</c> and bare <c>--flag</c> switches, plus positional arguments
+/// for commands that take them. Unknown options are errors, so a typo never silently runs with defaults.
 /// </summary>
 public sealed class Arguments
 {
-    private readonly Dictionary<string, string> _values = [];
+    private readonly Dictionary<string, List<string>> _values = [];
     private readonly HashSet<string> _switches = [];
+    private readonly List<string> _positionals = [];
 
     private Arguments()
     {
     }
 
-    public static Arguments Parse(IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> switchOptions)
+    /// <param name="positionals">
+    /// Whether arguments that are not options are collected into <see cref="Positionals"/> (a bare <c>--</c>
+    /// makes every later argument positional, for a name that starts with <c>--</c>); otherwise they are errors.
+    /// </param>
+    public static Arguments Parse(
+        IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> switchOptions, bool positionals = false)
     {
         var parsed = new Arguments();
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
+            if (positionals && arg == "--")
+            {
+                parsed._positionals.AddRange(args.Skip(i + 1));
+                break;
+            }
             if (!arg.StartsWith("--", StringComparison.Ordinal))
-                throw new UsageException($"Unexpected argument '{arg}'");
+            {
+                if (!positionals)
+                    throw new UsageException($"Unexpected argument '{arg}'");
+                parsed._positionals.Add(arg);
+                continue;
+            }
             var name = arg;
             string? value = null;
             var eq = arg.IndexOf('=');
@@ -44,12 +60,32 @@ public sealed class Arguments
                     throw new UsageException($"Option {name} needs a value");
                 value = args[++i];
             }
-            parsed._values[name] = value;
+            if (!parsed._values.TryGetValue(name, out var values))
+                parsed._values[name] = values = [];
+            values.Add(value);
         }
         return parsed;
     }
 
+    /// <summary>The arguments that are not options, in order.</summary>
+    public IReadOnlyList<string> Positionals => _positionals;
+
     public bool Has(string name) => _switches.Contains(name);
 
-    public string? Value(string name) => _values.GetValueOrDefault(name);
+    /// <summary>The option's value; when it was given more than once, the last one (a later flag overrides).</summary>
+    public string? Value(string name) => _values.TryGetValue(name, out var values) ? values[^1] : null;
+
+    /// <summary>Every value of a repeatable option, in order; empty when it was not given.</summary>
+    public IReadOnlyList<string> Values(string name) => _values.TryGetValue(name, out var values) ? values : [];
+
+    /// <summary>The positional argument at <paramref name="index"/>, or a usage error naming what is missing.</summary>
+    public string Positional(int index, string what) =>
+        index < _positionals.Count ? _positionals[index] : throw new UsageException($"Missing {what}");
+
+    /// <summary>A usage error when more than <paramref name="count"/> positional arguments were given.</summary>
+    public Arguments WithAtMostPositionals(int count) =>
+        _positionals.Count <= count ? this : throw new UsageException($"Unexpected argument '{_positionals[count]}'");
+
+    /// <summary>The value of an option the command cannot run without.</summary>
+    public string Required(string name) => Value(name) ?? throw new UsageException($"Missing option {name}");
 }

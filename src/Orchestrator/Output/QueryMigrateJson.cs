@@ -65,4 +65,66 @@ public static class QueryMigrateJson
     }
 
     public static string Render(MigrationInfo? info) => ToJson(info).ToJsonString(Indented);
+
+    /// <summary>
+    /// The inverse of <see cref="ToJson"/>, for the CLI client that gets query-migrate from the HTTP API and shows
+    /// it with <see cref="ProgressView"/>: null for <c>{}</c> (no migration yet). Missing fields read as zero or
+    /// null; a status this build does not know is a <see cref="FormatException"/>.
+    /// </summary>
+    public static MigrationInfo? FromJson(JsonObject json)
+    {
+        if (json.Count == 0)
+            return null;
+        var ram = json["ram"] as JsonObject ?? [];
+        var status = Get<string>(json, "status") ?? "none";
+        return new MigrationInfo(
+            new MigrationId(Get<string>(json, "id") ?? ""),
+            Enum.GetValues<MigrationStatus>().Where(s => s.Name() == status).Cast<MigrationStatus?>().FirstOrDefault()
+                ?? throw new FormatException($"unknown migration status '{status}'"),
+            Get<long>(json, "total-time"),
+            Get<long>(json, "setup-time"),
+            Get<long?>(json, "downtime"),
+            Get<long?>(json, "expected-downtime"),
+            Get<string>(json, "error-desc"),
+            Get<int>(json, "cpu-throttle-percentage"),
+            new RamInfo(
+                Get<long>(ram, "transferred"),
+                Get<long>(ram, "remaining"),
+                Get<long>(ram, "total"),
+                Get<long>(ram, "duplicate"),
+                Get<long>(ram, "normal"),
+                Get<long>(ram, "normal-bytes"),
+                Get<long>(ram, "dirty-pages-rate"),
+                Get<double>(ram, "mbps"),
+                Get<long>(ram, "dirty-sync-count"),
+                Get<long>(ram, "page-size"),
+                Get<long>(ram, "pages-per-second"),
+                Get<long>(ram, "precopy-bytes"),
+                Get<long>(ram, "downtime-bytes")),
+            (json["devices"] as JsonArray ?? []).OfType<JsonObject>().Select(d => new DeviceInfo(
+                Get<string>(d, "name") ?? "",
+                Get<string>(d, "kind") ?? "",
+                Get<long>(d, "transferred"),
+                Get<long>(d, "remaining"),
+                Get<string>(d, "switchover-ack") ?? "",
+                Get<long?>(d, "acked-at"),
+                Get<int>(d, "window"),
+                Get<int>(d, "max-in-flight"),
+                Get<string>(d, "source-digest"),
+                Get<string>(d, "destination-digest"))).ToArray(),
+            Get<string>(json, "source-vm") ?? "",
+            Get<string>(json, "destination-vm") ?? "",
+            Get<bool>(json, "verified"),
+            Get<int>(json, "pending-acks"),
+            Get<long>(json, "transferred"),
+            Get<long>(json, "remaining"),
+            Get<double>(ram, "mbps"));
+    }
+
+    private static T? Get<T>(JsonObject json, string name) => json[name] switch
+    {
+        null => default,
+        JsonValue value when value.TryGetValue<T>(out var typed) => typed,
+        var other => throw new FormatException($"query-migrate field '{name}' is not a {typeof(T).Name}: {other.ToJsonString()}"),
+    };
 }

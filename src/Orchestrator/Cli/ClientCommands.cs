@@ -1,0 +1,103 @@
+using Orchestrator.Actors.Migration;
+using Orchestrator.Cli.Commands;
+
+namespace Orchestrator.Cli;
+
+/// <summary>
+/// The commands that talk to a running node over its HTTP API (docs/api.md). Exit codes: 0 done (for
+/// <c>migrate --wait</c>: completed), 1 the API refused (its error on stderr), could not be reached, or the
+/// migration failed or was cancelled, 2 invalid arguments, with no request sent.
+/// </summary>
+public static class ClientCommands
+{
+    public static readonly IReadOnlySet<string> Names = new HashSet<string>
+    {
+        "hosts", "vm", "migrate", "query-migrate", "migrate-cancel", "migrate-continue", "migrate-set-capabilities", "migrate-set-parameters",
+    };
+
+    public const string Usage = """
+        client commands (talk to a node's HTTP API: --api URL, else $ORCHESTRATOR_API, else http://127.0.0.1:8080):
+          hosts [--json]                          the cluster's hosts: status, capacity, used, VMs
+          vm create NAME --host HOST              create and start a VM; --ram SIZE  --vfio SIZE  --vfio-alloc MS
+                                                  --vgpu SIZE  --dirty-rate RATE (defaults as in demo; SIZE 0 leaves a device out)
+          vm list [--json]  |  vm show NAME [--json]  |  vm delete NAME
+          migrate NAME --to HOST                  start a live migration; --capabilities LIST  --downtime-limit MS
+                                                  --max-bandwidth BYTES/S  --switchover-ack-timeout MS
+                                                  --wait (follow it to its end)  --json
+          query-migrate NAME [--json]             the VM's latest migration, as QEMU's query-migrate
+          migrate-cancel NAME  |  migrate-continue NAME
+          migrate-set-capabilities --host HOST CAP=on|off ...    a host's capabilities as a destination
+          migrate-set-parameters NAME PARAM=VALUE ...            e.g. max-bandwidth=1048576
+        """;
+
+    /// <summary>Runs one client command; every error ends as a message on <paramref name="stderr"/> and an exit code.</summary>
+    public static async Task<int> Run(string command, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
+    {
+        if (args.TakeWhile(a => a != "--").Any(a => a is "-h" or "--help"))
+        {
+            stdout.WriteLine(Usage);
+            return 0;
+        }
+        try
+        {
+            var (api, rest) = ExtractApi(args);
+            using var client = new ApiClient(ApiClient.ResolveUrl(api, Environment.GetEnvironmentVariable(ApiClient.EnvironmentVariable)));
+            var context = new ClientContext(client, stdout, stderr, cancel);
+            return command switch
+            {
+                "hosts" => await HostsCommand.Run(rest, context),
+                "vm" => await VmCommand.Run(rest, context),
+                "migrate" => await MigrateCommand.Run(rest, context),
+                "query-migrate" => await QueryMigrateCommand.Run(rest, context),
+                "migrate-cancel" => await MigrateControlCommand.Cancel(rest, context),
+                "migrate-continue" => await MigrateControlCommand.Continue(rest, context),
+                "migrate-set-capabilities" => await SetCapabilitiesCommand.Run(rest, context),
+                "migrate-set-parameters" => await SetParametersCommand.Run(rest, context),
+                _ => throw new UsageException($"Unknown command '{command}' (client commands: {string.Join(", ", Names.Order())})"),
+            };
+        }
+        catch (Exception e) when (e is UsageException or MigrationArgumentException)
+        {
+            stderr.WriteLine(e.Message);
+            return 2;
+        }
+        catch (Exception e) when (e is ApiException or ApiUnreachableException)
+        {
+            stderr.WriteLine(e.Message);
+            return 1;
+        }
+        catch (FormatException e)
+        {
+            stderr.WriteLine($"unexpected answer from the Orchestrator API: {e.Message}");
+            return 1;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            stderr.WriteLine("interrupted");
+            return 1;
+        }
+    }
+
+    /// <summary><c>--api URL</c> may come anywhere before <c>--</c>; every command takes it, so it is taken out here.</summary>
+    private static (string? Api, IReadOnlyList<string> Others) ExtractApi(IReadOnlyList<string> args)
+    {
+        string? api = null;
+        var rest = new List<string>();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg == "--")
+            {
+                rest.AddRange(args.Skip(i));
+                break;
+            }
+            if (arg == "--api")
+                api = i + 1 < args.Count ? args[++i] : throw new UsageException("Option --api needs a value");
+            else if (arg.StartsWith("--api=", StringComparison.Ordinal))
+                api = arg["--api=".Length..];
+            else
+                rest.Add(arg);
+        }
+        return (api, rest);
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Output;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary>
+/// <c>orchestrator migrate NAME --to HOST</c> (QEMU's <c>migrate</c>, POST /vms/{name}/migrate). With <c>--wait</c> it
+/// follows the migration as the demo does: progress lines, then the final query-migrate, exit 0 only if completed.
+/// </summary>
+internal static class MigrateCommand
+{
+    private static readonly string[] ParameterOptions = ["--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout"];
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long to keep asking after an interrupt sent migrate-cancel, before leaving the end unknown.</summary>
+    private static readonly TimeSpan CancelBound = TimeSpan.FromSeconds(30);
+
+    /// <summary>503 (the cluster did not answer in time) is worth a few retries while following a migration.</summary>
+    private const int MaxUnavailableInARow = 20;
+
+    public static async Task<int> Run(IReadOnlyList<string> args, ClientContext c)
+    {
+        var a = Arguments.Parse(args, ["--to", "--capabilities", .. ParameterOptions], ["--wait", "--json"], positionals: true)
+            .WithAtMostPositionals(1);
+        var name = a.Positional(0, "VM name: migrate NAME --to HOST");
+        var body = new JsonObject { ["to"] = a.Required("--to") };
+        // Checked here with the demo's rules and QEMU's texts, so invalid input exits 2 before any request.
+        if (a.Values("--capabilities") is { Count: > 0 } lists)
+        {
+            var list = string.Join(",", lists);
+            if (MigrationCapabilities.ParseList(list).Check() is { } error)
+                throw new MigrationArgumentException(error);
+            body["capabilities"] = list;
+        }
+        var parameters = new JsonObject();
+        var check = new MigrationParameters();
+        foreach (var option in ParameterOptions)
+        {
+            if (a.Value(option) is { } value)
+            {
+                check = check.With(option[2..], value);
+                parameters[option[2..]] = value;
+            }
+        }
+        if (parameters.Count > 0)
+            body["parameters"] = parameters;
+
+        var started = await c.Api.Post($"/vms/{ApiClient.Segment(name)}/migrate", body, c.Cancel);
+        var json = a.Has("--json");
+        if (!a.Has("--wait"))
+        {
+            if (json)
+                c.WriteJson(started);
+            else
+                c.Out.WriteLine($"Migration {started.Text("id")} of {name} started: {started.Text("source")} -> {started.Text("destination")} " +
+                                $"(follow it with 'orchestrator query-migrate {name}')");
+            return 0;
+        }
+        if (!json)
+            c.Out.WriteLine($"Migration {started.Text("id")} of {name}: {started.Text("source")} -> {started.Text("destination")}");
+
+        var (final, info) = await Follow(name, started.Text("id"), c, line => { if (!json) c.Out.WriteLine(line); });
+        if (info is null)
+            return 1;
+        if (json)
+            c.WriteJson(final);
+        else
+            c.WriteLines(ProgressView.Summary(info));
+        return info.Status == MigrationStatus.Completed ? 0 : 1;
+    }
+
+    /// <summary>
+    /// Polls query-migrate until this migration ends. An interrupt cancels the migration, as in the demo and in
+    /// <c>virsh migrate</c>, and keeps following it to its end; (null, null) when that end never showed.
+    /// </summary>
+    private static async Task<(JsonObject? Json, MigrationInfo? Info)> Follow(string name, string id, ClientContext c, Action<string> progress)
+    {
+        var path = $"/vms/{ApiClient.Segment(name)}/migration";
+        DateTime? cancelledAt = null;
+        var unavailable = 0;
+        while (true)
+        {
+            try
+            {
+                var json = (await c.Api.Get(path, CancellationToken.None)).Object("query-migrate");
+                unavailable = 0;
+                // Until the new migration shows, the answer may still be the VM's previous one.
+                if (QueryMigrateJson.FromJson(json) is { } info && (id == "" || info.Id.Value == id))
+                {
+                    if (info.Status.IsTerminal())
+                        return (json, info);
+                    progress(ProgressView.Line(info));
+                }
+            }
+            catch (ApiException e) when (e.Status == 503 && ++unavailable < MaxUnavailableInARow)
+            {
+            }
+            if (cancelledAt is null && c.Cancel.IsCancellationRequested)
+            {
+                c.Err.WriteLine($"interrupted: cancelling migration {id} of {name}");
+                await c.Api.Post($"{path}/cancel", null, CancellationToken.None);
+                cancelledAt = DateTime.UtcNow;
+            }
+            if (DateTime.UtcNow - cancelledAt > CancelBound)
+            {
+                c.Err.WriteLine($"migration {id} of {name} has not ended {CancelBound.TotalSeconds:0} s after migrate-cancel: " +
+                                $"see 'orchestrator query-migrate {name}'");
+                return (null, null);
+            }
+            await Task.Delay(PollInterval, CancellationToken.None);
+        }
+    }
+}
