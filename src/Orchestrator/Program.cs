@@ -26,7 +26,7 @@ public static class Program
                   (also from ORCHESTRATOR__NAME, ... and appsettings.json)
 
         exit codes: 0 completed, 1 migration failed or cancelled, 2 invalid arguments
-        """;
+        """ + "\n" + ClientCommands.Usage;
 
     public static async Task<int> Main(string[] args)
     {
@@ -48,6 +48,8 @@ public static class Program
         try
         {
             var rest = args.Skip(1).ToArray();
+            if (ClientCommands.Names.Contains(args[0]))
+                return await ClientCommands.Run(args[0], rest, output, Console.Error, interrupt.Token);
             return args[0] switch
             {
                 "demo" => await DemoCommand.Run(DemoOptions.Parse(rest), output, interrupt.Token),

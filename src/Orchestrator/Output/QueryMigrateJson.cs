@@ -19,6 +19,7 @@ public static class QueryMigrateJson
         return new JsonObject
         {
             ["id"] = info.Id.Value,
+            ["started-at"] = info.StartedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
             ["status"] = info.Status.Name(),
             ["total-time"] = info.TotalTime,
             ["setup-time"] = info.SetupTime,
@@ -79,6 +80,7 @@ public static class QueryMigrateJson
         var status = Get<string>(json, "status") ?? "none";
         return new MigrationInfo(
             new MigrationId(Get<string>(json, "id") ?? ""),
+            DateTimeOffset.TryParse(Get<string>(json, "started-at"), System.Globalization.CultureInfo.InvariantCulture, out var startedAt) ? startedAt : default,
             Enum.GetValues<MigrationStatus>().Where(s => s.Name() == status).Cast<MigrationStatus?>().FirstOrDefault()
                 ?? throw new FormatException($"unknown migration status '{status}'"),
             Get<long>(json, "total-time"),

@@ -493,7 +493,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     {
         var done = status.IsTerminal();
         return new MigrationInfo(
-            new MigrationId(id), status, TotalTime: 3100, SetupTime: 1544,
+            new MigrationId(id), DateTimeOffset.UnixEpoch, status, TotalTime: 3100, SetupTime: 1544,
             Downtime: status == MigrationStatus.Completed ? 83 : null, ExpectedDowntime: 99, ErrorDesc: null, CpuThrottlePercentage: 0,
             new RamInfo(Transferred: 80L << 20, Remaining: done ? 0 : 20L << 20, Total: 256L << 20, Duplicate: 21767, Normal: 20480,
                 NormalBytes: 20480L * 4096, DirtyPagesRate: 8192, Mbps: 1388.4, DirtySyncCount: 3, PageSize: 4096, PagesPerSecond: 40000,

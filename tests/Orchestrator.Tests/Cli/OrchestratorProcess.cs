@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Orchestrator.Tests.Cli;
 
 /// <summary>Runs the built <c>orchestrator</c> executable as a separate process, the way a user does.</summary>
-internal static class OrchestratorProcess
+public static class OrchestratorProcess
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
