@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Configuration;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Cli;
+using Orchestrator.Node;
+using Xunit;
+
+namespace Orchestrator.Tests.Cli;
+
+public sealed class NodeOptionsTests
+{
+    private static NodeSettings Settings(IDictionary<string, string?> environment, params string[] flags)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Orchestrator:Capacity"] = "4GiB", ["Orchestrator:Port"] = "5000" })
+            .AddInMemoryCollection(environment)
+            .AddInMemoryCollection(NodeFlags.ToConfiguration(flags))
+            .Build();
+        return (configuration.GetSection(NodeFlags.Section).Get<NodeOptions>() ?? new NodeOptions()).Validate();
+    }
+
+    [Fact]
+    public void Flags_win_over_the_environment_which_wins_over_appsettings()
+    {
+        var settings = Settings(
+            new Dictionary<string, string?> { ["Orchestrator:Name"] = "from-env", ["Orchestrator:Port"] = "4100" },
+            "--name", "host7", "--seed", "10.0.0.1:4053", "--seed=10.0.0.2:4053", "--capabilities", "return-path");
+
+        Assert.Equal("host7", settings.Name);
+        Assert.Equal(4100, settings.Port);
+        Assert.Equal(4L << 30, settings.Capacity);
+        Assert.Equal(["akka.tcp://orchestrator@10.0.0.1:4053", "akka.tcp://orchestrator@10.0.0.2:4053"], settings.Seeds.Select(s => s.ToString()));
+        Assert.Equal(MigrationCapabilities.ParseList("return-path"), settings.Capabilities);
+        Assert.Equal("http://127.0.0.1:8080/", settings.Api.ToString());
+    }
+
+    [Fact]
+    public void The_first_node_seeds_itself()
+    {
+        var settings = Settings(new Dictionary<string, string?>(), "--name", "host1");
+
+        Assert.Equal("akka.tcp://orchestrator@127.0.0.1:5000", Assert.Single(settings.Seeds).ToString());
+    }
+
+    [Theory]
+    [InlineData("A node needs a name", new string[0])]
+    [InlineData("Invalid --seed 'nowhere'", new[] { "--name", "h", "--seed", "nowhere" })]
+    [InlineData("Invalid size 'much' for --capacity", new[] { "--name", "h", "--capacity", "much" })]
+    [InlineData("Invalid --api 'ftp://x'", new[] { "--name", "h", "--api", "ftp://x" })]
+    [InlineData("Unknown option '--nmae'", new[] { "--nmae", "h" })]
+    [InlineData("Capability 'switchover-ack' requires capability 'return-path'", new[] { "--name", "h", "--capabilities", "switchover-ack" })]
+    public void Bad_settings_are_refused_with_a_message_naming_the_setting(string message, string[] flags)
+    {
+        var error = Assert.ThrowsAny<Exception>(() => Settings(new Dictionary<string, string?>(), flags));
+
+        Assert.True(error is UsageException or MigrationArgumentException, error.GetType().Name);
+        Assert.StartsWith(message, error.Message);
+    }
+}
