@@ -97,6 +97,12 @@ internal static class HostLocal
     /// <summary>An incoming migration committed: this VM runs here now.</summary>
     public sealed record AdoptVm(VirtualMachine Vm, MigrationId Migration);
 
+    /// <summary>A VM actor's migration started or ended.</summary>
+    public sealed record MigrationRunning(string Vm, bool Running);
+
+    /// <summary>A VM is no longer here (migrated away or deleted); <paramref name="Final"/> is its last migration, if any.</summary>
+    public sealed record VmGone(string Vm, MigrationInfo? Final);
+
     /// <summary>The node is stopping: cancel every outgoing migration and answer when all have ended.</summary>
     public sealed record CancelOutgoing
     {

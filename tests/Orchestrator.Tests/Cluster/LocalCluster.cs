@@ -56,6 +56,17 @@ public sealed class LocalCluster : IAsyncLifetime
         Process.GetProcessById(pid).Kill();
     }
 
+    /// <summary>SIGTERM a node's process, as systemd or Ctrl+C would, and wait for it to exit.</summary>
+    public async Task Terminate(int node)
+    {
+        var pid = int.Parse(File.ReadAllText(Path.Combine(_dir, $"host{node}.pid")).Trim());
+        using var process = Process.GetProcessById(pid);
+        using (var kill = Process.Start("kill", ["-TERM", pid.ToString()]))
+            await kill.WaitForExitAsync();
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cancel.Token);
+    }
+
     public string Log(int node) => File.ReadAllText(Path.Combine(_dir, $"host{node}.log"));
 
     public async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null, int node = 1)

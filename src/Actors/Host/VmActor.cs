@@ -1,0 +1,179 @@
+using Akka.Actor;
+using Akka.Event;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Devices.Machine;
+using static Orchestrator.Actors.Host.HostProtocol;
+
+namespace Orchestrator.Actors.Host;
+
+/// <summary>
+/// One VM on this host: the instance, its migration capabilities and parameters, and the migration
+/// out of it. It alone decides whether the VM may be deleted or migrated, so those checks cannot race.
+/// </summary>
+internal sealed class VmActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly VirtualMachine _vm;
+    private readonly MigrationSettings _settings;
+    private readonly HostIdentity _identity;
+    private readonly IActorRef _host;
+    private MigrationCapabilities _capabilities = new();
+    private MigrationParameters _parameters = new();
+    private IActorRef? _migration;
+    private MigrationInfo? _finished;
+
+    public VmActor(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host)
+    {
+        _vm = vm;
+        _settings = settings;
+        _identity = identity;
+        _host = host;
+        Receive<SetCapabilities>(SetVmCapabilities);
+        Receive<SetParameters>(SetVmParameters);
+        Receive<GetMigrationSettings>(_ => Sender.Tell(new MigrationSettingsOf(_capabilities, _parameters)));
+        Receive<Migrate>(StartMigration);
+        Receive<QueryMigrate>(_ =>
+        {
+            if (_migration is not null)
+                _migration.Forward(MigrationProtocol.Query.Instance);
+            else
+                Sender.Tell(_finished is null ? NoMigration.Instance : _finished);
+        });
+        Receive<MigrateCancel>(_ =>
+        {
+            // QEMU: migrate_cancel without a migration, or after it ended, changes nothing.
+            _migration?.Tell(MigrationProtocol.Cancel.Instance);
+            Sender.Tell(CommandResult.Ok);
+        });
+        Receive<MigrateContinue>(_ =>
+        {
+            if (_migration is not null)
+                _migration.Forward(MigrationProtocol.Continue.Instance);
+            else
+                Sender.Tell(CommandResult.Conflict($"Migration not in expected state: {_finished?.Status.Name() ?? "none"}"));
+        });
+        Receive<GetDigests>(_ => Sender.Tell(new VmDigests(_vm.Digests())));
+        Receive<DeleteVm>(_ =>
+        {
+            if (_migration is not null)
+            {
+                Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+                return;
+            }
+            _vm.Stop();
+            Sender.Tell(CommandResult.Ok);
+            _log.Info("VM {0} deleted", _vm.Name);
+            Leave();
+        });
+        Receive<HostLocal.CancelOutgoing>(_ => _migration?.Tell(MigrationProtocol.Cancel.Instance));
+        Receive<MigrationProtocol.Ended>(Ended);
+        Receive<Terminated>(t =>
+        {
+            if (!t.ActorRef.Equals(_migration))
+                return;
+            // The migration crashed without reaching an end: keep the VM as it is (paused if it was
+            // stopped for switchover), since a commit may have gone out.
+            _log.Error("Migration actor of {0} stopped without ending; the VM is left {1}", _vm.Name, _vm.State);
+            _migration = null;
+            _host.Tell(new HostLocal.MigrationRunning(_vm.Name, false));
+        });
+    }
+
+    public static Props Props(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host) =>
+        Akka.Actor.Props.Create(() => new VmActor(vm, settings, identity, host));
+
+    // A crashed migration must not be restarted with half its state.
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
+
+    protected override void PostStop() => _vm.Dispose();
+
+    private Address SelfAddress => ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+
+    private void SetVmCapabilities(SetCapabilities set)
+    {
+        if (_migration is not null)
+            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+        else if (MigrationSettingsChange.Apply(_capabilities, set.Changes, out var caps) is { } error)
+            Sender.Tell(error);
+        else
+        {
+            _capabilities = caps;
+            Sender.Tell(CommandResult.Ok);
+        }
+    }
+
+    private void SetVmParameters(SetParameters set)
+    {
+        if (MigrationSettingsChange.Apply(_parameters, set.Changes, out var parameters) is { } error)
+        {
+            Sender.Tell(error);
+            return;
+        }
+        _parameters = parameters;
+        _migration?.Tell(new MigrationProtocol.ParametersChanged(parameters));
+        Sender.Tell(new MigrationSettingsOf(_capabilities, parameters));
+    }
+
+    private void StartMigration(Migrate migrate)
+    {
+        if (_migration is not null)
+        {
+            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+            return;
+        }
+        if (migrate.Destination.Equals(SelfAddress))
+        {
+            Sender.Tell(CommandResult.Conflict($"VM '{_vm.Name}' already runs on host {_identity.Name}: pick another destination host"));
+            return;
+        }
+        var capabilities = migrate.Capabilities ?? _capabilities;
+        if (capabilities.Check() is { } capsError)
+        {
+            Sender.Tell(CommandResult.Fail(capsError));
+            return;
+        }
+        if (MigrationSettingsChange.Apply(_parameters, migrate.Parameters ?? [], out var parameters) is { } paramsError)
+        {
+            Sender.Tell(paramsError);
+            return;
+        }
+        _capabilities = capabilities;
+        _parameters = parameters;
+        var id = MigrationId.New();
+        _migration = Context.ActorOf(
+            SourceMigration.Props(id, _vm, migrate.Destination, capabilities, parameters, _settings, Self),
+            $"migration-{id}");
+        Context.Watch(_migration);
+        _finished = null;
+        _host.Tell(new HostLocal.MigrationRunning(_vm.Name, true));
+        Sender.Tell(new MigrationStarted(id, _identity.Name));
+    }
+
+    private void Ended(MigrationProtocol.Ended ended)
+    {
+        _finished = ended.Final;
+        if (!Sender.Equals(_migration))
+            return;
+        Context.Unwatch(Sender);
+        // Behind any query already forwarded to it, which must still be answered.
+        Sender.Tell(PoisonPill.Instance);
+        _migration = null;
+        _host.Tell(new HostLocal.MigrationRunning(_vm.Name, false));
+        if (ended.Final.Status != MigrationStatus.Completed)
+            return;
+        _log.Info("VM {0} left this host (migration {1} completed)", _vm.Name, ended.Migration);
+        Leave();
+    }
+
+    /// <summary>The host stops this actor once it has forgotten the VM; until then, answer as a VM that is gone.</summary>
+    private void Leave()
+    {
+        _host.Tell(new HostLocal.VmGone(_vm.Name, _finished));
+        Become(() =>
+        {
+            Receive<QueryMigrate>(_ => Sender.Tell(_finished is null ? NoMigration.Instance : _finished));
+            Receive<MigrateCancel>(_ => Sender.Tell(CommandResult.Ok));
+            ReceiveAny(_ => Sender.Tell(CommandResult.NotFound($"VM '{_vm.Name}' not found on host {_identity.Name}")));
+        });
+    }
+}
