@@ -140,7 +140,8 @@ public sealed class LocalCluster : IAsyncLifetime
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            var first = Math.Max(after, Random.Shared.Next(20000, 60000));
+            // Below the ephemeral range (32768+) that the OS hands out for other sockets.
+            var first = Math.Max(after, Random.Shared.Next(20000, 32000 - count));
             if (Enumerable.Range(first, count).All(IsFree))
                 return first;
         }
