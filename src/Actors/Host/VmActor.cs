@@ -20,6 +20,7 @@ internal sealed class VmActor : ReceiveActor
     private MigrationCapabilities _capabilities = new();
     private MigrationParameters _parameters = new();
     private IActorRef? _migration;
+    private IActorRef? _retiring;
     private MigrationInfo? _finished;
 
     public VmActor(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host)
@@ -55,7 +56,7 @@ internal sealed class VmActor : ReceiveActor
         Receive<GetDigests>(_ => Sender.Tell(new VmDigests(_vm.Digests())));
         Receive<DeleteVm>(_ =>
         {
-            if (_migration is not null)
+            if (_migration is not null || _retiring is not null)
             {
                 Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
                 return;
@@ -69,6 +70,17 @@ internal sealed class VmActor : ReceiveActor
         Receive<MigrationProtocol.Ended>(Ended);
         Receive<Terminated>(t =>
         {
+            if (t.ActorRef.Equals(_retiring))
+            {
+                // The ended migration has answered everything queued for it; only now may this actor go.
+                _retiring = null;
+                if (_finished?.Status == MigrationStatus.Completed)
+                {
+                    _log.Info("VM {0} left this host (migration {1} completed)", _vm.Name, _finished.Id);
+                    Leave();
+                }
+                return;
+            }
             if (!t.ActorRef.Equals(_migration))
                 return;
             // The migration crashed without reaching an end: keep the VM as it is (paused if it was
@@ -116,7 +128,7 @@ internal sealed class VmActor : ReceiveActor
 
     private void StartMigration(Migrate migrate)
     {
-        if (_migration is not null)
+        if (_migration is not null || _retiring is not null)
         {
             Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
             return;
@@ -154,15 +166,12 @@ internal sealed class VmActor : ReceiveActor
         _finished = ended.Final;
         if (!Sender.Equals(_migration))
             return;
-        Context.Unwatch(Sender);
-        // Behind any query already forwarded to it, which must still be answered.
-        Sender.Tell(PoisonPill.Instance);
+        // Queries from now on are answered here; those already forwarded to it are still answered
+        // by it, before the PoisonPill. Its Terminated tells when it is done.
+        _retiring = Sender;
         _migration = null;
+        Sender.Tell(PoisonPill.Instance);
         _host.Tell(new HostLocal.MigrationRunning(_vm.Name, false));
-        if (ended.Final.Status != MigrationStatus.Completed)
-            return;
-        _log.Info("VM {0} left this host (migration {1} completed)", _vm.Name, ended.Migration);
-        Leave();
     }
 
     /// <summary>The host stops this actor once it has forgotten the VM; until then, answer as a VM that is gone.</summary>
