@@ -272,12 +272,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         });
     }
 
-    /// <summary>Failures of the data plane and the destination, valid while streams run.</summary>
-    private void Streams()
-    {
-        Receive<PrecopyLocal.StreamFailed>(failed => Fail(failed.Reason));
-        Receive<IncomingProtocol.Failed>(failed => failed.Migration == _id, failed => Fail($"destination: {failed.Reason}"));
-    }
+    /// <summary>Failures of the data plane, valid while streams run (the destination's own failures are in Common).</summary>
+    private void Streams() => Receive<PrecopyLocal.StreamFailed>(failed => Fail(failed.Reason));
 
     private void Common()
     {
