@@ -1,0 +1,188 @@
+namespace Orchestrator.Actors.Fleet;
+
+/// <summary>
+/// Migration permits, held from grant until the migration is terminal. Limits are enforced by counting held
+/// permits here, never by looking at a cache of running migrations, so racing requests cannot exceed them.
+/// Not thread-safe: it lives inside one actor, which serialises every call.
+/// </summary>
+public sealed class PermitLedger
+{
+    /// <summary>The refusal for a VM that already has a queued or held request (one migration per VM).</summary>
+    public const string InProgress = "There's a migration process in progress";
+
+    private readonly FleetLimits _limits;
+
+    // Kept sorted in grant order (priority, then sequence) so Grant is a single forward scan.
+    private readonly List<PermitRequest> _queued = [];
+    private readonly List<PermitRequest> _held = [];
+    private readonly Dictionary<string, int> _outbound = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _inbound = new(StringComparer.Ordinal);
+    private long _nextSequence;
+
+    public PermitLedger(FleetLimits limits) => _limits = limits.Validated();
+
+    public IReadOnlyList<PermitRequest> Queued => _queued.AsReadOnly();
+
+    public IReadOnlyList<PermitRequest> Held => _held.AsReadOnly();
+
+    public int HeldCount => _held.Count;
+
+    public int OutboundHeld(string host) => _outbound.GetValueOrDefault(host);
+
+    public int InboundHeld(string host) => _inbound.GetValueOrDefault(host);
+
+    public bool Holds(string vm) => IndexOf(_held, vm) >= 0;
+
+    public bool IsQueued(string vm) => IndexOf(_queued, vm) >= 0;
+
+    /// <summary>Queues a migration for a permit; refuses a second one for the same VM and a move onto its own host.</summary>
+    public bool Enqueue(string vm, string source, string destination, MigrationPriority priority, out string? refusal)
+    {
+        if (Holds(vm) || IsQueued(vm))
+        {
+            refusal = InProgress;
+            return false;
+        }
+
+        if (string.Equals(source, destination, StringComparison.Ordinal))
+        {
+            refusal = $"{vm} already runs on {source}; source and destination must differ";
+            return false;
+        }
+
+        Insert(new PermitRequest(vm, source, destination, priority, _nextSequence++));
+        refusal = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Grants permits to queued requests in order while the limits allow. A request whose own host is at its
+    /// limit is skipped, not waited on: it keeps its place, and requests for other hosts behind it proceed.
+    /// </summary>
+    public IReadOnlyList<PermitRequest> Grant()
+    {
+        var granted = new List<PermitRequest>();
+        for (var i = 0; i < _queued.Count && _held.Count < _limits.PerCluster;)
+        {
+            var request = _queued[i];
+            if (OutboundHeld(request.Source) < _limits.OutboundPerHost && InboundHeld(request.Destination) < _limits.InboundPerHost)
+            {
+                _queued.RemoveAt(i);
+                _held.Add(request);
+                _outbound[request.Source] = OutboundHeld(request.Source) + 1;
+                _inbound[request.Destination] = InboundHeld(request.Destination) + 1;
+                granted.Add(request);
+            }
+            else
+            {
+                i++;
+            }
+        }
+
+        return granted;
+    }
+
+    /// <summary>Returns the permit of a migration that reached a terminal state; false if it held none.</summary>
+    public bool Release(string vm)
+    {
+        var index = IndexOf(_held, vm);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        var request = _held[index];
+        _held.RemoveAt(index);
+        Decrement(_outbound, request.Source);
+        Decrement(_inbound, request.Destination);
+        return true;
+    }
+
+    /// <summary>Drops a request that has not been granted yet (cancelled while waiting).</summary>
+    public bool Withdraw(string vm)
+    {
+        var index = IndexOf(_queued, vm);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        _queued.RemoveAt(index);
+        return true;
+    }
+
+    /// <summary>
+    /// Points a waiting request at another host (its planned destination filled up), keeping its place in
+    /// the queue. A held permit is never retargeted: its inbound count belongs to a running migration.
+    /// </summary>
+    public bool Retarget(string vm, string newDestination)
+    {
+        var index = IndexOf(_queued, vm);
+        if (index < 0 || string.Equals(_queued[index].Source, newDestination, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        _queued[index] = _queued[index] with { Destination = newDestination };
+        return true;
+    }
+
+    /// <summary>Recounts everything from the held permits and throws naming the first broken invariant.</summary>
+    public void CheckInvariants()
+    {
+        if (_held.Count > _limits.PerCluster)
+        {
+            throw new InvalidOperationException($"PerCluster exceeded: {_held.Count} held, limit {_limits.PerCluster}");
+        }
+
+        CheckPerHost(_held.GroupBy(r => r.Source, StringComparer.Ordinal), _outbound, _limits.OutboundPerHost, "OutboundPerHost");
+        CheckPerHost(_held.GroupBy(r => r.Destination, StringComparer.Ordinal), _inbound, _limits.InboundPerHost, "InboundPerHost");
+
+        var duplicate = _held.Concat(_queued).GroupBy(r => r.Vm, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException($"one migration per VM violated: {duplicate.Key} has {duplicate.Count()} requests");
+        }
+    }
+
+    private static void CheckPerHost(IEnumerable<IGrouping<string, PermitRequest>> byHost, Dictionary<string, int> counted, int limit, string name)
+    {
+        var actual = byHost.ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        foreach (var (host, count) in actual)
+        {
+            if (count > limit)
+            {
+                throw new InvalidOperationException($"{name} exceeded on {host}: {count} held, limit {limit}");
+            }
+        }
+
+        // The counters Grant trusts must agree with the permits themselves, or a later grant could overshoot.
+        var drifted = counted.Where(kv => kv.Value != actual.GetValueOrDefault(kv.Key))
+            .Concat(actual.Where(kv => !counted.ContainsKey(kv.Key)))
+            .Select(kv => kv.Key)
+            .FirstOrDefault();
+        if (drifted is not null)
+        {
+            throw new InvalidOperationException(
+                $"{name} count drifted on {drifted}: counted {counted.GetValueOrDefault(drifted)}, held {actual.GetValueOrDefault(drifted)}");
+        }
+    }
+
+    private static int IndexOf(List<PermitRequest> requests, string vm) =>
+        requests.FindIndex(r => string.Equals(r.Vm, vm, StringComparison.Ordinal));
+
+    private static void Decrement(Dictionary<string, int> counts, string host)
+    {
+        // Remove at zero so the counters hold exactly the hosts with permits, which CheckInvariants compares.
+        if (--counts[host] == 0)
+        {
+            counts.Remove(host);
+        }
+    }
+
+    private void Insert(PermitRequest request)
+    {
+        var index = _queued.FindIndex(q => (q.Priority, q.Sequence).CompareTo((request.Priority, request.Sequence)) > 0);
+        _queued.Insert(index < 0 ? _queued.Count : index, request);
+    }
+}

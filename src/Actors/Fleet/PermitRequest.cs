@@ -1,0 +1,7 @@
+namespace Orchestrator.Actors.Fleet;
+
+/// <summary>
+/// One migration asking for (or holding) a permit. <paramref name="Sequence"/> is the admission order, so
+/// requests of the same priority are granted first come, first served.
+/// </summary>
+public sealed record PermitRequest(string Vm, string Source, string Destination, MigrationPriority Priority, long Sequence);
