@@ -48,17 +48,19 @@ internal static class MigrateCommand
 
         var started = await c.Api.Post($"/vms/{ApiClient.Segment(name)}/migrate", body, c.Cancel);
         var json = a.Has("--json");
+        // The fleet admits every migration: "queued" waits for a permit, "setup" (or no status, from an older node) runs.
+        var queued = started.Text("status") == "queued" ? ", queued (waiting for a permit)" : "";
         if (!a.Has("--wait"))
         {
             if (json)
                 c.WriteJson(started);
             else
-                c.Out.WriteLine($"Migration {started.Text("id")} of {name} started: {started.Text("source")} -> {started.Text("destination")} " +
-                                $"(follow it with 'orchestrator query-migrate {name}')");
+                c.Out.WriteLine($"Migration {started.Text("id")} of {name} {(queued == "" ? "started" : "queued (waiting for a permit)")}: " +
+                                $"{started.Text("source")} -> {started.Text("destination")} (follow it with 'orchestrator query-migrate {name}')");
             return 0;
         }
         if (!json)
-            c.Out.WriteLine($"Migration {started.Text("id")} of {name}: {started.Text("source")} -> {started.Text("destination")}");
+            c.Out.WriteLine($"Migration {started.Text("id")} of {name}: {started.Text("source")} -> {started.Text("destination")}{queued}");
 
         var (final, info) = await Follow(name, started.Text("id"), c, line => { if (!json) c.Out.WriteLine(line); });
         if (info is null)
@@ -79,15 +81,26 @@ internal static class MigrateCommand
         var path = $"/vms/{ApiClient.Segment(name)}/migration";
         DateTime? cancelledAt = null;
         var unavailable = 0;
+        var wasQueued = false;
         while (true)
         {
             try
             {
                 var json = (await c.Api.Get(path, CancellationToken.None)).Object("query-migrate");
                 unavailable = 0;
-                // Until the new migration shows, the answer may still be the VM's previous one.
-                if (QueryMigrateJson.FromJson(json) is { } info && (id == "" || info.Id.Value == id))
+                // Until the new migration shows, the answer may still be the VM's previous one (whatever its status).
+                var ours = id == "" || json.Text("id") == id;
+                // While it waits for a permit the fleet answers {"id", "status": "queued", "source", "destination"},
+                // which is no QEMU state: one line when it starts waiting, then keep polling.
+                if (ours && json.Text("status") == "queued")
                 {
+                    if (!wasQueued)
+                        progress($"[queued] waiting for a permit: {json.Text("source")} -> {json.Text("destination")}");
+                    wasQueued = true;
+                }
+                else if (ours && QueryMigrateJson.FromJson(json) is { } info)
+                {
+                    wasQueued = false;
                     if (info.Status.IsTerminal())
                         return (json, info);
                     progress(ProgressView.Line(info));
