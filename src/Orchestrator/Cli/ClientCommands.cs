@@ -5,14 +5,15 @@ namespace Orchestrator.Cli;
 
 /// <summary>
 /// The commands that talk to a running node over its HTTP API (docs/api.md). Exit codes: 0 done (for
-/// <c>migrate --wait</c>: completed), 1 the API refused (its error on stderr), could not be reached, or the
-/// migration failed or was cancelled, 2 invalid arguments, with no request sent.
+/// <c>migrate --wait</c>: completed; for <c>evacuate --wait</c>: every move completed and no VM unplaceable), 1 the API
+/// refused (its error on stderr), could not be reached, or the migration (a move) failed or was cancelled, 2 invalid arguments, with no request sent.
 /// </summary>
 public static class ClientCommands
 {
     public static readonly IReadOnlySet<string> Names = new HashSet<string>
     {
         "hosts", "vm", "migrate", "query-migrate", "migrate-cancel", "migrate-continue", "migrate-set-capabilities", "migrate-set-parameters",
+        "evacuate", "evacuate-cancel", "undrain", "migrations",
     };
 
     public const string Usage = """
@@ -28,6 +29,10 @@ public static class ClientCommands
           migrate-cancel NAME  |  migrate-continue NAME
           migrate-set-capabilities --host HOST CAP=on|off ...    a host's capabilities as a destination
           migrate-set-parameters NAME PARAM=VALUE ...            e.g. max-bandwidth=1048576
+          evacuate HOST [--wait] [--json]         drain HOST and move its VMs off; --wait follows the moves to their end
+          evacuate-cancel HOST [--abort-running]  withdraw the queued moves (running ones finish, or are cancelled)
+          undrain HOST                            HOST accepts VMs again after an evacuation
+          migrations [--json]                     the cluster's running, queued and recent migrations
         """;
 
     /// <summary>Runs one client command; every error ends as a message on <paramref name="stderr"/> and an exit code.</summary>
@@ -53,6 +58,10 @@ public static class ClientCommands
                 "migrate-continue" => await MigrateControlCommand.Continue(rest, context),
                 "migrate-set-capabilities" => await SetCapabilitiesCommand.Run(rest, context),
                 "migrate-set-parameters" => await SetParametersCommand.Run(rest, context),
+                "evacuate" => await EvacuateCommand.Run(rest, context),
+                "evacuate-cancel" => await EvacuationControlCommand.Cancel(rest, context),
+                "undrain" => await EvacuationControlCommand.Undrain(rest, context),
+                "migrations" => await MigrationsCommand.Run(rest, context),
                 _ => throw new UsageException($"Unknown command '{command}' (client commands: {string.Join(", ", Names.Order())})"),
             };
         }

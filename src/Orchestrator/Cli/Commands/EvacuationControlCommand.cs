@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+
+namespace Orchestrator.Cli.Commands;
+
+/// <summary>
+/// <c>evacuate-cancel HOST [--abort-running]</c> and <c>undrain HOST</c>: stopping an evacuation and letting VMs land on
+/// the host again are separate steps, as in the API, so a cancelled evacuation never reopens a host by surprise.
+/// </summary>
+internal static class EvacuationControlCommand
+{
+    public static async Task<int> Cancel(IReadOnlyList<string> args, ClientContext c)
+    {
+        var a = Arguments.Parse(args, [], ["--abort-running"], positionals: true).WithAtMostPositionals(1);
+        var host = a.Positional(0, "host name: evacuate-cancel HOST [--abort-running]");
+        var abort = a.Has("--abort-running");
+        await c.Api.Post($"/hosts/{ApiClient.Segment(host)}/evacuate-cancel", new JsonObject { ["abort-running"] = abort }, c.Cancel);
+        c.Out.WriteLine($"evacuate-cancel sent for {host}: queued moves are withdrawn, running ones " +
+                        (abort ? "are cancelled" : "finish (--abort-running cancels them)") +
+                        $"; {host} stays draining until 'orchestrator undrain {host}'");
+        return 0;
+    }
+
+    public static async Task<int> Undrain(IReadOnlyList<string> args, ClientContext c)
+    {
+        var a = Arguments.Parse(args, [], [], positionals: true).WithAtMostPositionals(1);
+        var host = a.Positional(0, "host name: undrain HOST");
+        await c.Api.Post($"/hosts/{ApiClient.Segment(host)}/undrain", null, c.Cancel);
+        c.Out.WriteLine($"{host} accepts VMs again");
+        return 0;
+    }
+}
