@@ -40,7 +40,7 @@ public static class HostProtocol
 
     /// <param name="Capacity">Bytes of VM state this host may hold.</param>
     /// <param name="Used">Bytes held by its VMs and reserved by incoming migrations.</param>
-    public sealed record HostStatus(string Name, long Capacity, long Used, int Vms, MigrationCapabilities IncomingCapabilities) : IHostWire;
+    public sealed record HostStatus(string Name, long Capacity, long Used, int Vms, MigrationCapabilities IncomingCapabilities, bool Draining = false) : IHostWire;
 
     /// <summary>This node's capabilities as a migration destination; answered with <see cref="CommandResult"/>.</summary>
     public sealed record SetIncomingCapabilities(MigrationCapabilities Capabilities) : IHostWire;
@@ -69,7 +69,11 @@ public static class HostProtocol
         string Vm,
         Address Destination,
         MigrationCapabilities? Capabilities = null,
-        IReadOnlyList<(string Name, string Value)>? Parameters = null) : IHostWire;
+        IReadOnlyList<(string Name, string Value)>? Parameters = null,
+        MigrationId? Id = null) : IHostWire;
+
+    /// <summary>A draining host takes no new VM, created or migrated in; answered with <see cref="CommandResult"/>.</summary>
+    public sealed record SetDraining(bool Draining) : IHostWire;
 
     public sealed record MigrationStarted(MigrationId Migration, string Source) : IHostWire;
 

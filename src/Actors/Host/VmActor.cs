@@ -151,7 +151,7 @@ internal sealed class VmActor : ReceiveActor
         }
         _capabilities = capabilities;
         _parameters = parameters;
-        var id = MigrationId.New();
+        var id = migrate.Id ?? MigrationId.New();
         _migration = Context.ActorOf(
             SourceMigration.Props(id, _vm, migrate.Destination, capabilities, parameters, _settings, Self),
             $"migration-{id}");

@@ -33,6 +33,7 @@ internal sealed partial class VmHost : ReceiveActor
     private readonly Dictionary<string, MigrationInfo> _finished = [];
     private MigrationCapabilities _incomingCapabilities;
     private IActorRef? _stopWaiter;
+    private bool _draining;
 
     public VmHost(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities)
     {
@@ -44,7 +45,13 @@ internal sealed partial class VmHost : ReceiveActor
             _identity.Name,
             _vms.Values.Select(e => Summary(e.Vm)).OrderBy(v => v.Name).ToArray(),
             _incoming.Keys.Order().ToArray())));
-        Receive<GetStatus>(_ => Sender.Tell(new HostStatus(_identity.Name, _identity.Capacity, Used, _vms.Count, _incomingCapabilities)));
+        Receive<GetStatus>(_ => Sender.Tell(new HostStatus(_identity.Name, _identity.Capacity, Used, _vms.Count, _incomingCapabilities, _draining)));
+        Receive<SetDraining>(set =>
+        {
+            _draining = set.Draining;
+            _log.Info("Host {0} {1}", _identity.Name, _draining ? "is draining: no new VM lands here" : "accepts VMs again");
+            Sender.Tell(CommandResult.Ok);
+        });
         Receive<SetIncomingCapabilities>(set => SetIncoming(set.Capabilities, reply: CommandResult.Ok));
         Receive<ChangeIncomingCapabilities>(ChangeIncoming);
 
@@ -144,6 +151,8 @@ internal sealed partial class VmHost : ReceiveActor
     {
         if (!VmNamePattern().IsMatch(spec.Name))
             return CommandResult.Fail($"Invalid VM name '{spec.Name}': use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        if (_draining)
+            return CommandResult.Conflict($"Host {_identity.Name} is draining: nothing new lands there (undrain it to accept VMs again)");
         if (_vms.ContainsKey(spec.Name) || _incoming.ContainsKey(spec.Name))
             return CommandResult.Conflict($"VM '{spec.Name}' already exists on host {_identity.Name}");
         if (spec.Devices.Count == 0 || spec.Devices.Count > 16 || spec.Devices[0].Kind != DeviceKind.Ram)

@@ -4,6 +4,9 @@ namespace Orchestrator.Actors.Migration;
 public enum MigrationStatus
 {
     None,
+
+    /// <summary>Admitted by the fleet, waiting for a permit (not a QEMU state).</summary>
+    Queued,
     Setup,
     Active,
     PreSwitchover,
@@ -19,6 +22,7 @@ public static class MigrationStatusNames
     public static string Name(this MigrationStatus status) => status switch
     {
         MigrationStatus.None => "none",
+        MigrationStatus.Queued => "queued",
         MigrationStatus.Setup => "setup",
         MigrationStatus.Active => "active",
         MigrationStatus.PreSwitchover => "pre-switchover",

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
+using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 
@@ -24,7 +25,11 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(HostProtocol.SetCapabilities), typeof(HostProtocol.SetParameters), typeof(HostProtocol.GetMigrationSettings),
         typeof(HostProtocol.MigrationSettingsOf), typeof(HostProtocol.Migrate), typeof(HostProtocol.MigrationStarted),
         typeof(HostProtocol.QueryMigrate), typeof(HostProtocol.NoMigration), typeof(HostProtocol.MigrateCancel),
-        typeof(HostProtocol.MigrateContinue), typeof(CommandResult), typeof(MigrationInfo),
+        typeof(HostProtocol.MigrateContinue), typeof(HostProtocol.SetDraining), typeof(CommandResult), typeof(MigrationInfo),
+        typeof(FleetProtocol.RequestMigration), typeof(FleetProtocol.MigrationAdmitted), typeof(FleetProtocol.Evacuate),
+        typeof(FleetProtocol.EvacuationStarted), typeof(FleetProtocol.CancelEvacuation), typeof(FleetProtocol.Undrain),
+        typeof(FleetProtocol.ListMigrations), typeof(FleetProtocol.MigrationList), typeof(FleetProtocol.GetPermits),
+        typeof(FleetProtocol.Permits),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Allowed.ToDictionary(t => t, t => t.Name);

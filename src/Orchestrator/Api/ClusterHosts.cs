@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Orchestrator.Actors.Host;
+using Akka.Hosting;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Node;
 
@@ -36,6 +37,25 @@ public sealed class ClusterHosts(IServiceProvider services)
     }
 
     public HostMember? Host(string name) => Members().FirstOrDefault(m => m.Name == name);
+
+    /// <summary>The fleet coordinator admits migrations one at a time and asks hosts itself: give it longer.</summary>
+    public static readonly TimeSpan FleetTimeout = TimeSpan.FromSeconds(20);
+
+    public Task<object> AskFleet(object message) =>
+        services.GetRequiredService<ActorRegistry>().Get<FleetKey>().Ask<object>(message, FleetTimeout);
+
+    /// <summary>For a lookup that can do without the fleet (it may be moving to another node): null when it does not answer.</summary>
+    public async Task<object?> TryAskFleet(object message)
+    {
+        try
+        {
+            return await services.GetRequiredService<ActorRegistry>().Get<FleetKey>().Ask<object>(message, AskTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
 
     public Task<object> Ask(HostMember host, object message) =>
         System.ActorSelection(MigrationNode.HostPath(host.Address)).Ask<object>(message, AskTimeout);

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Output;
@@ -18,27 +19,16 @@ public static class MigrationEndpoints
             var parameters = (body.Object("parameters") ?? [])
                 .Select(p => (p.Key, p.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : p.Value?.ToJsonString() ?? ""))
                 .ToArray();
-            if (await cluster.FindVm(name) is not { } found)
-                return ApiResults.VmNotFound(name);
-            if (cluster.Host(to) is not { } destination)
-                return ApiResults.HostNotFound(to);
-            if (destination.Name == found.Host.Name)
-                return ApiResults.Error(StatusCodes.Status409Conflict, $"VM '{name}' already runs on host {to}: pick another destination host");
-            if (!destination.Reachable)
-                return ApiResults.Error(StatusCodes.Status409Conflict, $"Host {to} is {destination.Status}: it cannot take a VM now");
-            // Checked here for a clear answer; the destination checks again, atomically, at Prepare.
-            var size = found.Vm.Devices.Sum(d => d.Size);
-            if (await cluster.Ask(destination, HostProtocol.GetStatus.Instance) is HostProtocol.HostStatus status && status.Capacity - status.Used < size)
-                return ApiResults.Error(StatusCodes.Status409Conflict,
-                    $"Not enough free capacity on host {to}: VM '{name}' needs {size} bytes, {Math.Max(0, status.Capacity - status.Used)} of {status.Capacity} are free");
-            return await cluster.Ask(found.Host, new HostProtocol.Migrate(name, destination.Address, capabilities, parameters)) switch
+            // The fleet admits it: permits, capacity and draining are checked there, one admission at a time.
+            return await cluster.AskFleet(new FleetProtocol.RequestMigration(name, to, capabilities, parameters)) switch
             {
-                HostProtocol.MigrationStarted started => ApiResults.Json(new JsonObject
+                FleetProtocol.MigrationAdmitted admitted => ApiResults.Json(new JsonObject
                 {
-                    ["id"] = started.Migration.Value,
+                    ["id"] = admitted.Id.Value,
                     ["vm"] = name,
-                    ["source"] = started.Source,
-                    ["destination"] = to,
+                    ["source"] = admitted.Source,
+                    ["destination"] = admitted.Destination,
+                    ["status"] = admitted.Status.Name(),
                 }, StatusCodes.Status202Accepted),
                 CommandResult error => ApiResults.Error(error),
                 var other => ApiResults.Unexpected(other),
@@ -47,6 +37,16 @@ public static class MigrationEndpoints
 
         api.MapGet("/vms/{name}/migration", async (string name, ClusterHosts cluster) =>
         {
+            // A migration waiting for a permit is only known to the fleet.
+            if (await cluster.TryAskFleet(FleetProtocol.ListMigrations.Instance) is FleetProtocol.MigrationList list
+                && list.Migrations.FirstOrDefault(m => m.Vm == name && m.Status == MigrationStatus.Queued) is { } queued)
+                return ApiResults.Json(new JsonObject
+                {
+                    ["id"] = queued.Id.Value,
+                    ["status"] = "queued",
+                    ["source"] = queued.Source,
+                    ["destination"] = queued.Destination,
+                });
             // The latest migration's record lives on the host it left from, wherever the VM is now.
             var answers = await cluster.AskAll(new HostProtocol.QueryMigrate(name));
             var latest = answers.Select(a => a.Answer).OfType<MigrationInfo>().MaxBy(i => i.StartedAt);

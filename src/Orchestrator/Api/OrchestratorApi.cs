@@ -26,6 +26,7 @@ public static class OrchestratorApi
         HostEndpoints.Map(app);
         VmEndpoints.Map(app);
         MigrationEndpoints.Map(app);
+        FleetEndpoints.Map(app);
         return app;
     }
 }

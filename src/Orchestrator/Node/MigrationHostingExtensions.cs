@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Event;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
+using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Migration;
@@ -11,6 +12,9 @@ namespace Orchestrator.Node;
 
 /// <summary>Registry key for a node's VM host actor.</summary>
 public sealed class VmHostKey;
+
+/// <summary>Registry key for the proxy to the fleet coordinator singleton.</summary>
+public sealed class FleetKey;
 
 /// <summary>A node's Akka setup in one extension method: remoting, cluster membership, logging, its VM host.</summary>
 public static class MigrationHostingExtensions
@@ -32,6 +36,8 @@ public static class MigrationHostingExtensions
             // crashed host leaves the cluster on its own.
             SplitBrainResolver = new KeepMajorityOption(),
         });
+        // One fleet coordinator in the cluster, on the oldest node; every node reaches it through a proxy.
+        akka.WithSingleton<FleetKey>("fleet", FleetCoordinator.Props(FleetProtocol.Settings.Default), new ClusterSingletonOptions(), createProxyToo: true);
         akka.WithActors((system, registry) =>
         {
             var host = MigrationNode.SpawnHost(system, settings, node.Name, node.Capacity, node.Capabilities);

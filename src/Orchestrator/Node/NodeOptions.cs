@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Cli;
 
@@ -61,15 +62,4 @@ public sealed record NodeSettings(
 
     /// <summary>The cluster role that carries a node's host name.</summary>
     public string Role => HostRole.Of(Name);
-}
-
-/// <summary>Host names travel as cluster roles, so every member knows every host's name.</summary>
-public static class HostRole
-{
-    private const string Prefix = "host_"; // no ":" : Akka.Cluster.Hosting writes roles into HOCON unquoted
-
-    public static string Of(string name) => Prefix + name;
-
-    public static string? NameIn(IEnumerable<string> roles) =>
-        roles.FirstOrDefault(r => r.StartsWith(Prefix, StringComparison.Ordinal))?[Prefix.Length..];
 }

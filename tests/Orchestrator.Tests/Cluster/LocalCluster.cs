@@ -12,7 +12,7 @@ namespace Orchestrator.Tests.Cluster;
 /// A cluster of real node processes on 127.0.0.1, started and stopped with deploy/local/cluster.sh
 /// as a user would, on free ports, with the orchestrator this test run built.
 /// </summary>
-public sealed class LocalCluster : IAsyncLifetime
+public class LocalCluster : IAsyncLifetime
 {
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
 
@@ -25,7 +25,7 @@ public sealed class LocalCluster : IAsyncLifetime
     {
     }
 
-    private LocalCluster(int nodes) => _nodes = nodes;
+    protected LocalCluster(int nodes) => _nodes = nodes;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 

@@ -1,0 +1,333 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Migration;
+using static Orchestrator.Actors.Fleet.FleetProtocol;
+
+namespace Orchestrator.Actors.Fleet;
+
+/// <summary>
+/// Admits, runs and follows every migration of the cluster, as a cluster singleton. A migration
+/// holds its permits from admission until it is terminal (REFERENCE §5: limits checked against a
+/// stale view are exceeded under races). Commands are handled one at a time, their asks to hosts
+/// included, so two admissions never see the same free permit or the same free memory.
+/// </summary>
+internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
+{
+    private sealed record Poll
+    {
+        public static readonly Poll Instance = new();
+    }
+
+    /// <summary>One admitted migration, queued or running.</summary>
+    private sealed class Admission(MigrationRecord record, long size, MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters)
+    {
+        public MigrationRecord Record { get; set; } = record;
+        public long Size { get; } = size;
+        public MigrationCapabilities? Capabilities { get; } = capabilities;
+        public IReadOnlyList<(string Name, string Value)>? Parameters { get; } = parameters;
+        public bool Started { get; set; }
+        public int Unanswered { get; set; }
+    }
+
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+    private const int MaxUnanswered = 20;
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly FleetProtocol.Settings _settings;
+    private readonly PermitLedger _ledger;
+    private readonly Dictionary<string, Admission> _active = [];
+    private readonly Dictionary<string, List<MigrationRecord>> _finished = [];
+    private readonly HashSet<string> _draining = [];
+    private readonly Dictionary<string, HashSet<string>> _evacuations = [];
+
+    public FleetCoordinator(FleetProtocol.Settings settings)
+    {
+        _settings = settings;
+        _ledger = new PermitLedger(settings.Limits.Validated());
+        ReceiveAsync<RequestMigration>(Admit);
+        ReceiveAsync<Evacuate>(StartEvacuation);
+        ReceiveAsync<CancelEvacuation>(StopEvacuation);
+        ReceiveAsync<Undrain>(UndrainHost);
+        ReceiveAsync<Poll>(_ => Follow());
+        Receive<ListMigrations>(_ => Sender.Tell(new MigrationList(
+            _active.Values.Select(a => a.Record).Concat(_finished.Values.SelectMany(f => f))
+                .OrderByDescending(r => r.AdmittedAt).ToArray())));
+        Receive<GetPermits>(_ => Sender.Tell(new Permits(
+            _ledger.HeldCount,
+            _ledger.Queued.Count,
+            _settings.Limits,
+            _ledger.Held.GroupBy(h => h.Source).ToDictionary(g => g.Key, g => g.Count()),
+            _ledger.Held.GroupBy(h => h.Destination).ToDictionary(g => g.Key, g => g.Count()))));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(FleetProtocol.Settings settings) => Akka.Actor.Props.Create(() => new FleetCoordinator(settings));
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("poll", Poll.Instance, _settings.PollInterval);
+
+    // ---- the cluster as the coordinator sees it ----------------------------------------------
+
+    private Dictionary<string, Address> UpHosts()
+    {
+        var state = Cluster.Get(Context.System).State;
+        return state.Members
+            .Where(m => m.Status == MemberStatus.Up && !state.Unreachable.Contains(m))
+            .Select(m => (Name: HostRole.NameIn(m.Roles), m.Address))
+            .Where(m => m.Name is not null)
+            .ToDictionary(m => m.Name!, m => m.Address);
+    }
+
+    private async Task<object?> AskHost(Address host, object message)
+    {
+        try
+        {
+            return await Context.ActorSelection(MigrationNode.HostPath(host)).Ask<object>(message, AskTimeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<List<(string Host, HostProtocol.HostStatus Status, HostProtocol.VmList List)>> Snapshot(Dictionary<string, Address> hosts)
+    {
+        var answers = await Task.WhenAll(hosts.Select(async h =>
+            (h.Key, Status: await AskHost(h.Value, HostProtocol.GetStatus.Instance) as HostProtocol.HostStatus,
+                List: await AskHost(h.Value, HostProtocol.ListVms.Instance) as HostProtocol.VmList)));
+        return answers.Where(a => a.Status is not null && a.List is not null).Select(a => (a.Key, a.Status!, a.List!)).ToList();
+    }
+
+    /// <summary>Memory promised to queued migrations into a host, which its own count does not show yet.</summary>
+    private long Reserved(string host) =>
+        _active.Values.Where(a => !a.Started && a.Record.Destination == host).Sum(a => a.Size);
+
+    // ---- admission ---------------------------------------------------------------------------
+
+    private async Task Admit(RequestMigration request)
+    {
+        var replyTo = Sender;
+        var answer = await TryAdmit(request);
+        replyTo.Tell(answer);
+    }
+
+    private async Task<object> TryAdmit(RequestMigration request)
+    {
+        if (_active.ContainsKey(request.Vm))
+            return CommandResult.Conflict("There's a migration process in progress");
+        if (request.Capabilities?.Check() is { } capsError)
+            return CommandResult.Fail(capsError);
+        try
+        {
+            (request.Parameters ?? []).Aggregate(new MigrationParameters(), (p, c) => p.With(c.Name, c.Value));
+        }
+        catch (MigrationArgumentException e)
+        {
+            return CommandResult.Fail(e.Message);
+        }
+        var hosts = UpHosts();
+        var snapshot = await Snapshot(hosts);
+        var found = snapshot.SelectMany(s => s.List.Vms.Select(vm => (s.Host, Vm: vm))).FirstOrDefault(x => x.Vm.Name == request.Vm);
+        if (found.Vm is null)
+            return CommandResult.NotFound($"VM '{request.Vm}' not found");
+        if (!hosts.ContainsKey(request.To))
+            return CommandResult.NotFound($"Host '{request.To}' not found");
+        if (request.To == found.Host)
+            return CommandResult.Conflict($"VM '{request.Vm}' already runs on host {request.To}: pick another destination host");
+        var destination = snapshot.FirstOrDefault(s => s.Host == request.To);
+        if (destination.Status is null)
+            return CommandResult.Conflict($"Host {request.To} did not answer: it cannot take a VM now");
+        if (_draining.Contains(request.To) || destination.Status.Draining)
+            return CommandResult.Conflict($"Host {request.To} is draining: nothing new lands there (undrain it to accept VMs again)");
+        var size = found.Vm.Devices.Sum(d => d.Size);
+        var free = destination.Status.Capacity - destination.Status.Used - Reserved(request.To);
+        if (size > free)
+            return CommandResult.Conflict($"Not enough free capacity on host {request.To}: VM '{request.Vm}' needs {size} bytes, {Math.Max(0, free)} of {destination.Status.Capacity} are free");
+        var admission = Enqueue(request.Vm, found.Host, request.To, size, MigrationPriority.User, request.Capabilities, request.Parameters, out var refusal);
+        if (admission is null)
+            return CommandResult.Conflict(refusal!);
+        await StartGranted();
+        var record = admission.Record;
+        return new MigrationAdmitted(record.Id, record.Vm, record.Source, record.Destination, record.Status);
+    }
+
+    private Admission? Enqueue(string vm, string source, string destination, long size, MigrationPriority kind,
+        MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, out string? refusal)
+    {
+        if (!_ledger.Enqueue(vm, source, destination, kind, out refusal))
+            return null;
+        var record = new MigrationRecord(MigrationId.New(), vm, source, destination, MigrationStatus.Queued, 0, size, 0, 0, null, kind, DateTimeOffset.UtcNow);
+        var admission = new Admission(record, size, capabilities, parameters);
+        _active[vm] = admission;
+        _log.Info("Fleet: {0} migration {1} of {2} from {3} to {4} admitted", kind, record.Id, vm, source, destination);
+        return admission;
+    }
+
+    /// <summary>Starts every migration the ledger can grant now; one that cannot start gives its permit back.</summary>
+    private async Task StartGranted()
+    {
+        for (var granted = _ledger.Grant(); granted.Count > 0; granted = _ledger.Grant())
+        {
+            foreach (var permit in granted)
+            {
+                var admission = _active[permit.Vm];
+                admission.Started = true;
+                admission.Record = admission.Record with { Status = MigrationStatus.Setup };
+                var hosts = UpHosts();
+                if (!hosts.TryGetValue(permit.Source, out var source) || !hosts.TryGetValue(permit.Destination, out var destination))
+                {
+                    Finish(permit.Vm, MigrationStatus.Failed, $"host {(hosts.ContainsKey(permit.Source) ? permit.Destination : permit.Source)} is not up");
+                    continue;
+                }
+                var answer = await AskHost(source, new HostProtocol.Migrate(permit.Vm, destination, admission.Capabilities, admission.Parameters, admission.Record.Id));
+                if (answer is not HostProtocol.MigrationStarted)
+                    Finish(permit.Vm, MigrationStatus.Failed, answer is CommandResult { Error: { } error } ? error : $"host {permit.Source} did not start the migration");
+            }
+        }
+    }
+
+    // ---- following running migrations -------------------------------------------------------
+
+    private async Task Follow()
+    {
+        var hosts = UpHosts();
+        foreach (var admission in _active.Values.Where(a => a.Started).ToArray())
+        {
+            var record = admission.Record;
+            if (!hosts.TryGetValue(record.Source, out var source))
+            {
+                Finish(record.Vm, MigrationStatus.Failed, $"source host {record.Source} left the cluster");
+                continue;
+            }
+            var answer = await AskHost(source, new HostProtocol.QueryMigrate(record.Vm));
+            if (answer is MigrationInfo info && info.Id == record.Id)
+            {
+                admission.Unanswered = 0;
+                Observe(admission, info);
+            }
+            else if (++admission.Unanswered >= MaxUnanswered)
+            {
+                Finish(record.Vm, MigrationStatus.Failed, $"source host {record.Source} gave no news of the migration for {MaxUnanswered} polls");
+            }
+        }
+        await StartGranted();
+        foreach (var (host, vms) in _evacuations.ToArray())
+        {
+            if (!vms.Any(_active.ContainsKey))
+            {
+                _evacuations.Remove(host);
+                _log.Info("Fleet: evacuation of {0} ended", host);
+            }
+        }
+    }
+
+    private void Observe(Admission admission, MigrationInfo info)
+    {
+        var total = info.Transferred + info.Remaining;
+        var percent = info.Status == MigrationStatus.Completed ? 100 : total > 0 ? (int)Math.Min(99, info.Transferred * 100 / total) : 0;
+        admission.Record = admission.Record with
+        {
+            Status = info.Status,
+            Transferred = info.Transferred,
+            Remaining = info.Remaining,
+            Iteration = info.Ram.DirtySyncCount,
+            Percent = Math.Max(admission.Record.Percent, percent), // never backwards
+            Reason = info.ErrorDesc,
+        };
+        if (info.Status.IsTerminal())
+            Finish(admission.Record.Vm, info.Status, info.ErrorDesc);
+    }
+
+    /// <summary>The migration is terminal: its permit goes back, its record joins the VM's history.</summary>
+    private void Finish(string vm, MigrationStatus status, string? reason)
+    {
+        if (!_active.Remove(vm, out var admission))
+            return;
+        if (!_ledger.Release(vm))
+            _ledger.Withdraw(vm);
+        var record = admission.Record with { Status = status, Reason = reason ?? admission.Record.Reason };
+        var history = _finished.TryGetValue(vm, out var list) ? list : _finished[vm] = [];
+        history.Insert(0, record);
+        if (history.Count > _settings.FinishedPerVm)
+            history.RemoveRange(_settings.FinishedPerVm, history.Count - _settings.FinishedPerVm);
+        _log.Info("Fleet: migration {0} of {1} ended {2}{3}", record.Id, vm, status.Name(), reason is null ? "" : $": {reason}");
+    }
+
+    // ---- evacuation --------------------------------------------------------------------------
+
+    private async Task StartEvacuation(Evacuate evacuate)
+    {
+        var replyTo = Sender;
+        var hosts = UpHosts();
+        if (!hosts.TryGetValue(evacuate.Host, out var address))
+        {
+            replyTo.Tell(CommandResult.NotFound($"Host '{evacuate.Host}' not found"));
+            return;
+        }
+        if (_evacuations.ContainsKey(evacuate.Host))
+        {
+            replyTo.Tell(CommandResult.Conflict($"Host {evacuate.Host} is already being evacuated"));
+            return;
+        }
+        _draining.Add(evacuate.Host);
+        await AskHost(address, new HostProtocol.SetDraining(true));
+        var snapshot = await Snapshot(hosts);
+        var loads = snapshot.Select(s => new HostLoad(
+            s.Host, s.Status.Capacity, s.Status.Used + Reserved(s.Host), _draining.Contains(s.Host) || s.Status.Draining, Reachable: true)).ToArray();
+        // A VM already migrating keeps its migration; everything else on the host is planned.
+        var vms = snapshot.Where(s => s.Host == evacuate.Host)
+            .SelectMany(s => s.List.Vms)
+            .Where(vm => !_active.ContainsKey(vm.Name))
+            .Select(vm => new VmLoad(vm.Name, evacuate.Host, vm.Devices.Sum(d => d.Size)))
+            .ToArray();
+        var plan = EvacuationPlanner.Plan(evacuate.Host, loads, vms);
+        var job = new HashSet<string>();
+        foreach (var move in plan.Moves)
+        {
+            if (Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, out _) is not null)
+                job.Add(move.Vm);
+        }
+        _evacuations[evacuate.Host] = job;
+        foreach (var stays in plan.Unplaceable)
+            _log.Warning("Fleet: {0} stays on {1}: {2}", stays.Vm, evacuate.Host, stays.Reason);
+        await StartGranted();
+        replyTo.Tell(new EvacuationStarted(evacuate.Host, plan.Moves, plan.Unplaceable));
+    }
+
+    private async Task StopEvacuation(CancelEvacuation cancel)
+    {
+        var replyTo = Sender;
+        if (!_evacuations.Remove(cancel.Host, out var job))
+        {
+            replyTo.Tell(CommandResult.Ok); // nothing to stop
+            return;
+        }
+        var hosts = UpHosts();
+        foreach (var vm in job.Where(_active.ContainsKey))
+        {
+            if (_ledger.IsQueued(vm))
+                Finish(vm, MigrationStatus.Cancelled, "evacuation cancelled before this migration started");
+            else if (cancel.AbortRunning && hosts.TryGetValue(cancel.Host, out var source))
+                await AskHost(source, new HostProtocol.MigrateCancel(vm));
+        }
+        _log.Info("Fleet: evacuation of {0} cancelled{1}", cancel.Host, cancel.AbortRunning ? ", running migrations aborted" : "; running migrations finish");
+        replyTo.Tell(CommandResult.Ok);
+    }
+
+    private async Task UndrainHost(Undrain undrain)
+    {
+        var replyTo = Sender;
+        var hosts = UpHosts();
+        if (!hosts.TryGetValue(undrain.Host, out var address))
+        {
+            replyTo.Tell(CommandResult.NotFound($"Host '{undrain.Host}' not found"));
+            return;
+        }
+        _draining.Remove(undrain.Host);
+        var answer = await AskHost(address, new HostProtocol.SetDraining(false));
+        replyTo.Tell(answer as CommandResult ?? CommandResult.Conflict($"Host {undrain.Host} did not answer"));
+    }
+}

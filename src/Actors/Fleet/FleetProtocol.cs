@@ -1,0 +1,77 @@
+using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wire;
+
+namespace Orchestrator.Actors.Fleet;
+
+/// <summary>
+/// The fleet coordinator's conversation: a cluster singleton that admits every migration and holds
+/// the limits as permits until each one is terminal.
+/// </summary>
+public static class FleetProtocol
+{
+    /// <param name="PollInterval">How often running migrations are asked for their progress.</param>
+    /// <param name="FinishedPerVm">Finished migrations kept per VM.</param>
+    public sealed record Settings(FleetLimits Limits, TimeSpan PollInterval, int FinishedPerVm = 5)
+    {
+        public static Settings Default => new(new FleetLimits(), TimeSpan.FromMilliseconds(500));
+    }
+
+    /// <summary>A user's migrate: answered with <see cref="MigrationAdmitted"/> or <see cref="CommandResult"/>.</summary>
+    public sealed record RequestMigration(
+        string Vm,
+        string To,
+        MigrationCapabilities? Capabilities,
+        IReadOnlyList<(string Name, string Value)>? Parameters) : IHostWire;
+
+    /// <param name="Status"><see cref="MigrationStatus.Queued"/> while it waits for a permit, else <see cref="MigrationStatus.Setup"/>.</param>
+    public sealed record MigrationAdmitted(MigrationId Id, string Vm, string Source, string Destination, MigrationStatus Status) : IHostWire;
+
+    /// <summary>Drain a host and move every VM off it: answered with <see cref="EvacuationStarted"/> or <see cref="CommandResult"/>.</summary>
+    public sealed record Evacuate(string Host) : IHostWire;
+
+    public sealed record EvacuationStarted(string Host, IReadOnlyList<Placement> Moves, IReadOnlyList<Unplaceable> Unplaceable) : IHostWire;
+
+    /// <summary>Stop creating the evacuation's migrations; running ones finish unless <paramref name="AbortRunning"/>.</summary>
+    public sealed record CancelEvacuation(string Host, bool AbortRunning) : IHostWire;
+
+    /// <summary>The host accepts VMs again.</summary>
+    public sealed record Undrain(string Host) : IHostWire;
+
+    /// <summary>Answered with <see cref="MigrationList"/>.</summary>
+    public sealed record ListMigrations : IHostWire
+    {
+        public static readonly ListMigrations Instance = new();
+    }
+
+    public sealed record MigrationList(IReadOnlyList<MigrationRecord> Migrations) : IHostWire;
+
+    /// <param name="Status">QEMU's state, or <see cref="MigrationStatus.Queued"/>.</param>
+    /// <param name="Percent">Share of the bytes moved so far; never goes backwards.</param>
+    /// <param name="Reason">The error-desc of a migration that failed or was cancelled.</param>
+    public sealed record MigrationRecord(
+        MigrationId Id,
+        string Vm,
+        string Source,
+        string Destination,
+        MigrationStatus Status,
+        long Transferred,
+        long Remaining,
+        long Iteration,
+        int Percent,
+        string? Reason,
+        MigrationPriority Kind,
+        DateTimeOffset AdmittedAt);
+
+    /// <summary>Answered with <see cref="Permits"/>.</summary>
+    public sealed record GetPermits : IHostWire
+    {
+        public static readonly GetPermits Instance = new();
+    }
+
+    public sealed record Permits(
+        int Held,
+        int Queued,
+        FleetLimits Limits,
+        IReadOnlyDictionary<string, int> Outbound,
+        IReadOnlyDictionary<string, int> Inbound) : IHostWire;
+}

@@ -1,0 +1,12 @@
+namespace Orchestrator.Actors.Hosting;
+
+/// <summary>Host names travel as cluster roles, so every member knows every host's name.</summary>
+public static class HostRole
+{
+    private const string Prefix = "host_"; // no ":" : Akka.Cluster.Hosting writes roles into HOCON unquoted
+
+    public static string Of(string name) => Prefix + name;
+
+    public static string? NameIn(IEnumerable<string> roles) =>
+        roles.FirstOrDefault(r => r.StartsWith(Prefix, StringComparison.Ordinal))?[Prefix.Length..];
+}

@@ -1,0 +1,97 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Actors.Fleet;
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Api;
+
+/// <summary>The fleet: evacuate, evacuate-cancel, undrain, the migrations list and the permits held.</summary>
+public static class FleetEndpoints
+{
+    public static void Map(IEndpointRouteBuilder api)
+    {
+        api.MapPost("/hosts/{host}/evacuate", async (string host, ClusterHosts cluster) =>
+            await cluster.AskFleet(new FleetProtocol.Evacuate(host)) switch
+            {
+                FleetProtocol.EvacuationStarted started => ApiResults.Json(new JsonObject
+                {
+                    ["host"] = started.Host,
+                    ["moves"] = new JsonArray(started.Moves.Select(m => (JsonNode)new JsonObject
+                    {
+                        ["vm"] = m.Vm, ["from"] = m.From, ["to"] = m.To, ["size"] = m.Size,
+                    }).ToArray()),
+                    ["unplaceable"] = new JsonArray(started.Unplaceable.Select(u => (JsonNode)new JsonObject
+                    {
+                        ["vm"] = u.Vm, ["size"] = u.Size, ["reason"] = u.Reason,
+                    }).ToArray()),
+                }, StatusCodes.Status202Accepted),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            });
+
+        api.MapPost("/hosts/{host}/evacuate-cancel", async (string host, HttpRequest request, ClusterHosts cluster) =>
+        {
+            var abort = false;
+            if (request.ContentLength is > 0)
+            {
+                var body = await RequestBody.Read(request);
+                abort = body.Text("abort-running") is { } text && (bool.TryParse(text, out var b)
+                    ? b
+                    : throw new ApiInputException("Field 'abort-running' must be true or false"));
+            }
+            return Done(await cluster.AskFleet(new FleetProtocol.CancelEvacuation(host, abort)));
+        });
+
+        api.MapPost("/hosts/{host}/undrain", async (string host, ClusterHosts cluster) =>
+            Done(await cluster.AskFleet(new FleetProtocol.Undrain(host))));
+
+        api.MapGet("/migrations", async (ClusterHosts cluster) =>
+            await cluster.AskFleet(FleetProtocol.ListMigrations.Instance) is FleetProtocol.MigrationList list
+                ? ApiResults.Json(new JsonArray(list.Migrations.Select(m => (JsonNode)new JsonObject
+                {
+                    ["id"] = m.Id.Value,
+                    ["vm"] = m.Vm,
+                    ["source"] = m.Source,
+                    ["destination"] = m.Destination,
+                    ["status"] = m.Status.Name(),
+                    ["transferred"] = m.Transferred,
+                    ["remaining"] = m.Remaining,
+                    ["iteration"] = m.Iteration,
+                    ["percent"] = m.Percent,
+                    ["reason"] = m.Reason,
+                    ["kind"] = m.Kind == MigrationPriority.Evacuation ? "evacuation" : "user",
+                }).ToArray()))
+                : ApiResults.Unavailable("The fleet coordinator"));
+
+        api.MapGet("/fleet/permits", async (ClusterHosts cluster) =>
+            await cluster.AskFleet(FleetProtocol.GetPermits.Instance) is FleetProtocol.Permits permits
+                ? ApiResults.Json(new JsonObject
+                {
+                    ["held"] = permits.Held,
+                    ["queued"] = permits.Queued,
+                    ["limits"] = new JsonObject
+                    {
+                        ["cluster"] = permits.Limits.PerCluster,
+                        ["outbound"] = permits.Limits.OutboundPerHost,
+                        ["inbound"] = permits.Limits.InboundPerHost,
+                    },
+                    ["outbound"] = Counts(permits.Outbound),
+                    ["inbound"] = Counts(permits.Inbound),
+                })
+                : ApiResults.Unavailable("The fleet coordinator"));
+    }
+
+    private static IResult Done(object answer) => answer switch
+    {
+        CommandResult { Error: null } => ApiResults.Json(new JsonObject()),
+        CommandResult error => ApiResults.Error(error),
+        var other => ApiResults.Unexpected(other),
+    };
+
+    private static JsonObject Counts(IReadOnlyDictionary<string, int> counts)
+    {
+        var json = new JsonObject();
+        foreach (var (host, count) in counts.OrderBy(c => c.Key, StringComparer.Ordinal))
+            json[host] = count;
+        return json;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Orchestrator.Tests.Cluster;
+
+/// <summary>Four node processes: a host to drain and three to take its VMs.</summary>
+public sealed class FourNodeCluster() : LocalCluster(4);
+
+/// <summary>Evacuations through the fleet coordinator, with its invariants checked at every poll.</summary>
+[Trait("Category", "Scenario")]
+public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNodeCluster>
+{
+    private async Task Create(string name, string host)
+    {
+        var (status, body) = await cluster.Send(HttpMethod.Post, "/vms",
+            $$"""{"name": "{{name}}", "host": "{{host}}", "ram": "32MiB", "vfio": "0", "vgpu": "0", "dirty-rate": "1MiB/s"}""");
+        Assert.True(status == 201, $"create {name}: {status} {body}");
+    }
+
+    /// <summary>Permits within 5/2/2, at most one live migration per VM, every VM somewhere and running on at most one host.</summary>
+    private async Task CheckInvariants(IReadOnlyCollection<string> vms)
+    {
+        var permits = await cluster.Get("/fleet/permits");
+        Assert.True((int)permits["held"]! <= 5, $"held {permits["held"]}");
+        foreach (var side in new[] { "outbound", "inbound" })
+            Assert.All(permits[side]!.AsObject(), host => Assert.True((int)host.Value! <= 2, $"{side} {host.Key}: {host.Value}"));
+
+        var live = (await cluster.Get("/migrations")).AsArray()
+            .Where(m => (string?)m!["status"] is not ("completed" or "failed" or "cancelled"))
+            .Select(m => (string)m!["vm"]!).ToArray();
+        Assert.Equal(live.Length, live.Distinct().Count());
+
+        var listed = (await cluster.Get("/vms")).AsArray().Select(v => ((string)v!["name"]!, (string)v["state"]!)).ToArray();
+        Assert.All(vms, vm =>
+        {
+            Assert.Contains(listed, l => l.Item1 == vm);
+            Assert.True(listed.Count(l => l.Item1 == vm && l.Item2 == "running") <= 1, $"{vm} runs twice");
+        });
+    }
+
+    [Fact]
+    public async Task Evacuating_a_host_of_12_VMs_holds_the_limits_at_every_step_and_loses_no_VM()
+    {
+        var vms = Enumerable.Range(1, 12).Select(i => $"ev{i}").ToArray();
+        foreach (var vm in vms)
+            await Create(vm, "host1");
+
+        var (status, plan) = await cluster.Send(HttpMethod.Post, "/hosts/host1/evacuate");
+
+        Assert.Equal(202, status);
+        // The host may also hold VMs of other tests; ours must all be planned.
+        Assert.Equal(vms.Order(), plan!["moves"]!.AsArray().Select(m => (string)m!["vm"]!).Where(vms.Contains).Order());
+        Assert.Empty(plan["unplaceable"]!.AsArray());
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var sawQueued = false;
+        while (true)
+        {
+            await CheckInvariants(vms);
+            var mine = (await cluster.Get("/migrations")).AsArray().Where(m => vms.Contains((string?)m!["vm"])).ToArray();
+            sawQueued |= mine.Any(m => (string?)m!["status"] == "queued");
+            if (mine.Length == 12 && mine.All(m => (string?)m!["status"] is "completed" or "failed" or "cancelled"))
+                break;
+            Assert.True(DateTime.UtcNow < deadline, "evacuation still running after 120 s");
+            await Task.Delay(150);
+        }
+        var final = (await cluster.Get("/migrations")).AsArray().Where(m => vms.Contains((string?)m!["vm"])).ToArray();
+        Assert.All(final, m =>
+        {
+            Assert.Equal("completed", (string?)m!["status"]);
+            Assert.Equal("evacuation", (string?)m["kind"]);
+            Assert.Equal(100, (int)m["percent"]!);
+        });
+        Assert.True(sawQueued, "with 2 outbound permits, 10 of 12 migrations had to wait");
+        var placed = (await cluster.Get("/vms")).AsArray().Where(v => vms.Contains((string?)v!["name"])).ToArray();
+        Assert.Equal(12, placed.Length);
+        Assert.DoesNotContain(placed, v => (string?)v!["host"] == "host1");
+        Assert.All(placed, v => Assert.Equal("running", (string?)v!["state"]));
+        // Nothing new lands on a draining host until it is undrained.
+        var refused = await cluster.Send(HttpMethod.Post, "/vms", """{"name": "late", "host": "host1", "ram": "8MiB", "vfio": "0", "vgpu": "0"}""");
+        Assert.Equal(409, refused.Status);
+        Assert.Contains("host1 is draining", (string?)refused.Body!["error"]);
+        Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host1/undrain")).Status);
+    }
+
+    [Fact]
+    public async Task Evacuate_cancel_withdraws_queued_migrations_and_lets_running_ones_finish()
+    {
+        var vms = Enumerable.Range(1, 6).Select(i => $"cx{i}").ToArray();
+        foreach (var vm in vms)
+            await Create(vm, "host4");
+
+        Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/hosts/host4/evacuate")).Status);
+        Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host4/evacuate-cancel", """{"abort-running": false}""")).Status);
+
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        JsonNode[] mine;
+        while (true)
+        {
+            await CheckInvariants(vms);
+            mine = (await cluster.Get("/migrations")).AsArray().Where(m => vms.Contains((string?)m!["vm"])).Select(m => m!).ToArray();
+            if (mine.All(m => (string?)m["status"] is "completed" or "failed" or "cancelled"))
+                break;
+            Assert.True(DateTime.UtcNow < deadline, "migrations still running 60 s after the cancel");
+            await Task.Delay(150);
+        }
+        var cancelled = mine.Where(m => (string?)m["status"] == "cancelled").ToArray();
+        var completed = mine.Where(m => (string?)m["status"] == "completed").ToArray();
+        Assert.Equal(6, cancelled.Length + completed.Length);
+        // Two outbound permits: at most two of the six could be running when the cancel came.
+        Assert.True(cancelled.Length >= 4, $"{cancelled.Length} cancelled");
+        Assert.All(cancelled, m => Assert.Equal("evacuation cancelled before this migration started", (string?)m["reason"]));
+        var stayed = (await cluster.Get("/vms")).AsArray().Where(v => (string?)v!["host"] == "host4" && vms.Contains((string?)v["name"])).Select(v => (string)v!["name"]!).ToArray();
+        Assert.Equal(cancelled.Select(m => (string)m["vm"]!).Order(), stayed.Order());
+        Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host4/undrain")).Status);
+    }
+}
