@@ -16,6 +16,12 @@ internal static class QueryMigrateCommand
             c.WriteJson(json);
             return 0;
         }
+        // A migration waiting for a permit is only an admission yet: nothing to report but where it goes.
+        if ((string?)json["status"] == "queued")
+        {
+            c.Out.WriteLine($"Migration {(string?)json["id"]} of {name}: queued (waiting for a permit), {(string?)json["source"]} -> {(string?)json["destination"]}");
+            return 0;
+        }
         if (QueryMigrateJson.FromJson(json) is not { } info)
         {
             c.Out.WriteLine($"VM {name} has no migration yet");
