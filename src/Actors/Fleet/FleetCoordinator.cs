@@ -22,14 +22,26 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
     }
 
     /// <summary>One admitted migration, queued or running.</summary>
-    private sealed class Admission(MigrationRecord record, long size, MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters)
+    private sealed class Admission(
+        MigrationRecord record, long size, MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, TimeoutAction onTimeout)
     {
         public MigrationRecord Record { get; set; } = record;
         public long Size { get; } = size;
         public MigrationCapabilities? Capabilities { get; } = capabilities;
         public IReadOnlyList<(string Name, string Value)>? Parameters { get; } = parameters;
+        public TimeoutAction OnTimeout { get; } = onTimeout;
         public bool Started { get; set; }
         public int Unanswered { get; set; }
+
+        /// <summary>When the permit was granted: the completion timeout counts from here.</summary>
+        public DateTime StartedAt { get; set; }
+
+        /// <summary>The lowest remaining byte count seen, and when it last dropped: the progress timeout.</summary>
+        public long LeastRemaining { get; set; } = long.MaxValue;
+        public DateTime LastProgressAt { get; set; }
+
+        /// <summary>Why the fleet stepped in, once it has; the record keeps this reason.</summary>
+        public string? Intervention { get; set; }
     }
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
@@ -146,7 +158,8 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         var free = destination.Status.Capacity - destination.Status.Used - Reserved(request.To);
         if (size > free)
             return CommandResult.Conflict($"Not enough free capacity on host {request.To}: VM '{request.Vm}' needs {size} bytes, {Math.Max(0, free)} of {destination.Status.Capacity} are free");
-        var admission = Enqueue(request.Vm, found.Host, request.To, size, MigrationPriority.User, request.Capabilities, request.Parameters, out var refusal);
+        var admission = Enqueue(request.Vm, found.Host, request.To, size, MigrationPriority.User, request.Capabilities, request.Parameters,
+            request.OnTimeout ?? _settings.Timeouts.Action, out var refusal);
         if (admission is null)
             return CommandResult.Conflict(refusal!);
         await StartGranted();
@@ -155,12 +168,12 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
     }
 
     private Admission? Enqueue(string vm, string source, string destination, long size, MigrationPriority kind,
-        MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, out string? refusal)
+        MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, TimeoutAction onTimeout, out string? refusal)
     {
         if (!_ledger.Enqueue(vm, source, destination, kind, out refusal))
             return null;
         var record = new MigrationRecord(MigrationId.New(), vm, source, destination, MigrationStatus.Queued, 0, size, 0, 0, null, kind, DateTimeOffset.UtcNow);
-        var admission = new Admission(record, size, capabilities, parameters);
+        var admission = new Admission(record, size, capabilities, parameters, onTimeout);
         _active[vm] = admission;
         _log.Info("Fleet: {0} migration {1} of {2} from {3} to {4} admitted", kind, record.Id, vm, source, destination);
         return admission;
@@ -175,6 +188,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             {
                 var admission = _active[permit.Vm];
                 admission.Started = true;
+                admission.StartedAt = admission.LastProgressAt = DateTime.UtcNow;
                 admission.Record = admission.Record with { Status = MigrationStatus.Setup };
                 var hosts = UpHosts();
                 if (!hosts.TryGetValue(permit.Source, out var source) || !hosts.TryGetValue(permit.Destination, out var destination))
@@ -207,6 +221,8 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             {
                 admission.Unanswered = 0;
                 Observe(admission, info);
+                if (_active.ContainsKey(record.Vm))
+                    await EnforceTimeouts(admission, source);
             }
             else if (++admission.Unanswered >= MaxUnanswered)
             {
@@ -237,8 +253,46 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             Percent = Math.Max(admission.Record.Percent, percent), // never backwards
             Reason = info.ErrorDesc,
         };
+        if (info.Status is MigrationStatus.Active or MigrationStatus.Setup && info.Remaining < admission.LeastRemaining)
+        {
+            admission.LeastRemaining = info.Remaining;
+            admission.LastProgressAt = DateTime.UtcNow;
+        }
         if (info.Status.IsTerminal())
-            Finish(admission.Record.Vm, info.Status, info.ErrorDesc);
+            Finish(admission.Record.Vm, info.Status, admission.Intervention is { } why ? $"{why}; {info.ErrorDesc ?? info.Status.Name()}" : info.ErrorDesc);
+    }
+
+    /// <summary>
+    /// KubeVirt's completion and progress timeouts. Abort cancels (the VM stays on its source); pause
+    /// stops the guest so the migration converges. Either happens once per migration.
+    /// </summary>
+    private async Task EnforceTimeouts(Admission admission, Address source)
+    {
+        if (admission.Intervention is not null)
+            return;
+        var timeouts = _settings.Timeouts;
+        var now = DateTime.UtcNow;
+        var completion = timeouts.CompletionFor(admission.Size);
+        string? expired = null;
+        if (now - admission.StartedAt > completion)
+            expired = $"completion timeout ({completion.TotalSeconds:0} s for {admission.Size} bytes) expired";
+        else if (now - admission.LastProgressAt > timeouts.Progress)
+            expired = $"progress timeout ({timeouts.Progress.TotalSeconds:0} s without a drop in remaining bytes) expired";
+        if (expired is null)
+            return;
+        var vm = admission.Record.Vm;
+        if (admission.OnTimeout == TimeoutAction.Pause)
+        {
+            admission.Intervention = $"{expired}: guest paused so the migration converges";
+            await AskHost(source, new HostProtocol.PauseGuest(vm));
+        }
+        else
+        {
+            admission.Intervention = $"{expired}: migration aborted, the VM stays on {admission.Record.Source}";
+            await AskHost(source, new HostProtocol.MigrateCancel(vm));
+        }
+        admission.Record = admission.Record with { Reason = admission.Intervention };
+        _log.Warning("Fleet: {0} of {1}: {2}", admission.Record.Id, vm, admission.Intervention);
     }
 
     /// <summary>The migration is terminal: its permit goes back, its record joins the VM's history.</summary>
@@ -287,7 +341,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         var job = new HashSet<string>();
         foreach (var move in plan.Moves)
         {
-            if (Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, out _) is not null)
+            if (Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, out _) is not null)
                 job.Add(move.Vm);
         }
         _evacuations[evacuate.Host] = job;

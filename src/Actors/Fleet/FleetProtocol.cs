@@ -11,17 +11,19 @@ public static class FleetProtocol
 {
     /// <param name="PollInterval">How often running migrations are asked for their progress.</param>
     /// <param name="FinishedPerVm">Finished migrations kept per VM.</param>
-    public sealed record Settings(FleetLimits Limits, TimeSpan PollInterval, int FinishedPerVm = 5)
+    public sealed record Settings(FleetLimits Limits, TimeSpan PollInterval, FleetTimeouts Timeouts, int FinishedPerVm = 5)
     {
-        public static Settings Default => new(new FleetLimits(), TimeSpan.FromMilliseconds(500));
+        public static Settings Default => new(new FleetLimits(), TimeSpan.FromMilliseconds(500), FleetTimeouts.Default);
     }
 
     /// <summary>A user's migrate: answered with <see cref="MigrationAdmitted"/> or <see cref="CommandResult"/>.</summary>
+    /// <param name="OnTimeout">Overrides the fleet's timeout action for this migration.</param>
     public sealed record RequestMigration(
         string Vm,
         string To,
         MigrationCapabilities? Capabilities,
-        IReadOnlyList<(string Name, string Value)>? Parameters) : IHostWire;
+        IReadOnlyList<(string Name, string Value)>? Parameters,
+        TimeoutAction? OnTimeout = null) : IHostWire;
 
     /// <param name="Status"><see cref="MigrationStatus.Queued"/> while it waits for a permit, else <see cref="MigrationStatus.Setup"/>.</param>
     public sealed record MigrationAdmitted(MigrationId Id, string Vm, string Source, string Destination, MigrationStatus Status) : IHostWire;

@@ -87,6 +87,9 @@ public static class HostProtocol
 
     public sealed record MigrateCancel(string Vm) : IHostWire;
 
+    /// <summary>Stop the guest of a migrating VM so the migration converges (QEMU's non-live migration); answered with <see cref="CommandResult"/>.</summary>
+    public sealed record PauseGuest(string Vm) : IHostWire;
+
     public sealed record MigrateContinue(string Vm) : IHostWire;
 
     /// <summary>Answered with <see cref="VmDigests"/> or <see cref="CommandResult"/>; local only.</summary>

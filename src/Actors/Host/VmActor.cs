@@ -54,6 +54,16 @@ internal sealed class VmActor : ReceiveActor
                 Sender.Tell(CommandResult.Conflict($"Migration not in expected state: {_finished?.Status.Name() ?? "none"}"));
         });
         Receive<GetDigests>(_ => Sender.Tell(new VmDigests(_vm.Digests())));
+        Receive<PauseGuest>(_ =>
+        {
+            if (_migration is null)
+            {
+                Sender.Tell(CommandResult.Conflict($"Migration not in expected state: {_finished?.Status.Name() ?? "none"}"));
+                return;
+            }
+            _migration.Tell(MigrationProtocol.PauseGuest.Instance);
+            Sender.Tell(CommandResult.Ok);
+        });
         Receive<DeleteVm>(_ =>
         {
             if (_migration is not null || _retiring is not null)

@@ -43,6 +43,12 @@ public static class MigrationProtocol
         public static readonly Continue Instance = new();
     }
 
+    /// <summary>Stop the guest so precopy converges; a rollback restarts it, a completion starts it on the destination.</summary>
+    public sealed record PauseGuest
+    {
+        public static readonly PauseGuest Instance = new();
+    }
+
     /// <summary>New parameters while running: max-bandwidth and the others take effect at the next tick.</summary>
     public sealed record ParametersChanged(MigrationParameters Parameters);
 

@@ -162,6 +162,13 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private void Active()
     {
         Receive<TickMessage>(_ => Iterate());
+        Receive<PauseGuest>(_ =>
+        {
+            if (_vm.State != VmRunState.Running)
+                return;
+            _vm.Pause();
+            _log.Warning("Migration {0}: guest of {1} paused so the migration converges", _id, _vm.Name);
+        });
         Receive<Cancel>(_ => Cancel());
         Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
         Switchover();
@@ -278,6 +285,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private void Common()
     {
         Receive<Query>(_ => Sender.Tell(Info()));
+        Receive<PauseGuest>(_ => { }); // nothing left to converge outside precopy
         Receive<ParametersChanged>(changed =>
         {
             _parameters = changed.Parameters;

@@ -25,7 +25,7 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(HostProtocol.SetCapabilities), typeof(HostProtocol.SetParameters), typeof(HostProtocol.GetMigrationSettings),
         typeof(HostProtocol.MigrationSettingsOf), typeof(HostProtocol.Migrate), typeof(HostProtocol.MigrationStarted),
         typeof(HostProtocol.QueryMigrate), typeof(HostProtocol.NoMigration), typeof(HostProtocol.MigrateCancel),
-        typeof(HostProtocol.MigrateContinue), typeof(HostProtocol.SetDraining), typeof(CommandResult), typeof(MigrationInfo),
+        typeof(HostProtocol.MigrateContinue), typeof(HostProtocol.SetDraining), typeof(HostProtocol.PauseGuest), typeof(CommandResult), typeof(MigrationInfo),
         typeof(FleetProtocol.RequestMigration), typeof(FleetProtocol.MigrationAdmitted), typeof(FleetProtocol.Evacuate),
         typeof(FleetProtocol.EvacuationStarted), typeof(FleetProtocol.CancelEvacuation), typeof(FleetProtocol.Undrain),
         typeof(FleetProtocol.ListMigrations), typeof(FleetProtocol.MigrationList), typeof(FleetProtocol.GetPermits),

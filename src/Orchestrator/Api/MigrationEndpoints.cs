@@ -16,11 +16,14 @@ public static class MigrationEndpoints
             var body = await RequestBody.Read(request);
             var to = body.Required("to");
             var capabilities = body.Text("capabilities") is { } list ? MigrationCapabilities.ParseList(list) : null;
+            var onTimeout = body.Text("timeout-action") is { } action
+                ? Node.FleetOptions.ParseAction(action) ?? throw new ApiInputException($"Field 'timeout-action' must be abort or pause, not '{action}'")
+                : (TimeoutAction?)null;
             var parameters = (body.Object("parameters") ?? [])
                 .Select(p => (p.Key, p.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : p.Value?.ToJsonString() ?? ""))
                 .ToArray();
             // The fleet admits it: permits, capacity and draining are checked there, one admission at a time.
-            return await cluster.AskFleet(new FleetProtocol.RequestMigration(name, to, capabilities, parameters)) switch
+            return await cluster.AskFleet(new FleetProtocol.RequestMigration(name, to, capabilities, parameters, onTimeout)) switch
             {
                 FleetProtocol.MigrationAdmitted admitted => ApiResults.Json(new JsonObject
                 {

@@ -37,7 +37,7 @@ public static class MigrationHostingExtensions
             SplitBrainResolver = new KeepMajorityOption(),
         });
         // One fleet coordinator in the cluster, on the oldest node; every node reaches it through a proxy.
-        akka.WithSingleton<FleetKey>("fleet", FleetCoordinator.Props(FleetProtocol.Settings.Default), new ClusterSingletonOptions(), createProxyToo: true);
+        akka.WithSingleton<FleetKey>("fleet", FleetCoordinator.Props(node.Fleet), new ClusterSingletonOptions(), createProxyToo: true);
         akka.WithActors((system, registry) =>
         {
             var host = MigrationNode.SpawnHost(system, settings, node.Name, node.Capacity, node.Capabilities);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Cli;
@@ -15,6 +16,7 @@ public sealed class NodeOptions
     public string Api { get; set; } = "http://127.0.0.1:8080";
     public string Capabilities { get; set; } = "return-path,switchover-ack";
     public string Capacity { get; set; } = "8GiB";
+    public FleetOptions Fleet { get; set; } = new();
 
     /// <summary>Checks everything and gives the typed settings; a clear error names the bad setting.</summary>
     public NodeSettings Validate()
@@ -35,7 +37,7 @@ public sealed class NodeOptions
         var seeds = Seeds.Length == 0
             ? [self] // the first node of a cluster seeds itself
             : Seeds.Select(Seed).ToArray();
-        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity);
+        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity, Fleet.Validate());
     }
 
     private static Address Seed(string seed)
@@ -55,7 +57,8 @@ public sealed record NodeSettings(
     IReadOnlyList<Address> Seeds,
     Uri Api,
     MigrationCapabilities Capabilities,
-    long Capacity)
+    long Capacity,
+    FleetProtocol.Settings Fleet)
 {
     /// <summary>Every node's ActorSystem has this name: a cluster needs one.</summary>
     public const string SystemName = "orchestrator";

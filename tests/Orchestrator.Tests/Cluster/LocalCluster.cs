@@ -17,6 +17,7 @@ public class LocalCluster : IAsyncLifetime
     private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
 
     private readonly int _nodes;
+    private readonly IReadOnlyDictionary<string, string> _nodeEnvironment;
     private readonly string _dir = Directory.CreateTempSubdirectory("orchestrator-cluster-").FullName;
     private int _basePort;
     private int _apiBasePort;
@@ -25,7 +26,12 @@ public class LocalCluster : IAsyncLifetime
     {
     }
 
-    protected LocalCluster(int nodes) => _nodes = nodes;
+    /// <param name="nodeEnvironment">Extra environment for the node processes, e.g. <c>ORCHESTRATOR__FLEET__PROGRESSTIMEOUT</c>.</param>
+    protected LocalCluster(int nodes, IReadOnlyDictionary<string, string>? nodeEnvironment = null)
+    {
+        _nodes = nodes;
+        _nodeEnvironment = nodeEnvironment ?? new Dictionary<string, string>();
+    }
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -109,7 +115,7 @@ public class LocalCluster : IAsyncLifetime
         }
     }
 
-    private static async Task<(int Code, string Output)> Script(params string[] args)
+    private async Task<(int Code, string Output)> Script(params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "deploy", "local", "cluster.sh"));
@@ -117,6 +123,8 @@ public class LocalCluster : IAsyncLifetime
             start.ArgumentList.Add(arg);
         start.Environment["ORCHESTRATOR_BIN"] = OrchestratorProcess.Dll;
         start.Environment["CAPACITY"] = "2GiB";
+        foreach (var (name, value) in _nodeEnvironment)
+            start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

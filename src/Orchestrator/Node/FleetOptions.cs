@@ -1,0 +1,46 @@
+using Orchestrator.Actors.Fleet;
+using Orchestrator.Cli;
+
+namespace Orchestrator.Node;
+
+/// <summary>The <c>Orchestrator:Fleet</c> section (<c>ORCHESTRATOR__FLEET__PROGRESSTIMEOUT</c>, ...), KubeVirt's defaults.</summary>
+public sealed class FleetOptions
+{
+    public int PerCluster { get; set; } = 5;
+    public int OutboundPerHost { get; set; } = 2;
+    public int InboundPerHost { get; set; } = 2;
+
+    /// <summary>Seconds per GiB of VM state.</summary>
+    public double CompletionTimeoutPerGiB { get; set; } = 150;
+
+    /// <summary>Seconds without a drop in remaining bytes.</summary>
+    public double ProgressTimeout { get; set; } = 150;
+
+    /// <summary><c>abort</c> or <c>pause</c>.</summary>
+    public string TimeoutAction { get; set; } = "abort";
+
+    public FleetProtocol.Settings Validate()
+    {
+        FleetLimits limits;
+        try
+        {
+            limits = new FleetLimits(PerCluster, OutboundPerHost, InboundPerHost).Validated();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"Invalid fleet limit: {e.Message}");
+        }
+        if (CompletionTimeoutPerGiB <= 0 || ProgressTimeout <= 0)
+            throw new UsageException("Fleet timeouts must be positive numbers of seconds");
+        var action = ParseAction(TimeoutAction) ?? throw new UsageException($"Invalid fleet timeout action '{TimeoutAction}': use abort or pause");
+        var timeouts = new FleetTimeouts(TimeSpan.FromSeconds(CompletionTimeoutPerGiB), TimeSpan.FromSeconds(ProgressTimeout), action);
+        return FleetProtocol.Settings.Default with { Limits = limits, Timeouts = timeouts };
+    }
+
+    public static TimeoutAction? ParseAction(string text) => text.ToLowerInvariant() switch
+    {
+        "abort" => Actors.Fleet.TimeoutAction.Abort,
+        "pause" => Actors.Fleet.TimeoutAction.Pause,
+        _ => null,
+    };
+}

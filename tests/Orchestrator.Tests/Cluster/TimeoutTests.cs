@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace Orchestrator.Tests.Cluster;
+
+/// <summary>A cluster whose fleet gives up on a migration after 3 s without progress.</summary>
+public sealed class ImpatientCluster() : LocalCluster(3, new Dictionary<string, string> { ["ORCHESTRATOR__FLEET__PROGRESSTIMEOUT"] = "3" });
+
+/// <summary>A guest that dirties memory faster than the link can carry it never converges on its own.</summary>
+[Trait("Category", "Scenario")]
+public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<ImpatientCluster>
+{
+    private async Task<JsonObject> MigrateHot(string vm, string action)
+    {
+        var (created, body) = await cluster.Send(HttpMethod.Post, "/vms",
+            $$"""{"name": "{{vm}}", "host": "host1", "ram": "128MiB", "vfio": "0", "vgpu": "0", "dirty-rate": "64MiB/s"}""");
+        Assert.True(created == 201, body?.ToJsonString());
+        var (started, admitted) = await cluster.Send(HttpMethod.Post, $"/vms/{vm}/migrate",
+            $$$"""{"to": "host2", "timeout-action": "{{{action}}}", "parameters": {"max-bandwidth": "8388608"}}""");
+        Assert.True(started == 202, admitted?.ToJsonString());
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            var record = (await cluster.Get("/migrations")).AsArray()
+                .FirstOrDefault(m => (string?)m!["id"] == (string?)admitted!["id"])?.AsObject();
+            if (record is not null && (string?)record["status"] is "completed" or "failed" or "cancelled")
+                return record;
+            Assert.True(DateTime.UtcNow < deadline, $"{vm} still migrating: {record?.ToJsonString()}");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
+    public async Task On_abort_the_progress_timeout_cancels_the_migration_and_the_VM_stays_on_its_source()
+    {
+        var record = await MigrateHot("hot-abort", "abort");
+
+        Assert.Equal("cancelled", (string?)record["status"]);
+        Assert.Contains("progress timeout (3 s without a drop in remaining bytes) expired: migration aborted, the VM stays on host1", (string?)record["reason"]);
+        var vm = await cluster.Get("/vms/hot-abort");
+        Assert.Equal(("host1", "running"), ((string?)vm["host"], (string?)vm["state"]));
+    }
+
+    [Fact]
+    public async Task On_pause_the_progress_timeout_stops_the_guest_and_the_migration_converges()
+    {
+        var record = await MigrateHot("hot-pause", "pause");
+
+        Assert.Equal("completed", (string?)record["status"]);
+        Assert.Contains("guest paused so the migration converges", (string?)record["reason"]);
+        var vm = await cluster.Get("/vms/hot-pause");
+        Assert.Equal(("host2", "running"), ((string?)vm["host"], (string?)vm["state"]));
+    }
+}
