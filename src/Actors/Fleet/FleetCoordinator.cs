@@ -21,6 +21,17 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         public static readonly Poll Instance = new();
     }
 
+    /// <summary>Time to try a failed evacuation migration again.</summary>
+    private sealed record Retry(string Host, string Vm);
+
+    /// <summary>One host's evacuation: its VMs, and the attempts of those that failed.</summary>
+    private sealed class EvacuationJob
+    {
+        public HashSet<string> Vms { get; } = [];
+        public Dictionary<string, int> Attempts { get; } = [];
+        public HashSet<string> RetryPending { get; } = [];
+    }
+
     /// <summary>One admitted migration, queued or running.</summary>
     private sealed class Admission(
         MigrationRecord record, long size, MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, TimeoutAction onTimeout)
@@ -53,7 +64,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<string, Admission> _active = [];
     private readonly Dictionary<string, List<MigrationRecord>> _finished = [];
     private readonly HashSet<string> _draining = [];
-    private readonly Dictionary<string, HashSet<string>> _evacuations = [];
+    private readonly Dictionary<string, EvacuationJob> _evacuations = [];
 
     public FleetCoordinator(FleetProtocol.Settings settings)
     {
@@ -64,6 +75,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         ReceiveAsync<CancelEvacuation>(StopEvacuation);
         ReceiveAsync<Undrain>(UndrainHost);
         ReceiveAsync<Poll>(_ => Follow());
+        ReceiveAsync<Retry>(RetryEvacuation);
         Receive<ListMigrations>(_ => Sender.Tell(new MigrationList(
             _active.Values.Select(a => a.Record).Concat(_finished.Values.SelectMany(f => f))
                 .OrderByDescending(r => r.AdmittedAt).ToArray())));
@@ -230,9 +242,9 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             }
         }
         await StartGranted();
-        foreach (var (host, vms) in _evacuations.ToArray())
+        foreach (var (host, job) in _evacuations.ToArray())
         {
-            if (!vms.Any(_active.ContainsKey))
+            if (!job.Vms.Any(_active.ContainsKey) && job.RetryPending.Count == 0)
             {
                 _evacuations.Remove(host);
                 _log.Info("Fleet: evacuation of {0} ended", host);
@@ -308,7 +320,37 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         if (history.Count > _settings.FinishedPerVm)
             history.RemoveRange(_settings.FinishedPerVm, history.Count - _settings.FinishedPerVm);
         _log.Info("Fleet: migration {0} of {1} ended {2}{3}", record.Id, vm, status.Name(), reason is null ? "" : $": {reason}");
+        // A failed evacuation migration is tried again, later and later, until the evacuation is cancelled.
+        if (status == MigrationStatus.Failed && record.Kind == MigrationPriority.Evacuation
+            && _evacuations.TryGetValue(record.Source, out var job) && job.Vms.Contains(vm))
+        {
+            var attempt = job.Attempts[vm] = job.Attempts.GetValueOrDefault(vm) + 1;
+            var backoff = _settings.RetryBackoff * Math.Pow(2, Math.Min(attempt - 1, 10));
+            job.RetryPending.Add(vm);
+            Timers.StartSingleTimer($"retry-{vm}", new Retry(record.Source, vm), backoff);
+            _log.Warning("Fleet: evacuation of {0} from {1} will be tried again in {2:0} s (attempt {3})", vm, record.Source, backoff.TotalSeconds, attempt + 1);
+        }
     }
+
+    private async Task RetryEvacuation(Retry retry)
+    {
+        if (!_evacuations.TryGetValue(retry.Host, out var job) || !job.RetryPending.Remove(retry.Vm) || _active.ContainsKey(retry.Vm))
+            return;
+        var snapshot = await Snapshot(UpHosts());
+        var vm = snapshot.Where(s => s.Host == retry.Host).SelectMany(s => s.List.Vms).FirstOrDefault(v => v.Name == retry.Vm);
+        if (vm is null)
+            return; // gone from the host meanwhile: nothing left to move
+        var plan = EvacuationPlanner.Plan(retry.Host, Loads(snapshot), [new VmLoad(vm.Name, retry.Host, vm.Devices.Sum(d => d.Size))]);
+        foreach (var move in plan.Moves)
+            Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, out _);
+        foreach (var stays in plan.Unplaceable)
+            _log.Warning("Fleet: {0} stays on {1}: {2}", stays.Vm, retry.Host, stays.Reason);
+        await StartGranted();
+    }
+
+    private HostLoad[] Loads(IEnumerable<(string Host, HostProtocol.HostStatus Status, HostProtocol.VmList List)> snapshot) =>
+        snapshot.Select(s => new HostLoad(
+            s.Host, s.Status.Capacity, s.Status.Used + Reserved(s.Host), _draining.Contains(s.Host) || s.Status.Draining, Reachable: true)).ToArray();
 
     // ---- evacuation --------------------------------------------------------------------------
 
@@ -329,8 +371,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         _draining.Add(evacuate.Host);
         await AskHost(address, new HostProtocol.SetDraining(true));
         var snapshot = await Snapshot(hosts);
-        var loads = snapshot.Select(s => new HostLoad(
-            s.Host, s.Status.Capacity, s.Status.Used + Reserved(s.Host), _draining.Contains(s.Host) || s.Status.Draining, Reachable: true)).ToArray();
+        var loads = Loads(snapshot);
         // A VM already migrating keeps its migration; everything else on the host is planned.
         var vms = snapshot.Where(s => s.Host == evacuate.Host)
             .SelectMany(s => s.List.Vms)
@@ -338,11 +379,11 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             .Select(vm => new VmLoad(vm.Name, evacuate.Host, vm.Devices.Sum(d => d.Size)))
             .ToArray();
         var plan = EvacuationPlanner.Plan(evacuate.Host, loads, vms);
-        var job = new HashSet<string>();
+        var job = new EvacuationJob();
         foreach (var move in plan.Moves)
         {
             if (Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, out _) is not null)
-                job.Add(move.Vm);
+                job.Vms.Add(move.Vm);
         }
         _evacuations[evacuate.Host] = job;
         foreach (var stays in plan.Unplaceable)
@@ -359,8 +400,10 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             replyTo.Tell(CommandResult.Ok); // nothing to stop
             return;
         }
+        foreach (var vm in job.RetryPending)
+            Timers.Cancel($"retry-{vm}");
         var hosts = UpHosts();
-        foreach (var vm in job.Where(_active.ContainsKey))
+        foreach (var vm in job.Vms.Where(_active.ContainsKey))
         {
             if (_ledger.IsQueued(vm))
                 Finish(vm, MigrationStatus.Cancelled, "evacuation cancelled before this migration started");

@@ -19,6 +19,9 @@ public sealed class FleetOptions
     /// <summary><c>abort</c> or <c>pause</c>.</summary>
     public string TimeoutAction { get; set; } = "abort";
 
+    /// <summary>Seconds before a failed evacuation migration is tried again; doubles on each failure.</summary>
+    public double RetryBackoff { get; set; } = 20;
+
     public FleetProtocol.Settings Validate()
     {
         FleetLimits limits;
@@ -30,11 +33,11 @@ public sealed class FleetOptions
         {
             throw new UsageException($"Invalid fleet limit: {e.Message}");
         }
-        if (CompletionTimeoutPerGiB <= 0 || ProgressTimeout <= 0)
-            throw new UsageException("Fleet timeouts must be positive numbers of seconds");
+        if (CompletionTimeoutPerGiB <= 0 || ProgressTimeout <= 0 || RetryBackoff <= 0)
+            throw new UsageException("Fleet timeouts and the retry backoff must be positive numbers of seconds");
         var action = ParseAction(TimeoutAction) ?? throw new UsageException($"Invalid fleet timeout action '{TimeoutAction}': use abort or pause");
         var timeouts = new FleetTimeouts(TimeSpan.FromSeconds(CompletionTimeoutPerGiB), TimeSpan.FromSeconds(ProgressTimeout), action);
-        return FleetProtocol.Settings.Default with { Limits = limits, Timeouts = timeouts };
+        return FleetProtocol.Settings.Default with { Limits = limits, Timeouts = timeouts, RetryBackoff = TimeSpan.FromSeconds(RetryBackoff) };
     }
 
     public static TimeoutAction? ParseAction(string text) => text.ToLowerInvariant() switch

@@ -3,8 +3,12 @@ using Xunit;
 
 namespace Orchestrator.Tests.Cluster;
 
-/// <summary>A cluster whose fleet gives up on a migration after 3 s without progress.</summary>
-public sealed class ImpatientCluster() : LocalCluster(3, new Dictionary<string, string> { ["ORCHESTRATOR__FLEET__PROGRESSTIMEOUT"] = "3" });
+/// <summary>A cluster whose fleet gives up on a migration after 3 s without progress and retries after 1 s.</summary>
+public sealed class ImpatientCluster() : LocalCluster(3, new Dictionary<string, string>
+{
+    ["ORCHESTRATOR__FLEET__PROGRESSTIMEOUT"] = "3",
+    ["ORCHESTRATOR__FLEET__RETRYBACKOFF"] = "1",
+});
 
 /// <summary>A guest that dirties memory faster than the link can carry it never converges on its own.</summary>
 [Trait("Category", "Scenario")]
@@ -50,5 +54,55 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
         Assert.Contains("guest paused so the migration converges", (string?)record["reason"]);
         var vm = await cluster.Get("/vms/hot-pause");
         Assert.Equal(("host2", "running"), ((string?)vm["host"], (string?)vm["state"]));
+    }
+
+    [Fact]
+    public async Task A_failed_evacuation_migration_is_tried_again_until_it_completes()
+    {
+        // Destinations without switchover-ack refuse the VF's INIT_DATA_SENT: the first attempt fails.
+        var (created, body) = await cluster.Send(HttpMethod.Post, "/vms",
+            """{"name": "retry-vm", "host": "host3", "ram": "16MiB", "vfio": "8MiB", "vgpu": "0", "vfio-alloc": 100, "dirty-rate": "1MiB/s"}""");
+        Assert.True(created == 201, body?.ToJsonString());
+        foreach (var host in new[] { "host1", "host2" })
+            await SetSwitchoverAck(host, false);
+        Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/hosts/host3/evacuate")).Status);
+
+        var failed = await Until(records => records.FirstOrDefault(r => (string?)r["status"] == "failed"));
+        Assert.Contains("Received INIT_DATA_SENT but switchover ack is not used", (string?)failed["reason"]);
+        Assert.Equal("evacuation", (string?)failed["kind"]);
+        foreach (var host in new[] { "host1", "host2" })
+            await SetSwitchoverAck(host, true);
+
+        var completed = await Until(records => records.FirstOrDefault(r => (string?)r["status"] == "completed"));
+        Assert.NotEqual((string?)failed["id"], (string?)completed["id"]);
+        Assert.NotEqual("host3", (string?)(await cluster.Get("/vms/retry-vm"))["host"]);
+        await cluster.Send(HttpMethod.Post, "/hosts/host3/undrain");
+    }
+
+    private async Task SetSwitchoverAck(string host, bool on)
+    {
+        // Refused while a migration lands there: try again shortly.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var (status, body) = await cluster.Send(HttpMethod.Post, $"/hosts/{host}/capabilities", $$"""{"switchover-ack": {{(on ? "true" : "false")}}}""");
+            if (status == 200)
+                return;
+            Assert.True(DateTime.UtcNow < deadline, $"capabilities of {host}: {status} {body}");
+            await Task.Delay(200);
+        }
+    }
+
+    private async Task<JsonObject> Until(Func<JsonObject[], JsonObject?> pick)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var records = (await cluster.Get("/migrations")).AsArray().Select(m => m!.AsObject()).Where(m => (string?)m["vm"] == "retry-vm").ToArray();
+            if (pick(records) is { } found)
+                return found;
+            Assert.True(DateTime.UtcNow < deadline, $"retry-vm: {string.Join(" | ", records.Select(r => r.ToJsonString()))}");
+            await Task.Delay(200);
+        }
     }
 }
