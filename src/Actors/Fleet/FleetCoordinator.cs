@@ -74,6 +74,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         ReceiveAsync<Evacuate>(StartEvacuation);
         ReceiveAsync<CancelEvacuation>(StopEvacuation);
         ReceiveAsync<Undrain>(UndrainHost);
+        ReceiveAsync<Rebalance>(StartRebalance);
         ReceiveAsync<Poll>(_ => Follow());
         ReceiveAsync<Retry>(RetryEvacuation);
         Receive<ListMigrations>(_ => Sender.Tell(new MigrationList(
@@ -412,6 +413,33 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         }
         _log.Info("Fleet: evacuation of {0} cancelled{1}", cancel.Host, cancel.AbortRunning ? ", running migrations aborted" : "; running migrations finish");
         replyTo.Tell(CommandResult.Ok);
+    }
+
+    /// <summary>Spread of memory use the rebalance aims for: within 10% of capacity between fullest and emptiest host.</summary>
+    public const double RebalanceBound = 0.10;
+
+    private async Task StartRebalance(Rebalance rebalance)
+    {
+        var replyTo = Sender;
+        if (rebalance.MaxMoves is < 1 or > 1000)
+        {
+            replyTo.Tell(CommandResult.Fail($"max-moves must be 1 to 1000, not {rebalance.MaxMoves}"));
+            return;
+        }
+        var snapshot = await Snapshot(UpHosts());
+        // VMs already migrating stay out of the plan; the load they bring is counted where they go.
+        var vms = snapshot.SelectMany(s => s.List.Vms.Where(vm => !_active.ContainsKey(vm.Name))
+            .Select(vm => new VmLoad(vm.Name, s.Host, vm.Devices.Sum(d => d.Size)))).ToArray();
+        var plan = RebalancePlanner.Plan(Loads(snapshot), vms, rebalance.MaxMoves, RebalanceBound);
+        var admitted = new List<Placement>();
+        foreach (var move in plan.Moves)
+        {
+            if (Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.User, null, null, _settings.Timeouts.Action, out _) is not null)
+                admitted.Add(move);
+        }
+        await StartGranted();
+        _log.Info("Fleet: rebalance of {0} move(s), spread {1:P0} -> {2:P0}", admitted.Count, plan.SpreadBefore, plan.SpreadAfter);
+        replyTo.Tell(new RebalanceStarted(admitted, plan.SpreadBefore, plan.SpreadAfter, RebalanceBound));
     }
 
     private async Task UndrainHost(Undrain undrain)

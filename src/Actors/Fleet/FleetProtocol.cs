@@ -37,6 +37,14 @@ public static class FleetProtocol
     /// <summary>Stop creating the evacuation's migrations; running ones finish unless <paramref name="AbortRunning"/>.</summary>
     public sealed record CancelEvacuation(string Host, bool AbortRunning) : IHostWire;
 
+    /// <summary>Even out memory use across hosts with at most <paramref name="MaxMoves"/> migrations: answered with <see cref="RebalanceStarted"/> or <see cref="CommandResult"/>.</summary>
+    public sealed record Rebalance(int MaxMoves) : IHostWire;
+
+    /// <param name="SpreadBefore">Largest minus smallest share of capacity in use, before the moves.</param>
+    /// <param name="SpreadAfter">The same once the moves complete.</param>
+    /// <param name="Bound">The spread the plan aims for.</param>
+    public sealed record RebalanceStarted(IReadOnlyList<Placement> Moves, double SpreadBefore, double SpreadAfter, double Bound) : IHostWire;
+
     /// <summary>The host accepts VMs again.</summary>
     public sealed record Undrain(string Host) : IHostWire;
 

@@ -41,6 +41,29 @@ public static class FleetEndpoints
             return Done(await cluster.AskFleet(new FleetProtocol.CancelEvacuation(host, abort)));
         });
 
+        api.MapPost("/rebalance", async (HttpRequest request, ClusterHosts cluster) =>
+        {
+            var maxMoves = 10;
+            if (request.ContentLength is > 0 && (await RequestBody.Read(request)).Text("max-moves") is { } text
+                && !int.TryParse(text, out maxMoves))
+                throw new ApiInputException($"Field 'max-moves' must be a whole number, not '{text}'");
+            return await cluster.AskFleet(new FleetProtocol.Rebalance(maxMoves)) switch
+            {
+                FleetProtocol.RebalanceStarted started => ApiResults.Json(new JsonObject
+                {
+                    ["moves"] = new JsonArray(started.Moves.Select(m => (JsonNode)new JsonObject
+                    {
+                        ["vm"] = m.Vm, ["from"] = m.From, ["to"] = m.To, ["size"] = m.Size,
+                    }).ToArray()),
+                    ["spread-before"] = Math.Round(started.SpreadBefore, 4),
+                    ["spread-after"] = Math.Round(started.SpreadAfter, 4),
+                    ["bound"] = started.Bound,
+                }, StatusCodes.Status202Accepted),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            };
+        });
+
         api.MapPost("/hosts/{host}/undrain", async (string host, ClusterHosts cluster) =>
             Done(await cluster.AskFleet(new FleetProtocol.Undrain(host))));
 

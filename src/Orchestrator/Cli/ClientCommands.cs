@@ -13,7 +13,7 @@ public static class ClientCommands
     public static readonly IReadOnlySet<string> Names = new HashSet<string>
     {
         "hosts", "vm", "migrate", "query-migrate", "migrate-cancel", "migrate-continue", "migrate-set-capabilities", "migrate-set-parameters",
-        "evacuate", "evacuate-cancel", "undrain", "migrations",
+        "evacuate", "evacuate-cancel", "undrain", "migrations", "rebalance",
     };
 
     public const string Usage = """
@@ -33,6 +33,7 @@ public static class ClientCommands
           evacuate-cancel HOST [--abort-running]  withdraw the queued moves (running ones finish, or are cancelled)
           undrain HOST                            HOST accepts VMs again after an evacuation
           migrations [--json]                     the cluster's running, queued and recent migrations
+          rebalance [--max-moves N] [--json]      even out memory use across hosts (to within 10%; at most N moves, 10)
         """;
 
     /// <summary>Runs one client command; every error ends as a message on <paramref name="stderr"/> and an exit code.</summary>
@@ -62,6 +63,7 @@ public static class ClientCommands
                 "evacuate-cancel" => await EvacuationControlCommand.Cancel(rest, context),
                 "undrain" => await EvacuationControlCommand.Undrain(rest, context),
                 "migrations" => await MigrationsCommand.Run(rest, context),
+                "rebalance" => await RebalanceCommand.Run(rest, context),
                 _ => throw new UsageException($"Unknown command '{command}' (client commands: {string.Join(", ", Names.Order())})"),
             };
         }

@@ -113,4 +113,46 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
         Assert.Equal(cancelled.Select(m => (string)m["vm"]!).Order(), stayed.Order());
         Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host4/undrain")).Status);
     }
+
+    [Fact]
+    public async Task Rebalance_evens_out_memory_use_across_hosts()
+    {
+        foreach (var vm in new[] { "rb1", "rb2", "rb3", "rb4" })
+        {
+            var (status, body) = await cluster.Send(HttpMethod.Post, "/vms",
+                $$"""{"name": "{{vm}}", "host": "host3", "ram": "256MiB", "vfio": "0", "vgpu": "0", "dirty-rate": "1MiB/s"}""");
+            Assert.True(status == 201, body?.ToJsonString());
+        }
+        var before = await Spread();
+
+        var (started, plan) = await cluster.Send(HttpMethod.Post, "/rebalance", """{"max-moves": 4}""");
+
+        Assert.Equal(202, started);
+        var moves = plan!["moves"]!.AsArray().Select(m => (string)m!["vm"]!).ToArray();
+        Assert.InRange(moves.Length, 1, 4);
+        Assert.True((double)plan["spread-after"]! < (double)plan["spread-before"]!, plan.ToJsonString());
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            await CheckInvariants(moves);
+            var records = (await cluster.Get("/migrations")).AsArray()
+                .Where(m => moves.Contains((string?)m!["vm"]) && (string?)m["kind"] == "user").ToArray();
+            if (records.Length == moves.Length && records.All(m => (string?)m!["status"] is "completed" or "failed" or "cancelled"))
+            {
+                Assert.All(records, m => Assert.Equal("completed", (string?)m!["status"]));
+                break;
+            }
+            Assert.True(DateTime.UtcNow < deadline, "rebalance still running after 90 s");
+            await Task.Delay(200);
+        }
+        var after = await Spread();
+        Assert.True(after < before, $"spread {before:P1} -> {after:P1}");
+    }
+
+    /// <summary>Largest minus smallest share of capacity in use, as /hosts reports it.</summary>
+    private async Task<double> Spread()
+    {
+        var shares = (await cluster.Get("/hosts")).AsArray().Select(h => (double)(long)h!["used"]! / (long)h["capacity"]!).ToArray();
+        return shares.Max() - shares.Min();
+    }
 }
