@@ -28,6 +28,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private readonly IActorRef _host;
     private readonly HashSet<DeviceName> _loaded = [];
     private VirtualMachine? _vm;
+    private DigestWarmer? _warmer;
     private IReadOnlyList<DigestOf>? _sourceDigests;
 
     public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, PrecopyProtocol.Settings settings, IActorRef host)
@@ -50,6 +51,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     {
         Context.Watch(_prepare.Source);
         _vm = VirtualMachine.CreateIncoming(_prepare.Spec);
+        _warmer = new DigestWarmer(_vm);
         var coordinator = _prepare.Coordinator;
         var loaders = new List<Loader>();
         foreach (var device in _vm.Devices)
@@ -90,7 +92,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         });
         Receive<PrecopyLocal.StreamFailed>(failed => Fail(failed.Reason));
         Receive<Commit>(_ => Fail("commit before every device was loaded and verified"));
-        Receive<WarmDigests>(_ => _vm?.Digests());
+        Receive<WarmDigests>(_ => _warmer?.Warm());
         CommonFailures();
     }
 

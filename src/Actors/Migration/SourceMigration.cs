@@ -43,6 +43,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private readonly Dictionary<DeviceName, (DeviceDigest Source, DeviceDigest? Destination)> _digests = [];
     private readonly AutoConverge _autoConverge = new();
     private readonly BandwidthLimiter _limiter;
+    private readonly DigestWarmer _warmer;
     private readonly bool _wasRunning;
     private MigrationParameters _parameters;
     private IActorRef _coordinator = ActorRefs.Nobody;
@@ -84,6 +85,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         _host = host;
         _wasRunning = vm.State == VmRunState.Running;
         _limiter = new BandwidthLimiter(parameters.MaxBandwidth);
+        _warmer = new DigestWarmer(vm);
         _expectedDowntime = parameters.DowntimeLimit; // QEMU's initial estimate
         Setup();
     }
@@ -133,7 +135,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             }
             foreach (var device in _vm.Devices)
                 device.SaveSetup(new SaveContext(_capabilities.SwitchoverAck));
-            _vm.Digests(); // warm the per-page digests now, so the check inside the downtime is short
+            _warmer.Warm(); // so the check inside the downtime is short
             foreach (var device in _vm.Devices)
             {
                 var loader = loaders[device.Name];
@@ -347,7 +349,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             _coordinator.Tell(new SwitchoverProtocol.ArmDeadline(TimeSpan.FromMilliseconds(timeout)));
         }
         // Hash what the guest wrote since the last tick, so the check at the stop has little left to do.
-        _vm.Digests();
+        _warmer.Warm();
         foreach (var streamer in _streamers.Values)
             streamer.Tell(PrecopyLocal.Pump.Instance);
     }

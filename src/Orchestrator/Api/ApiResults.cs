@@ -30,6 +30,12 @@ public static class ApiResults
 
     public static IResult VmNotFound(string vm) => Error(StatusCodes.Status404NotFound, $"VM '{vm}' not found");
 
+    /// <summary>404 only when every host answered; otherwise the VM may be on a host that did not.</summary>
+    public static IResult VmMissing(string vm, IReadOnlyList<string> silent) => silent.Count == 0
+        ? VmNotFound(vm)
+        : Error(StatusCodes.Status503ServiceUnavailable,
+            $"VM '{vm}' is not on the hosts that answered; {string.Join(", ", silent)} did not answer within {ClusterHosts.AskTimeout.TotalSeconds:0} s (try again)");
+
     public static IResult HostNotFound(string host) => Error(StatusCodes.Status404NotFound, $"Host '{host}' not found");
 
     public static IResult Unavailable(string what) =>

@@ -79,14 +79,27 @@ public sealed class ClusterHosts(IServiceProvider services)
     }
 
     /// <summary>The host a VM runs on, or null.</summary>
-    public async Task<(HostMember Host, HostProtocol.VmSummary Vm)?> FindVm(string name)
+    public async Task<(HostMember Host, HostProtocol.VmSummary Vm)?> FindVm(string name) => (await LookupVm(name)).Found;
+
+    /// <summary>Where a VM runs; when it is not found, which hosts could not be asked (so "not found" is not certain).</summary>
+    public sealed record VmLookup((HostMember Host, HostProtocol.VmSummary Vm)? Found, IReadOnlyList<string> Silent);
+
+    public async Task<VmLookup> LookupVm(string name)
     {
-        foreach (var (host, list) in await VmLists())
+        var lists = await VmLists();
+        foreach (var (host, list) in lists)
         {
             if (list.Vms.FirstOrDefault(v => v.Name == name) is { } vm)
-                return (host, vm);
+                return new VmLookup((host, vm), []);
         }
-        return null;
+        return new VmLookup(null, Silent(lists.Select(l => l.Host.Name)));
+    }
+
+    /// <summary>Members that gave no answer: unreachable, or too slow.</summary>
+    public IReadOnlyList<string> Silent(IEnumerable<string> answered)
+    {
+        var heard = answered.ToHashSet();
+        return Members().Where(m => !heard.Contains(m.Name)).Select(m => m.Name).ToArray();
     }
 
     /// <summary>Every reachable host's answer to one message, in parallel; hosts that time out are left out.</summary>

@@ -55,7 +55,9 @@ public static class MigrationEndpoints
             var latest = answers.Select(a => a.Answer).OfType<MigrationInfo>().MaxBy(i => i.StartedAt);
             if (latest is not null)
                 return ApiResults.Json(QueryMigrateJson.ToJson(latest));
-            return answers.Any(a => a.Answer is HostProtocol.NoMigration) ? ApiResults.Json(new JsonObject()) : ApiResults.VmNotFound(name);
+            return answers.Any(a => a.Answer is HostProtocol.NoMigration)
+                ? ApiResults.Json(new JsonObject())
+                : ApiResults.VmMissing(name, cluster.Silent(answers.Select(a => a.Host.Name)));
         });
 
         api.MapPost("/vms/{name}/migration/cancel", async (string name, ClusterHosts cluster) =>
@@ -71,8 +73,9 @@ public static class MigrationEndpoints
 
         api.MapPost("/vms/{name}/migration/continue", async (string name, ClusterHosts cluster) =>
         {
-            if (await cluster.FindVm(name) is not { } found)
-                return ApiResults.VmNotFound(name);
+            var lookup = await cluster.LookupVm(name);
+            if (lookup.Found is not { } found)
+                return ApiResults.VmMissing(name, lookup.Silent);
             return await cluster.Ask(found.Host, new HostProtocol.MigrateContinue(name)) switch
             {
                 CommandResult { Error: null } => ApiResults.Json(new JsonObject()),
@@ -85,8 +88,9 @@ public static class MigrationEndpoints
         {
             var body = await RequestBody.Read(request);
             var changes = body.Fields.Select(f => (f.Key, body.Text(f.Key) ?? "")).ToArray();
-            if (await cluster.FindVm(name) is not { } found)
-                return ApiResults.VmNotFound(name);
+            var lookup = await cluster.LookupVm(name);
+            if (lookup.Found is not { } found)
+                return ApiResults.VmMissing(name, lookup.Silent);
             return await cluster.Ask(found.Host, new HostProtocol.SetParameters(name, changes)) switch
             {
                 HostProtocol.MigrationSettingsOf settings => ApiResults.Json(ApiJson.Parameters(settings.Parameters)),

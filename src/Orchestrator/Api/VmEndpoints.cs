@@ -20,7 +20,10 @@ public static class VmEndpoints
         });
 
         api.MapGet("/vms/{name}", async (string name, ClusterHosts cluster) =>
-            await cluster.FindVm(name) is { } found ? ApiResults.Json(ApiJson.Vm(found.Host.Name, found.Vm)) : ApiResults.VmNotFound(name));
+        {
+            var lookup = await cluster.LookupVm(name);
+            return lookup.Found is { } found ? ApiResults.Json(ApiJson.Vm(found.Host.Name, found.Vm)) : ApiResults.VmMissing(name, lookup.Silent);
+        });
 
         api.MapPost("/vms", async (HttpRequest request, ClusterHosts cluster) =>
         {
@@ -48,8 +51,9 @@ public static class VmEndpoints
 
         api.MapDelete("/vms/{name}", async (string name, ClusterHosts cluster) =>
         {
-            if (await cluster.FindVm(name) is not { } found)
-                return ApiResults.VmNotFound(name);
+            var lookup = await cluster.LookupVm(name);
+            if (lookup.Found is not { } found)
+                return ApiResults.VmMissing(name, lookup.Silent);
             return await cluster.Ask(found.Host, new HostProtocol.DeleteVm(name)) switch
             {
                 CommandResult { Error: null } => Results.NoContent(),
