@@ -14,7 +14,7 @@ public static class FleetProtocol
     /// <param name="RetryBackoff">A failed evacuation migration is tried again after this, doubling each time.</param>
     public sealed record Settings(FleetLimits Limits, TimeSpan PollInterval, FleetTimeouts Timeouts, TimeSpan RetryBackoff, int FinishedPerVm = 5)
     {
-        public static Settings Default => new(new FleetLimits(), TimeSpan.FromMilliseconds(500), FleetTimeouts.Default, TimeSpan.FromSeconds(20));
+        public static Settings Default => new(new FleetLimits(), TimeSpan.FromMilliseconds(100), FleetTimeouts.Default, TimeSpan.FromSeconds(20));
     }
 
     /// <summary>A user's migrate: answered with <see cref="MigrationAdmitted"/> or <see cref="CommandResult"/>.</summary>

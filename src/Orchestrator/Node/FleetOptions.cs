@@ -19,6 +19,9 @@ public sealed class FleetOptions
     /// <summary><c>abort</c> or <c>pause</c>.</summary>
     public string TimeoutAction { get; set; } = "abort";
 
+    /// <summary>Milliseconds between two looks at the running migrations: a permit comes back at most this late.</summary>
+    public int PollInterval { get; set; } = 100;
+
     /// <summary>Seconds before a failed evacuation migration is tried again; doubles on each failure.</summary>
     public double RetryBackoff { get; set; } = 20;
 
@@ -33,11 +36,19 @@ public sealed class FleetOptions
         {
             throw new UsageException($"Invalid fleet limit: {e.Message}");
         }
+        if (PollInterval is < 20 or > 60_000)
+            throw new UsageException($"Invalid fleet PollInterval {PollInterval}: use 20 to 60000 ms");
         if (CompletionTimeoutPerGiB <= 0 || ProgressTimeout <= 0 || RetryBackoff <= 0)
             throw new UsageException("Fleet timeouts and the retry backoff must be positive numbers of seconds");
         var action = ParseAction(TimeoutAction) ?? throw new UsageException($"Invalid fleet timeout action '{TimeoutAction}': use abort or pause");
         var timeouts = new FleetTimeouts(TimeSpan.FromSeconds(CompletionTimeoutPerGiB), TimeSpan.FromSeconds(ProgressTimeout), action);
-        return FleetProtocol.Settings.Default with { Limits = limits, Timeouts = timeouts, RetryBackoff = TimeSpan.FromSeconds(RetryBackoff) };
+        return FleetProtocol.Settings.Default with
+        {
+            Limits = limits,
+            Timeouts = timeouts,
+            RetryBackoff = TimeSpan.FromSeconds(RetryBackoff),
+            PollInterval = TimeSpan.FromMilliseconds(PollInterval),
+        };
     }
 
     public static TimeoutAction? ParseAction(string text) => text.ToLowerInvariant() switch
