@@ -75,6 +75,12 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         ReceiveAsync<CancelEvacuation>(StopEvacuation);
         ReceiveAsync<Undrain>(UndrainHost);
         ReceiveAsync<Rebalance>(StartRebalance);
+        Receive<CancelQueued>(cancel =>
+        {
+            if (_ledger.IsQueued(cancel.Vm))
+                Finish(cancel.Vm, MigrationStatus.Cancelled, "migration cancelled by request while it waited for a permit");
+            Sender.Tell(CommandResult.Ok);
+        });
         ReceiveAsync<Poll>(_ => Follow());
         ReceiveAsync<Retry>(RetryEvacuation);
         Receive<ListMigrations>(_ => Sender.Tell(new MigrationList(

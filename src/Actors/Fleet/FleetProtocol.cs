@@ -45,6 +45,9 @@ public static class FleetProtocol
     /// <param name="Bound">The spread the plan aims for.</param>
     public sealed record RebalanceStarted(IReadOnlyList<Placement> Moves, double SpreadBefore, double SpreadAfter, double Bound) : IHostWire;
 
+    /// <summary>QEMU's migrate_cancel for a migration still waiting for a permit: it is withdrawn and ends cancelled. Answered with <see cref="CommandResult"/>.</summary>
+    public sealed record CancelQueued(string Vm) : IHostWire;
+
     /// <summary>The host accepts VMs again.</summary>
     public sealed record Undrain(string Host) : IHostWire;
 

@@ -29,7 +29,7 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(FleetProtocol.RequestMigration), typeof(FleetProtocol.MigrationAdmitted), typeof(FleetProtocol.Evacuate),
         typeof(FleetProtocol.EvacuationStarted), typeof(FleetProtocol.CancelEvacuation), typeof(FleetProtocol.Undrain),
         typeof(FleetProtocol.ListMigrations), typeof(FleetProtocol.MigrationList), typeof(FleetProtocol.GetPermits),
-        typeof(FleetProtocol.Permits), typeof(FleetProtocol.Rebalance), typeof(FleetProtocol.RebalanceStarted),
+        typeof(FleetProtocol.Permits), typeof(FleetProtocol.Rebalance), typeof(FleetProtocol.CancelQueued), typeof(FleetProtocol.RebalanceStarted),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Allowed.ToDictionary(t => t, t => t.Name);

@@ -155,4 +155,35 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
         var shares = (await cluster.Get("/hosts")).AsArray().Select(h => (double)(long)h!["used"]! / (long)h["capacity"]!).ToArray();
         return shares.Max() - shares.Min();
     }
+
+    [Fact]
+    public async Task A_migration_cancelled_while_it_waits_for_a_permit_never_starts()
+    {
+        var vms = new[] { "q1", "q2", "q3" };
+        var ids = new Dictionary<string, string>();
+        foreach (var vm in vms)
+        {
+            var (created, body) = await cluster.Send(HttpMethod.Post, "/vms",
+                $$"""{"name": "{{vm}}", "host": "host2", "ram": "64MiB", "vfio": "0", "vgpu": "0", "dirty-rate": "1MiB/s"}""");
+            Assert.True(created == 201, body?.ToJsonString());
+            var (status, admitted) = await cluster.Send(HttpMethod.Post, $"/vms/{vm}/migrate",
+                """{"to": "host1", "parameters": {"max-bandwidth": "2097152"}}""");
+            Assert.True(status == 202, admitted?.ToJsonString());
+            ids[vm] = (string)admitted!["id"]!;
+        }
+        // host2 has 2 outbound permits: the third waits.
+        var queued = await cluster.Get("/vms/q3/migration");
+        Assert.Equal("queued", (string?)queued["status"]);
+
+        Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/vms/q3/migration/cancel")).Status);
+        foreach (var vm in new[] { "q1", "q2" })
+            Assert.Equal(200, (await cluster.Send(HttpMethod.Post, $"/vms/{vm}/migration/cancel")).Status);
+        await Task.Delay(1500); // long enough for a freed permit to be granted, were q3 still queued
+
+        var q3 = (await cluster.Get("/migrations")).AsArray().Where(m => (string?)m!["vm"] == "q3").ToArray();
+        var record = Assert.Single(q3);
+        Assert.Equal((ids["q3"], "cancelled"), ((string?)record!["id"], (string?)record["status"]));
+        Assert.Equal("migration cancelled by request while it waited for a permit", (string?)record["reason"]);
+        Assert.Equal("host2", (string?)(await cluster.Get("/vms/q3"))["host"]);
+    }
 }
