@@ -9,7 +9,7 @@ namespace Orchestrator.Tests.Cli;
 /// <summary>
 /// The client commands against a fake API: the request each command sends, what it prints, and its exit code.
 /// </summary>
-public sealed class ClientCommandsTests : IAsyncLifetime
+public sealed class ClientCommandsTests : ClientCommandTests
 {
     private const string Hosts = """
         [{"name": "host1", "address": "akka.tcp://orchestrator@127.0.0.1:4053", "status": "up", "capacity": 8589934592, "used": 402653184, "vms": 2},
@@ -23,35 +23,10 @@ public sealed class ClientCommandsTests : IAsyncLifetime
 
     private const string Started = """{"id": "3f2a9c0e1b4d", "vm": "vm1", "source": "host1", "destination": "host2"}""";
 
-    private FakeApi _api = null!;
-
-    public Task InitializeAsync()
-    {
-        _api = FakeApi.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _api.DisposeAsync();
-
-    private sealed record Result(int ExitCode, string Stdout, string Stderr);
-
-    private async Task<Result> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await ClientCommands.Run(args[0], [.. args[1..], "--api", _api.Url], stdout, stderr, CancellationToken.None);
-        return new Result(code, stdout.ToString(), stderr.ToString());
-    }
-
-    private FakeApi.Request Single() => Assert.Single(_api.Requests);
-
-    private static void AssertJson(string expected, string actual) =>
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(actual)), $"expected {expected}\nactual   {actual}");
-
     [Fact]
     public async Task Hosts_prints_a_table_with_sizes_in_binary_units()
     {
-        _api.On("GET", "/hosts", 200, Hosts);
+        Api.On("GET", "/hosts", 200, Hosts);
 
         var run = await Run("hosts");
 
@@ -67,7 +42,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Hosts_json_is_the_array_the_API_returned()
     {
-        _api.On("GET", "/hosts", 200, Hosts);
+        Api.On("GET", "/hosts", 200, Hosts);
 
         var run = await Run("hosts", "--json");
 
@@ -78,7 +53,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Vm_create_parses_sizes_on_the_client_and_sends_byte_counts()
     {
-        _api.On("POST", "/vms", 201, Vm);
+        Api.On("POST", "/vms", 201, Vm);
 
         var run = await Run("vm", "create", "vm1", "--host", "host1", "--ram", "256MiB", "--vfio", "300MiB", "--vfio-alloc", "1.5s",
             "--vgpu", "0", "--dirty-rate", "32MiB/s");
@@ -95,7 +70,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Vm_create_leaves_unset_sizes_to_the_node()
     {
-        _api.On("POST", "/vms", 201, Vm);
+        Api.On("POST", "/vms", 201, Vm);
 
         var run = await Run("vm", "create", "vm1", "--host", "host1");
 
@@ -118,7 +93,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, run.Stderr);
         Assert.Equal("", run.Stdout);
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Theory]
@@ -135,18 +110,18 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await ClientCommands.Run(args[0], [.. args[1..], .. args[^1] == "--api" ? Array.Empty<string>() : ["--api", _api.Url]],
+        var code = await ClientCommands.Run(args[0], [.. args[1..], .. args[^1] == "--api" ? Array.Empty<string>() : ["--api", Api.Url]],
             stdout, stderr, CancellationToken.None);
 
         Assert.Equal(2, code);
         Assert.Contains(message, stderr.ToString());
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]
     public async Task Vm_list_prints_one_row_per_vm_with_its_devices_besides_ram()
     {
-        _api.On("GET", "/vms", 200, $"[{Vm}]");
+        Api.On("GET", "/vms", 200, $"[{Vm}]");
 
         var run = await Run("vm", "list");
 
@@ -157,7 +132,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Vm_list_json_is_the_array_the_API_returned()
     {
-        _api.On("GET", "/vms", 200, $"[{Vm}]");
+        Api.On("GET", "/vms", 200, $"[{Vm}]");
 
         var run = await Run("vm", "list", "--json");
 
@@ -168,7 +143,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Names_are_escaped_in_the_path()
     {
-        _api.On("GET", "/vms/a%20b%2Fc%3F", 200, Vm);
+        Api.On("GET", "/vms/a%20b%2Fc%3F", 200, Vm);
 
         var run = await Run("vm", "show", "a b/c?", "--json");
 
@@ -180,7 +155,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Vm_show_lists_the_devices()
     {
-        _api.On("GET", "/vms/vm1", 200, Vm);
+        Api.On("GET", "/vms/vm1", 200, Vm);
 
         var run = await Run("vm", "show", "vm1");
 
@@ -192,7 +167,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Vm_delete_sends_delete_and_accepts_204()
     {
-        _api.On("DELETE", "/vms/vm1", 204);
+        Api.On("DELETE", "/vms/vm1", 204);
 
         var run = await Run("vm", "delete", "vm1");
 
@@ -204,7 +179,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task An_API_error_goes_to_stderr_as_its_message_with_exit_1()
     {
-        _api.On("DELETE", "/vms/vm1", 409, """{"error": "There's a migration process in progress"}""");
+        Api.On("DELETE", "/vms/vm1", 409, """{"error": "There's a migration process in progress"}""");
 
         var run = await Run("vm", "delete", "vm1");
 
@@ -216,7 +191,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task An_error_without_a_JSON_body_still_names_the_status()
     {
-        _api.On("GET", "/hosts", 502, "<html>Bad Gateway</html>");
+        Api.On("GET", "/hosts", 502, "<html>Bad Gateway</html>");
 
         var run = await Run("hosts");
 
@@ -251,7 +226,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Migrate_sends_the_destination_capabilities_and_parameters_and_prints_the_started_migration()
     {
-        _api.On("POST", "/vms/vm1/migrate", 202, Started);
+        Api.On("POST", "/vms/vm1/migrate", 202, Started);
 
         var run = await Run("migrate", "vm1", "--to", "host2", "--capabilities", "return-path", "--downtime-limit", "500",
             "--max-bandwidth", "0", "--switchover-ack-timeout", "0");
@@ -267,7 +242,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Migrate_json_without_wait_prints_the_API_answer()
     {
-        _api.On("POST", "/vms/vm1/migrate", 202, Started);
+        Api.On("POST", "/vms/vm1/migrate", 202, Started);
 
         var run = await Run("migrate", "vm1", "--to", "host2", "--json");
 
@@ -288,14 +263,14 @@ public sealed class ClientCommandsTests : IAsyncLifetime
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, run.Stderr);
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]
     public async Task Migrate_wait_json_prints_only_the_final_query_migrate_and_exits_0_when_completed()
     {
         var completed = Info("3f2a9c0e1b4d", MigrationStatus.Completed);
-        _api.On("POST", "/vms/vm1/migrate", 202, Started)
+        Api.On("POST", "/vms/vm1/migrate", 202, Started)
             .On("GET", "/vms/vm1/migration", 200,
                 Json(Info("0123456789ab", MigrationStatus.Completed)), // the VM's previous migration, until the new one shows
                 Json(Info("3f2a9c0e1b4d", MigrationStatus.Active)),
@@ -305,14 +280,14 @@ public sealed class ClientCommandsTests : IAsyncLifetime
 
         Assert.True(run.ExitCode == 0, run.Stderr);
         AssertJson(Json(completed), run.Stdout);
-        Assert.Equal(3, _api.Requests.Count(r => r is { Method: "GET", Path: "/vms/vm1/migration" }));
+        Assert.Equal(3, Api.Requests.Count(r => r is { Method: "GET", Path: "/vms/vm1/migration" }));
     }
 
     [Fact]
     public async Task Migrate_wait_shows_progress_then_the_summary_and_exits_1_when_failed()
     {
         var failed = Info("3f2a9c0e1b4d", MigrationStatus.Failed) with { ErrorDesc = "destination: 0000:17:00.2: Received INIT_DATA_SENT but switchover ack is not used" };
-        _api.On("POST", "/vms/vm1/migrate", 202, Started)
+        Api.On("POST", "/vms/vm1/migrate", 202, Started)
             .On("GET", "/vms/vm1/migration", 200, Json(Info("3f2a9c0e1b4d", MigrationStatus.Active)), Json(failed));
 
         var run = await Run("migrate", "vm1", "--to", "host2", "--wait");
@@ -326,7 +301,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Migrate_wait_exits_1_when_cancelled()
     {
-        _api.On("POST", "/vms/vm1/migrate", 202, Started)
+        Api.On("POST", "/vms/vm1/migrate", 202, Started)
             .On("GET", "/vms/vm1/migration", 200, Json(Info("3f2a9c0e1b4d", MigrationStatus.Cancelled)));
 
         var run = await Run("migrate", "vm1", "--to", "host2", "--wait", "--json");
@@ -338,7 +313,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Query_migrate_before_any_migration_says_so()
     {
-        _api.On("GET", "/vms/vm1/migration", 200, "{}");
+        Api.On("GET", "/vms/vm1/migration", 200, "{}");
 
         var text = await Run("query-migrate", "vm1");
         var json = await Run("query-migrate", "vm1", "--json");
@@ -350,7 +325,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Query_migrate_shows_a_running_migration_as_a_progress_line_and_its_state()
     {
-        _api.On("GET", "/vms/vm1/migration", 200, Json(Info("3f2a9c0e1b4d", MigrationStatus.Active)));
+        Api.On("GET", "/vms/vm1/migration", 200, Json(Info("3f2a9c0e1b4d", MigrationStatus.Active)));
 
         var run = await Run("query-migrate", "vm1");
 
@@ -364,7 +339,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     public async Task Query_migrate_json_is_the_object_the_API_returned()
     {
         var body = Json(Info("3f2a9c0e1b4d", MigrationStatus.Completed));
-        _api.On("GET", "/vms/vm1/migration", 200, body);
+        Api.On("GET", "/vms/vm1/migration", 200, body);
 
         var run = await Run("query-migrate", "vm1", "--json");
 
@@ -377,7 +352,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [InlineData("migrate-continue", "/vms/vm1/migration/continue")]
     public async Task Cancel_and_continue_post_to_the_migration(string command, string path)
     {
-        _api.On("POST", path, 200, "{}");
+        Api.On("POST", path, 200, "{}");
 
         var run = await Run(command, "vm1");
 
@@ -389,7 +364,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Continue_outside_pre_switchover_shows_QEMUs_error()
     {
-        _api.On("POST", "/vms/vm1/migration/continue", 409, """{"error": "Migration not in expected state: active"}""");
+        Api.On("POST", "/vms/vm1/migration/continue", 409, """{"error": "Migration not in expected state: active"}""");
 
         var run = await Run("migrate-continue", "vm1");
 
@@ -400,7 +375,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Set_capabilities_sends_on_and_off_as_booleans_and_prints_the_whole_set()
     {
-        _api.On("POST", "/hosts/host2/capabilities", 200,
+        Api.On("POST", "/hosts/host2/capabilities", 200,
             """{"return-path": true, "switchover-ack": false, "pause-before-switchover": false, "auto-converge": false}""");
 
         var run = await Run("migrate-set-capabilities", "--host", "host2", "switchover-ack=off", "return-path=on");
@@ -422,13 +397,13 @@ public sealed class ClientCommandsTests : IAsyncLifetime
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, run.Stderr);
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]
     public async Task Set_parameters_sends_string_values_and_prints_every_parameter()
     {
-        _api.On("POST", "/vms/vm1/parameters", 200, """
+        Api.On("POST", "/vms/vm1/parameters", 200, """
             {"downtime-limit": 300, "max-bandwidth": 1048576, "avail-switchover-bandwidth": 0, "throttle-trigger-threshold": 50,
              "cpu-throttle-initial": 20, "cpu-throttle-increment": 10, "max-cpu-throttle": 99, "switchover-ack-timeout": 60000}
             """);
@@ -444,7 +419,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Set_parameters_leaves_values_to_the_node_and_shows_its_error()
     {
-        _api.On("POST", "/vms/vm1/parameters", 400,
+        Api.On("POST", "/vms/vm1/parameters", 400,
             """{"error": "Parameter 'downtime-limit' expects an integer in the range of 0 to 2000000 ms"}""");
 
         var run = await Run("migrate-set-parameters", "vm1", "downtime-limit=-5");
@@ -463,7 +438,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, run.Stderr);
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]
@@ -473,7 +448,7 @@ public sealed class ClientCommandsTests : IAsyncLifetime
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("migrate-set-capabilities --host HOST CAP=on|off", run.Stdout);
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Orchestrator.Tests.Cli;
 /// A stand-in for a node's HTTP API on 127.0.0.1: records every request and answers with canned JSON.
 /// Unknown routes get 404 with an error naming the route, so a wrong path shows up in the test's stderr.
 /// </summary>
-internal sealed class FakeApi : IAsyncDisposable
+public sealed class FakeApi : IAsyncDisposable
 {
     public sealed record Request(string Method, string Path, string Body);
 

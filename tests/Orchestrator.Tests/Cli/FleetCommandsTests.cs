@@ -10,7 +10,7 @@ namespace Orchestrator.Tests.Cli;
 /// The fleet commands (evacuate, evacuate-cancel, undrain, migrations) and migrate's queued answers, against a fake API:
 /// the requests sent, what is printed, the exit codes, and the --wait loops over scripted answers.
 /// </summary>
-public sealed class FleetCommandsTests : IAsyncLifetime
+public sealed class FleetCommandsTests : ClientCommandTests
 {
     private const string Plan = """
         {"host": "host1",
@@ -29,31 +29,6 @@ public sealed class FleetCommandsTests : IAsyncLifetime
         {"held": 2, "limits": {"cluster": 5, "outbound": 2, "inbound": 2}, "outbound": {"host1": 2}, "inbound": {"host2": 1, "host3": 1}, "queued": 0}
         """;
 
-    private FakeApi _api = null!;
-
-    public Task InitializeAsync()
-    {
-        _api = FakeApi.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await _api.DisposeAsync();
-
-    private sealed record Result(int ExitCode, string Stdout, string Stderr);
-
-    private async Task<Result> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await ClientCommands.Run(args[0], [.. args[1..], "--api", _api.Url], stdout, stderr, CancellationToken.None);
-        return new Result(code, stdout.ToString(), stderr.ToString());
-    }
-
-    private FakeApi.Request Single() => Assert.Single(_api.Requests);
-
-    private static void AssertJson(string expected, string actual) =>
-        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), JsonNode.Parse(actual)), $"expected {expected}\nactual   {actual}");
-
     /// <summary>One GET /migrations entry.</summary>
     private static string M(string id, string vm, string status, string kind = "evacuation", string? reason = null, string source = "host1") =>
         new JsonObject
@@ -70,7 +45,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Evacuate_posts_to_the_host_and_prints_the_moves_and_the_VMs_that_stay()
     {
-        _api.On("POST", "/hosts/host1/evacuate", 202, PlanWithUnplaceable);
+        Api.On("POST", "/hosts/host1/evacuate", 202, PlanWithUnplaceable);
 
         var run = await Run("evacuate", "host1");
 
@@ -85,7 +60,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Evacuate_json_without_wait_is_the_API_answer()
     {
-        _api.On("POST", "/hosts/host1/evacuate", 202, PlanWithUnplaceable);
+        Api.On("POST", "/hosts/host1/evacuate", 202, PlanWithUnplaceable);
 
         var run = await Run("evacuate", "host1", "--json");
 
@@ -98,7 +73,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     {
         // "old" is an earlier evacuation's move of vm1, listed before this one starts: it must not count as vm1's move.
         var old = M("old", "vm1", "completed");
-        _api.On("POST", "/hosts/host1/evacuate", 202, Plan)
+        Api.On("POST", "/hosts/host1/evacuate", 202, Plan)
             .On("GET", "/fleet/permits", 200, Permits)
             .On("GET", "/migrations", 200,
                 List(old),                                                            // before the evacuation
@@ -111,8 +86,8 @@ public sealed class FleetCommandsTests : IAsyncLifetime
         var run = await Run("evacuate", "host1", "--wait");
 
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
-        Assert.Equal(["GET /migrations", "POST /hosts/host1/evacuate"], _api.Requests.Take(2).Select(r => $"{r.Method} {r.Path}"));
-        Assert.Equal(6, _api.Requests.Count(r => r.Path == "/migrations"));
+        Assert.Equal(["GET /migrations", "POST /hosts/host1/evacuate"], Api.Requests.Take(2).Select(r => $"{r.Method} {r.Path}"));
+        Assert.Equal(6, Api.Requests.Count(r => r.Path == "/migrations"));
         var lines = ProgressLines(run.Stdout);
         Assert.Equal(4, lines.Length);
         Assert.Matches(@"^\[\s+\d+\.\ds\] 0/2 completed, 0 running, 2 queued, 0 failed \| permits 2/5 held, host1 outbound 2/2, 0 queued$", lines[0]);
@@ -125,7 +100,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Evacuate_wait_json_prints_one_object_with_the_results_and_exits_1_when_a_move_failed_or_a_VM_stays()
     {
-        _api.On("POST", "/hosts/host1/evacuate", 202, PlanWithUnplaceable)
+        Api.On("POST", "/hosts/host1/evacuate", 202, PlanWithUnplaceable)
             .On("GET", "/fleet/permits", 200, Permits)
             .On("GET", "/migrations", 200,
                 "[]",
@@ -148,7 +123,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Evacuate_wait_exits_1_when_a_VM_is_unplaceable_even_if_every_move_completed()
     {
-        _api.On("POST", "/hosts/host1/evacuate", 202, PlanWithUnplaceable)
+        Api.On("POST", "/hosts/host1/evacuate", 202, PlanWithUnplaceable)
             .On("GET", "/fleet/permits", 200, Permits)
             .On("GET", "/migrations", 200, "[]", List(M("a", "vm1", "completed"), M("u", "vm1", "cancelled", kind: "user")));
 
@@ -162,7 +137,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Evacuate_wait_counts_cancelled_moves_and_exits_1()
     {
-        _api.On("POST", "/hosts/host1/evacuate", 202, Plan)
+        Api.On("POST", "/hosts/host1/evacuate", 202, Plan)
             .On("GET", "/fleet/permits", 200, Permits)
             .On("GET", "/migrations", 200, "[]",
                 List(M("b", "vm2", "cancelled", reason: "evacuation of host1 cancelled"), M("a", "vm1", "completed")));
@@ -177,7 +152,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Evacuate_shows_the_APIs_error_with_exit_1()
     {
-        _api.On("POST", "/hosts/host1/evacuate", 409, """{"error": "Host 'host1' is already being evacuated"}""");
+        Api.On("POST", "/hosts/host1/evacuate", 409, """{"error": "Host 'host1' is already being evacuated"}""");
 
         var run = await Run("evacuate", "host1");
 
@@ -191,7 +166,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [InlineData(true, "evacuate-cancel", "host1", "--abort-running")]
     public async Task Evacuate_cancel_sends_abort_running(bool abort, params string[] args)
     {
-        _api.On("POST", "/hosts/host1/evacuate-cancel", 200, "{}");
+        Api.On("POST", "/hosts/host1/evacuate-cancel", 200, "{}");
 
         var run = await Run(args);
 
@@ -204,7 +179,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Undrain_posts_to_the_host()
     {
-        _api.On("POST", "/hosts/host%201/undrain", 200, "{}");
+        Api.On("POST", "/hosts/host%201/undrain", 200, "{}");
 
         var run = await Run("undrain", "host 1");
 
@@ -227,13 +202,13 @@ public sealed class FleetCommandsTests : IAsyncLifetime
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains(message, run.Stderr);
-        Assert.Empty(_api.Requests);
+        Assert.Empty(Api.Requests);
     }
 
     [Fact]
     public async Task Migrations_prints_a_table_with_sizes_and_percent()
     {
-        _api.On("GET", "/migrations", 200, List(M("3f2a9c0e1b4d", "vm1", "active"), M("0123456789ab", "vm2", "failed", "user", "no permit")));
+        Api.On("GET", "/migrations", 200, List(M("3f2a9c0e1b4d", "vm1", "active"), M("0123456789ab", "vm2", "failed", "user", "no permit")));
 
         var run = await Run("migrations");
 
@@ -248,7 +223,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     public async Task Migrations_json_is_the_array_the_API_returned_and_an_empty_list_says_so()
     {
         var body = List(M("3f2a9c0e1b4d", "vm1", "queued"));
-        _api.On("GET", "/migrations", 200, body, "[]");
+        Api.On("GET", "/migrations", 200, body, "[]");
 
         var json = await Run("migrations", "--json");
         var empty = await Run("migrations");
@@ -261,7 +236,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     [Fact]
     public async Task Migrate_says_when_the_migration_waits_for_a_permit()
     {
-        _api.On("POST", "/vms/vm1/migrate", 202, """{"id": "3f2a9c0e1b4d", "vm": "vm1", "source": "host1", "destination": "host2", "status": "queued"}""");
+        Api.On("POST", "/vms/vm1/migrate", 202, """{"id": "3f2a9c0e1b4d", "vm": "vm1", "source": "host1", "destination": "host2", "status": "queued"}""");
 
         var run = await Run("migrate", "vm1", "--to", "host2");
 
@@ -273,7 +248,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
     public async Task Migrate_wait_keeps_polling_while_queued_and_ignores_the_VMs_older_migration()
     {
         var queued = """{"id": "3f2a9c0e1b4d", "status": "queued", "source": "host1", "destination": "host2"}""";
-        _api.On("POST", "/vms/vm1/migrate", 202, """{"id": "3f2a9c0e1b4d", "vm": "vm1", "source": "host1", "destination": "host2", "status": "queued"}""")
+        Api.On("POST", "/vms/vm1/migrate", 202, """{"id": "3f2a9c0e1b4d", "vm": "vm1", "source": "host1", "destination": "host2", "status": "queued"}""")
             .On("GET", "/vms/vm1/migration", 200,
                 """{"id": "0123456789ab", "status": "queued", "source": "host1", "destination": "host3"}""", // an older one, not ours
                 Json(Info("0123456789ab", MigrationStatus.Failed)),
@@ -290,7 +265,7 @@ public sealed class FleetCommandsTests : IAsyncLifetime
         Assert.Equal("[queued] waiting for a permit: host1 -> host2", Assert.Single(lines, l => l.StartsWith("[queued]")));
         Assert.Single(lines, l => l.Contains(" active "));
         Assert.Contains("Migration 3f2a9c0e1b4d: completed", run.Stdout);
-        Assert.Equal(6, _api.Requests.Count(r => r.Path == "/vms/vm1/migration"));
+        Assert.Equal(6, Api.Requests.Count(r => r.Path == "/vms/vm1/migration"));
     }
 
     private static string Json(MigrationInfo info) => QueryMigrateJson.Render(info);
