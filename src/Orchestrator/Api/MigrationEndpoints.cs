@@ -63,7 +63,8 @@ public static class MigrationEndpoints
         api.MapPost("/vms/{name}/migration/cancel", async (string name, ClusterHosts cluster) =>
         {
             // A migration still waiting for a permit lives only in the fleet: withdraw it there first.
-            await cluster.AskFleet(new FleetProtocol.CancelQueued(name));
+            // Best effort: a running migration must still be cancellable while the singleton moves.
+            await cluster.TryAskFleet(new FleetProtocol.CancelQueued(name));
             if (await cluster.FindVm(name) is { } found)
                 return await cluster.Ask(found.Host, new HostProtocol.MigrateCancel(name)) is CommandResult { Error: { } } error
                     ? ApiResults.Error(error)
