@@ -49,6 +49,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private IActorRef _coordinator = ActorRefs.Nobody;
     private IActorRef? _incoming;
     private MigrationStatus _status = MigrationStatus.Setup;
+    private bool _waitingForAcks;
     private string? _errorDesc;
     private string? _peerStopped;
     private long _setupTime;
@@ -112,7 +113,11 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator));
         Timers.StartSingleTimer("setup", new Timeout("setup"), _settings.SetupTimeout);
         _log.Info("Migration {0} of {1} to {2}: setup", _id, _vm.Name, _destination);
+        Reached(MigrationPhase.Setup);
     }
+
+    private void Reached(MigrationPhase phase) =>
+        Context.System.EventStream.Publish(new MigrationPhaseReached(_id, _vm.Name, phase));
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
@@ -151,6 +156,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             Timers.StartPeriodicTimer("tick", TickMessage.Instance, MigrationSettings.Tick);
             _log.Info("Migration {0}: active after {1} ms of setup", _id, _setupTime);
             Become(Active);
+            Reached(MigrationPhase.Precopy);
         });
         Receive<IncomingProtocol.Refused>(refused => refused.Migration == _id, refused => Fail(refused.Reason));
         Receive<Timeout>(t => t.What == "setup",
@@ -347,6 +353,11 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             }
             var timeout = _parameters.SwitchoverAckTimeout;
             _coordinator.Tell(new SwitchoverProtocol.ArmDeadline(TimeSpan.FromMilliseconds(timeout)));
+            if (!_waitingForAcks)
+            {
+                _waitingForAcks = true;
+                Reached(MigrationPhase.WaitingForAcks);
+            }
         }
         // Hash what the guest wrote since the last tick, so the check at the stop has little left to do.
         _warmer.Warm();
@@ -404,6 +415,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         foreach (var streamer in _streamers.Values)
             streamer.Tell(PrecopyLocal.EnterStopCopy.Instance);
         Become(DeviceState);
+        Reached(MigrationPhase.StopCopy);
     }
 
     private void CommitIfReady()
@@ -413,6 +425,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         _committed = true;
         _incoming!.Tell(new IncomingProtocol.Commit(_id));
         Timers.StartSingleTimer("commit", new Timeout("commit"), _settings.CommitTimeout);
+        Reached(MigrationPhase.AfterCommit);
     }
 
     // ---- endings ------------------------------------------------------------------------------

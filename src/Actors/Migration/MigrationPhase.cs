@@ -1,0 +1,26 @@
+namespace Orchestrator.Actors.Migration;
+
+/// <summary>
+/// Named points of a migration's life on its source, where a drill can place a fault (kill a node,
+/// cut a link). Published on the source node's event stream as <see cref="MigrationPhaseReached"/>.
+/// </summary>
+public enum MigrationPhase
+{
+    /// <summary>Prepare sent; the destination has not answered yet.</summary>
+    Setup,
+
+    /// <summary>The destination prepared its loaders; precopy streams run.</summary>
+    Precopy,
+
+    /// <summary>Precopy converged, but switchover waits for the destination devices' acks.</summary>
+    WaitingForAcks,
+
+    /// <summary>The source VM is stopped; the last dirty pages and device state are on their way.</summary>
+    StopCopy,
+
+    /// <summary>Commit sent: the destination may start the VM, the source never resumes on its own.</summary>
+    AfterCommit,
+}
+
+/// <summary>A source migration reached <paramref name="Phase"/>; for fault injection and drills, not for control.</summary>
+public sealed record MigrationPhaseReached(MigrationId Migration, string Vm, MigrationPhase Phase);
