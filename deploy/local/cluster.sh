@@ -125,12 +125,20 @@ start() {
     mkdir -p "$DIR"
     resolve_command
     rm -f "$DIR"/host*.pid "$DIR"/host*.log
+    # The fleet's journal (SQLite) lives in DIR, shared by the nodes so the fleet singleton recovers
+    # it on whichever node it moves to. A new cluster has no VMs: the last one's journal is set aside.
+    local data_dir="${ORCHESTRATOR__DATADIR:-$DIR}"
+    if [[ -f "$data_dir/fleet.db" ]]; then
+        mv -f "$data_dir/fleet.db" "$data_dir/fleet.db.previous"
+        rm -f "$data_dir/fleet.db-wal" "$data_dir/fleet.db-shm"
+        echo "the previous cluster's fleet journal is now $data_dir/fleet.db.previous"
+    fi
 
     local seed="127.0.0.1:$BASE_PORT"
     for ((k = 1; k <= count; k++)); do
         local name="host$k"
         local node_command=("${ORCHESTRATOR[@]}" node --name "$name" --hostname 127.0.0.1 --port $((BASE_PORT + k - 1))
-            --seed "$seed" --api "http://127.0.0.1:$((API_BASE_PORT + k - 1))" --capacity "${CAPACITY:-8GiB}")
+            --seed "$seed" --api "http://127.0.0.1:$((API_BASE_PORT + k - 1))" --capacity "${CAPACITY:-8GiB}" --data-dir "$data_dir")
         echo "starting $name: ${node_command[*]}"
         # setsid: a Ctrl-C in this terminal later must not reach the nodes. The inner shell writes its own
         # pid (then becomes the node with exec), which is right whether or not setsid had to fork.

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Migration;
@@ -13,9 +14,25 @@ namespace Orchestrator.Actors.Fleet;
 /// holds its permits from admission until it is terminal (REFERENCE §5: limits checked against a
 /// stale view are exceeded under races). Commands are handled one at a time, their asks to hosts
 /// included, so two admissions never see the same free permit or the same free memory.
+/// Every decision is written to the journal (<see cref="FleetStore"/>) before it is acted on, so a
+/// coordinator started elsewhere after a crash recovers queued and running migrations, evacuation
+/// jobs and history, and carries on without duplicating or losing a VM.
 /// </summary>
-internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
+internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
+    private sealed record RecoveryDeadline
+    {
+        public static readonly RecoveryDeadline Instance = new();
+    }
+
+    private sealed record RetryRecovery
+    {
+        public static readonly RetryRecovery Instance = new();
+    }
+
+    /// <summary>The journal could not take a write: the coordinator restarts and recovers what was written.</summary>
+    private sealed class StoreUnavailable(string message, Exception? inner = null) : Exception(message, inner);
+
     private sealed record Poll
     {
         public static readonly Poll Instance = new();
@@ -44,6 +61,9 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         public bool Started { get; set; }
         public int Unanswered { get; set; }
 
+        /// <summary>The latest query-migrate answer: the final statistics once it is terminal.</summary>
+        public MigrationInfo? LastInfo { get; set; }
+
         /// <summary>When the permit was granted: the completion timeout counts from here.</summary>
         public DateTime StartedAt { get; set; }
 
@@ -56,6 +76,9 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
     }
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan RecoveryRetry = TimeSpan.FromSeconds(5);
     private const int MaxUnanswered = 20;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -65,22 +88,152 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
     private readonly Dictionary<string, List<MigrationRecord>> _finished = [];
     private readonly HashSet<string> _draining = [];
     private readonly Dictionary<string, EvacuationJob> _evacuations = [];
+    private readonly Dictionary<string, string> _placement = [];
+    private IActorRef _store = ActorRefs.Nobody;
+    private string? _storeProblem;
 
     public FleetCoordinator(FleetProtocol.Settings settings)
     {
         _settings = settings;
         _ledger = new PermitLedger(settings.Limits.Validated());
+        Recovering();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    // ---- recovery ----------------------------------------------------------------------------
+
+    /// <summary>Until the journal is read, commands wait (bounded by the recovery deadline).</summary>
+    private void Recovering()
+    {
+        Receive<FleetJournal.Recovered>(recovered =>
+        {
+            Timers.Cancel("recovery");
+            Rebuild(recovered.State);
+            _storeProblem = null;
+            Timers.StartPeriodicTimer("poll", Poll.Instance, _settings.PollInterval);
+            Become(Ready);
+            Stash.UnstashAll();
+        });
+        Receive<Terminated>(t => t.ActorRef.Equals(_store), _ => Unavailable("the journal could not be read"));
+        Receive<RecoveryDeadline>(_ => Unavailable($"the journal was not read within {RecoveryTimeout.TotalSeconds:0} s"));
+        Receive<RetryRecovery>(_ => StartStore());
+        ReceiveAny(message =>
+        {
+            if (_storeProblem is null)
+                Stash.Stash();
+            else if (message is not Retry && message is not Poll)
+                Sender.Tell(CommandResult.Conflict($"The fleet store is unavailable ({_storeProblem}); the fleet coordinator tries again every {RecoveryRetry.TotalSeconds:0} s"));
+        });
+    }
+
+    private void StartStore()
+    {
+        _store = Context.ActorOf(FleetStore.Props(_settings.FinishedPerVm), $"store-{Guid.NewGuid():N}"[..14]);
+        Context.Watch(_store);
+        Timers.StartSingleTimer("recovery", RecoveryDeadline.Instance, RecoveryTimeout);
+    }
+
+    private void Unavailable(string problem)
+    {
+        _storeProblem = problem;
+        _log.Error("Fleet store unavailable: {0}; retrying in {1:0} s", problem, RecoveryRetry.TotalSeconds);
+        Context.Unwatch(_store);
+        Context.Stop(_store);
+        Timers.Cancel("recovery");
+        Timers.StartSingleTimer("retry-recovery", RetryRecovery.Instance, RecoveryRetry);
+        // Whatever waited gets an answer now rather than a timeout.
+        Stash.UnstashAll();
+    }
+
+    /// <summary>The in-memory view from the durable state: permits are held again for running migrations.</summary>
+    private void Rebuild(FleetJournal.FleetSnapshot state)
+    {
+        var now = DateTime.UtcNow;
+        foreach (var a in state.Active)
+        {
+            var admission = new Admission(a.Record, a.Size, a.Capabilities, a.Parameters, a.OnTimeout);
+            if (a.StartedAt is { } started)
+            {
+                _ledger.Restore(a.Record.Vm, a.Record.Source, a.Record.Destination, a.Record.Kind);
+                admission.Started = true;
+                admission.StartedAt = started.UtcDateTime;
+                admission.LastProgressAt = now; // progress is judged afresh: nobody watched it meanwhile
+            }
+            else
+            {
+                _ledger.Enqueue(a.Record.Vm, a.Record.Source, a.Record.Destination, a.Record.Kind, out _);
+            }
+            _active[a.Record.Vm] = admission;
+        }
+        foreach (var f in state.Finished)
+            (_finished.TryGetValue(f.Record.Vm, out var list) ? list : _finished[f.Record.Vm] = []).Add(f.Record);
+        _draining.UnionWith(state.Draining);
+        foreach (var e in state.Evacuations)
+        {
+            var job = new EvacuationJob();
+            job.Vms.UnionWith(e.Vms);
+            foreach (var (vm, n) in e.Attempts)
+                job.Attempts[vm] = n;
+            foreach (var (vm, due) in e.RetryDue)
+            {
+                job.RetryPending.Add(vm);
+                var wait = due.UtcDateTime - now;
+                Timers.StartSingleTimer($"retry-{vm}", new Retry(e.Host, vm), wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+            }
+            _evacuations[e.Host] = job;
+        }
+        foreach (var (vm, host) in state.Placement)
+            _placement[vm] = host;
+        if (state.Active.Count + state.Evacuations.Count > 0)
+            _log.Info("Fleet: recovered {0} migration(s) ({1} running) and {2} evacuation(s) from the journal",
+                state.Active.Count, state.Active.Count(a => a.StartedAt is not null), state.Evacuations.Count);
+    }
+
+    /// <summary>Makes an event durable before the coordinator acts on it.</summary>
+    private async Task Write(FleetJournal.IFleetEvent e)
+    {
+        try
+        {
+            await _store.Ask<FleetJournal.Written>(e, WriteTimeout);
+        }
+        catch (Exception failure) when (failure is AskTimeoutException or TaskCanceledException)
+        {
+            throw new StoreUnavailable($"the fleet journal did not confirm a write within {WriteTimeout.TotalSeconds:0} s", failure);
+        }
+    }
+
+    /// <summary>Runs a command; if the journal fails, the caller hears why and the coordinator restarts from what was written.</summary>
+    private async Task Answering(IActorRef replyTo, Func<Task<object>> command)
+    {
+        object answer;
+        try
+        {
+            answer = await command();
+        }
+        catch (StoreUnavailable e)
+        {
+            replyTo.Tell(CommandResult.Conflict($"The fleet store is unavailable ({e.Message}); try again"));
+            throw;
+        }
+        replyTo.Tell(answer);
+    }
+
+    // ---- commands ----------------------------------------------------------------------------
+
+    private void Ready()
+    {
         ReceiveAsync<RequestMigration>(Admit);
         ReceiveAsync<Evacuate>(StartEvacuation);
         ReceiveAsync<CancelEvacuation>(StopEvacuation);
         ReceiveAsync<Undrain>(UndrainHost);
         ReceiveAsync<Rebalance>(StartRebalance);
-        Receive<CancelQueued>(cancel =>
+        ReceiveAsync<CancelQueued>(cancel => Answering(Sender, async () =>
         {
             if (_ledger.IsQueued(cancel.Vm))
-                Finish(cancel.Vm, MigrationStatus.Cancelled, "migration cancelled by request while it waited for a permit");
-            Sender.Tell(CommandResult.Ok);
-        });
+                await Finish(cancel.Vm, MigrationStatus.Cancelled, "migration cancelled by request while it waited for a permit");
+            return CommandResult.Ok;
+        }));
         ReceiveAsync<Poll>(_ => Follow());
         ReceiveAsync<Retry>(RetryEvacuation);
         Receive<ListMigrations>(_ => Sender.Tell(new MigrationList(
@@ -92,13 +245,20 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             _settings.Limits,
             _ledger.Held.GroupBy(h => h.Source).ToDictionary(g => g.Key, g => g.Count()),
             _ledger.Held.GroupBy(h => h.Destination).ToDictionary(g => g.Key, g => g.Count()))));
+        Receive<Terminated>(t =>
+        {
+            if (t.ActorRef.Equals(_store))
+                throw new StoreUnavailable("the fleet journal writer stopped");
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(FleetProtocol.Settings settings) => Akka.Actor.Props.Create(() => new FleetCoordinator(settings));
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("poll", Poll.Instance, _settings.PollInterval);
+    protected override void PreStart() => StartStore();
+
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
     // ---- the cluster as the coordinator sees it ----------------------------------------------
 
@@ -129,7 +289,30 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         var answers = await Task.WhenAll(hosts.Select(async h =>
             (h.Key, Status: await AskHost(h.Value, HostProtocol.GetStatus.Instance) as HostProtocol.HostStatus,
                 List: await AskHost(h.Value, HostProtocol.ListVms.Instance) as HostProtocol.VmList)));
-        return answers.Where(a => a.Status is not null && a.List is not null).Select(a => (a.Key, a.Status!, a.List!)).ToList();
+        var snapshot = answers.Where(a => a.Status is not null && a.List is not null).Select(a => (a.Key, a.Status!, a.List!)).ToList();
+        await RecordPlacement(snapshot);
+        return snapshot;
+    }
+
+    /// <summary>Keeps the durable placement in step with what the hosts report, writing only changes.</summary>
+    private async Task RecordPlacement(List<(string Host, HostProtocol.HostStatus Status, HostProtocol.VmList List)> snapshot)
+    {
+        var seen = new Dictionary<string, string>();
+        foreach (var (host, _, list) in snapshot)
+            foreach (var vm in list.Vms.Where(v => v.State != "stopped"))
+                seen.TryAdd(vm.Name, host);
+        foreach (var (vm, host) in seen.Where(s => _placement.GetValueOrDefault(s.Key) != s.Value).ToArray())
+        {
+            await Write(new FleetJournal.PlacementSeen(vm, host));
+            _placement[vm] = host;
+        }
+        // Gone only when the host it was on answered without it, and no other host has it.
+        var answered = snapshot.Select(s => s.Host).ToHashSet();
+        foreach (var vm in _placement.Where(p => answered.Contains(p.Value) && !seen.ContainsKey(p.Key)).Select(p => p.Key).ToArray())
+        {
+            await Write(new FleetJournal.PlacementSeen(vm, null));
+            _placement.Remove(vm);
+        }
     }
 
     /// <summary>Memory promised to queued migrations into a host, which its own count does not show yet.</summary>
@@ -138,12 +321,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
 
     // ---- admission ---------------------------------------------------------------------------
 
-    private async Task Admit(RequestMigration request)
-    {
-        var replyTo = Sender;
-        var answer = await TryAdmit(request);
-        replyTo.Tell(answer);
-    }
+    private Task Admit(RequestMigration request) => Answering(Sender, () => TryAdmit(request));
 
     private async Task<object> TryAdmit(RequestMigration request)
     {
@@ -177,8 +355,8 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         var free = destination.Status.Capacity - destination.Status.Used - Reserved(request.To);
         if (size > free)
             return CommandResult.Conflict($"Not enough free capacity on host {request.To}: VM '{request.Vm}' needs {size} bytes, {Math.Max(0, free)} of {destination.Status.Capacity} are free");
-        var admission = Enqueue(request.Vm, found.Host, request.To, size, MigrationPriority.User, request.Capabilities, request.Parameters,
-            request.OnTimeout ?? _settings.Timeouts.Action, out var refusal);
+        var (admission, refusal) = await Enqueue(request.Vm, found.Host, request.To, size, MigrationPriority.User, request.Capabilities, request.Parameters,
+            request.OnTimeout ?? _settings.Timeouts.Action, evacuation: null);
         if (admission is null)
             return CommandResult.Conflict(refusal!);
         await StartGranted();
@@ -186,16 +364,22 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         return new MigrationAdmitted(record.Id, record.Vm, record.Source, record.Destination, record.Status);
     }
 
-    private Admission? Enqueue(string vm, string source, string destination, long size, MigrationPriority kind,
-        MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, TimeoutAction onTimeout, out string? refusal)
+    private async Task<(Admission? Admission, string? Refusal)> Enqueue(string vm, string source, string destination, long size, MigrationPriority kind,
+        MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, TimeoutAction onTimeout, string? evacuation)
     {
-        if (!_ledger.Enqueue(vm, source, destination, kind, out refusal))
-            return null;
+        if (!_ledger.Enqueue(vm, source, destination, kind, out var refusal))
+            return (null, refusal);
         var record = new MigrationRecord(MigrationId.New(), vm, source, destination, MigrationStatus.Queued, 0, size, 0, 0, null, kind, DateTimeOffset.UtcNow);
+        await Write(new FleetJournal.MigrationQueued(record, size, capabilities, parameters, onTimeout, evacuation));
         var admission = new Admission(record, size, capabilities, parameters, onTimeout);
         _active[vm] = admission;
+        if (evacuation is not null && _evacuations.TryGetValue(evacuation, out var job))
+        {
+            job.Vms.Add(vm);
+            job.RetryPending.Remove(vm);
+        }
         _log.Info("Fleet: {0} migration {1} of {2} from {3} to {4} admitted", kind, record.Id, vm, source, destination);
-        return admission;
+        return (admission, null);
     }
 
     /// <summary>Starts every migration the ledger can grant now; one that cannot start gives its permit back.</summary>
@@ -206,18 +390,21 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             foreach (var permit in granted)
             {
                 var admission = _active[permit.Vm];
-                admission.Started = true;
-                admission.StartedAt = admission.LastProgressAt = DateTime.UtcNow;
-                admission.Record = admission.Record with { Status = MigrationStatus.Setup };
                 var hosts = UpHosts();
                 if (!hosts.TryGetValue(permit.Source, out var source) || !hosts.TryGetValue(permit.Destination, out var destination))
                 {
-                    Finish(permit.Vm, MigrationStatus.Failed, $"host {(hosts.ContainsKey(permit.Source) ? permit.Destination : permit.Source)} is not up");
+                    await Finish(permit.Vm, MigrationStatus.Failed, $"host {(hosts.ContainsKey(permit.Source) ? permit.Destination : permit.Source)} is not up");
                     continue;
                 }
+                // Durable before the host hears of it: a successor then follows this migration instead of starting another.
+                var startedAt = DateTimeOffset.UtcNow;
+                await Write(new FleetJournal.PermitGranted(permit.Vm, admission.Record.Id, startedAt));
+                admission.Started = true;
+                admission.StartedAt = admission.LastProgressAt = startedAt.UtcDateTime;
+                admission.Record = admission.Record with { Status = MigrationStatus.Setup };
                 var answer = await AskHost(source, new HostProtocol.Migrate(permit.Vm, destination, admission.Capabilities, admission.Parameters, admission.Record.Id));
                 if (answer is not HostProtocol.MigrationStarted)
-                    Finish(permit.Vm, MigrationStatus.Failed, answer is CommandResult { Error: { } error } ? error : $"host {permit.Source} did not start the migration");
+                    await Finish(permit.Vm, MigrationStatus.Failed, answer is CommandResult { Error: { } error } ? error : $"host {permit.Source} did not start the migration");
             }
         }
     }
@@ -232,20 +419,20 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             var record = admission.Record;
             if (!hosts.TryGetValue(record.Source, out var source))
             {
-                Finish(record.Vm, MigrationStatus.Failed, $"source host {record.Source} left the cluster");
+                await Finish(record.Vm, MigrationStatus.Failed, $"source host {record.Source} left the cluster");
                 continue;
             }
             var answer = await AskHost(source, new HostProtocol.QueryMigrate(record.Vm));
             if (answer is MigrationInfo info && info.Id == record.Id)
             {
                 admission.Unanswered = 0;
-                Observe(admission, info);
+                await Observe(admission, info);
                 if (_active.ContainsKey(record.Vm))
                     await EnforceTimeouts(admission, source);
             }
             else if (++admission.Unanswered >= MaxUnanswered)
             {
-                Finish(record.Vm, MigrationStatus.Failed, $"source host {record.Source} gave no news of the migration for {MaxUnanswered} polls");
+                await Finish(record.Vm, MigrationStatus.Failed, $"source host {record.Source} gave no news of the migration for {MaxUnanswered} polls");
             }
         }
         await StartGranted();
@@ -253,16 +440,18 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         {
             if (!job.Vms.Any(_active.ContainsKey) && job.RetryPending.Count == 0)
             {
+                await Write(new FleetJournal.EvacuationEnded(host, Cancelled: false));
                 _evacuations.Remove(host);
                 _log.Info("Fleet: evacuation of {0} ended", host);
             }
         }
     }
 
-    private void Observe(Admission admission, MigrationInfo info)
+    private async Task Observe(Admission admission, MigrationInfo info)
     {
         var total = info.Transferred + info.Remaining;
         var percent = info.Status == MigrationStatus.Completed ? 100 : total > 0 ? (int)Math.Min(99, info.Transferred * 100 / total) : 0;
+        admission.LastInfo = info;
         admission.Record = admission.Record with
         {
             Status = info.Status,
@@ -278,7 +467,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             admission.LastProgressAt = DateTime.UtcNow;
         }
         if (info.Status.IsTerminal())
-            Finish(admission.Record.Vm, info.Status, admission.Intervention is { } why ? $"{why}; {info.ErrorDesc ?? info.Status.Name()}" : info.ErrorDesc);
+            await Finish(admission.Record.Vm, info.Status, admission.Intervention is { } why ? $"{why}; {info.ErrorDesc ?? info.Status.Name()}" : info.ErrorDesc);
     }
 
     /// <summary>
@@ -315,24 +504,30 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
     }
 
     /// <summary>The migration is terminal: its permit goes back, its record joins the VM's history.</summary>
-    private void Finish(string vm, MigrationStatus status, string? reason)
+    private async Task Finish(string vm, MigrationStatus status, string? reason)
     {
-        if (!_active.Remove(vm, out var admission))
+        if (!_active.TryGetValue(vm, out var admission))
             return;
+        var record = admission.Record with { Status = status, Reason = reason ?? admission.Record.Reason };
+        await Write(new FleetJournal.MigrationEnded(record, admission.LastInfo));
+        _active.Remove(vm);
         if (!_ledger.Release(vm))
             _ledger.Withdraw(vm);
-        var record = admission.Record with { Status = status, Reason = reason ?? admission.Record.Reason };
         var history = _finished.TryGetValue(vm, out var list) ? list : _finished[vm] = [];
         history.Insert(0, record);
         if (history.Count > _settings.FinishedPerVm)
             history.RemoveRange(_settings.FinishedPerVm, history.Count - _settings.FinishedPerVm);
+        if (status == MigrationStatus.Completed)
+            _placement[vm] = record.Destination;
         _log.Info("Fleet: migration {0} of {1} ended {2}{3}", record.Id, vm, status.Name(), reason is null ? "" : $": {reason}");
         // A failed evacuation migration is tried again, later and later, until the evacuation is cancelled.
         if (status == MigrationStatus.Failed && record.Kind == MigrationPriority.Evacuation
             && _evacuations.TryGetValue(record.Source, out var job) && job.Vms.Contains(vm))
         {
-            var attempt = job.Attempts[vm] = job.Attempts.GetValueOrDefault(vm) + 1;
+            var attempt = job.Attempts.GetValueOrDefault(vm) + 1;
             var backoff = _settings.RetryBackoff * Math.Pow(2, Math.Min(attempt - 1, 10));
+            await Write(new FleetJournal.RetryScheduled(record.Source, vm, attempt, DateTimeOffset.UtcNow + backoff));
+            job.Attempts[vm] = attempt;
             job.RetryPending.Add(vm);
             Timers.StartSingleTimer($"retry-{vm}", new Retry(record.Source, vm), backoff);
             _log.Warning("Fleet: evacuation of {0} from {1} will be tried again in {2:0} s (attempt {3})", vm, record.Source, backoff.TotalSeconds, attempt + 1);
@@ -341,17 +536,24 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
 
     private async Task RetryEvacuation(Retry retry)
     {
-        if (!_evacuations.TryGetValue(retry.Host, out var job) || !job.RetryPending.Remove(retry.Vm) || _active.ContainsKey(retry.Vm))
+        if (!_evacuations.TryGetValue(retry.Host, out var job) || !job.RetryPending.Contains(retry.Vm) || _active.ContainsKey(retry.Vm))
             return;
         var snapshot = await Snapshot(UpHosts());
         var vm = snapshot.Where(s => s.Host == retry.Host).SelectMany(s => s.List.Vms).FirstOrDefault(v => v.Name == retry.Vm);
-        if (vm is null)
-            return; // gone from the host meanwhile: nothing left to move
-        var plan = EvacuationPlanner.Plan(retry.Host, Loads(snapshot), [new VmLoad(vm.Name, retry.Host, vm.Devices.Sum(d => d.Size))]);
+        var plan = vm is null
+            ? null
+            : EvacuationPlanner.Plan(retry.Host, Loads(snapshot), [new VmLoad(vm.Name, retry.Host, vm.Devices.Sum(d => d.Size))]);
+        if (plan is null || plan.Moves.Count == 0)
+        {
+            // Gone from the host meanwhile, or no room anywhere now: nothing to move on this attempt.
+            await Write(new FleetJournal.RetryDropped(retry.Host, retry.Vm));
+            job.RetryPending.Remove(retry.Vm);
+            foreach (var stays in plan?.Unplaceable ?? [])
+                _log.Warning("Fleet: {0} stays on {1}: {2}", stays.Vm, retry.Host, stays.Reason);
+            return;
+        }
         foreach (var move in plan.Moves)
-            Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, out _);
-        foreach (var stays in plan.Unplaceable)
-            _log.Warning("Fleet: {0} stays on {1}: {2}", stays.Vm, retry.Host, stays.Reason);
+            await Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, evacuation: retry.Host);
         await StartGranted();
     }
 
@@ -361,21 +563,16 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
 
     // ---- evacuation --------------------------------------------------------------------------
 
-    private async Task StartEvacuation(Evacuate evacuate)
+    private Task StartEvacuation(Evacuate evacuate) => Answering(Sender, async () =>
     {
-        var replyTo = Sender;
         var hosts = UpHosts();
         if (!hosts.TryGetValue(evacuate.Host, out var address))
-        {
-            replyTo.Tell(CommandResult.NotFound($"Host '{evacuate.Host}' not found"));
-            return;
-        }
+            return CommandResult.NotFound($"Host '{evacuate.Host}' not found");
         if (_evacuations.ContainsKey(evacuate.Host))
-        {
-            replyTo.Tell(CommandResult.Conflict($"Host {evacuate.Host} is already being evacuated"));
-            return;
-        }
+            return CommandResult.Conflict($"Host {evacuate.Host} is already being evacuated");
+        await Write(new FleetJournal.EvacuationBegan(evacuate.Host));
         _draining.Add(evacuate.Host);
+        var job = _evacuations[evacuate.Host] = new EvacuationJob();
         await AskHost(address, new HostProtocol.SetDraining(true));
         var snapshot = await Snapshot(hosts);
         var loads = Loads(snapshot);
@@ -386,52 +583,41 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
             .Select(vm => new VmLoad(vm.Name, evacuate.Host, vm.Devices.Sum(d => d.Size)))
             .ToArray();
         var plan = EvacuationPlanner.Plan(evacuate.Host, loads, vms);
-        var job = new EvacuationJob();
         foreach (var move in plan.Moves)
-        {
-            if (Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, out _) is not null)
-                job.Vms.Add(move.Vm);
-        }
-        _evacuations[evacuate.Host] = job;
+            await Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, evacuation: evacuate.Host);
         foreach (var stays in plan.Unplaceable)
             _log.Warning("Fleet: {0} stays on {1}: {2}", stays.Vm, evacuate.Host, stays.Reason);
         await StartGranted();
-        replyTo.Tell(new EvacuationStarted(evacuate.Host, plan.Moves, plan.Unplaceable));
-    }
+        return new EvacuationStarted(evacuate.Host, plan.Moves, plan.Unplaceable);
+    });
 
-    private async Task StopEvacuation(CancelEvacuation cancel)
+    private Task StopEvacuation(CancelEvacuation cancel) => Answering(Sender, async () =>
     {
-        var replyTo = Sender;
-        if (!_evacuations.Remove(cancel.Host, out var job))
-        {
-            replyTo.Tell(CommandResult.Ok); // nothing to stop
-            return;
-        }
+        if (!_evacuations.TryGetValue(cancel.Host, out var job))
+            return CommandResult.Ok; // nothing to stop
+        await Write(new FleetJournal.EvacuationEnded(cancel.Host, Cancelled: true));
+        _evacuations.Remove(cancel.Host);
         foreach (var vm in job.RetryPending)
             Timers.Cancel($"retry-{vm}");
         var hosts = UpHosts();
         foreach (var vm in job.Vms.Where(_active.ContainsKey))
         {
             if (_ledger.IsQueued(vm))
-                Finish(vm, MigrationStatus.Cancelled, "evacuation cancelled before this migration started");
+                await Finish(vm, MigrationStatus.Cancelled, "evacuation cancelled before this migration started");
             else if (cancel.AbortRunning && hosts.TryGetValue(cancel.Host, out var source))
                 await AskHost(source, new HostProtocol.MigrateCancel(vm));
         }
         _log.Info("Fleet: evacuation of {0} cancelled{1}", cancel.Host, cancel.AbortRunning ? ", running migrations aborted" : "; running migrations finish");
-        replyTo.Tell(CommandResult.Ok);
-    }
+        return CommandResult.Ok;
+    });
 
     /// <summary>Spread of memory use the rebalance aims for: within 10% of capacity between fullest and emptiest host.</summary>
     public const double RebalanceBound = 0.10;
 
-    private async Task StartRebalance(Rebalance rebalance)
+    private Task StartRebalance(Rebalance rebalance) => Answering(Sender, async () =>
     {
-        var replyTo = Sender;
         if (rebalance.MaxMoves is < 1 or > 1000)
-        {
-            replyTo.Tell(CommandResult.Fail($"max-moves must be 1 to 1000, not {rebalance.MaxMoves}"));
-            return;
-        }
+            return CommandResult.Fail($"max-moves must be 1 to 1000, not {rebalance.MaxMoves}");
         var snapshot = await Snapshot(UpHosts());
         // VMs already migrating stay out of the plan; the load they bring is counted where they go.
         var vms = snapshot.SelectMany(s => s.List.Vms.Where(vm => !_active.ContainsKey(vm.Name))
@@ -440,25 +626,22 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers
         var admitted = new List<Placement>();
         foreach (var move in plan.Moves)
         {
-            if (Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.User, null, null, _settings.Timeouts.Action, out _) is not null)
+            if ((await Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.User, null, null, _settings.Timeouts.Action, evacuation: null)).Admission is not null)
                 admitted.Add(move);
         }
         await StartGranted();
         _log.Info("Fleet: rebalance of {0} move(s), spread {1:P0} -> {2:P0}", admitted.Count, plan.SpreadBefore, plan.SpreadAfter);
-        replyTo.Tell(new RebalanceStarted(admitted, plan.SpreadBefore, plan.SpreadAfter, RebalanceBound));
-    }
+        return new RebalanceStarted(admitted, plan.SpreadBefore, plan.SpreadAfter, RebalanceBound);
+    });
 
-    private async Task UndrainHost(Undrain undrain)
+    private Task UndrainHost(Undrain undrain) => Answering(Sender, async () =>
     {
-        var replyTo = Sender;
         var hosts = UpHosts();
         if (!hosts.TryGetValue(undrain.Host, out var address))
-        {
-            replyTo.Tell(CommandResult.NotFound($"Host '{undrain.Host}' not found"));
-            return;
-        }
+            return CommandResult.NotFound($"Host '{undrain.Host}' not found");
+        await Write(new FleetJournal.DrainingChanged(undrain.Host, Draining: false));
         _draining.Remove(undrain.Host);
         var answer = await AskHost(address, new HostProtocol.SetDraining(false));
-        replyTo.Tell(answer as CommandResult ?? CommandResult.Conflict($"Host {undrain.Host} did not answer"));
-    }
+        return answer as CommandResult ?? CommandResult.Conflict($"Host {undrain.Host} did not answer");
+    });
 }

@@ -56,6 +56,23 @@ public sealed class PermitLedger
     }
 
     /// <summary>
+    /// Holds a permit for a migration that was already running when this ledger was rebuilt (a new
+    /// fleet coordinator recovering from its journal): it was granted within the limits then.
+    /// </summary>
+    public void Restore(string vm, string source, string destination, MigrationPriority priority)
+    {
+        if (Holds(vm) || IsQueued(vm))
+        {
+            return;
+        }
+
+        var request = new PermitRequest(vm, source, destination, priority, _nextSequence++);
+        _held.Add(request);
+        _outbound[source] = OutboundHeld(source) + 1;
+        _inbound[destination] = InboundHeld(destination) + 1;
+    }
+
+    /// <summary>
     /// Grants permits to queued requests in order while the limits allow. A request whose own host is at its
     /// limit is skipped, not waited on: it keeps its place, and requests for other hosts behind it proceed.
     /// </summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
 using Orchestrator.Actors.Fleet;
+using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 
@@ -30,6 +31,11 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(FleetProtocol.EvacuationStarted), typeof(FleetProtocol.CancelEvacuation), typeof(FleetProtocol.Undrain),
         typeof(FleetProtocol.ListMigrations), typeof(FleetProtocol.MigrationList), typeof(FleetProtocol.GetPermits),
         typeof(FleetProtocol.Permits), typeof(FleetProtocol.Rebalance), typeof(FleetProtocol.CancelQueued), typeof(FleetProtocol.RebalanceStarted),
+        // The fleet journal's events and snapshot: written to the database with this same allow-list.
+        typeof(FleetJournal.MigrationQueued), typeof(FleetJournal.PermitGranted), typeof(FleetJournal.MigrationEnded),
+        typeof(FleetJournal.DrainingChanged), typeof(FleetJournal.EvacuationBegan), typeof(FleetJournal.RetryScheduled),
+        typeof(FleetJournal.RetryDropped), typeof(FleetJournal.EvacuationEnded), typeof(FleetJournal.PlacementSeen),
+        typeof(FleetJournal.FleetSnapshot),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Allowed.ToDictionary(t => t, t => t.Name);

@@ -23,6 +23,7 @@ public static class MigrationHostingExtensions
     {
         var remoting = new RemotingOptions(node.Hostname, node.Port, LogLevel: "INFO", Cluster: true, StandardErrorLog: false);
         akka.AddHocon(remoting.ToConfig(), HoconAddMode.Prepend);
+        akka.AddHocon(node.Store.ToConfig(), HoconAddMode.Prepend);
         akka.ConfigureLoggers(loggers =>
         {
             loggers.ClearLoggers();

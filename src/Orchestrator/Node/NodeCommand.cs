@@ -18,6 +18,9 @@ public static class NodeCommand
         builder.Configuration.AddInMemoryCollection(flags); // flags win over the environment and appsettings.json
         var settings = (builder.Configuration.GetSection(NodeFlags.Section).Get<NodeOptions>() ?? new NodeOptions()).Validate();
 
+        if (settings.Store.Provider == Actors.Hosting.FleetStoreProvider.Sqlite)
+            CreateDataDirectory(settings.DataDir);
+
         builder.WebHost.UseUrls(settings.Api.ToString());
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<ClusterHosts>();
@@ -26,12 +29,24 @@ public static class NodeCommand
             .AddStartup((system, _) => Cluster.Get(system).RegisterOnMemberUp(() =>
             {
                 var cluster = Cluster.Get(system);
-                output.WriteLine($"node {settings.Name} up at {cluster.SelfAddress}, API {settings.Api}, cluster of {cluster.State.Members.Count} member(s)");
+                output.WriteLine($"node {settings.Name} up at {cluster.SelfAddress}, API {settings.Api}, cluster of {cluster.State.Members.Count} member(s), fleet store {settings.Store}");
                 output.Flush();
             })));
         var app = builder.Build();
         app.MapOrchestratorApi();
         await app.RunAsync();
         return 0;
+    }
+
+    private static void CreateDataDirectory(string dir)
+    {
+        try
+        {
+            Directory.CreateDirectory(dir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Cli.UsageException($"Cannot create the data directory {dir}: {e.Message}; pick another with --data-dir DIR");
+        }
     }
 }

@@ -18,6 +18,7 @@ public static class NodeFlags
         ["--api"] = "Api",
         ["--capabilities"] = "Capabilities",
         ["--capacity"] = "Capacity",
+        ["--data-dir"] = "DataDir",
     };
 
     public static IReadOnlyDictionary<string, string?> ToConfiguration(IReadOnlyList<string> args)
@@ -32,7 +33,7 @@ public static class NodeFlags
             else if (Keys.TryGetValue(name, out var key))
                 values[$"{Section}:{key}"] = value;
             else
-                throw new UsageException($"Unknown option '{name}' for node (known: --name, --hostname, --port, --seed, --api, --capabilities, --capacity)");
+                throw new UsageException($"Unknown option '{name}' for node (known: --name, --hostname, --port, --seed, --api, --capabilities, --capacity, --data-dir)");
         }
         return values;
     }

@@ -18,6 +18,16 @@ public sealed class NodeOptions
     public string Capacity { get; set; } = "8GiB";
     public FleetOptions Fleet { get; set; } = new();
 
+    /// <summary>Where the node keeps files: the fleet's SQLite journal. Nodes of one cluster on one machine share it.</summary>
+    public string DataDir { get; set; } = DefaultDataDir;
+
+    public StoreOptions Store { get; set; } = new();
+
+    public static string DefaultDataDir =>
+        Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
+            ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "orchestrator");
+
     /// <summary>Checks everything and gives the typed settings; a clear error names the bad setting.</summary>
     public NodeSettings Validate()
     {
@@ -37,7 +47,7 @@ public sealed class NodeOptions
         var seeds = Seeds.Length == 0
             ? [self] // the first node of a cluster seeds itself
             : Seeds.Select(Seed).ToArray();
-        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity, Fleet.Validate());
+        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity, Fleet.Validate(), Store.Validate(DataDir), Path.GetFullPath(DataDir));
     }
 
     private static Address Seed(string seed)
@@ -58,7 +68,9 @@ public sealed record NodeSettings(
     Uri Api,
     MigrationCapabilities Capabilities,
     long Capacity,
-    FleetProtocol.Settings Fleet)
+    FleetProtocol.Settings Fleet,
+    FleetStoreOptions Store,
+    string DataDir = "")
 {
     /// <summary>Every node's ActorSystem has this name: a cluster needs one.</summary>
     public const string SystemName = "orchestrator";

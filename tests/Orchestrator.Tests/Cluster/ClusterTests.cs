@@ -94,7 +94,7 @@ public sealed class ClusterTests(LocalCluster cluster)
         Assert.Equal("completed", (string?)final["status"]);
         Assert.Equal((string?)started["id"], (string?)final["id"]);
         Assert.Contains(seen, s => s.Status == "active");
-        Assert.All(seen.Zip(seen.Skip(1)), p => Assert.True(p.Second.Transferred >= p.First.Transferred, "transferred never goes back"));
+        Assert.All(seen.Zip(seen.Skip(1), (a, b) => (First: a, Second: b)), p => Assert.True(p.Second.Transferred >= p.First.Transferred, "transferred never goes back"));
         Assert.Equal("host1", (string?)(await cluster.Get("/vms/api-vm", node: 3))["host"]);
     }
 

@@ -46,7 +46,7 @@ public sealed class SwitchoverAckTests(ITestOutputHelper output) : TwoNodeTestKi
         var counts = samples.Select(s => s.PendingAcks).Where(c => c >= 0).ToArray();
         Assert.Contains(2, counts);
         Assert.Equal(0, counts[^1]);
-        Assert.All(counts.Zip(counts.Skip(1)), pair => Assert.True(pair.Second <= pair.First, $"count rose {pair.First} -> {pair.Second}"));
+        Assert.All(counts.Zip(counts.Skip(1), (a, b) => (First: a, Second: b)), pair => Assert.True(pair.Second <= pair.First, $"count rose {pair.First} -> {pair.Second}"));
         // The VM stopped only after the last ack: stop time = total - downtime.
         var stoppedAt = info.TotalTime - info.Downtime!.Value;
         var vfio = info.Devices.Single(d => d.Kind == "vfio");
