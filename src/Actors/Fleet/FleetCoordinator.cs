@@ -244,7 +244,8 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
             _ledger.Queued.Count,
             _settings.Limits,
             _ledger.Held.GroupBy(h => h.Source).ToDictionary(g => g.Key, g => g.Count()),
-            _ledger.Held.GroupBy(h => h.Destination).ToDictionary(g => g.Key, g => g.Count()))));
+            _ledger.Held.GroupBy(h => h.Destination).ToDictionary(g => g.Key, g => g.Count()),
+            HostRole.NameIn(Cluster.Get(Context.System).SelfMember.Roles))));
         Receive<Terminated>(t =>
         {
             if (t.ActorRef.Equals(_store))

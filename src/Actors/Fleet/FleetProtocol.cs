@@ -82,10 +82,12 @@ public static class FleetProtocol
         public static readonly GetPermits Instance = new();
     }
 
+    /// <param name="Coordinator">The host whose node runs the fleet coordinator singleton now.</param>
     public sealed record Permits(
         int Held,
         int Queued,
         FleetLimits Limits,
         IReadOnlyDictionary<string, int> Outbound,
-        IReadOnlyDictionary<string, int> Inbound) : IHostWire;
+        IReadOnlyDictionary<string, int> Inbound,
+        string? Coordinator = null) : IHostWire;
 }

@@ -32,6 +32,7 @@ public static class MigrationConfig
                   "{{hostSerializer.FullName}}, {{hostSerializer.Assembly.GetName().Name}}" = {{HostWireSerializer.Id}}
                 }
               }
+              {{(options.Cluster ? ClusterFailureConfig(options) : "")}}
               remote {
                 # Lifecycle events are still published (migrations watch them); only their logging is off.
                 log-remote-lifecycle-events = off
@@ -50,5 +51,24 @@ public static class MigrationConfig
             }
             """;
         return ConfigurationFactory.ParseString(hocon);
+    }
+
+    /// <summary>Failure detection and downing: when a silent peer counts as gone. docs/cluster.md says why these values.</summary>
+    private static string ClusterFailureConfig(RemotingOptions options)
+    {
+        var pause = (options.HeartbeatPause ?? RemotingOptions.DefaultHeartbeatPause).TotalMilliseconds;
+        var down = (options.DownAfter ?? RemotingOptions.DefaultDownAfter).TotalMilliseconds;
+        return $$"""
+            cluster {
+              failure-detector {
+                heartbeat-interval = 1s
+                acceptable-heartbeat-pause = {{pause:0}}ms
+              }
+              split-brain-resolver {
+                active-strategy = keep-majority
+                stable-after = {{down:0}}ms
+              }
+            }
+            """;
     }
 }

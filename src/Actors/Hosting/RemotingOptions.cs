@@ -8,6 +8,12 @@ namespace Orchestrator.Actors.Hosting;
 /// <param name="Port">0 picks a free port.</param>
 /// <param name="Cluster">The node is a cluster member (Akka.Cluster's provider); otherwise plain remoting.</param>
 /// <param name="StandardErrorLog">Akka's log on stderr; a node bridges it to Microsoft.Extensions.Logging instead.</param>
+/// <param name="HeartbeatPause">
+/// Cluster only: how long a peer's heartbeats may be missing before it is unreachable. Heartbeats share
+/// the association with precopy chunks (head-of-line blocking), so this must outlast a full credit window
+/// on the slowest link; see docs/cluster.md.
+/// </param>
+/// <param name="DownAfter">Cluster only: the split-brain resolver's stable-after; an unreachable member is downed after this.</param>
 public sealed record RemotingOptions(
     string Hostname = "127.0.0.1",
     int Port = 0,
@@ -16,4 +22,10 @@ public sealed record RemotingOptions(
     string LogLevel = "WARNING",
     bool Batching = false,
     bool Cluster = false,
-    bool StandardErrorLog = true);
+    bool StandardErrorLog = true,
+    TimeSpan? HeartbeatPause = null,
+    TimeSpan? DownAfter = null)
+{
+    public static readonly TimeSpan DefaultHeartbeatPause = TimeSpan.FromSeconds(8);
+    public static readonly TimeSpan DefaultDownAfter = TimeSpan.FromSeconds(15);
+}

@@ -99,6 +99,7 @@ public static class FleetEndpoints
                     },
                     ["outbound"] = Counts(permits.Outbound),
                     ["inbound"] = Counts(permits.Inbound),
+                    ["coordinator"] = permits.Coordinator,
                 })
                 : ApiResults.Unavailable("The fleet coordinator"));
     }

@@ -21,7 +21,8 @@ public static class MigrationHostingExtensions
 {
     public static AkkaConfigurationBuilder WithMigration(this AkkaConfigurationBuilder akka, NodeSettings node, MigrationSettings? settings = null)
     {
-        var remoting = new RemotingOptions(node.Hostname, node.Port, LogLevel: "INFO", Cluster: true, StandardErrorLog: false);
+        var remoting = new RemotingOptions(node.Hostname, node.Port, LogLevel: "INFO", Cluster: true, StandardErrorLog: false,
+            HeartbeatPause: node.Failure?.HeartbeatPause, DownAfter: node.Failure?.DownAfter);
         akka.AddHocon(remoting.ToConfig(), HoconAddMode.Prepend);
         akka.AddHocon(node.Store.ToConfig(), HoconAddMode.Prepend);
         akka.ConfigureLoggers(loggers =>
@@ -33,8 +34,8 @@ public static class MigrationHostingExtensions
         {
             SeedNodes = node.Seeds.Select(s => s.ToString()).ToArray(),
             Roles = [node.Role],
-            // Keep-majority downs the minority side of a partition after stable-after (20 s), so a
-            // crashed host leaves the cluster on its own.
+            // Keep-majority downs the minority side of a partition after stable-after (Cluster:DownAfter,
+            // 15 s), so a crashed host leaves the cluster on its own; docs/cluster.md.
             SplitBrainResolver = new KeepMajorityOption(),
         });
         // One fleet coordinator in the cluster, on the oldest node; every node reaches it through a proxy.

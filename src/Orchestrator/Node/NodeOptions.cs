@@ -23,6 +23,8 @@ public sealed class NodeOptions
 
     public StoreOptions Store { get; set; } = new();
 
+    public ClusterFailureOptions Cluster { get; set; } = new();
+
     public static string DefaultDataDir =>
         Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
             ? xdg
@@ -47,7 +49,7 @@ public sealed class NodeOptions
         var seeds = Seeds.Length == 0
             ? [self] // the first node of a cluster seeds itself
             : Seeds.Select(Seed).ToArray();
-        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity, Fleet.Validate(), Store.Validate(DataDir), Path.GetFullPath(DataDir));
+        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity, Fleet.Validate(), Store.Validate(DataDir), Path.GetFullPath(DataDir), Cluster.Validate());
     }
 
     private static Address Seed(string seed)
@@ -70,7 +72,8 @@ public sealed record NodeSettings(
     long Capacity,
     FleetProtocol.Settings Fleet,
     FleetStoreOptions Store,
-    string DataDir = "")
+    string DataDir = "",
+    (TimeSpan HeartbeatPause, TimeSpan DownAfter)? Failure = null)
 {
     /// <summary>Every node's ActorSystem has this name: a cluster needs one.</summary>
     public const string SystemName = "orchestrator";
