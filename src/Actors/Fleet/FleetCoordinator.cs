@@ -403,12 +403,18 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
                 admission.Started = true;
                 admission.StartedAt = admission.LastProgressAt = startedAt.UtcDateTime;
                 admission.Record = admission.Record with { Status = MigrationStatus.Setup };
-                var answer = await AskHost(source, new HostProtocol.Migrate(permit.Vm, destination, admission.Capabilities, admission.Parameters, admission.Record.Id));
+                var answer = await AskHost(source, new HostProtocol.Migrate(permit.Vm, destination, admission.Capabilities, WithFleetBandwidth(admission.Parameters), admission.Record.Id));
                 if (answer is not HostProtocol.MigrationStarted)
                     await Finish(permit.Vm, MigrationStatus.Failed, answer is CommandResult { Error: { } error } ? error : $"host {permit.Source} did not start the migration");
             }
         }
     }
+
+    /// <summary>The fleet's bandwidth per migration, where the migration did not ask for its own.</summary>
+    private IReadOnlyList<(string Name, string Value)>? WithFleetBandwidth(IReadOnlyList<(string Name, string Value)>? parameters) =>
+        _settings.MaxBandwidth <= 0 || (parameters ?? []).Any(p => p.Name == "max-bandwidth")
+            ? parameters
+            : [.. parameters ?? [], ("max-bandwidth", _settings.MaxBandwidth.ToString(System.Globalization.CultureInfo.InvariantCulture))];
 
     // ---- following running migrations -------------------------------------------------------
 

@@ -12,7 +12,8 @@ public static class FleetProtocol
     /// <param name="PollInterval">How often running migrations are asked for their progress.</param>
     /// <param name="FinishedPerVm">Finished migrations kept per VM.</param>
     /// <param name="RetryBackoff">A failed evacuation migration is tried again after this, doubling each time.</param>
-    public sealed record Settings(FleetLimits Limits, TimeSpan PollInterval, FleetTimeouts Timeouts, TimeSpan RetryBackoff, int FinishedPerVm = 5)
+    /// <param name="MaxBandwidth">Bytes per second for each migration the fleet starts, unless the migration sets its own max-bandwidth; 0 is unlimited.</param>
+    public sealed record Settings(FleetLimits Limits, TimeSpan PollInterval, FleetTimeouts Timeouts, TimeSpan RetryBackoff, int FinishedPerVm = 5, long MaxBandwidth = 0)
     {
         public static Settings Default => new(new FleetLimits(), TimeSpan.FromMilliseconds(100), FleetTimeouts.Default, TimeSpan.FromSeconds(20));
     }

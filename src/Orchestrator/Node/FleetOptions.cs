@@ -25,6 +25,9 @@ public sealed class FleetOptions
     /// <summary>Seconds before a failed evacuation migration is tried again; doubles on each failure.</summary>
     public double RetryBackoff { get; set; } = 20;
 
+    /// <summary>Bandwidth of each migration the fleet starts (e.g. <c>100MiB/s</c>); <c>0</c> is unlimited. A migration's own max-bandwidth wins.</summary>
+    public string MaxBandwidth { get; set; } = "0";
+
     public FleetProtocol.Settings Validate()
     {
         FleetLimits limits;
@@ -48,6 +51,7 @@ public sealed class FleetOptions
             Timeouts = timeouts,
             RetryBackoff = TimeSpan.FromSeconds(RetryBackoff),
             PollInterval = TimeSpan.FromMilliseconds(PollInterval),
+            MaxBandwidth = ByteUnits.ParseRate(MaxBandwidth, "Fleet:MaxBandwidth"),
         };
     }
 

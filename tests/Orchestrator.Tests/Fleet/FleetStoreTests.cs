@@ -160,19 +160,49 @@ public sealed class PostgreSqlFleetStoreTests() : FleetStoreTests(PostgreSqlStor
 
 internal static class PostgreSqlStore
 {
+    private static readonly HashSet<string> Cleaned = [];
+
+    /// <summary>The schemas of earlier test runs, dropped once per run so the test database does not grow.</summary>
+    private static void DropEarlierSchemas(NpgsqlConnection db)
+    {
+        var schemas = new List<string>();
+        using (var list = new NpgsqlCommand("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'fleet\\_%'", db))
+        using (var reader = list.ExecuteReader())
+        {
+            while (reader.Read())
+                schemas.Add(reader.GetString(0));
+        }
+        foreach (var schema in schemas)
+        {
+            using var drop = new NpgsqlCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE", db);
+            drop.ExecuteNonQuery();
+        }
+    }
+
     public static string? Connection =>
         Environment.GetEnvironmentVariable("ORCHESTRATOR_TEST_POSTGRES") is { Length: > 0 } c && c != "skip" ? c : null;
 
     /// <summary>A fresh schema, so every test starts from an empty journal; SQLite when no server is configured.</summary>
-    public static FleetStoreOptions Fresh()
+    public static FleetStoreOptions Fresh() =>
+        FreshConnection() is { } connection
+            ? FleetStoreOptions.PostgreSql(connection)
+            : FleetStoreOptions.Sqlite(Directory.CreateTempSubdirectory("orchestrator-store-").FullName);
+
+    /// <summary>A connection string to a new, empty schema of the test server; null without one.</summary>
+    public static string? FreshConnection()
     {
         if (Connection is not { } connection)
-            return FleetStoreOptions.Sqlite(Directory.CreateTempSubdirectory("orchestrator-store-").FullName);
+            return null;
         var schema = $"fleet_{Guid.NewGuid():N}"[..20];
         using var db = new NpgsqlConnection(connection);
         db.Open();
+        lock (Cleaned)
+        {
+            if (Cleaned.Add(connection))
+                DropEarlierSchemas(db);
+        }
         using var create = new NpgsqlCommand($"CREATE SCHEMA {schema}", db);
         create.ExecuteNonQuery();
-        return FleetStoreOptions.PostgreSql($"{connection};Search Path={schema}");
+        return $"{connection};Search Path={schema}";
     }
 }
