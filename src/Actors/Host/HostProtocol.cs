@@ -28,7 +28,8 @@ public static class HostProtocol
     public sealed record VmList(string Host, IReadOnlyList<VmSummary> Vms, IReadOnlyList<string> Incoming) : IHostWire;
 
     /// <param name="State"><c>running</c>, <c>paused</c> or <c>stopped</c>.</param>
-    public sealed record VmSummary(string Name, string State, long RamBytes, IReadOnlyList<DeviceSummary> Devices);
+    /// <param name="Epoch">The ownership epoch of this copy: 0 until it first migrates, then the epoch of the commit that brought it here.</param>
+    public sealed record VmSummary(string Name, string State, long RamBytes, IReadOnlyList<DeviceSummary> Devices, long Epoch = 0);
 
     public sealed record DeviceSummary(string Name, string Kind, long Size);
 
@@ -101,8 +102,11 @@ public static class HostProtocol
 /// <summary>Messages to a host from its own migrations.</summary>
 internal static class HostLocal
 {
-    /// <summary>An incoming migration committed: this VM runs here now.</summary>
-    public sealed record AdoptVm(VirtualMachine Vm, MigrationId Migration);
+    /// <summary>An incoming migration committed: this VM runs here now, at ownership <paramref name="Epoch"/>.</summary>
+    public sealed record AdoptVm(VirtualMachine Vm, MigrationId Migration, long Epoch);
+
+    /// <summary>Migrations of this host commit through this ownership ledger (fencing); without one they commit on their own.</summary>
+    public sealed record FenceWith(IActorRef Ledger);
 
     /// <summary>A VM actor's migration started or ended.</summary>
     public sealed record MigrationRunning(string Vm, bool Running);

@@ -22,13 +22,19 @@ internal sealed class VmActor : ReceiveActor
     private IActorRef? _migration;
     private IActorRef? _retiring;
     private MigrationInfo? _finished;
+    private readonly long _epoch;
+    private bool _handedOver;
+    private IActorRef? _ledger;
 
-    public VmActor(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host)
+    public VmActor(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host, long epoch, IActorRef? ledger)
     {
         _vm = vm;
         _settings = settings;
         _identity = identity;
         _host = host;
+        _epoch = epoch;
+        _ledger = ledger;
+        Receive<HostLocal.FenceWith>(fence => _ledger = fence.Ledger);
         Receive<SetCapabilities>(SetVmCapabilities);
         Receive<SetParameters>(SetVmParameters);
         Receive<GetMigrationSettings>(_ => Sender.Tell(new MigrationSettingsOf(_capabilities, _parameters)));
@@ -84,9 +90,9 @@ internal sealed class VmActor : ReceiveActor
             {
                 // The ended migration has answered everything queued for it; only now may this actor go.
                 _retiring = null;
-                if (_finished?.Status == MigrationStatus.Completed)
+                if (_handedOver)
                 {
-                    _log.Info("VM {0} left this host (migration {1} completed)", _vm.Name, _finished.Id);
+                    _log.Info("VM {0} left this host (migration {1} {2})", _vm.Name, _finished!.Id, _finished.Status.Name());
                     Leave();
                 }
                 return;
@@ -101,8 +107,8 @@ internal sealed class VmActor : ReceiveActor
         });
     }
 
-    public static Props Props(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host) =>
-        Akka.Actor.Props.Create(() => new VmActor(vm, settings, identity, host));
+    public static Props Props(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host, long epoch = 0, IActorRef? ledger = null) =>
+        Akka.Actor.Props.Create(() => new VmActor(vm, settings, identity, host, epoch, ledger));
 
     // A crashed migration must not be restarted with half its state.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
@@ -163,7 +169,7 @@ internal sealed class VmActor : ReceiveActor
         _parameters = parameters;
         var id = migrate.Id ?? MigrationId.New();
         _migration = Context.ActorOf(
-            SourceMigration.Props(id, _vm, migrate.Destination, capabilities, parameters, _settings, Self),
+            SourceMigration.Props(id, _vm, migrate.Destination, capabilities, parameters, _settings, Self, new Fencing.Fence(_ledger, _epoch, SelfAddress)),
             $"migration-{id}");
         Context.Watch(_migration);
         _finished = null;
@@ -174,6 +180,7 @@ internal sealed class VmActor : ReceiveActor
     private void Ended(MigrationProtocol.Ended ended)
     {
         _finished = ended.Final;
+        _handedOver = ended.HandedOver || ended.Final.Status == MigrationStatus.Completed;
         if (!Sender.Equals(_migration))
             return;
         // Queries from now on are answered here; those already forwarded to it are still answered

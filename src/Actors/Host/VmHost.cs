@@ -22,7 +22,7 @@ internal sealed partial class VmHost : ReceiveActor
     private const long MaxDeviceBytes = 1L << 40;
 
     /// <summary>The VM's actor, and the instance itself for read-only use: name, shape and run state.</summary>
-    private sealed record VmEntry(IActorRef Actor, VirtualMachine Vm);
+    private sealed record VmEntry(IActorRef Actor, VirtualMachine Vm, long Epoch);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MigrationSettings _settings;
@@ -34,6 +34,7 @@ internal sealed partial class VmHost : ReceiveActor
     private MigrationCapabilities _incomingCapabilities;
     private IActorRef? _stopWaiter;
     private bool _draining;
+    private IActorRef? _ledger;
 
     public VmHost(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities)
     {
@@ -43,7 +44,7 @@ internal sealed partial class VmHost : ReceiveActor
         Receive<CreateVm>(Create);
         Receive<ListVms>(_ => Sender.Tell(new VmList(
             _identity.Name,
-            _vms.Values.Select(e => Summary(e.Vm)).OrderBy(v => v.Name).ToArray(),
+            _vms.Values.Select(e => Summary(e.Vm) with { Epoch = e.Epoch }).OrderBy(v => v.Name).ToArray(),
             _incoming.Keys.Order().ToArray())));
         Receive<GetStatus>(_ => Sender.Tell(new HostStatus(_identity.Name, _identity.Capacity, Used, _vms.Count, _incomingCapabilities, _draining)));
         Receive<SetDraining>(set =>
@@ -93,6 +94,12 @@ internal sealed partial class VmHost : ReceiveActor
         });
         Receive<IncomingProtocol.Prepare>(Prepare);
         Receive<HostLocal.AdoptVm>(Adopt);
+        Receive<HostLocal.FenceWith>(fence =>
+        {
+            _ledger = fence.Ledger;
+            foreach (var entry in _vms.Values)
+                entry.Actor.Tell(fence);
+        });
         Receive<HostLocal.CancelOutgoing>(_ => CancelOutgoing());
         Receive<Terminated>(OnTerminated);
     }
@@ -135,16 +142,16 @@ internal sealed partial class VmHost : ReceiveActor
         }
         var vm = VirtualMachine.Create(create.Spec);
         vm.Start();
-        Add(vm);
+        Add(vm, epoch: 0);
         _log.Info("VM {0} created and running", vm.Name);
         Sender.Tell(CommandResult.Ok);
     }
 
-    private void Add(VirtualMachine vm)
+    private void Add(VirtualMachine vm, long epoch)
     {
-        var actor = Context.ActorOf(VmActor.Props(vm, _settings, _identity, Self), $"vm-{vm.Name}");
+        var actor = Context.ActorOf(VmActor.Props(vm, _settings, _identity, Self, epoch, _ledger), $"vm-{vm.Name}");
         Context.Watch(actor);
-        _vms[vm.Name] = new VmEntry(actor, vm);
+        _vms[vm.Name] = new VmEntry(actor, vm, epoch);
         _finished.Remove(vm.Name);
     }
 
@@ -212,7 +219,7 @@ internal sealed partial class VmHost : ReceiveActor
             return;
         }
         var incoming = Context.ActorOf(
-            IncomingMigration.Props(prepare, _incomingCapabilities, _settings.Precopy, Self),
+            IncomingMigration.Props(prepare, _incomingCapabilities, _settings, Self, _ledger),
             $"incoming-{prepare.Migration}");
         Context.Watch(incoming);
         _incoming[prepare.Spec.Name] = (incoming, Size(prepare.Spec));
@@ -221,8 +228,8 @@ internal sealed partial class VmHost : ReceiveActor
     private void Adopt(HostLocal.AdoptVm adopt)
     {
         _incoming.Remove(adopt.Vm.Name);
-        Add(adopt.Vm);
-        _log.Info("VM {0} arrived by migration {1} and runs here", adopt.Vm.Name, adopt.Migration);
+        Add(adopt.Vm, adopt.Epoch);
+        _log.Info("VM {0} arrived by migration {1} and runs here at epoch {2}", adopt.Vm.Name, adopt.Migration, adopt.Epoch);
     }
 
     private void OnTerminated(Terminated terminated)

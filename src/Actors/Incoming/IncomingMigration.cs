@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
@@ -26,22 +27,27 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private readonly MigrationCapabilities _capabilities;
     private readonly PrecopyProtocol.Settings _settings;
     private readonly IActorRef _host;
+    private readonly IActorRef? _ledger;
+    private int _resolveAttempts;
+    private readonly TimeSpan _retry;
     private readonly HashSet<DeviceName> _loaded = [];
     private VirtualMachine? _vm;
     private DigestWarmer? _warmer;
     private IReadOnlyList<DigestOf>? _sourceDigests;
 
-    public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, PrecopyProtocol.Settings settings, IActorRef host)
+    public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger)
     {
         _prepare = prepare;
         _capabilities = capabilities;
-        _settings = settings;
+        _settings = settings.Precopy;
         _host = host;
+        _ledger = ledger;
+        _retry = settings.OwnershipTimeouts.Retry;
         Loading();
     }
 
-    public static Props Props(Prepare prepare, MigrationCapabilities capabilities, PrecopyProtocol.Settings settings, IActorRef host) =>
-        Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, settings, host));
+    public static Props Props(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger = null) =>
+        Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, settings, host, ledger));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -102,17 +108,75 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         {
             if (commit.Migration != Id)
                 return;
-            var vm = _vm!;
-            _vm = null; // the host owns it from here on
-            vm.Start();
-            _host.Tell(new HostLocal.AdoptVm(vm, Id));
-            _log.Info("Incoming migration {0}: committed, {1} runs here", Id, vm.Name);
-            _prepare.Source.Tell(new Running(Id));
-            Context.Stop(Self);
+            if (_ledger is null)
+                Start(commit.Epoch);
+            else
+                Resolve("the source committed"); // start only on the ledger's word, not the message's
         });
         Receive<PrecopyLocal.DeviceLoaded>(_ => { });
         Receive<WarmDigests>(_ => { });
+        if (_ledger is not null)
+        {
+            // Fully loaded and verified: the source may have recorded the commit and died before telling us.
+            Receive<Terminated>(t => t.ActorRef.Equals(_prepare.Source), _ => Resolve("the source migration actor stopped after the destination was ready"));
+        }
         CommonFailures();
+    }
+
+    private void Start(long epoch)
+    {
+        var vm = _vm!;
+        _vm = null; // the host owns it from here on
+        vm.Start();
+        _host.Tell(new HostLocal.AdoptVm(vm, Id, epoch));
+        _log.Info("Incoming migration {0}: committed, {1} runs here at epoch {2}", Id, vm.Name, epoch);
+        _prepare.Source.Tell(new Running(Id));
+        Context.Stop(Self);
+    }
+
+    // ---- fencing ------------------------------------------------------------------------------
+
+    private sealed record ResolveTimeout
+    {
+        public static readonly ResolveTimeout Instance = new();
+    }
+
+    /// <summary>Ask the ledger: committed (start) or fenced (discard). Until it answers, the twin stays paused.</summary>
+    private void Resolve(string why)
+    {
+        _log.Info("Incoming migration {0}: {1}; asking the ownership ledger", Id, why);
+        AskResolve();
+        Become(Resolving);
+    }
+
+    private void AskResolve()
+    {
+        _resolveAttempts++;
+        _ledger!.Tell(new OwnershipProtocol.Resolve(_prepare.Spec.Name, Id));
+        Timers.StartSingleTimer("resolve", ResolveTimeout.Instance, _retry);
+    }
+
+    private void Resolving()
+    {
+        Receive<OwnershipProtocol.Committed>(c => c.Migration == Id, c =>
+        {
+            Timers.Cancel("resolve");
+            Start(c.Epoch);
+        });
+        Receive<OwnershipProtocol.Fenced>(f => f.Migration == Id, _ => Fail("the ownership ledger fenced this migration; the VM stays with its source"));
+        Receive<OwnershipProtocol.Refused>(r => r.Migration == Id, r => Fail($"the ownership ledger refused: {r.Reason}"));
+        Receive<ResolveTimeout>(_ =>
+        {
+            // No bound on asking: starting unasked could run two copies, discarding could lose a committed VM.
+            if (_resolveAttempts % 15 == 0)
+                _log.Error("Incoming migration {0} of {1}: the ownership ledger has not answered for {2:0} s; the VM stays paused here",
+                    Id, _prepare.Spec.Name, _resolveAttempts * _retry.TotalSeconds);
+            AskResolve();
+        });
+        Receive<Abort>(abort => abort.Migration == Id, abort => Discard($"aborted by the source: {abort.Reason}"));
+        Receive<Terminated>(_ => { });
+        Receive<Commit>(_ => { });
+        ReceiveAny(_ => { });
     }
 
     private void CommonFailures()

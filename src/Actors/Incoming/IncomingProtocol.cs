@@ -35,8 +35,8 @@ public static class IncomingProtocol
     /// <summary>The destination failed to load; its state is discarded.</summary>
     public sealed record Failed(MigrationId Migration, string Reason) : IMigrationWire;
 
-    /// <summary>Ownership moves: the destination starts the VM.</summary>
-    public sealed record Commit(MigrationId Migration) : IMigrationWire;
+    /// <summary>Ownership moves to <paramref name="Epoch"/>: the destination starts the VM (after the ledger confirms, where there is one).</summary>
+    public sealed record Commit(MigrationId Migration, long Epoch) : IMigrationWire;
 
     /// <summary>The destination VM runs.</summary>
     public sealed record Running(MigrationId Migration) : IMigrationWire;

@@ -6,12 +6,16 @@ namespace Orchestrator.Actors.Migration;
 /// <param name="SetupTimeout">The destination host must answer Prepare within this.</param>
 /// <param name="CommitTimeout">After commit, the destination must say it runs within this; else ownership is unknown and the source stays paused.</param>
 /// <param name="PreSwitchoverTimeout">pre-switchover waits this long for migrate-continue, then fails and resumes the source.</param>
+/// <param name="Ownership">Fencing: how long the ownership ledger's answers may take.</param>
 public sealed record MigrationSettings(
     PrecopyProtocol.Settings Precopy,
     TimeSpan SetupTimeout,
     TimeSpan CommitTimeout,
-    TimeSpan PreSwitchoverTimeout)
+    TimeSpan PreSwitchoverTimeout,
+    OwnershipTimeouts? Ownership = null)
 {
+    public OwnershipTimeouts OwnershipTimeouts => Ownership ?? OwnershipTimeouts.Default;
+
     public static readonly MigrationSettings Default = new(
         new PrecopyProtocol.Settings(),
         TimeSpan.FromSeconds(10),
@@ -20,6 +24,15 @@ public sealed record MigrationSettings(
 
     /// <summary>QEMU's migration loop period.</summary>
     public static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
+}
+
+/// <summary>Bounds on the conversation with the ownership ledger (fencing).</summary>
+/// <param name="Ask">One ask may take this long before its answer counts as lost.</param>
+/// <param name="Retry">Between two asks while resolving; a failover of the ledger's node takes a few of these.</param>
+/// <param name="ResolveAttempts">A source stops asking after this many and stays paused, reporting why.</param>
+public sealed record OwnershipTimeouts(TimeSpan Ask, TimeSpan Retry, int ResolveAttempts)
+{
+    public static readonly OwnershipTimeouts Default = new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(2), 60);
 }
 
 /// <summary>What a running migration answers to, on the source node.</summary>
@@ -53,7 +66,8 @@ public static class MigrationProtocol
     public sealed record ParametersChanged(MigrationParameters Parameters);
 
     /// <summary>To the host: the migration reached a terminal state; <paramref name="Final"/> is its last query-migrate.</summary>
-    public sealed record Ended(MigrationId Migration, string Vm, MigrationInfo Final);
+    /// <param name="HandedOver">The VM belongs to the destination now (completed, or committed in the ledger), so the host forgets it.</param>
+    public sealed record Ended(MigrationId Migration, string Vm, MigrationInfo Final, bool HandedOver = false);
 }
 
 /// <summary>The answer to a command: accepted, or QEMU's error text.</summary>

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Remote;
+using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Precopy;
 using Orchestrator.Actors.Switchover;
@@ -62,6 +63,12 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private int _pendingAcks = -1;
     private bool _readyToStart;
     private bool _committed;
+    private readonly Fence _fence;
+    private bool _commitRequested;
+    private long _newEpoch;
+    private bool _handedOver;
+    private int _resolveAttempts;
+    private string? _resolveReason;
     private bool _verified;
     private long _lastTickAt;
     private long _lastTickBytes;
@@ -75,9 +82,10 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
 
     public SourceMigration(
         MigrationId id, VirtualMachine vm, Address destination, MigrationCapabilities capabilities,
-        MigrationParameters parameters, MigrationSettings settings, IActorRef host)
+        MigrationParameters parameters, MigrationSettings settings, IActorRef host, Fence? fence = null)
     {
         _id = id;
+        _fence = fence ?? new Fence(null, 0, Address.AllSystems);
         _vm = vm;
         _destination = destination;
         _capabilities = capabilities;
@@ -95,8 +103,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
 
     public static Props Props(
         MigrationId id, VirtualMachine vm, Address destination, MigrationCapabilities capabilities,
-        MigrationParameters parameters, MigrationSettings settings, IActorRef host) =>
-        Akka.Actor.Props.Create(() => new SourceMigration(id, vm, destination, capabilities, parameters, settings, host));
+        MigrationParameters parameters, MigrationSettings settings, IActorRef host, Fence? fence = null) =>
+        Akka.Actor.Props.Create(() => new SourceMigration(id, vm, destination, capabilities, parameters, settings, host, fence));
 
     private long Now => _clock.ElapsedMilliseconds;
 
@@ -228,6 +236,16 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             CommitIfReady();
         });
         Receive<IncomingProtocol.Running>(running => running.Migration == _id, _ => Complete());
+        Receive<OwnershipProtocol.Committed>(c => c.Migration == _id && _commitRequested && !_committed, c =>
+        {
+            Timers.Cancel("ownership");
+            SendCommit(c.Epoch);
+        });
+        Receive<OwnershipProtocol.Fenced>(f => f.Migration == _id && !_committed, _ =>
+            FenceLost("the ownership ledger fenced this migration before its commit"));
+        Receive<OwnershipProtocol.Refused>(r => r.Migration == _id && !_committed, r => StayPaused($"the ownership ledger refused the commit: {r.Reason}"));
+        Receive<Timeout>(t => t.What == "ownership",
+            _ => Resolve($"the ownership ledger did not answer the commit within {_settings.OwnershipTimeouts.Ask.TotalSeconds:0} s", destinationLost: false));
         Receive<Timeout>(t => t.What == "commit",
             _ => Fail($"the destination did not confirm the start within {_settings.CommitTimeout.TotalSeconds:0} s after commit"));
         Receive<Cancel>(_ =>
@@ -420,10 +438,24 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
 
     private void CommitIfReady()
     {
-        if (_committed || !_readyToStart || _drained.Count < _streamers.Count)
+        if (_committed || _commitRequested || !_readyToStart || _drained.Count < _streamers.Count)
             return;
+        if (_fence.Ledger is null)
+        {
+            SendCommit(_fence.Epoch + 1);
+            return;
+        }
+        // Fencing: the ledger records the new epoch first; only then may the destination start.
+        _commitRequested = true;
+        _fence.Ledger.Tell(new OwnershipProtocol.Commit(_vm.Name, _id, _fence.Node.ToString(), _destination.ToString(), _fence.Epoch + 1));
+        Timers.StartSingleTimer("ownership", new Timeout("ownership"), _settings.OwnershipTimeouts.Ask);
+    }
+
+    private void SendCommit(long epoch)
+    {
         _committed = true;
-        _incoming!.Tell(new IncomingProtocol.Commit(_id));
+        _newEpoch = epoch;
+        _incoming!.Tell(new IncomingProtocol.Commit(_id, epoch));
         Timers.StartSingleTimer("commit", new Timeout("commit"), _settings.CommitTimeout);
         Reached(MigrationPhase.AfterCommit);
     }
@@ -452,6 +484,22 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     {
         if (_status.IsTerminal())
             return;
+        if (_committed && _fence.Ledger is not null)
+        {
+            // The ledger moved ownership: this copy is the old epoch and is discarded, whatever became of the destination.
+            _errorDesc = $"{reason}; ownership moved to {_destination} at epoch {_newEpoch} (recorded), so the source copy is stopped";
+            _handedOver = true;
+            _vm.Stop();
+            Timers.CancelAll();
+            StopChildren();
+            End(MigrationStatus.Failed);
+            return;
+        }
+        if (_commitRequested && !_committed)
+        {
+            Resolve(reason, destinationLost: true);
+            return;
+        }
         if (_committed)
         {
             // The destination may have started: resuming here could run two copies.
@@ -463,6 +511,87 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         }
         _errorDesc = reason;
         RollBack(reason);
+        End(MigrationStatus.Failed);
+    }
+
+    // ---- fencing ------------------------------------------------------------------------------
+
+    /// <summary>The commit's fate is unknown: ask the ledger, which commits nothing new and fences an unrecorded epoch.</summary>
+    private void Resolve(string reason, bool destinationLost)
+    {
+        _resolveReason ??= reason;
+        if (destinationLost)
+            _peerStopped ??= reason;
+        Timers.Cancel("ownership");
+        Timers.Cancel("commit");
+        Timers.Cancel("peer-stopped");
+        _log.Warning("Migration {0} of {1}: {2}; asking the ownership ledger before the source may resume", _id, _vm.Name, reason);
+        AskResolve();
+        Become(Resolving);
+    }
+
+    private void AskResolve()
+    {
+        _resolveAttempts++;
+        _fence.Ledger!.Tell(new OwnershipProtocol.Resolve(_vm.Name, _id));
+        Timers.StartSingleTimer("resolve", new Timeout("resolve"), _settings.OwnershipTimeouts.Retry);
+    }
+
+    private void Resolving()
+    {
+        Receive<OwnershipProtocol.Committed>(c => c.Migration == _id, c =>
+        {
+            Timers.Cancel("resolve");
+            if (_peerStopped is null && _incoming is not null)
+            {
+                // Recorded after all, and the destination is still there: finish the switchover.
+                _log.Info("Migration {0}: the ledger had recorded the commit; committing the destination", _id);
+                SendCommit(c.Epoch);
+                Become(DeviceState);
+                return;
+            }
+            _committed = true;
+            _newEpoch = c.Epoch;
+            Fail(_resolveReason!);
+        });
+        Receive<OwnershipProtocol.Fenced>(f => f.Migration == _id, _ =>
+        {
+            Timers.Cancel("resolve");
+            FenceLost(_resolveReason!);
+        });
+        Receive<Timeout>(t => t.What == "resolve", _ =>
+        {
+            if (_resolveAttempts < _settings.OwnershipTimeouts.ResolveAttempts)
+                AskResolve();
+            else
+                StayPaused($"{_resolveReason}; the ownership ledger could not be reached for {_settings.OwnershipTimeouts.ResolveAttempts * _settings.OwnershipTimeouts.Retry.TotalSeconds:0} s");
+        });
+        Receive<Terminated>(t =>
+        {
+            if (t.ActorRef.Equals(_incoming))
+                _peerStopped ??= $"the destination migration actor {t.ActorRef.Path} stopped";
+        });
+        Receive<DisassociatedEvent>(e => e.RemoteAddress.Equals(_destination), _ => _peerStopped ??= $"lost the connection to the destination {_destination}");
+        Receive<Cancel>(_ => _log.Warning("Migration {0}: cancel while the ledger decides ownership has no effect", _id));
+        Receive<Query>(_ => Sender.Tell(Info()));
+        ReceiveAny(_ => { });
+    }
+
+    /// <summary>The ledger fenced this migration's epoch: its destination can never start, so the source resumes.</summary>
+    private void FenceLost(string reason)
+    {
+        _errorDesc = $"{reason}; the ownership ledger fenced epoch {_fence.Epoch + 1}, the source VM resumes";
+        RollBack(_errorDesc);
+        End(MigrationStatus.Failed);
+    }
+
+    /// <summary>Ownership cannot be decided now: pausing is safe, resuming might run two copies.</summary>
+    private void StayPaused(string reason)
+    {
+        _errorDesc = $"{reason}; the source VM stays paused rather than risk two running copies";
+        _log.Error("Migration {0} of {1}: {2}", _id, _vm.Name, _errorDesc);
+        Timers.CancelAll();
+        StopChildren();
         End(MigrationStatus.Failed);
     }
 
@@ -499,7 +628,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     {
         _status = status;
         _endedAt = Now;
-        _host.Tell(new Ended(_id, _vm.Name, Info()));
+        _host.Tell(new Ended(_id, _vm.Name, Info(), _handedOver));
         Become(Ended);
     }
 

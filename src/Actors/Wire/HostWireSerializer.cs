@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
+using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
@@ -36,6 +37,11 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(FleetJournal.DrainingChanged), typeof(FleetJournal.EvacuationBegan), typeof(FleetJournal.RetryScheduled),
         typeof(FleetJournal.RetryDropped), typeof(FleetJournal.EvacuationEnded), typeof(FleetJournal.PlacementSeen),
         typeof(FleetJournal.FleetSnapshot),
+        // Fencing: the ownership ledger's conversation, journal and snapshot.
+        typeof(OwnershipProtocol.Commit), typeof(OwnershipProtocol.Resolve),
+        typeof(OwnershipProtocol.Committed), typeof(OwnershipProtocol.Fenced), typeof(OwnershipProtocol.Refused),
+        typeof(OwnershipProtocol.GetOwner), typeof(OwnershipProtocol.OwnerOf), typeof(OwnershipProtocol.OwnershipMoved),
+        typeof(OwnershipProtocol.EpochFenced), typeof(OwnershipProtocol.OwnershipSnapshot),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Allowed.ToDictionary(t => t, t => t.Name);

@@ -95,7 +95,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                     w.Write(m.Migration.Value); w.Write(m.Reason);
                     break;
                 case IncomingProtocol.Commit m:
-                    w.Write(m.Migration.Value);
+                    w.Write(m.Migration.Value); w.Write(m.Epoch);
                     break;
                 case IncomingProtocol.Running m:
                     w.Write(m.Migration.Value);
@@ -132,7 +132,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                 ReadyManifest => new IncomingProtocol.ReadyToStart(Mig(r),
                     ReadList(r, x => new IncomingProtocol.DigestOf(Dev(x), new DeviceDigest(x.ReadString())))),
                 FailedManifest => new IncomingProtocol.Failed(Mig(r), r.ReadString()),
-                CommitManifest => new IncomingProtocol.Commit(Mig(r)),
+                CommitManifest => new IncomingProtocol.Commit(Mig(r), r.ReadInt64()),
                 RunningManifest => new IncomingProtocol.Running(Mig(r)),
                 AbortManifest => new IncomingProtocol.Abort(Mig(r), r.ReadString()),
                 _ => throw new SerializationException($"Unknown migration wire manifest '{manifest}'"),

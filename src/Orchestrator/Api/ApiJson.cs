@@ -12,6 +12,7 @@ public static class ApiJson
         ["name"] = vm.Name,
         ["host"] = host,
         ["state"] = vm.State,
+        ["epoch"] = vm.Epoch,
         ["ram"] = vm.RamBytes,
         ["devices"] = new JsonArray(vm.Devices.Select(d => (JsonNode)new JsonObject
         {

@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Event;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
+using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Hosting;
@@ -15,6 +16,9 @@ public sealed class VmHostKey;
 
 /// <summary>Registry key for the proxy to the fleet coordinator singleton.</summary>
 public sealed class FleetKey;
+
+/// <summary>Registry key for the proxy to the ownership ledger singleton (fencing).</summary>
+public sealed class OwnershipKey;
 
 /// <summary>A node's Akka setup in one extension method: remoting, cluster membership, logging, its VM host.</summary>
 public static class MigrationHostingExtensions
@@ -40,10 +44,13 @@ public static class MigrationHostingExtensions
         });
         // One fleet coordinator in the cluster, on the oldest node; every node reaches it through a proxy.
         akka.WithSingleton<FleetKey>("fleet", FleetCoordinator.Props(node.Fleet), new ClusterSingletonOptions(), createProxyToo: true);
+        // Fencing: who owns each VM, apart from the coordinator so commits never queue behind fleet work.
+        akka.WithSingleton<OwnershipKey>("ownership", OwnershipLedger.Supervised(), new ClusterSingletonOptions(), createProxyToo: true);
         akka.WithActors((system, registry) =>
         {
             var host = MigrationNode.SpawnHost(system, settings, node.Name, node.Capacity, node.Capabilities);
             registry.Register<VmHostKey>(host);
+            host.Tell(new HostLocal.FenceWith(registry.Get<OwnershipKey>()));
             // A node asked to stop lets no VM leave half-migrated: outgoing migrations are cancelled
             // and their VMs stay here; the host logs which.
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "cancel-outgoing-migrations", async () =>

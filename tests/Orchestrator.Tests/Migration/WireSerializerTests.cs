@@ -35,7 +35,7 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
             new IncomingProtocol.StopCopyStarted(Id, [digest]),
             new IncomingProtocol.ReadyToStart(Id, [digest]),
             new IncomingProtocol.Failed(Id, "bad"),
-            new IncomingProtocol.Commit(Id),
+            new IncomingProtocol.Commit(Id, 3),
             new IncomingProtocol.Running(Id),
             new IncomingProtocol.Abort(Id, "why"),
         };

@@ -1,0 +1,149 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Pattern;
+using Akka.Persistence;
+using Orchestrator.Actors.Migration;
+using static Orchestrator.Actors.Fencing.OwnershipProtocol;
+
+namespace Orchestrator.Actors.Fencing;
+
+/// <summary>
+/// The durable record of who owns each VM, as a cluster singleton apart from the fleet coordinator:
+/// its answers are on the stop-copy path, so it never waits on anything but its own journal.
+/// Every answer follows a durable write, so a successor recovers the same decisions.
+/// </summary>
+internal sealed class OwnershipLedger : ReceivePersistentActor
+{
+    /// <summary>Fenced and committed migrations remembered; older ones cannot still be in flight.</summary>
+    private const int Remembered = 10_000;
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, OwnershipMoved> _owners = [];
+    private readonly Dictionary<MigrationId, OwnershipMoved> _commits = [];
+    private readonly Dictionary<MigrationId, EpochFenced> _fenced = [];
+    private readonly Queue<MigrationId> _order = new();
+
+    public OwnershipLedger()
+    {
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is not OwnershipSnapshot snapshot)
+                return;
+            foreach (var moved in snapshot.Owners)
+                Apply(moved);
+            foreach (var fenced in snapshot.Fenced)
+                Apply(fenced);
+        });
+        Recover<IOwnershipEvent>(Apply);
+        Command<Commit>(OnCommit);
+        Command<Resolve>(OnResolve);
+        Command<GetOwner>(get => Sender.Tell(_owners.TryGetValue(get.Vm, out var owner)
+            ? new OwnerOf(get.Vm, owner.Destination, owner.Epoch)
+            : new OwnerOf(get.Vm, null, 0)));
+        Command<SaveSnapshotSuccess>(ok => DeleteMessages(ok.Metadata.SequenceNr));
+        Command<SaveSnapshotFailure>(failed => _log.Warning("Ownership ledger snapshot failed: {0}", failed.Cause.Message));
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(_ => { });
+    }
+
+    public override string PersistenceId => OwnershipProtocol.PersistenceId;
+
+    public static Props Props() => Akka.Actor.Props.Create(() => new OwnershipLedger());
+
+    /// <summary>
+    /// The ledger as a singleton runs it: a journal failure stops the ledger (an answer it could not
+    /// make durable is never given), and it comes back after a backoff, recovering what was written.
+    /// </summary>
+    public static Props Supervised() => BackoffSupervisor.Props(
+        Backoff.OnStop(Props(), "ledger", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
+
+    private void OnCommit(Commit commit)
+    {
+        if (_commits.TryGetValue(commit.Migration, out var done))
+        {
+            Sender.Tell(new Committed(commit.Vm, commit.Migration, done.Epoch)); // a retry of a recorded commit
+            return;
+        }
+        if (_fenced.ContainsKey(commit.Migration))
+        {
+            Sender.Tell(new Fenced(commit.Vm, commit.Migration)); // its source resumes, its destination never starts
+            return;
+        }
+        var current = _owners.TryGetValue(commit.Vm, out var owner) ? owner.Epoch : 0;
+        if (commit.Epoch <= current)
+        {
+            Sender.Tell(new Refused(commit.Vm, commit.Migration,
+                $"stale epoch {commit.Epoch}: {commit.Vm} is at epoch {current} on {owner!.Destination}; this copy must not run"));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new OwnershipMoved(commit.Vm, commit.Migration, commit.Source, commit.Destination, commit.Epoch), moved =>
+        {
+            Apply(moved);
+            _log.Info("Ownership of {0} moved to {1} at epoch {2} (migration {3})", moved.Vm, moved.Destination, moved.Epoch, moved.Migration);
+            replyTo.Tell(new Committed(moved.Vm, moved.Migration, moved.Epoch));
+            SnapshotNow();
+        });
+    }
+
+    private void OnResolve(Resolve resolve)
+    {
+        if (_commits.TryGetValue(resolve.Migration, out var moved))
+        {
+            Sender.Tell(new Committed(resolve.Vm, resolve.Migration, moved.Epoch));
+            return;
+        }
+        if (_fenced.ContainsKey(resolve.Migration))
+        {
+            Sender.Tell(new Fenced(resolve.Vm, resolve.Migration));
+            return;
+        }
+        var replyTo = Sender;
+        Persist(new EpochFenced(resolve.Vm, resolve.Migration), fenced =>
+        {
+            Apply(fenced);
+            _log.Warning("Migration {0} of {1} fenced: it can never commit, its source resumes", fenced.Migration, fenced.Vm);
+            replyTo.Tell(new Fenced(fenced.Vm, fenced.Migration));
+            SnapshotNow();
+        });
+    }
+
+    private void Apply(IOwnershipEvent e)
+    {
+        switch (e)
+        {
+            case OwnershipMoved moved:
+                _owners[moved.Vm] = moved;
+                _commits[moved.Migration] = moved;
+                Remember(moved.Migration);
+                break;
+            case EpochFenced fenced:
+                _fenced[fenced.Migration] = fenced;
+                Remember(fenced.Migration);
+                break;
+        }
+    }
+
+    private void Remember(MigrationId migration)
+    {
+        _order.Enqueue(migration);
+        while (_order.Count > Remembered)
+        {
+            var old = _order.Dequeue();
+            _commits.Remove(old);
+            _fenced.Remove(old);
+        }
+    }
+
+    private void SnapshotNow()
+    {
+        if (LastSequenceNr % 100 == 0)
+            SaveSnapshot(new OwnershipSnapshot(_owners.Values.ToArray(), _fenced.Values.ToArray()));
+    }
+
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _log.Error(cause, "Ownership ledger rejected {0}: {1}", @event.GetType().Name, cause.Message);
+        Context.Stop(Self);
+    }
+}
