@@ -89,6 +89,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
     private readonly HashSet<string> _draining = [];
     private readonly Dictionary<string, EvacuationJob> _evacuations = [];
     private readonly Dictionary<string, string> _placement = [];
+    private readonly Dictionary<string, MigrationInfo> _finals = [];
     private IActorRef _store = ActorRefs.Nobody;
     private string? _storeProblem;
 
@@ -167,7 +168,11 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
             _active[a.Record.Vm] = admission;
         }
         foreach (var f in state.Finished)
+        {
             (_finished.TryGetValue(f.Record.Vm, out var list) ? list : _finished[f.Record.Vm] = []).Add(f.Record);
+            if (f.Final is { } final && (!_finals.TryGetValue(f.Record.Vm, out var known) || known.StartedAt < final.StartedAt))
+                _finals[f.Record.Vm] = final;
+        }
         _draining.UnionWith(state.Draining);
         foreach (var e in state.Evacuations)
         {
@@ -239,6 +244,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
         Receive<ListMigrations>(_ => Sender.Tell(new MigrationList(
             _active.Values.Select(a => a.Record).Concat(_finished.Values.SelectMany(f => f))
                 .OrderByDescending(r => r.AdmittedAt).ToArray())));
+        Receive<GetFinal>(get => Sender.Tell(new FinalOf(get.Vm, _finals.GetValueOrDefault(get.Vm))));
         Receive<GetPermits>(_ => Sender.Tell(new Permits(
             _ledger.HeldCount,
             _ledger.Queued.Count,
@@ -526,6 +532,8 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
             history.RemoveRange(_settings.FinishedPerVm, history.Count - _settings.FinishedPerVm);
         if (status == MigrationStatus.Completed)
             _placement[vm] = record.Destination;
+        if (admission.LastInfo is { } last)
+            _finals[vm] = last;
         _log.Info("Fleet: migration {0} of {1} ended {2}{3}", record.Id, vm, status.Name(), reason is null ? "" : $": {reason}");
         // A failed evacuation migration is tried again, later and later, until the evacuation is cancelled.
         if (status == MigrationStatus.Failed && record.Kind == MigrationPriority.Evacuation

@@ -77,6 +77,12 @@ public static class FleetProtocol
         MigrationPriority Kind,
         DateTimeOffset AdmittedAt);
 
+    /// <summary>The latest finished migration of a VM as the fleet recorded it: answered with <see cref="FinalOf"/>.</summary>
+    public sealed record GetFinal(string Vm) : IHostWire;
+
+    /// <param name="Final">Its last query-migrate answer; null when the fleet recorded none.</param>
+    public sealed record FinalOf(string Vm, MigrationInfo? Final) : IHostWire;
+
     /// <summary>Answered with <see cref="Permits"/>.</summary>
     public sealed record GetPermits : IHostWire
     {

@@ -32,6 +32,7 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(FleetProtocol.EvacuationStarted), typeof(FleetProtocol.CancelEvacuation), typeof(FleetProtocol.Undrain),
         typeof(FleetProtocol.ListMigrations), typeof(FleetProtocol.MigrationList), typeof(FleetProtocol.GetPermits),
         typeof(FleetProtocol.Permits), typeof(FleetProtocol.Rebalance), typeof(FleetProtocol.CancelQueued), typeof(FleetProtocol.RebalanceStarted),
+        typeof(FleetProtocol.GetFinal), typeof(FleetProtocol.FinalOf),
         // The fleet journal's events and snapshot: written to the database with this same allow-list.
         typeof(FleetJournal.MigrationQueued), typeof(FleetJournal.PermitGranted), typeof(FleetJournal.MigrationEnded),
         typeof(FleetJournal.DrainingChanged), typeof(FleetJournal.EvacuationBegan), typeof(FleetJournal.RetryScheduled),

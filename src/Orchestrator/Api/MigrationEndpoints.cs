@@ -50,9 +50,13 @@ public static class MigrationEndpoints
                     ["source"] = queued.Source,
                     ["destination"] = queued.Destination,
                 });
-            // The latest migration's record lives on the host it left from, wherever the VM is now.
+            // The latest migration's record lives on the host it left from, wherever the VM is now;
+            // the fleet's journal has it too, for when that host is gone.
             var answers = await cluster.AskAll(new HostProtocol.QueryMigrate(name));
-            var latest = answers.Select(a => a.Answer).OfType<MigrationInfo>().MaxBy(i => i.StartedAt);
+            var recorded = await cluster.TryAskFleet(new FleetProtocol.GetFinal(name)) as FleetProtocol.FinalOf;
+            var latest = answers.Select(a => a.Answer).OfType<MigrationInfo>()
+                .Concat(recorded?.Final is { } final ? [final] : [])
+                .MaxBy(i => i.StartedAt);
             if (latest is not null)
                 return ApiResults.Json(QueryMigrateJson.ToJson(latest));
             return answers.Any(a => a.Answer is HostProtocol.NoMigration)
