@@ -4,11 +4,12 @@ using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
 using Orchestrator.Devices.Machine;
+using Orchestrator.Tests.Migration;
 using Xunit;
 using Xunit.Abstractions;
 using static Orchestrator.Actors.Fencing.OwnershipProtocol;
 
-namespace Orchestrator.Tests.Migration;
+namespace Orchestrator.Tests.Fencing;
 
 /// <summary>
 /// Fencing with an ownership ledger: whichever of its messages are lost, the destination starts only
