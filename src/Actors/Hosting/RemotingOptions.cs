@@ -8,6 +8,10 @@ namespace Orchestrator.Actors.Hosting;
 /// <param name="Port">0 picks a free port.</param>
 /// <param name="Cluster">The node is a cluster member (Akka.Cluster's provider); otherwise plain remoting.</param>
 /// <param name="StandardErrorLog">Akka's log on stderr; a node bridges it to Microsoft.Extensions.Logging instead.</param>
+/// <param name="FaultInjection">
+/// Akka's throttler transport adapter (<c>trttl</c>) under remoting, so drills can blackhole, slow and heal
+/// links. Every node of a cluster must agree: the adapter changes the addresses' protocol.
+/// </param>
 public sealed record RemotingOptions(
     string Hostname = "127.0.0.1",
     int Port = 0,
@@ -16,4 +20,5 @@ public sealed record RemotingOptions(
     string LogLevel = "WARNING",
     bool Batching = false,
     bool Cluster = false,
-    bool StandardErrorLog = true);
+    bool StandardErrorLog = true,
+    bool FaultInjection = false);
