@@ -1,4 +1,5 @@
 using Akka.TestKit.Xunit2;
+using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Report;
 using Orchestrator.Drills.Scenario;
@@ -34,6 +35,9 @@ public abstract class ScenarioTestKit : TestKit
     protected async Task<DrillReport> Run(IScenarioSource scenario) => Passed(await Report(scenario.Build()));
 
     protected async Task<DrillReport> Run(Scenario scenario) => Passed(await Report(scenario));
+
+    /// <summary>Reads a drill file (YAML or JSON), runs it, and fails the test unless it passed.</summary>
+    protected async Task<DrillReport> RunFile(string path) => Passed(await Report(ScenarioFile.Load(path)));
 
     /// <summary>Runs the drill and returns its report whatever the verdict, for tests about failing drills.</summary>
     protected async Task<DrillReport> Report(Scenario scenario)

@@ -155,17 +155,17 @@ public sealed class Drill
         {
             case MigrateStep migrate:
             {
-                var reply = await TryAsk(cluster.Fleet, new FleetProtocol.RequestMigration(migrate.Vm, migrate.To, null, migrate.Parameters.ToArray()));
+                var reply = await TryAsk(cluster.Fleet, new FleetProtocol.RequestMigration(migrate.Vm, migrate.To, null, migrate.Parameters.ToArray()), _options.FleetAskTimeout);
                 if (reply is FleetProtocol.MigrationAdmitted admitted)
                 {
                     _admitted[migrate.Vm] = admitted.Id;
                     return $"admitted as {admitted.Id} ({admitted.Status.Name()}), from {admitted.Source}";
                 }
-                throw new StepFailedException(Refusal(reply, "the fleet coordinator"));
+                throw new StepFailedException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
             }
             case EvacuateStep evacuate:
             {
-                var reply = await TryAsk(cluster.Fleet, new FleetProtocol.Evacuate(evacuate.Host));
+                var reply = await TryAsk(cluster.Fleet, new FleetProtocol.Evacuate(evacuate.Host), _options.FleetAskTimeout);
                 if (reply is FleetProtocol.EvacuationStarted started)
                 {
                     foreach (var move in started.Moves)
@@ -174,7 +174,7 @@ public sealed class Drill
                     var stays = string.Join(", ", started.Unplaceable.Select(u => $"{u.Vm} ({u.Reason})"));
                     return $"{started.Moves.Count} move(s){(moves.Length > 0 ? ": " + moves : "")}{(stays.Length > 0 ? "; staying: " + stays : "")}";
                 }
-                throw new StepFailedException(Refusal(reply, "the fleet coordinator"));
+                throw new StepFailedException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
             }
             case KillStep { At: null } kill:
             {
@@ -249,11 +249,11 @@ public sealed class Drill
         }
     }
 
-    private async Task<object?> TryAsk(IActorRef target, object message)
+    private async Task<object?> TryAsk(IActorRef target, object message, TimeSpan? timeout = null)
     {
         try
         {
-            return await target.Ask<object>(message, _options.AskTimeout);
+            return await target.Ask<object>(message, timeout ?? _options.AskTimeout);
         }
         catch (AskTimeoutException)
         {
@@ -261,10 +261,10 @@ public sealed class Drill
         }
     }
 
-    private string Refusal(object? reply, string who) => reply switch
+    private static string Refusal(object? reply, string who, TimeSpan waited) => reply switch
     {
         CommandResult { Error: { } error } => error,
-        null => $"{who} did not answer within {_options.AskTimeout.TotalSeconds:0} s",
+        null => $"{who} did not answer within {waited.TotalSeconds:0} s",
         _ => $"{who} answered {reply.GetType().Name}",
     };
 

@@ -31,8 +31,14 @@ public sealed record DrillOptions
     /// <summary>The cluster must form, and the fleet answer, within this.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Bound of every ask to a host or the fleet.</summary>
+    /// <summary>Bound of every ask to a host.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Bound of a command to the fleet coordinator. Longer than <see cref="AskTimeout"/>: the coordinator
+    /// itself asks every host (5 s each, status then VM list) before it answers an evacuation.
+    /// </summary>
+    public TimeSpan FleetAskTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Akka's own log on stderr; ERROR by default, since a drill's faults make remoting complain by design.</summary>
     public string AkkaLogLevel { get; init; } = "ERROR";

@@ -7,6 +7,7 @@ using Xunit.Abstractions;
 namespace Orchestrator.Tests.Drills;
 
 [Trait("Category", "Scenario")]
+[Collection(DrillCollection.Name)]
 public sealed class FluentDrillTests(ITestOutputHelper output) : ScenarioTestKit(output)
 {
     [Fact]
