@@ -18,6 +18,11 @@ internal static class YamlSource
         {
             throw new FileFormatException((int)e.Start.Line, $"not valid YAML: {(e.InnerException ?? e).Message}");
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's answer to a file that ends inside a flow list or mapping.
+            throw new FileFormatException(text.TrimEnd().Split('\n').Length, "not valid YAML: the file ends inside a [ ] or { } that was never closed");
+        }
         return stream.Documents.Count == 0 ? null : Convert(stream.Documents[0].RootNode);
     }
 

@@ -10,7 +10,7 @@ namespace Orchestrator.Drills.Report;
 /// </summary>
 public static class JsonReport
 {
-    public static string Render(DrillReport report) => Build(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    public static string Render(DrillReport report) => Build(report).ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     public static JsonObject Build(DrillReport report)
     {
