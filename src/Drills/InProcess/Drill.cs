@@ -199,10 +199,10 @@ public sealed class Drill
                 return $"{kill.Host} killed at {await trigger.Fired.Task} ms, when {kill.Of}'s migration reached {kill.At!.Value.Name()}";
             }
             case PartitionStep partition:
-                await Link(() => cluster.Partition(cluster[partition.A], cluster[partition.B]), "cut");
+                await Link(cluster[partition.A], cluster[partition.B], () => cluster.Partition(cluster[partition.A], cluster[partition.B]), "cut");
                 return null;
             case HealStep heal:
-                await Link(() => cluster.Heal(cluster[heal.A], cluster[heal.B]), "healed");
+                await Link(cluster[heal.A], cluster[heal.B], () => cluster.Heal(cluster[heal.A], cluster[heal.B]), "healed");
                 return null;
             case WaitStep wait:
                 await Task.Delay(wait.Duration, cancel);
@@ -237,8 +237,10 @@ public sealed class Drill
         }
     }
 
-    private static async Task Link(Func<Task> change, string what)
+    private static async Task Link(DrillNode a, DrillNode b, Func<Task> change, string what)
     {
+        if (a.Fate != NodeFate.Alive || b.Fate != NodeFate.Alive)
+            throw new StepFailedException($"the link was not {what}: {(a.Alive ? b : a).Name} is {(a.Alive ? b : a).Fate.ToString().ToLowerInvariant()}");
         try
         {
             await change();
@@ -246,6 +248,11 @@ public sealed class Drill
         catch (TimeoutException)
         {
             throw new StepFailedException($"the link was not {what}: the throttler did not answer");
+        }
+        catch (Akka.Remote.RemoteTransportException e)
+        {
+            // The node's remoting stopped under us: the cluster downed it, or it is shutting down.
+            throw new StepFailedException($"the link was not {what}: {e.Message}");
         }
     }
 
