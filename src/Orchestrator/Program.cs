@@ -2,6 +2,7 @@ using Orchestrator.Actors.Migration;
 using Orchestrator.Bench;
 using Orchestrator.Cli;
 using Orchestrator.Demo;
+using Orchestrator.Drills;
 using Orchestrator.Node;
 
 namespace Orchestrator;
@@ -24,8 +25,10 @@ public static class Program
                   --name HOST  --hostname 127.0.0.1  --port 4053  --seed HOST:PORT (repeatable)
                   --api http://127.0.0.1:8080  --capabilities LIST  --capacity 8GiB
                   (also from ORCHESTRATOR__NAME, ... and appsettings.json)
+        """ + "\n" + DrillCommand.Usage + """
 
-        exit codes: 0 completed, 1 migration failed or cancelled, 2 invalid arguments
+
+        exit codes: 0 completed (drill: passed), 1 migration failed or cancelled (drill: an expectation failed), 2 invalid arguments or drill file
         """ + "\n" + ClientCommands.Usage;
 
     public static async Task<int> Main(string[] args)
@@ -55,6 +58,7 @@ public static class Program
                 "demo" => await DemoCommand.Run(DemoOptions.Parse(rest), output, interrupt.Token),
                 "bench" => await BenchCommand.Run(BenchOptions.Parse(rest), output),
                 "node" => await NodeCommand.Run(rest, output),
+                "drill" => await DrillCommand.Run(rest, output, Console.Error, interrupt.Token),
                 _ => throw new UsageException($"Unknown command '{args[0]}'. Run 'orchestrator --help' for the list."),
             };
         }

@@ -46,6 +46,7 @@ public static class MigrationConfig
                   # wait that long, and stop-copy is a chain of credit round trips. Chunks are large
                   # enough to fill the socket without it.
                   batching.enabled = {{(options.Batching ? "true" : "false")}}
+                  {{(options.FaultInjection ? "applied-adapters = [\"trttl\"]" : "")}}
                 }
               }
             }
@@ -70,5 +71,28 @@ public static class MigrationConfig
               }
             }
             """;
+    }
+
+    /// <summary>Cluster membership for nodes that join programmatically (a drill's in-process cluster).</summary>
+    public static Config ToConfig(this MembershipOptions options)
+    {
+        var roles = string.Join(", ", options.Roles.Select(r => $"\"{r}\""));
+        var hocon = $$"""
+            akka {
+              cluster {
+                roles = [{{roles}}]
+                failure-detector.acceptable-heartbeat-pause = {{(long)options.FailureDetectorPause.TotalMilliseconds}}ms
+                downing-provider-class = "Akka.Cluster.SBR.SplitBrainResolverProvider, Akka.Cluster"
+                split-brain-resolver {
+                  active-strategy = keep-majority
+                  stable-after = {{(long)options.DownAfter.TotalMilliseconds}}ms
+                }
+              }
+              # Off: terminating the ActorSystem is then a crash (no leave, no cancelled migrations), which
+              # is what a drill's kill needs. A downed member still runs its shutdown as in production.
+              coordinated-shutdown.run-by-actor-system-terminate = {{(options.ShutdownOnTerminate ? "on" : "off")}}
+            }
+            """;
+        return ConfigurationFactory.ParseString(hocon);
     }
 }

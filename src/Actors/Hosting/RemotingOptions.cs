@@ -14,6 +14,10 @@ namespace Orchestrator.Actors.Hosting;
 /// on the slowest link; see docs/cluster.md.
 /// </param>
 /// <param name="DownAfter">Cluster only: the split-brain resolver's stable-after; an unreachable member is downed after this.</param>
+/// <param name="FaultInjection">
+/// Akka's throttler transport adapter (<c>trttl</c>) under remoting, so drills can blackhole, slow and heal
+/// links. Every node of a cluster must agree: the adapter changes the addresses' protocol.
+/// </param>
 public sealed record RemotingOptions(
     string Hostname = "127.0.0.1",
     int Port = 0,
@@ -24,7 +28,8 @@ public sealed record RemotingOptions(
     bool Cluster = false,
     bool StandardErrorLog = true,
     TimeSpan? HeartbeatPause = null,
-    TimeSpan? DownAfter = null)
+    TimeSpan? DownAfter = null,
+    bool FaultInjection = false)
 {
     public static readonly TimeSpan DefaultHeartbeatPause = TimeSpan.FromSeconds(8);
     public static readonly TimeSpan DefaultDownAfter = TimeSpan.FromSeconds(15);

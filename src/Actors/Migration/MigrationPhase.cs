@@ -23,4 +23,5 @@ public enum MigrationPhase
 }
 
 /// <summary>A source migration reached <paramref name="Phase"/>; for fault injection and drills, not for control.</summary>
-public sealed record MigrationPhaseReached(MigrationId Migration, string Vm, MigrationPhase Phase);
+/// <param name="Destination">The node the VM moves to, so a drill can tell where each copy lives.</param>
+public sealed record MigrationPhaseReached(MigrationId Migration, string Vm, MigrationPhase Phase, Akka.Actor.Address Destination);

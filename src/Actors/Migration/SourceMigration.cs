@@ -125,7 +125,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     }
 
     private void Reached(MigrationPhase phase) =>
-        Context.System.EventStream.Publish(new MigrationPhaseReached(_id, _vm.Name, phase));
+        Context.System.EventStream.Publish(new MigrationPhaseReached(_id, _vm.Name, phase, _destination));
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 

@@ -1,0 +1,4 @@
+namespace Orchestrator.Drills.InProcess;
+
+/// <summary>A drill asks for a fault this engine cannot produce; nothing was started.</summary>
+public sealed class DrillNotSupportedException(string message) : Exception(message);

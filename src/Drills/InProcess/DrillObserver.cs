@@ -1,0 +1,385 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Orchestrator.Actors.Fencing;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Drills.Report;
+using Orchestrator.Drills.Scenario;
+
+namespace Orchestrator.Drills.InProcess;
+
+/// <summary>
+/// Watches a drill from inside every node: where each VM is (each host's VM list, read through its local
+/// reference, never across a link a fault may have cut), which migrations run and how they end, and the
+/// invariants. Rules:
+/// <list type="bullet">
+/// <item>A VM's owner is the host it was last seen running on alone, or the destination of a migration
+/// seen completed after that.</item>
+/// <item>Lost: defined, and on no living host (any state counts, paused included), while its owner is
+/// not a host the scenario killed. Lost with host: on no living host at the end, its owner killed by the scenario.</item>
+/// <item>Double-run: running on two hosts at once.</item>
+/// </list>
+/// Host lists are read one after another, not atomically, so a suspicion is confirmed by a second read
+/// before it is recorded: a VM caught in the instant between two hosts is not reported.
+/// </summary>
+internal sealed class DrillObserver
+{
+    private sealed class MigrationWatch(MigrationId id, string vm, string source, string destination, int order)
+    {
+        public MigrationId Id { get; } = id;
+        public string Vm { get; } = vm;
+        public string Source { get; } = source;
+        public string Destination { get; } = destination;
+        public int Order { get; } = order;
+        public List<PhaseRecord> Phases { get; } = [];
+        public MigrationInfo? Info { get; set; }
+        public string? Status { get; set; }
+        public string? Note { get; set; }
+        public bool Final => Status is not null;
+    }
+
+    /// <summary>A kill waiting for a migration phase.</summary>
+    internal sealed class PhaseTrigger(KillStep step, int armedAtOrder)
+    {
+        public KillStep Step { get; } = step;
+        public int ArmedAtOrder { get; } = armedAtOrder;
+        public TaskCompletionSource<long> Fired { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public bool Claimed { get; set; }
+    }
+
+    private readonly Lock _sync = new();
+    private readonly SemaphoreSlim _checking = new(1, 1);
+    private readonly InProcessCluster _cluster;
+    private readonly DrillOptions _options;
+    private readonly Stopwatch _clock;
+    private readonly IReadOnlyList<string> _vms;
+    private readonly Dictionary<MigrationId, MigrationWatch> _migrations = [];
+    private readonly Dictionary<string, string> _owner = [];
+    private readonly HashSet<string> _lostNow = [];
+    private readonly HashSet<string> _doubleNow = [];
+    private readonly List<string> _lostEver = [];
+    private readonly List<string> _doubleEver = [];
+    private readonly List<Violation> _violations = [];
+    private readonly List<PhaseTrigger> _triggers = [];
+    private Dictionary<string, HostProtocol.VmList>? _last;
+    private int _checks;
+
+    public DrillObserver(InProcessCluster cluster, DrillOptions options, Stopwatch clock, IEnumerable<VmDefinition> vms)
+    {
+        _cluster = cluster;
+        _options = options;
+        _clock = clock;
+        _vms = vms.Select(v => v.Name).ToArray();
+        foreach (var vm in vms)
+            _owner[vm.Name] = vm.Host;
+        foreach (var node in cluster.Nodes)
+            PhaseTap.Attach(node.System, reached => OnPhase(node, reached));
+    }
+
+    public int Checks
+    {
+        get { lock (_sync) return _checks; }
+    }
+
+    public int ViolationCount
+    {
+        get { lock (_sync) return _violations.Count; }
+    }
+
+    private long Now => _clock.ElapsedMilliseconds;
+
+    // ---- phases and kills at a phase ---------------------------------------------------------
+
+    public PhaseTrigger Arm(KillStep step)
+    {
+        lock (_sync)
+        {
+            var trigger = new PhaseTrigger(step, _migrations.Count);
+            _triggers.Add(trigger);
+            return trigger;
+        }
+    }
+
+    /// <summary>Why an armed trigger can no longer fire: the VM's migration ended before the phase. Null while it still may.</summary>
+    public string? Missed(PhaseTrigger trigger)
+    {
+        lock (_sync)
+        {
+            var ended = _migrations.Values
+                .Where(m => m.Vm == trigger.Step.Of && m.Order >= trigger.ArmedAtOrder && m.Final)
+                .FirstOrDefault(m => m.Phases.All(p => p.Phase != trigger.Step.At!.Value.Name()));
+            return ended is null ? null
+                : $"the migration of {ended.Vm} ended {ended.Status} before it reached {trigger.Step.At!.Value.Name()}{(ended.Info?.ErrorDesc is { } e ? $" ({e})" : "")}";
+        }
+    }
+
+    private void OnPhase(DrillNode source, MigrationPhaseReached reached)
+    {
+        PhaseTrigger? fire;
+        var now = Now;
+        lock (_sync)
+        {
+            if (!_migrations.TryGetValue(reached.Migration, out var watch))
+            {
+                var destination = _cluster.ByAddress(reached.Destination)?.Name ?? reached.Destination.ToString();
+                _migrations[reached.Migration] = watch = new MigrationWatch(reached.Migration, reached.Vm, source.Name, destination, _migrations.Count);
+            }
+            watch.Phases.Add(new PhaseRecord(reached.Phase.Name(), now));
+            fire = _triggers.FirstOrDefault(t => !t.Claimed && t.Step.Of == reached.Vm && t.Step.At == reached.Phase);
+            if (fire is not null)
+                fire.Claimed = true;
+        }
+        if (fire is null)
+            return;
+        // On the source migration's own thread: it takes no further step until the victim is cut off.
+        _cluster.Kill(_cluster[fire.Step.Host]);
+        fire.Fired.TrySetResult(now);
+    }
+
+    // ---- checks -------------------------------------------------------------------------------
+
+    /// <summary>One invariant check: every living host's VMs, every running migration's state.</summary>
+    public async Task Check()
+    {
+        await _checking.WaitAsync();
+        try
+        {
+            var snapshot = await Snapshot();
+            await PollMigrations();
+            if (snapshot is null)
+                return; // a host did not answer: nothing can be concluded this round
+            var (missing, doubles) = Suspects(snapshot);
+            if (missing.Count + doubles.Count > 0)
+            {
+                var again = await Snapshot();
+                await PollMigrations();
+                if (again is null)
+                    return;
+                var (missing2, doubles2) = Suspects(again);
+                missing.IntersectWith(missing2);
+                doubles = doubles.Where(d => doubles2.ContainsKey(d.Key)).ToDictionary(d => d.Key, d => doubles2[d.Key]);
+                snapshot = again;
+            }
+            foreach (var vm in missing)
+                await OwnerFromLedger(vm);
+            Record(snapshot, missing, doubles);
+        }
+        finally
+        {
+            _checking.Release();
+        }
+    }
+
+    private async Task<Dictionary<string, HostProtocol.VmList>?> Snapshot()
+    {
+        var living = _cluster.Nodes.Where(n => n.Alive).ToArray();
+        var answers = await Task.WhenAll(living.Select(async n => (Node: n, List: await TryAsk<HostProtocol.VmList>(n.Host, HostProtocol.ListVms.Instance))));
+        if (answers.Any(a => a.List is null && a.Node.Alive))
+            return null;
+        return answers.Where(a => a.List is not null && a.Node.Alive).ToDictionary(a => a.Node.Name, a => a.List!);
+    }
+
+    private (HashSet<string> Missing, Dictionary<string, string[]> Doubles) Suspects(Dictionary<string, HostProtocol.VmList> snapshot)
+    {
+        var where = snapshot.SelectMany(s => s.Value.Vms.Select(v => (Host: s.Key, Vm: v))).ToLookup(x => x.Vm.Name);
+        lock (_sync)
+        {
+            foreach (var vm in _vms)
+            {
+                var running = where[vm].Where(x => x.Vm.State == VmStates.Running).ToArray();
+                if (running.Length == 1)
+                    _owner[vm] = running[0].Host;
+            }
+        }
+        var missing = _vms.Where(vm => !where[vm].Any()).ToHashSet();
+        var doubles = _vms
+            .Select(vm => (Vm: vm, Hosts: where[vm].Where(x => x.Vm.State == VmStates.Running).Select(x => x.Host).ToArray()))
+            .Where(x => x.Hosts.Length > 1)
+            .ToDictionary(x => x.Vm, x => x.Hosts);
+        return (missing, doubles);
+    }
+
+    private void Record(Dictionary<string, HostProtocol.VmList> snapshot, HashSet<string> missing, Dictionary<string, string[]> doubles)
+    {
+        var now = Now;
+        lock (_sync)
+        {
+            _checks++;
+            _last = snapshot;
+            foreach (var vm in _vms)
+            {
+                var owner = _owner[vm];
+                var withHost = _cluster[owner].Fate == NodeFate.Killed;
+                if (missing.Contains(vm) && !withHost)
+                {
+                    if (_lostNow.Add(vm))
+                    {
+                        _violations.Add(new Violation(now, "lost", vm, $"on no living host; it last ran on {owner} ({_cluster[owner].Fate.ToString().ToLowerInvariant()})"));
+                        if (!_lostEver.Contains(vm))
+                            _lostEver.Add(vm);
+                    }
+                }
+                else
+                {
+                    _lostNow.Remove(vm);
+                }
+                if (doubles.TryGetValue(vm, out var hosts))
+                {
+                    if (_doubleNow.Add(vm))
+                    {
+                        _violations.Add(new Violation(now, "double-run", vm, $"running on {string.Join(" and ", hosts)}"));
+                        if (!_doubleEver.Contains(vm))
+                            _doubleEver.Add(vm);
+                    }
+                }
+                else
+                {
+                    _doubleNow.Remove(vm);
+                }
+            }
+        }
+    }
+
+    private async Task PollMigrations()
+    {
+        MigrationWatch[] open;
+        lock (_sync)
+            open = _migrations.Values.Where(m => !m.Final).ToArray();
+        foreach (var watch in open)
+        {
+            var source = _cluster[watch.Source];
+            var reply = source.Alive ? await TryAsk<object>(source.Host, new HostProtocol.QueryMigrate(watch.Vm)) : null;
+            lock (_sync)
+            {
+                if (!source.Alive)
+                {
+                    watch.Status = "unknown";
+                    watch.Note = $"its source host {watch.Source} was {(source.Fate == NodeFate.Killed ? "killed" : "gone")} before it ended";
+                }
+                else if (reply is MigrationInfo info && info.Id == watch.Id)
+                {
+                    watch.Info = info;
+                    if (info.Status.IsTerminal())
+                    {
+                        watch.Status = info.Status.Name();
+                        if (info.Status == MigrationStatus.Completed)
+                            _owner[watch.Vm] = watch.Destination;
+                    }
+                }
+                else if (reply is MigrationInfo newer && newer.Id != watch.Id)
+                {
+                    watch.Status = watch.Info?.Status is { } last && last.IsTerminal() ? last.Name() : "unknown";
+                    watch.Note = $"a newer migration ({newer.Id}) replaced it before its end was seen";
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A VM on no living host: the ownership ledger knows who owned it last (a commit moves ownership
+    /// before the destination runs it), so a VM committed to a host that then died is lost with it.
+    /// </summary>
+    private async Task OwnerFromLedger(string vm)
+    {
+        if (_cluster.Nodes.FirstOrDefault(n => n.Alive) is not { } living)
+            return;
+        var ledger = living.System.ActorSelection($"/user/{FleetSingleton.LedgerName}-proxy");
+        OwnershipProtocol.OwnerOf? owner;
+        try
+        {
+            owner = await ledger.Ask<OwnershipProtocol.OwnerOf>(new OwnershipProtocol.GetOwner(vm), _options.AskTimeout);
+        }
+        catch (Exception)
+        {
+            return; // the ledger is moving or unreachable: judge by what the hosts showed
+        }
+        if (owner.Owner is { } address && _cluster.ByAddress(Address.Parse(address)) is { } node)
+        {
+            lock (_sync)
+                _owner[vm] = node.Name;
+        }
+    }
+
+    private async Task<T?> TryAsk<T>(IActorRef target, object message) where T : class
+    {
+        try
+        {
+            return await target.Ask<T>(message, _options.AskTimeout);
+        }
+        catch (Exception)
+        {
+            return null; // no answer, a dead system or an unexpected reply: all mean "not known now"
+        }
+    }
+
+    // ---- what a step waits for --------------------------------------------------------------
+
+    /// <summary>The VM's migration <paramref name="id"/>, or its latest one: its status once it ended, else null.</summary>
+    public string? Ended(string vm, MigrationId? id)
+    {
+        lock (_sync)
+        {
+            var watch = id is { } known && _migrations.TryGetValue(known, out var w) ? w
+                : id is null ? _migrations.Values.Where(m => m.Vm == vm).MaxBy(m => m.Order) : null;
+            return watch?.Status;
+        }
+    }
+
+    /// <summary>Whether the last complete look saw the host alive and holding no VM.</summary>
+    public bool Empty(string host)
+    {
+        lock (_sync)
+            return _last is not null && (!_last.TryGetValue(host, out var list) || list.Vms.Count == 0);
+    }
+
+    // ---- the outcome ------------------------------------------------------------------------
+
+    public DrillOutcome Outcome()
+    {
+        lock (_sync)
+        {
+            var last = _last ?? [];
+            var where = last.SelectMany(s => s.Value.Vms.Select(v => (Host: s.Key, v.Name, v.State))).ToLookup(x => x.Name);
+            var lostWithHost = _vms
+                .Where(vm => !where[vm].Any() && _cluster[_owner[vm]].Fate == NodeFate.Killed)
+                .Select(vm => $"{vm} ({_owner[vm]})")
+                .ToArray();
+            var migrations = _migrations.Values.OrderBy(m => m.Order).Select(m => new MigrationRecord(
+                m.Id.ToString(),
+                m.Vm,
+                m.Source,
+                m.Destination,
+                m.Status ?? m.Info?.Status.Name() ?? "setup",
+                m.Info?.Downtime,
+                m.Info?.TotalTime,
+                m.Note is null ? m.Info?.ErrorDesc : m.Info?.ErrorDesc is { } e ? $"{e}; {m.Note}" : m.Note,
+                m.Phases.ToArray(),
+                DigestMismatches(m.Info))).ToArray();
+            var hosts = _cluster.Nodes.Select(n => new HostRecord(
+                n.Name,
+                n.Fate.ToString().ToLowerInvariant(),
+                last.TryGetValue(n.Name, out var list) ? list.Vms.Select(v => $"{v.Name} ({v.State})").ToArray() : [])).ToArray();
+            var summary = new InvariantSummary(
+                _checks, _lostEver.ToArray(), lostWithHost, _doubleEver.ToArray(), migrations.Sum(m => m.DigestMismatches), _violations.ToArray());
+            var locations = _vms.ToDictionary(vm => vm, vm => where[vm].Select(x => (x.Host, x.State)).ToArray() as IReadOnlyList<(string Host, string State)>);
+            return new DrillOutcome(summary, migrations, hosts, locations);
+        }
+    }
+
+    private static int DigestMismatches(MigrationInfo? info)
+    {
+        if (info is null)
+            return 0;
+        var differing = info.Devices.Count(d => d.SourceDigest is not null && d.DestinationDigest is not null && d.SourceDigest != d.DestinationDigest);
+        // The destination refuses to start a copy whose digests differ; its refusal counts too.
+        return differing > 0 ? differing : info.ErrorDesc?.Contains("digest", StringComparison.OrdinalIgnoreCase) == true ? 1 : 0;
+    }
+}
+
+/// <summary>What the observer saw, for the verdicts and the report.</summary>
+/// <param name="Locations">Per VM, the hosts holding it at the end and its state there.</param>
+internal sealed record DrillOutcome(
+    InvariantSummary Invariants,
+    IReadOnlyList<MigrationRecord> Migrations,
+    IReadOnlyList<HostRecord> Hosts,
+    IReadOnlyDictionary<string, IReadOnlyList<(string Host, string State)>> Locations);

@@ -1,0 +1,45 @@
+using Orchestrator.Actors.Fleet;
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Drills.InProcess;
+
+/// <summary>
+/// How the in-process engine runs a drill. The bounds are shorter than a production node's so that a
+/// crash is noticed and acted on within seconds; each one is still a bound, never a forever.
+/// </summary>
+public sealed record DrillOptions
+{
+    /// <summary>Invariants are checked after every step and at this interval in between.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    public MigrationSettings Migration { get; init; } = MigrationSettings.Default with
+    {
+        SetupTimeout = TimeSpan.FromSeconds(3),
+        CommitTimeout = TimeSpan.FromSeconds(5),
+        Precopy = MigrationSettings.Default.Precopy with { StallTimeout = TimeSpan.FromSeconds(3) },
+    };
+
+    /// <summary>The fleet coordinator's settings; a failed evacuation move is retried after 1 s, not 20.</summary>
+    public FleetProtocol.Settings Fleet { get; init; } = FleetProtocol.Settings.Default with { RetryBackoff = TimeSpan.FromSeconds(1) };
+
+    /// <summary>Silence before a peer is unreachable.</summary>
+    public TimeSpan FailureDetectorPause { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How long an unreachable member stays before the split-brain resolver downs it.</summary>
+    public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The cluster must form, and the fleet answer, within this.</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Bound of every ask to a host.</summary>
+    public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Bound of a command to the fleet coordinator. Longer than <see cref="AskTimeout"/>: the coordinator
+    /// itself asks every host (5 s each, status then VM list) before it answers an evacuation.
+    /// </summary>
+    public TimeSpan FleetAskTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Akka's own log on stderr; ERROR by default, since a drill's faults make remoting complain by design.</summary>
+    public string AkkaLogLevel { get; init; } = "ERROR";
+}

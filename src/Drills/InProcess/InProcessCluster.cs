@@ -1,0 +1,151 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Orchestrator.Actors.Fleet;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Drills.Scenario;
+
+namespace Orchestrator.Drills.InProcess;
+
+/// <summary>
+/// A cluster of one ActorSystem per host in this process, on 127.0.0.1 free ports, each with its VM host
+/// and the fleet singleton's manager and proxy. Faults: kill (a crash), partition and heal (throttler blackhole).
+/// </summary>
+internal sealed class InProcessCluster : IAsyncDisposable
+{
+    /// <summary>Cluster members share one ActorSystem name.</summary>
+    public const string SystemName = "drill";
+
+    private readonly List<DrillNode> _nodes;
+    private readonly DrillOptions _options;
+
+    /// <summary>The fleet's journal: one SQLite file the nodes share, removed with the cluster.</summary>
+    private readonly string _storeDirectory = Directory.CreateTempSubdirectory("orchestrator-drill-").FullName;
+
+    private InProcessCluster(List<DrillNode> nodes, DrillOptions options)
+    {
+        _nodes = nodes;
+        _options = options;
+    }
+
+    public IReadOnlyList<DrillNode> Nodes => _nodes;
+
+    public DrillNode this[string host] => _nodes.First(n => n.Name == host);
+
+    public DrillNode? ByAddress(Address address) => _nodes.FirstOrDefault(n => n.Address.Equals(address));
+
+    public static async Task<InProcessCluster> Start(IReadOnlyList<HostDefinition> hosts, DrillOptions options, CancellationToken cancel)
+    {
+        var nodes = new List<DrillNode>();
+        var cluster = new InProcessCluster(nodes, options);
+        try
+        {
+            foreach (var host in hosts)
+            {
+                var remoting = new RemotingOptions(LogLevel: options.AkkaLogLevel, Cluster: true, FaultInjection: true);
+                var membership = new MembershipOptions([HostRole.Of(host.Name)], options.FailureDetectorPause, options.DownAfter, ShutdownOnTerminate: false);
+                var config = membership.ToConfig().WithFallback(remoting.ToConfig())
+                    .WithFallback(FleetSingleton.Config(FleetStoreOptions.Sqlite(cluster._storeDirectory)));
+                var system = ActorSystem.Create(SystemName, config);
+                var vmHost = MigrationNode.SpawnHost(system, options.Migration, host.Name, host.Capacity);
+                nodes.Add(new DrillNode(host.Name, system, vmHost, ActorRefs.Nobody));
+            }
+            var seed = nodes[0].Address;
+            foreach (var node in nodes)
+                Cluster.Get(node.System).Join(seed);
+            await Until(() => nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == nodes.Count),
+                "every host to be Up in the cluster", options.StartTimeout, cancel);
+            // The fleet starts once everyone is in, so its singleton lands on the oldest member, host 1.
+            for (var i = 0; i < nodes.Count; i++)
+                nodes[i] = new DrillNode(nodes[i].Name, nodes[i].System, nodes[i].Host, FleetSingleton.Start(nodes[i].System, nodes[i].Host, options.Fleet));
+            await UntilFleetAnswers(nodes[0].Fleet, options, cancel);
+            foreach (var node in nodes)
+                _ = node.System.WhenTerminated.ContinueWith(_ => node.End(NodeFate.Died), TaskScheduler.Default);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A crash: the node stops talking to every peer at once (its side of each link is blackholed, so
+    /// nothing it says while dying gets out), then its ActorSystem is aborted without coordinated
+    /// shutdown, so no migration is cancelled and no leave is announced; its VMs die with it.
+    /// Synchronous and bounded, so it can run inside a phase callback.
+    /// </summary>
+    public void Kill(DrillNode victim)
+    {
+        if (!victim.End(NodeFate.Killed))
+            return;
+        var cut = _nodes.Where(n => n != victim).Select(n => LinkControl.Blackhole(victim.System, n.Address)).ToArray();
+        Task.WaitAll(cut, _options.AskTimeout);
+        ((ExtendedActorSystem)victim.System).Abort();
+    }
+
+    public Task Partition(DrillNode a, DrillNode b) =>
+        Task.WhenAll(LinkControl.Blackhole(a.System, b.Address), LinkControl.Blackhole(b.System, a.Address)).WaitAsync(_options.AskTimeout);
+
+    public Task Heal(DrillNode a, DrillNode b) =>
+        Task.WhenAll(LinkControl.Unthrottle(a.System, b.Address), LinkControl.Unthrottle(b.System, a.Address)).WaitAsync(_options.AskTimeout);
+
+    /// <summary>A living node's proxy to the fleet coordinator.</summary>
+    public IActorRef Fleet => _nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
+
+    public async ValueTask DisposeAsync()
+    {
+        // All at once: each is already stopping when the others' links drop.
+        await Task.WhenAll(_nodes.Select(async n =>
+        {
+            n.End(NodeFate.Killed);
+            try
+            {
+                await n.System.Terminate().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+            catch (TimeoutException)
+            {
+                // Bounded: a system that will not stop is left to the process's exit.
+            }
+        }));
+        try
+        {
+            Directory.Delete(_storeDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still open by a system that would not stop: the temp directory keeps it.
+        }
+    }
+
+    private static async Task UntilFleetAnswers(IActorRef fleet, DrillOptions options, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + options.StartTimeout;
+        while (true)
+        {
+            try
+            {
+                await fleet.Ask<FleetProtocol.Permits>(FleetProtocol.GetPermits.Instance, TimeSpan.FromSeconds(1), cancel);
+                return;
+            }
+            catch (AskTimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
+            catch (AskTimeoutException)
+            {
+                throw new TimeoutException($"the fleet coordinator did not answer within {options.StartTimeout.TotalSeconds:0} s of the cluster forming");
+            }
+        }
+    }
+
+    private static async Task Until(Func<bool> condition, string what, TimeSpan within, CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"gave up waiting for {what} after {within.TotalSeconds:0} s");
+            await Task.Delay(50, cancel);
+        }
+    }
+}

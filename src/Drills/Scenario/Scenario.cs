@@ -1,0 +1,28 @@
+namespace Orchestrator.Drills.Scenario;
+
+/// <summary>
+/// A failover drill: hosts, the VMs on them, a timeline of steps (migrations and faults), and what
+/// must hold at the end. Built with <see cref="Named"/> or read from a file (<c>Files/ScenarioFile</c>).
+/// </summary>
+public sealed record Scenario(
+    string Name,
+    IReadOnlyList<HostDefinition> Hosts,
+    IReadOnlyList<VmDefinition> Vms,
+    IReadOnlyList<Step> Steps,
+    IReadOnlyList<Expectation> Expectations)
+{
+    /// <summary>Starts a fluent definition: <c>Scenario.Named("...").Hosts(2).Vm(...).Migrate(...).Expect.NoLoss()</c>.</summary>
+    public static ScenarioBuilder Named(string name) => new(name);
+}
+
+/// <summary>Anything that yields a scenario: the builders, so a test can pass them straight to a runner.</summary>
+public interface IScenarioSource
+{
+    Scenario Build();
+}
+
+/// <param name="Capacity">Bytes of VM state the host may hold.</param>
+public sealed record HostDefinition(string Name, long Capacity = HostDefinition.DefaultCapacity)
+{
+    public const long DefaultCapacity = 4L << 30;
+}

@@ -1,0 +1,71 @@
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Drills.Scenario;
+
+/// <summary>One entry of a drill's timeline. <see cref="ToString"/> is how the report names it.</summary>
+public abstract record Step
+{
+    /// <summary>Bound of a step that waits when its scenario gives none.</summary>
+    public static readonly TimeSpan DefaultWithin = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>A live migration, admitted by the fleet coordinator like a user's <c>migrate</c>.</summary>
+/// <param name="Parameters">QEMU's migration parameters for this migration, e.g. <c>switchover-ack-timeout</c>.</param>
+public sealed record MigrateStep(string Vm, string To, IReadOnlyList<(string Name, string Value)> Parameters) : Step
+{
+    public override string ToString() =>
+        $"migrate {Vm} to {To}{(Parameters.Count > 0 ? " with " + string.Join(", ", Parameters.Select(p => $"{p.Name}={p.Value}")) : "")}";
+}
+
+/// <summary>The fleet drains the host and moves every VM off it.</summary>
+public sealed record EvacuateStep(string Host) : Step
+{
+    public override string ToString() => $"evacuate {Host}";
+}
+
+/// <summary>
+/// The host's node crashes: it stops talking at once and its ActorSystem is aborted, VMs included. With
+/// <paramref name="At"/>, the kill happens the moment <paramref name="Of"/>'s migration reaches that phase;
+/// the trigger is armed before the step that precedes this one runs, and this step waits for it up to <paramref name="Within"/>.
+/// </summary>
+public sealed record KillStep(string Host, MigrationPhase? At = null, string? Of = null, TimeSpan? Within = null) : Step
+{
+    public override string ToString() =>
+        At is { } phase ? $"kill {Host} at {phase.Name()} of {Of}'s migration" : $"kill {Host}";
+}
+
+/// <summary>Every message between the two hosts is dropped, both ways, until healed.</summary>
+public sealed record PartitionStep(string A, string B) : Step
+{
+    public override string ToString() => $"partition {A} {B}";
+}
+
+public sealed record HealStep(string A, string B) : Step
+{
+    public override string ToString() => $"heal {A} {B}";
+}
+
+/// <summary>A degraded link: added delay, a rate cap (bytes/s) and a loss ratio (0..1).</summary>
+public sealed record SlowLinkStep(string A, string B, TimeSpan? Delay, long? Rate, double? Loss) : Step
+{
+    public override string ToString() =>
+        $"slow-link {A} {B}" + (Delay is { } d ? $" delay {d.TotalMilliseconds:0} ms" : "") +
+        (Rate is { } r ? $" rate {r} B/s" : "") + (Loss is { } l ? $" loss {l:P1}" : "");
+}
+
+public sealed record WaitStep(TimeSpan Duration) : Step
+{
+    public override string ToString() => $"wait {Duration.TotalSeconds:0.###} s";
+}
+
+/// <summary>Waits until the VM's latest migration is completed, failed or cancelled.</summary>
+public sealed record WaitForMigrationStep(string Vm, TimeSpan? Within = null) : Step
+{
+    public override string ToString() => $"wait until the migration of {Vm} ends (at most {(Within ?? DefaultWithin).TotalSeconds:0} s)";
+}
+
+/// <summary>Waits until no VM is left on the host (an evacuation's end).</summary>
+public sealed record WaitForEmptyStep(string Host, TimeSpan? Within = null) : Step
+{
+    public override string ToString() => $"wait until {Host} holds no VM (at most {(Within ?? DefaultWithin).TotalSeconds:0} s)";
+}

@@ -1,0 +1,60 @@
+using Akka.TestKit.Xunit2;
+using Orchestrator.Drills.Files;
+using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Report;
+using Orchestrator.Drills.Scenario;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Testing;
+
+/// <summary>
+/// Base class for xUnit tests that run failover drills in-process:
+/// <code>
+/// public sealed class WebTests(ITestOutputHelper output) : ScenarioTestKit(output)
+/// {
+///     [Fact]
+///     public Task Survives_a_destination_crash() => Run(Scenario.Named("...").Hosts(2).Vm("web", on: "host1")
+///         .Migrate("web", to: "host2").KillAt("host2", MigrationPhase.StopCopy, of: "web").WaitForMigration("web")
+///         .Expect.NoLoss().NoDoubleRun().VmOn("web", "host1"));
+/// }
+/// </code>
+/// Each run writes its report to the test's output and fails the test, listing the failed
+/// expectations and errors, when the drill did not pass.
+/// </summary>
+public abstract class ScenarioTestKit : TestKit
+{
+    protected ScenarioTestKit(ITestOutputHelper output, DrillOptions? options = null)
+        : base((Akka.Configuration.Config?)null, output: output)
+    {
+        Options = options ?? new DrillOptions();
+    }
+
+    protected DrillOptions Options { get; }
+
+    /// <summary>Runs the drill and fails the test unless it passed; returns the report for further assertions.</summary>
+    protected async Task<DrillReport> Run(IScenarioSource scenario) => Passed(await Report(scenario.Build()));
+
+    protected async Task<DrillReport> Run(Scenario scenario) => Passed(await Report(scenario));
+
+    /// <summary>Reads a drill file (YAML or JSON), runs it, and fails the test unless it passed.</summary>
+    protected async Task<DrillReport> RunFile(string path) => Passed(await Report(ScenarioFile.Load(path)));
+
+    /// <summary>Runs the drill and returns its report whatever the verdict, for tests about failing drills.</summary>
+    protected async Task<DrillReport> Report(Scenario scenario)
+    {
+        var report = await Drill.Run(scenario, Options, line => Output?.WriteLine(line));
+        Output?.WriteLine("");
+        foreach (var line in TextReport.Lines(report))
+            Output?.WriteLine(line);
+        return report;
+    }
+
+    protected Task<DrillReport> Report(IScenarioSource scenario) => Report(scenario.Build());
+
+    private static DrillReport Passed(DrillReport report)
+    {
+        if (!report.Passed)
+            throw new ScenarioFailedException(report);
+        return report;
+    }
+}

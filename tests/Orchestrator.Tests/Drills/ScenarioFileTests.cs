@@ -1,0 +1,147 @@
+using Orchestrator.Actors.Migration;
+using Orchestrator.Drills.Files;
+using Orchestrator.Drills.Scenario;
+using Xunit;
+
+namespace Orchestrator.Tests.Drills;
+
+public sealed class ScenarioFileTests
+{
+    private const string Valid = """
+        name: sample
+        hosts: [host1, host2, {name: host3, capacity: 1GiB}]
+        vms:
+          - name: web
+            host: host1
+            ram: 16MiB
+            dirty-rate: 2MiB/s
+            vfio: 4MiB
+            vfio-never-acks: true
+        steps:
+          - migrate: web
+            to: host2
+            parameters: {switchover-ack-timeout: 1500}
+          - kill: host2
+            at: stop-copy
+            of: web
+          - partition: [host1, host3]
+          - heal: [host1, host3]
+          - wait: 300ms
+          - wait-for-migration: web
+            within: 20s
+          - evacuate: host1
+          - wait-for-empty: host1
+        expect:
+          lost: 0
+          double-runs: 0
+          vms: {web: host1 running}
+          migrations: {web: completed|failed}
+          empty: [host2]
+        """;
+
+    private static IReadOnlyList<string> Errors(string text, string name = "drill.yaml") =>
+        Assert.Throws<ScenarioFileException>(() => ScenarioFile.Parse(text, name)).Errors;
+
+    [Fact]
+    public void A_valid_yaml_file_reads_into_the_same_scenario_as_the_builder_makes()
+    {
+        var scenario = ScenarioFile.Parse(Valid, "drill.yaml");
+
+        Assert.Equal(["host1", "host2", "host3"], scenario.Hosts.Select(h => h.Name));
+        Assert.Equal(1L << 30, scenario.Hosts[2].Capacity);
+        Assert.Equal(new VmDefinition("web", "host1", 16L << 20, 2L << 20, 4L << 20, null, true), scenario.Vms.Single());
+        Assert.Equal(new KillStep("host2", MigrationPhase.StopCopy, "web"), scenario.Steps[1]);
+        Assert.Equal([("switchover-ack-timeout", "1500")], ((MigrateStep)scenario.Steps[0]).Parameters);
+        Assert.Equal(TimeSpan.FromMilliseconds(300), ((WaitStep)scenario.Steps[4]).Duration);
+        Assert.Contains(new VmOnHost("web", "host1", "running"), scenario.Expectations);
+        Assert.Contains(scenario.Expectations, e => e is MigrationEnds { Outcomes: [MigrationStatus.Completed, MigrationStatus.Failed] });
+    }
+
+    [Fact]
+    public void Json_uses_the_same_schema()
+    {
+        var scenario = ScenarioFile.Parse("""
+            {
+              "name": "json",
+              "hosts": ["host1", "host2"],
+              "vms": [{"name": "web", "host": "host1", "ram": "16MiB"}],
+              "steps": [{"migrate": "web", "to": "host2"}, {"wait-for-migration": "web"}],
+              "expect": {"lost": 0, "vms": {"web": "host2"}}
+            }
+            """, "drill.json");
+
+        Assert.Equal([new MigrateStep("web", "host2", []).ToString(), new WaitForMigrationStep("web").ToString()], scenario.Steps.Select(s => s.ToString()));
+        Assert.Equal([new CountIs(Counter.Lost, 0), new VmOnHost("web", "host2")], scenario.Expectations);
+    }
+
+    [Fact]
+    public void A_host_that_is_not_in_the_scenario_is_named_with_its_line_and_field()
+    {
+        var errors = Errors(Valid.Replace("    to: host2", "    to: host9"));
+
+        Assert.Equal(["drill.yaml:12: steps[0].to: host 'host9' is not one of the scenario's hosts (host1, host2, host3)"], errors);
+    }
+
+    [Fact]
+    public void Unknown_fields_are_errors_with_the_fields_that_are_known()
+    {
+        var errors = Errors(Valid.Replace("    of: web", "    of: web\n    colour: blue"));
+
+        Assert.Equal(["drill.yaml:17: steps[1].colour: unknown field in a 'kill' step (known: kill, at, of, within)"], errors);
+    }
+
+    [Fact]
+    public void A_phase_that_does_not_exist_lists_the_phases()
+    {
+        var errors = Errors(Valid.Replace("at: stop-copy", "at: stopcopy"));
+
+        Assert.Equal(["drill.yaml:15: steps[1].at: 'stopcopy' is not a phase: use one of setup, precopy, waiting-for-acks, stop-copy, after-commit"], errors);
+    }
+
+    [Fact]
+    public void Every_error_is_reported_at_once()
+    {
+        var errors = Errors(Valid.Replace("ram: 16MiB", "ram: lots").Replace("wait: 300ms", "wait: soon").Replace("  lost: 0", "  lost: none"));
+
+        Assert.Equal([
+            "drill.yaml:6: vms[0].ram: expected a size like 32MiB, not 'lots'",
+            "drill.yaml:19: steps[4].wait: expected a duration like 2s, not 'soon'",
+            "drill.yaml:25: expect.lost: expected a whole number like 0, not 'none'",
+        ], errors);
+    }
+
+    [Fact]
+    public void A_step_that_does_two_things_or_nothing_is_refused()
+    {
+        var errors = Errors(Valid.Replace("  - wait: 300ms", "  - wait: 300ms\n    evacuate: host1\n  - to: host1"));
+
+        Assert.Equal([
+            "drill.yaml:19: steps[4]: one step does one thing; this one says wait and evacuate (make them separate steps)",
+            "drill.yaml:21: steps[5]: say what the step does with one of: migrate, evacuate, kill, partition, heal, slow-link, wait, wait-for-migration, wait-for-empty",
+        ], errors);
+    }
+
+    [Fact]
+    public void Malformed_yaml_names_the_line() =>
+        Assert.StartsWith("drill.yaml:3: not valid YAML", Assert.Single(Errors("name: x\nhosts: [host1\nsteps: [")));
+
+    [Fact]
+    public void Malformed_json_names_the_line() =>
+        Assert.StartsWith("drill.json:3: not valid JSON", Assert.Single(Errors("{\n \"name\": \"x\",\n \"hosts\": [\"host1\" \"host2\"]\n}", "drill.json")));
+
+    [Fact]
+    public void Missing_required_fields_are_named()
+    {
+        var errors = Errors("name: x\nvms: []\n");
+
+        Assert.Equal(["drill.yaml:1: hosts: required field is missing", "drill.yaml:1: steps: required field is missing"], errors);
+    }
+
+    [Fact]
+    public void The_fluent_builder_refuses_what_the_files_refuse()
+    {
+        var e = Assert.Throws<ScenarioException>(() => Scenario.Named("bad").Hosts(2).Vm("web", on: "host1").Migrate("web", to: "host9").Kill("host2").Build());
+
+        Assert.Equal(["steps[0].to: host 'host9' is not one of the scenario's hosts (host1, host2)"], e.Errors);
+    }
+}

@@ -1,0 +1,52 @@
+using Orchestrator.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Tests.Drills;
+
+/// <summary>Every drill in deploy/drills passes in-process, as shipped.</summary>
+[Trait("Category", "Scenario")]
+[Collection(DrillCollection.Name)]
+public sealed class ShippedDrillTests(ITestOutputHelper output) : ScenarioTestKit(output)
+{
+    public static string DrillsFolder
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var drills = Path.Combine(dir.FullName, "deploy", "drills");
+                if (Directory.Exists(drills))
+                    return drills;
+            }
+            throw new DirectoryNotFoundException("deploy/drills not found above the test's folder");
+        }
+    }
+
+    [Fact]
+    public void Every_shipped_drill_has_a_test_here()
+    {
+        var tested = typeof(ShippedDrillTests).GetMethod(nameof(Shipped_drill_passes))!
+            .GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>()
+            .Select(a => (string)a.GetData(null!).Single()[0]).Order();
+        Assert.Equal(Directory.GetFiles(DrillsFolder, "*.yaml").Select(Path.GetFileName).Order(), tested);
+    }
+
+    [Theory]
+    [InlineData("destination-crash-setup.yaml")]
+    [InlineData("destination-crash-precopy.yaml")]
+    [InlineData("destination-crash-waiting-for-acks.yaml")]
+    [InlineData("destination-crash-stop-copy.yaml")]
+    [InlineData("destination-crash-after-commit.yaml")]
+    [InlineData("source-crash-after-stop.yaml")]
+    [InlineData("evacuation-under-partition.yaml")]
+    [InlineData("never-acking-device.yaml")]
+    public async Task Shipped_drill_passes(string file)
+    {
+        var report = await RunFile(Path.Combine(DrillsFolder, file));
+
+        Assert.Empty(report.Invariants.Lost);
+        Assert.Empty(report.Invariants.DoubleRuns);
+        Assert.All(report.Expectations, e => Assert.True(e.Passed, e.Why));
+    }
+}
