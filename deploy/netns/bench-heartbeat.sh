@@ -61,11 +61,13 @@ for pause in $PAUSES; do
     start=$SECONDS
     # A migrate can be refused when host2 does not answer the admission in time (its link is full):
     # only the migrations that started are waited for and reported.
+    migrates=()
     for i in $(seq 1 "$VMS"); do
         # downtime-limit 2 s: on a link this slow the default 300 ms would never be met, and this bench is about heartbeats.
         orch migrate "hb$i" --to host2 --max-bandwidth 0 --downtime-limit 2000 >/dev/null &
+        migrates+=($!)
     done
-    wait
+    wait "${migrates[@]}" || true # not the sampler, which runs until killed
     # Until every migration has ended (or 10 minutes).
     while ((SECONDS - start < 600)); do
         orch migrations --json >"$dir/migrations.json" 2>/dev/null || true
