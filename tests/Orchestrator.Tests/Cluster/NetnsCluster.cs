@@ -1,0 +1,220 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json.Nodes;
+using Orchestrator.Tests.Cli;
+using Xunit;
+
+namespace Orchestrator.Tests.Cluster;
+
+/// <summary>
+/// A fact that needs network namespaces: skipped, with the reason, when the tests do not run as
+/// root or <c>ip netns</c> does not work here. CI runs as root, so there these tests run.
+/// </summary>
+public sealed class NetnsFactAttribute : FactAttribute
+{
+    public NetnsFactAttribute()
+    {
+        if (NetnsCluster.Unavailable is { } reason)
+            Skip = reason;
+    }
+}
+
+/// <summary>
+/// A cluster of real node processes, each in its own network namespace with its own address,
+/// started, broken and stopped with deploy/netns/cluster.sh as a drill would, with the
+/// orchestrator this test run built. Faults (partition, slow link, kill) act on real links.
+/// </summary>
+public class NetnsCluster : IAsyncLifetime
+{
+    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
+    private static readonly Lazy<string?> UnavailableReason = new(Probe);
+
+    private readonly int _nodes;
+    private readonly IReadOnlyDictionary<string, string> _nodeEnvironment;
+    private readonly string _dir = Directory.CreateTempSubdirectory("orchestrator-netns-").FullName;
+    private string _subnet = "";
+
+    public NetnsCluster() : this(3)
+    {
+    }
+
+    /// <param name="nodeEnvironment">Extra environment for the node processes, e.g. <c>ORCHESTRATOR__CLUSTER__HEARTBEATPAUSE</c>.</param>
+    protected NetnsCluster(int nodes, IReadOnlyDictionary<string, string>? nodeEnvironment = null)
+    {
+        _nodes = nodes;
+        _nodeEnvironment = nodeEnvironment ?? new Dictionary<string, string>();
+    }
+
+    /// <summary>Why netns tests cannot run here, or null when they can.</summary>
+    public static string? Unavailable => UnavailableReason.Value;
+
+    /// <summary>The nodes' APIs are on a private subnet: never through a proxy.</summary>
+    public HttpClient Http { get; } = new(new HttpClientHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
+
+    public int Nodes => _nodes;
+
+    public string Dir => _dir;
+
+    public string Address(int node) => $"10.{_subnet}.0.{node}";
+
+    public string Api(int node = 1) => $"http://{Address(node)}:8080";
+
+    public IReadOnlyDictionary<string, string> Environment(int node = 1) => new Dictionary<string, string> { ["ORCHESTRATOR_API"] = Api(node) };
+
+    public async Task InitializeAsync()
+    {
+        if (Unavailable is not null)
+            return; // every test of this fixture is skipped
+        var (code, output) = await Script("start", _nodes.ToString(), "--dir", _dir);
+        Assert.True(code == 0, $"netns cluster.sh start failed:\n{output}");
+        _subnet = File.ReadLines(Path.Combine(_dir, "cluster.env"))
+            .Single(l => l.StartsWith("NETNS_SUBNET=", StringComparison.Ordinal))["NETNS_SUBNET=".Length..];
+        await WaitForMembers(_nodes);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Unavailable is null)
+        {
+            var (code, output) = await Script("stop", "--dir", _dir);
+            Assert.True(code == 0, $"netns cluster.sh stop failed:\n{output}");
+        }
+        Http.Dispose();
+    }
+
+    /// <summary>SIGKILL a node's process, as a crash would.</summary>
+    public Task Kill(int node) => Run("kill", node.ToString(), "--dir", _dir);
+
+    /// <summary>Cut the link between two hosts, both ways.</summary>
+    public Task Partition(int a, int b) => Run("partition", a.ToString(), b.ToString(), "--dir", _dir);
+
+    public Task Heal(int a, int b) => Run("heal", a.ToString(), b.ToString(), "--dir", _dir);
+
+    /// <summary>Shape the link between two hosts, both ways: <paramref name="rate"/> like <c>20mbit</c>; delay and loss need netem in the kernel.</summary>
+    public Task SlowLink(int a, int b, string? rate = null, string? delay = null, string? loss = null)
+    {
+        var args = new List<string> { "slow-link", a.ToString(), b.ToString(), "--dir", _dir };
+        if (rate is not null)
+            args.AddRange(["--rate", rate]);
+        if (delay is not null)
+            args.AddRange(["--delay", delay]);
+        if (loss is not null)
+            args.AddRange(["--loss", loss]);
+        return Run([.. args]);
+    }
+
+    public Task ClearLink(int a, int b) => Run("clear-link", a.ToString(), b.ToString(), "--dir", _dir);
+
+    public string Log(int node) => File.ReadAllText(Path.Combine(_dir, $"host{node}.log"));
+
+    public async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null, int node = 1)
+    {
+        using var request = new HttpRequestMessage(method, Api(node) + path);
+        if (json is not null)
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        using var response = await Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    public async Task<JsonNode> Get(string path, int node = 1)
+    {
+        var (status, body) = await Send(HttpMethod.Get, path, node: node);
+        Assert.True(status == 200, $"GET {path} on host{node}: {status} {body}");
+        return body!;
+    }
+
+    public Task<OrchestratorProcess.Result> Cli(params string[] args) =>
+        OrchestratorProcess.Run(TimeSpan.FromSeconds(120), Environment(), args);
+
+    private async Task Run(params string[] args)
+    {
+        var (code, output) = await Script(args);
+        Assert.True(code == 0, $"netns cluster.sh {string.Join(' ', args)} failed:\n{output}");
+    }
+
+    private async Task WaitForMembers(int count)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                var hosts = (await Get("/hosts")).AsArray();
+                if (hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null) == count)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the netns cluster did not show {count} hosts up within 60 s");
+            await Task.Delay(250);
+        }
+    }
+
+    private async Task<(int Code, string Output)> Script(params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "deploy", "netns", "cluster.sh"));
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.Environment["ORCHESTRATOR_BIN"] = OrchestratorProcess.Dll;
+        start.Environment["CAPACITY"] = "2GiB";
+        foreach (var (name, value) in _nodeEnvironment)
+            start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(ScriptTimeout);
+        await process.WaitForExitAsync(cancel.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("Orchestrator.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEuid();
+
+    /// <summary>Root, and a namespace can be made and removed: otherwise the reason to skip.</summary>
+    private static string? Probe()
+    {
+        if (!OperatingSystem.IsLinux())
+            return "network namespaces are Linux only";
+        if (GetEuid() != 0)
+            return "needs root for network namespaces (deploy/netns/cluster.sh); CI runs these as root";
+        var name = $"orc-probe-{System.Environment.ProcessId}";
+        try
+        {
+            var added = RunIp("netns", "add", name);
+            if (added.Code != 0)
+                return $"'ip netns add' does not work here: {added.Output.Trim()}";
+            RunIp("netns", "del", name);
+            return null;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return $"'ip' (iproute2) cannot be run: {e.Message}";
+        }
+    }
+
+    private static (int Code, string Output) RunIp(params string[] args)
+    {
+        var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output);
+    }
+}
