@@ -35,6 +35,7 @@ internal sealed partial class VmHost : ReceiveActor
     private IActorRef? _stopWaiter;
     private bool _draining;
     private IActorRef? _ledger;
+    private readonly HashSet<string> _corruptNext = [];
 
     public VmHost(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities)
     {
@@ -94,6 +95,11 @@ internal sealed partial class VmHost : ReceiveActor
         });
         Receive<IncomingProtocol.Prepare>(Prepare);
         Receive<HostLocal.AdoptVm>(Adopt);
+        Receive<HostLocal.CorruptNextIncoming>(corrupt =>
+        {
+            _corruptNext.Add(corrupt.Vm);
+            Sender.Tell(CommandResult.Ok);
+        });
         Receive<HostLocal.FenceWith>(fence =>
         {
             _ledger = fence.Ledger;
@@ -219,7 +225,7 @@ internal sealed partial class VmHost : ReceiveActor
             return;
         }
         var incoming = Context.ActorOf(
-            IncomingMigration.Props(prepare, _incomingCapabilities, _settings, Self, _ledger),
+            IncomingMigration.Props(prepare, _incomingCapabilities, _settings, Self, _ledger, corrupt: _corruptNext.Remove(prepare.Spec.Name)),
             $"incoming-{prepare.Migration}");
         Context.Watch(incoming);
         _incoming[prepare.Spec.Name] = (incoming, Size(prepare.Spec));

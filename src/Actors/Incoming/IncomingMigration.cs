@@ -28,6 +28,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private readonly PrecopyProtocol.Settings _settings;
     private readonly IActorRef _host;
     private readonly IActorRef? _ledger;
+    private bool _corrupt;
     private int _resolveAttempts;
     private readonly TimeSpan _retry;
     private readonly HashSet<DeviceName> _loaded = [];
@@ -35,8 +36,9 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private DigestWarmer? _warmer;
     private IReadOnlyList<DigestOf>? _sourceDigests;
 
-    public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger)
+    public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger, bool corrupt)
     {
+        _corrupt = corrupt;
         _prepare = prepare;
         _capabilities = capabilities;
         _settings = settings.Precopy;
@@ -46,8 +48,8 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         Loading();
     }
 
-    public static Props Props(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger = null) =>
-        Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, settings, host, ledger));
+    public static Props Props(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger = null, bool corrupt = false) =>
+        Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, settings, host, ledger, corrupt));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -194,6 +196,12 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     {
         if (_sourceDigests is null || _loaded.Count < _vm!.Devices.Count)
             return;
+        if (_corrupt)
+        {
+            _corrupt = false;
+            _vm.FlipBitForFaultInjection();
+            _log.Warning("Incoming migration {0}: fault injection flipped a bit of {1}'s loaded RAM", Id, _vm.Name);
+        }
         var mine = _vm.Digests();
         var mismatched = _sourceDigests
             .Where(s => !mine.TryGetValue(s.Device, out var d) || d != s.Digest)

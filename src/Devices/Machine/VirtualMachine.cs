@@ -74,6 +74,19 @@ public sealed class VirtualMachine : IDisposable
     /// <summary>The first RAM device, the one the guest workload writes.</summary>
     public RamDevice? Ram { get; }
 
+    /// <summary>
+    /// Fault injection for drills: flips one bit of the loaded RAM, as a chunk corrupted on its way would.
+    /// The destination's digest check must then refuse to start this copy.
+    /// </summary>
+    public void FlipBitForFaultInjection()
+    {
+        var memory = Ram?.Memory ?? throw new InvalidOperationException($"{Name} has no RAM to corrupt");
+        Span<byte> page = stackalloc byte[PagedMemory.PageSize];
+        memory.ReadPage(0, page);
+        page[0] ^= 0x01;
+        memory.LoadPage(0, page);
+    }
+
     public VmRunState State
     {
         get

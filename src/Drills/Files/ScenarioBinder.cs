@@ -19,6 +19,7 @@ internal sealed class ScenarioBinder
     {
         ["migrate"] = ["to", "parameters"],
         ["evacuate"] = [],
+        ["corrupt"] = [],
         ["kill"] = ["at", "of", "within"],
         ["partition"] = [],
         ["heal"] = [],
@@ -135,6 +136,8 @@ internal sealed class ScenarioBinder
             }
             case "evacuate":
                 return Text(map, "evacuate", path, required: true) is { } evacuated ? new EvacuateStep(evacuated) : null;
+            case "corrupt":
+                return Text(map, "corrupt", path, required: true) is { } corrupted ? new CorruptStep(corrupted) : null;
             case "kill":
             {
                 var victim = Text(map, "kill", path, required: true);

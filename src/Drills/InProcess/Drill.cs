@@ -198,6 +198,10 @@ public sealed class Drill
                 }
                 return $"{kill.Host} killed at {await trigger.Fired.Task} ms, when {kill.Of}'s migration reached {kill.At!.Value.Name()}";
             }
+            case CorruptStep corrupt:
+                foreach (var node in cluster.Nodes.Where(n => n.Alive))
+                    await TryAsk(node.Host, new HostLocal.CorruptNextIncoming(corrupt.Vm));
+                return null;
             case PartitionStep partition:
                 await Link(cluster[partition.A], cluster[partition.B], () => cluster.Partition(cluster[partition.A], cluster[partition.B]), "cut");
                 return null;

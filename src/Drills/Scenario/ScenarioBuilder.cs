@@ -67,6 +67,9 @@ public sealed class ScenarioBuilder : IScenarioSource
 
     public ScenarioBuilder Evacuate(string host) => Then(new EvacuateStep(host));
 
+    /// <summary>The VM's next incoming copy gets one bit flipped: its destination must refuse to start it.</summary>
+    public ScenarioBuilder Corrupt(string vm) => Then(new CorruptStep(vm));
+
     public ScenarioBuilder Kill(string host) => Then(new KillStep(host));
 
     /// <summary>Kills <paramref name="host"/> the moment <paramref name="of"/>'s migration reaches <paramref name="phase"/>.</summary>

@@ -142,6 +142,9 @@ public static partial class ScenarioCheck
             case EvacuateStep evacuate:
                 host($"{at}.evacuate", evacuate.Host);
                 break;
+            case CorruptStep corrupt:
+                vm($"{at}.corrupt", corrupt.Vm);
+                break;
             case KillStep kill:
                 host($"{at}.kill", kill.Host);
                 if (kill.At is not null && kill.Of is null)

@@ -34,6 +34,12 @@ public sealed record KillStep(string Host, MigrationPhase? At = null, string? Of
         At is { } phase ? $"kill {Host} at {phase.Name()} of {Of}'s migration" : $"kill {Host}";
 }
 
+/// <summary>The VM's next incoming copy, wherever it goes, arrives with one bit flipped, as a corrupted chunk would.</summary>
+public sealed record CorruptStep(string Vm) : Step
+{
+    public override string ToString() => $"corrupt the next copy of {Vm}";
+}
+
 /// <summary>Every message between the two hosts is dropped, both ways, until healed.</summary>
 public sealed record PartitionStep(string A, string B) : Step
 {

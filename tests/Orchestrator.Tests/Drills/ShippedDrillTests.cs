@@ -41,6 +41,7 @@ public sealed class ShippedDrillTests(ITestOutputHelper output) : ScenarioTestKi
     [InlineData("source-crash-after-stop.yaml")]
     [InlineData("evacuation-under-partition.yaml")]
     [InlineData("never-acking-device.yaml")]
+    [InlineData("corrupted-chunk.yaml")]
     public async Task Shipped_drill_passes(string file)
     {
         var report = await RunFile(Path.Combine(DrillsFolder, file));
