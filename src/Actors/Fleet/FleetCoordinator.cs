@@ -293,9 +293,13 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
 
     private async Task<List<(string Host, HostProtocol.HostStatus Status, HostProtocol.VmList List)>> Snapshot(Dictionary<string, Address> hosts)
     {
+        // Every ask at once: a host that does not answer costs one ask timeout, not one per question.
         var answers = await Task.WhenAll(hosts.Select(async h =>
-            (h.Key, Status: await AskHost(h.Value, HostProtocol.GetStatus.Instance) as HostProtocol.HostStatus,
-                List: await AskHost(h.Value, HostProtocol.ListVms.Instance) as HostProtocol.VmList)));
+        {
+            var status = AskHost(h.Value, HostProtocol.GetStatus.Instance);
+            var list = AskHost(h.Value, HostProtocol.ListVms.Instance);
+            return (h.Key, Status: await status as HostProtocol.HostStatus, List: await list as HostProtocol.VmList);
+        }));
         var snapshot = answers.Where(a => a.Status is not null && a.List is not null).Select(a => (a.Key, a.Status!, a.List!)).ToList();
         await RecordPlacement(snapshot);
         return snapshot;
@@ -427,7 +431,13 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
     private async Task Follow()
     {
         var hosts = UpHosts();
-        foreach (var admission in _active.Values.Where(a => a.Started).ToArray())
+        var running = _active.Values.Where(a => a.Started).ToArray();
+        // Asked all at once, judged one by one: a silent source delays the poll by one ask timeout, not one per migration.
+        var queries = running.ToDictionary(a => a.Record.Vm, a => hosts.TryGetValue(a.Record.Source, out var at)
+            ? AskHost(at, new HostProtocol.QueryMigrate(a.Record.Vm))
+            : Task.FromResult<object?>(null));
+        await Task.WhenAll(queries.Values);
+        foreach (var admission in running)
         {
             var record = admission.Record;
             if (!hosts.TryGetValue(record.Source, out var source))
@@ -435,7 +445,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
                 await Finish(record.Vm, MigrationStatus.Failed, $"source host {record.Source} left the cluster");
                 continue;
             }
-            var answer = await AskHost(source, new HostProtocol.QueryMigrate(record.Vm));
+            var answer = await queries[record.Vm];
             if (answer is MigrationInfo info && info.Id == record.Id)
             {
                 admission.Unanswered = 0;

@@ -22,11 +22,14 @@ public sealed record DrillOptions
     /// <summary>The fleet coordinator's settings; a failed evacuation move is retried after 1 s, not 20.</summary>
     public FleetProtocol.Settings Fleet { get; init; } = FleetProtocol.Settings.Default with { RetryBackoff = TimeSpan.FromSeconds(1) };
 
-    /// <summary>Silence before a peer is unreachable.</summary>
-    public TimeSpan FailureDetectorPause { get; init; } = TimeSpan.FromSeconds(2);
+    /// <summary>
+    /// Silence before a peer is unreachable. Shorter than a node's default (8 s) so drills end soon, but
+    /// not so short that a busy machine (a whole test suite on two cores) makes a live host look dead.
+    /// </summary>
+    public TimeSpan FailureDetectorPause { get; init; } = TimeSpan.FromSeconds(4);
 
     /// <summary>How long an unreachable member stays before the split-brain resolver downs it.</summary>
-    public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(3);
+    public TimeSpan DownAfter { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>The cluster must form, and the fleet answer, within this.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
