@@ -18,6 +18,12 @@ public static class HostProtocol
     /// <summary>Stop and discard a VM here; answered with <see cref="CommandResult"/>.</summary>
     public sealed record DeleteVm(string Vm) : IHostWire;
 
+    /// <summary>
+    /// QEMU's <c>cont</c> for a VM left paused: answered with <see cref="CommandResult"/>. A VM paused because
+    /// its last migration's ownership is unknown resumes only if the ownership ledger fences that migration.
+    /// </summary>
+    public sealed record ResumeVm(string Vm) : IHostWire;
+
     /// <summary>Answered with <see cref="VmList"/>.</summary>
     public sealed record ListVms : IHostWire
     {

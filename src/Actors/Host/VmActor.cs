@@ -24,6 +24,7 @@ internal sealed class VmActor : ReceiveActor
     private MigrationInfo? _finished;
     private readonly long _epoch;
     private bool _handedOver;
+    private bool _ownershipUnknown;
     private IActorRef? _ledger;
 
     public VmActor(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host, long epoch, IActorRef? ledger)
@@ -83,6 +84,8 @@ internal sealed class VmActor : ReceiveActor
             Leave();
         });
         Receive<HostLocal.CancelOutgoing>(_ => _migration?.Tell(MigrationProtocol.Cancel.Instance));
+        Receive<ResumeVm>(_ => Resume());
+        Receive<Resolved>(OnResolved);
         Receive<MigrationProtocol.Ended>(Ended);
         Receive<Terminated>(t =>
         {
@@ -181,6 +184,7 @@ internal sealed class VmActor : ReceiveActor
     {
         _finished = ended.Final;
         _handedOver = ended.HandedOver || ended.Final.Status == MigrationStatus.Completed;
+        _ownershipUnknown = ended.OwnershipUnknown;
         if (!Sender.Equals(_migration))
             return;
         // Queries from now on are answered here; those already forwarded to it are still answered
@@ -189,6 +193,78 @@ internal sealed class VmActor : ReceiveActor
         _migration = null;
         Sender.Tell(PoisonPill.Instance);
         _host.Tell(new HostLocal.MigrationRunning(_vm.Name, false));
+    }
+
+    // ---- resuming a VM left paused ----------------------------------------------------------
+
+    private sealed record Resolved(object? Answer, IActorRef ReplyTo);
+
+    private void Resume()
+    {
+        if (_migration is not null || _retiring is not null)
+        {
+            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+            return;
+        }
+        if (_vm.State == VmRunState.Running)
+        {
+            Sender.Tell(CommandResult.Ok); // QEMU's cont on a running VM changes nothing
+            return;
+        }
+        if (_vm.State != VmRunState.Paused)
+        {
+            Sender.Tell(CommandResult.Conflict($"VM '{_vm.Name}' is {_vm.State.ToString().ToLowerInvariant()}: only a paused VM resumes"));
+            return;
+        }
+        if (!_ownershipUnknown)
+        {
+            ResumeNow();
+            return;
+        }
+        if (_ledger is null || _finished is null)
+        {
+            Sender.Tell(CommandResult.Conflict(
+                $"VM '{_vm.Name}' stays paused: its last migration sent a commit and there is no ownership ledger to ask whether the destination runs it; resuming could run two copies"));
+            return;
+        }
+        // Only the ledger can say: a fenced migration can never start on its destination, a committed one already owns the VM.
+        var replyTo = Sender;
+        _ledger.Ask<object>(new Fencing.OwnershipProtocol.Resolve(_vm.Name, _finished.Id), _settings.OwnershipTimeouts.Ask)
+            .ContinueWith(t => new Resolved(t.IsCompletedSuccessfully ? t.Result : null, replyTo), TaskScheduler.Default)
+            .PipeTo(Self);
+    }
+
+    private void OnResolved(Resolved resolved)
+    {
+        switch (resolved.Answer)
+        {
+            case Fencing.OwnershipProtocol.Fenced when _vm.State == VmRunState.Paused && _migration is null:
+                _ownershipUnknown = false;
+                ResumeNow(resolved.ReplyTo);
+                break;
+            case Fencing.OwnershipProtocol.Committed committed:
+                // The destination owns the VM at a newer epoch: this copy is stale and must never run.
+                resolved.ReplyTo.Tell(CommandResult.Conflict(
+                    $"VM '{_vm.Name}' belongs to its destination at epoch {committed.Epoch} (the ledger recorded the commit); this paused copy is stale and is removed"));
+                _vm.Stop();
+                _handedOver = true;
+                Leave();
+                break;
+            case null:
+                resolved.ReplyTo.Tell(CommandResult.Conflict(
+                    $"The ownership ledger did not answer within {_settings.OwnershipTimeouts.Ask.TotalSeconds:0} s; VM '{_vm.Name}' stays paused (try again)"));
+                break;
+            default:
+                resolved.ReplyTo.Tell(CommandResult.Conflict($"VM '{_vm.Name}' stays paused: the ledger answered {resolved.Answer.GetType().Name}"));
+                break;
+        }
+    }
+
+    private void ResumeNow(IActorRef? replyTo = null)
+    {
+        _vm.Resume();
+        _log.Info("VM {0} resumed", _vm.Name);
+        (replyTo ?? Sender).Tell(CommandResult.Ok);
     }
 
     /// <summary>The host stops this actor once it has forgotten the VM; until then, answer as a VM that is gone.</summary>

@@ -65,6 +65,7 @@ internal sealed partial class VmHost : ReceiveActor
         Receive<GetDigests>(c => Route(c.Vm, c));
         Receive<PauseGuest>(c => Route(c.Vm, c));
         Receive<DeleteVm>(c => Route(c.Vm, c));
+        Receive<ResumeVm>(c => Route(c.Vm, c));
         Receive<QueryMigrate>(c => Route(c.Vm, c, () => _finished.TryGetValue(c.Vm, out var info) ? info : null));
         Receive<MigrateCancel>(c => Route(c.Vm, c, () => _finished.ContainsKey(c.Vm) ? CommandResult.Ok : null));
         Receive<MigrateContinue>(c => Route(c.Vm, c, () => _finished.TryGetValue(c.Vm, out var info)

@@ -67,7 +67,8 @@ public static class MigrationProtocol
 
     /// <summary>To the host: the migration reached a terminal state; <paramref name="Final"/> is its last query-migrate.</summary>
     /// <param name="HandedOver">The VM belongs to the destination now (completed, or committed in the ledger), so the host forgets it.</param>
-    public sealed record Ended(MigrationId Migration, string Vm, MigrationInfo Final, bool HandedOver = false);
+    /// <param name="OwnershipUnknown">The VM was left paused because whether the destination owns it is not known.</param>
+    public sealed record Ended(MigrationId Migration, string Vm, MigrationInfo Final, bool HandedOver = false, bool OwnershipUnknown = false);
 }
 
 /// <summary>The answer to a command: accepted, or QEMU's error text.</summary>

@@ -67,6 +67,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private bool _commitRequested;
     private long _newEpoch;
     private bool _handedOver;
+    private bool _ownershipUnknown;
     private int _resolveAttempts;
     private string? _resolveReason;
     private bool _verified;
@@ -504,6 +505,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         {
             // The destination may have started: resuming here could run two copies.
             _errorDesc = $"{reason}; the commit was sent, so the source VM stays paused until the destination's state is known";
+            _ownershipUnknown = true;
             Timers.CancelAll();
             StopChildren();
             End(MigrationStatus.Failed);
@@ -588,7 +590,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     /// <summary>Ownership cannot be decided now: pausing is safe, resuming might run two copies.</summary>
     private void StayPaused(string reason)
     {
-        _errorDesc = $"{reason}; the source VM stays paused rather than risk two running copies";
+        _errorDesc = $"{reason}; the source VM stays paused rather than risk two running copies (orchestrator vm resume asks the ledger again)";
+        _ownershipUnknown = true;
         _log.Error("Migration {0} of {1}: {2}", _id, _vm.Name, _errorDesc);
         Timers.CancelAll();
         StopChildren();
@@ -628,7 +631,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     {
         _status = status;
         _endedAt = Now;
-        _host.Tell(new Ended(_id, _vm.Name, Info(), _handedOver));
+        _host.Tell(new Ended(_id, _vm.Name, Info(), _handedOver, _ownershipUnknown));
         Become(Ended);
     }
 

@@ -21,7 +21,7 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
 
     private static readonly Type[] Allowed =
     [
-        typeof(HostProtocol.CreateVm), typeof(HostProtocol.DeleteVm), typeof(HostProtocol.ListVms), typeof(HostProtocol.VmList),
+        typeof(HostProtocol.CreateVm), typeof(HostProtocol.DeleteVm), typeof(HostProtocol.ResumeVm), typeof(HostProtocol.ListVms), typeof(HostProtocol.VmList),
         typeof(HostProtocol.GetStatus), typeof(HostProtocol.HostStatus),
         typeof(HostProtocol.SetIncomingCapabilities), typeof(HostProtocol.ChangeIncomingCapabilities), typeof(HostProtocol.IncomingCapabilitiesOf),
         typeof(HostProtocol.SetCapabilities), typeof(HostProtocol.SetParameters), typeof(HostProtocol.GetMigrationSettings),

@@ -49,6 +49,19 @@ public static class VmEndpoints
             };
         });
 
+        api.MapPost("/vms/{name}/resume", async (string name, ClusterHosts cluster) =>
+        {
+            var lookup = await cluster.LookupVm(name);
+            if (lookup.Found is not { } found)
+                return ApiResults.VmMissing(name, lookup.Silent);
+            return await cluster.Ask(found.Host, new HostProtocol.ResumeVm(name)) switch
+            {
+                CommandResult { Error: null } => ApiResults.Json(new JsonObject()),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            };
+        });
+
         api.MapDelete("/vms/{name}", async (string name, ClusterHosts cluster) =>
         {
             var lookup = await cluster.LookupVm(name);

@@ -21,7 +21,7 @@ public static class ClientCommands
           hosts [--json]                          the cluster's hosts: status, capacity, used, VMs
           vm create NAME --host HOST              create and start a VM; --ram SIZE  --vfio SIZE  --vfio-alloc MS
                                                   --vgpu SIZE  --dirty-rate RATE (defaults as in demo; SIZE 0 leaves a device out)
-          vm list [--json]  |  vm show NAME [--json]  |  vm delete NAME
+          vm list [--json]  |  vm show NAME [--json]  |  vm delete NAME  |  vm resume NAME
           migrate NAME --to HOST                  start a live migration; --capabilities LIST  --downtime-limit MS
                                                   --max-bandwidth BYTES/S  --switchover-ack-timeout MS
                                                   --wait (follow it to its end)  --json

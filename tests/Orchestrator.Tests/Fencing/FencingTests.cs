@@ -27,22 +27,32 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
         DropCommit,
         DropCommitReply,
         BlackholeAfterCommit,
+        BlackholeCommitReply,
         Blackhole,
     }
 
     private IActorRef _ledger = ActorRefs.Nobody;
+    private readonly List<IActorRef> _relays = [];
 
     /// <summary>The ledger in the source's system; the source reaches it through a faulty relay, the destination over remoting.</summary>
     private async Task Fence(Fault fault)
     {
         _ledger = Sys.ActorOf(OwnershipLedger.Props(), "ownership");
         var relay = Sys.ActorOf(Props.Create(() => new Relay(_ledger, fault)), "relay");
+        _relays.Add(relay);
         Source.Host.Tell(new HostLocal.FenceWith(relay));
         var remoteLedger = await Destination.System.ActorSelection(new RootActorPath(Source.Address) / "user" / "ownership").ResolveOne(AskTimeout);
         // A ledger unreachable from the source after its commit request is unreachable from the destination too.
-        Destination.Host.Tell(new HostLocal.FenceWith(fault == Fault.BlackholeAfterCommit
-            ? Destination.System.ActorOf(Props.Create(() => new Relay(remoteLedger, Fault.Blackhole)))
-            : remoteLedger));
+        if (fault is Fault.BlackholeAfterCommit or Fault.BlackholeCommitReply)
+        {
+            var destinationRelay = Destination.System.ActorOf(Props.Create(() => new Relay(remoteLedger, Fault.Blackhole)));
+            _relays.Add(destinationRelay);
+            Destination.Host.Tell(new HostLocal.FenceWith(destinationRelay));
+        }
+        else
+        {
+            Destination.Host.Tell(new HostLocal.FenceWith(remoteLedger));
+        }
     }
 
     private async Task<OwnerOf> Owner() => await _ledger.Ask<OwnerOf>(new GetOwner(Vm), AskTimeout);
@@ -113,14 +123,58 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
         await Task.Delay(500);
         Assert.Empty(await Vms(Destination));
         Assert.Equal([Vm], await Incoming(Destination));
+
+        // No resume while the ledger cannot answer.
+        var refused = await Ask(Source.Host, new HostProtocol.ResumeVm(Vm));
+        Assert.Contains("The ownership ledger did not answer", refused.Error);
+        Assert.Equal(VmStates.Paused, Assert.Single(await Vms(Source)).State);
+
+        // The ledger is back: the commit was never recorded, so resuming fences the migration, and the
+        // destination, asking too, discards its twin.
+        foreach (var relay in _relays)
+            relay.Tell(Relay.Heal.Instance);
+        Assert.Equal(CommandResult.Ok, await Ask(Source.Host, new HostProtocol.ResumeVm(Vm)));
+        Assert.Equal(VmStates.Running, Assert.Single(await Vms(Source)).State);
+        await AwaitAssertAsync(async () => Assert.Empty(await Incoming(Destination)), TimeSpan.FromSeconds(10));
+        Assert.Empty(await Vms(Destination));
+    }
+
+    [Fact]
+    public async Task Resuming_a_copy_whose_commit_was_recorded_removes_it_instead()
+    {
+        await Fence(Fault.BlackholeCommitReply);
+        await Create(SmallVm(vfio: 0, vgpu: 0));
+        await Migrate();
+        var info = await UntilEnded();
+        Assert.Equal(MigrationStatus.Failed, info.Status);
+        Assert.Equal(VmStates.Paused, Assert.Single(await Vms(Source)).State);
+
+        foreach (var relay in _relays)
+            relay.Tell(Relay.Heal.Instance);
+        var refused = await Ask(Source.Host, new HostProtocol.ResumeVm(Vm));
+        Assert.Contains("belongs to its destination at epoch 1", refused.Error);
+        // The destination's twin, asking the healed ledger, starts: one copy, at the new epoch.
+        await AwaitAssertAsync(async () => Assert.Equal((VmStates.Running, 1L),
+            (Assert.Single(await Vms(Destination)).State, Assert.Single(await Vms(Destination)).Epoch)), TimeSpan.FromSeconds(10));
+        await AwaitAssertAsync(async () => Assert.Empty(await Vms(Source)), TimeSpan.FromSeconds(10));
     }
 
     /// <summary>Stands between the source and the ledger and loses what the fault says.</summary>
     private sealed class Relay : ReceiveActor
     {
+        public sealed record Heal
+        {
+            public static readonly Heal Instance = new();
+        }
+
         public Relay(IActorRef ledger, Fault fault)
         {
             var blackholed = fault == Fault.Blackhole;
+            Receive<Heal>(_ =>
+            {
+                blackholed = false;
+                fault = Fault.None;
+            });
             Receive<Commit>(commit =>
             {
                 switch (fault)
@@ -131,6 +185,10 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
                         ledger.Tell(commit, ActorRefs.NoSender);
                         return;
                     case Fault.BlackholeAfterCommit:
+                        blackholed = true;
+                        return;
+                    case Fault.BlackholeCommitReply:
+                        ledger.Tell(commit, ActorRefs.NoSender); // recorded, but nobody hears of it
                         blackholed = true;
                         return;
                     default:

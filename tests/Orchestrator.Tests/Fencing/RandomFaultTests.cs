@@ -56,7 +56,7 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
     private IActorRef _ledger = ActorRefs.Nobody;
     private IActorRef _relay = ActorRefs.Nobody;
 
-    public RandomFaultTests(ITestOutputHelper output) : base(new RemotingOptions().ToConfig(), "ledger", output)
+    public RandomFaultTests(ITestOutputHelper output) : base(FleetStoreOptions.InMemory.ToConfig().WithFallback(new RemotingOptions().ToConfig()), "ledger", output)
     {
         _output = output;
         _seed = int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_TEST_SEED"), out var seed) ? seed : Random.Shared.Next();

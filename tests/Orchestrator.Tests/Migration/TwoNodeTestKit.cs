@@ -23,7 +23,7 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
     private MigrationNode? _destination;
 
     protected TwoNodeTestKit(ITestOutputHelper output, MigrationSettings? settings = null)
-        : base(new RemotingOptions().ToConfig(), "source", output)
+        : base(FleetStoreOptions.InMemory.ToConfig().WithFallback(new RemotingOptions().ToConfig()), "source", output)
     {
         Settings = settings ?? MigrationSettings.Default;
         Source = MigrationNode.Attach(Sys, Settings);

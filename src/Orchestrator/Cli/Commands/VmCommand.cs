@@ -3,7 +3,7 @@ using Orchestrator.Output;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary><c>orchestrator vm create|list|show|delete</c>: the cluster's VMs (/vms).</summary>
+/// <summary><c>orchestrator vm create|list|show|delete|resume</c>: the cluster's VMs (/vms).</summary>
 internal static class VmCommand
 {
     private static readonly string[] CreateOptions = ["--host", "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate"];
@@ -17,8 +17,9 @@ internal static class VmCommand
             "list" => List(rest, c),
             "show" => Show(rest, c),
             "delete" => Delete(rest, c),
-            null => throw new UsageException("Missing vm subcommand: create, list, show or delete"),
-            var other => throw new UsageException($"Unknown vm subcommand '{other}': use create, list, show or delete"),
+            "resume" => Resume(rest, c),
+            null => throw new UsageException("Missing vm subcommand: create, list, show, delete or resume"),
+            var other => throw new UsageException($"Unknown vm subcommand '{other}': use create, list, show, delete or resume"),
         };
     }
 
@@ -88,6 +89,16 @@ internal static class VmCommand
         var name = a.Positional(0, "VM name: vm delete NAME");
         await c.Api.Delete($"/vms/{ApiClient.Segment(name)}", c.Cancel);
         c.Out.WriteLine($"VM {name} deleted");
+        return 0;
+    }
+
+    /// <summary>QEMU's <c>cont</c>; a VM paused because its ownership was unknown resumes only if the ledger fences its last migration.</summary>
+    private static async Task<int> Resume(IReadOnlyList<string> args, ClientContext c)
+    {
+        var a = Arguments.Parse(args, [], [], positionals: true).WithAtMostPositionals(1);
+        var name = a.Positional(0, "VM name: vm resume NAME");
+        await c.Api.Post($"/vms/{ApiClient.Segment(name)}/resume", new JsonObject(), c.Cancel);
+        c.Out.WriteLine($"VM {name} running");
         return 0;
     }
 
