@@ -19,7 +19,7 @@
 # an htb class (rate) with a netem leaf (delay, loss) for the peer's address.
 # PREFIX defaults to 'orc-' and a hash of DIR; X is the first free /24 from a hash of PREFIX.
 # Environment: ORCHESTRATOR_BIN (orchestrator.dll or an executable; default: build src/Orchestrator
-# in Release), CAPACITY (8GiB per node), START_TIMEOUT (60 s per cluster), STOP_TIMEOUT (30 s),
+# in Release), CAPACITY (8GiB per node; CAPACITY_K for hostK alone), START_TIMEOUT (60 s per cluster), STOP_TIMEOUT (30 s),
 # ORCHESTRATOR__* (passed on to every node, e.g. ORCHESTRATOR__CLUSTER__HEARTBEATPAUSE=3).
 set -euo pipefail
 
@@ -283,8 +283,9 @@ ENV
     seed="$(address 1):$REMOTING_PORT"
     for ((k = 1; k <= count; k++)); do
         local name="host$k"
+        local capacity_var="CAPACITY_$k"
         local node_command=("${ORCHESTRATOR[@]}" node --name "$name" --hostname "$(address "$k")" --port "$REMOTING_PORT"
-            --seed "$seed" --api "http://$(address "$k"):$API_PORT" --capacity "${CAPACITY:-8GiB}" --data-dir "$data_dir")
+            --seed "$seed" --api "http://$(address "$k"):$API_PORT" --capacity "${!capacity_var:-${CAPACITY:-8GiB}}" --data-dir "$data_dir")
         echo "starting $name in namespace $(host_ns "$k"): ${node_command[*]}"
         # setsid: a Ctrl-C in this terminal later must not reach the nodes. The inner shell writes its
         # own pid (then becomes the node with exec). The environment, ORCHESTRATOR__* included, goes on.
