@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Migration;
@@ -71,6 +72,33 @@ public sealed class FaultInjector : ReceiveActor
             }
             log.Warning("Fault: telling {0} to die ({1})", fire.Victim, reason);
             system.ActorSelection(FaultsProtocol.PathOn(fire.Victim)).Tell(new FaultsProtocol.Die(reason), ActorRefs.NoSender);
+            // As in-process, the migration takes no further step until the victim is gone: this blocks the
+            // publishing migration's thread until the victim's remoting port refuses connections (bounded).
+            var gone = UntilGone(fire.Victim, TimeSpan.FromSeconds(3));
+            log.Warning(gone ? "Fault: {0} is gone" : "Fault: {0} still answers 3 s after the order to die", fire.Victim);
+        }
+
+        /// <summary>True once the node's remoting port refuses connections (a SIGKILLed process's sockets are closed by the kernel).</summary>
+        private static bool UntilGone(Address victim, TimeSpan within)
+        {
+            if (victim.Host is not { } host || victim.Port is not { } port)
+                return false;
+            var deadline = DateTime.UtcNow + within;
+            while (DateTime.UtcNow < deadline)
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    if (!socket.ConnectAsync(host, port).Wait(TimeSpan.FromMilliseconds(200)))
+                        continue; // no answer at all (a cut link): keep trying until the bound
+                }
+                catch (AggregateException e) when (e.InnerException is SocketException)
+                {
+                    return true;
+                }
+                Thread.Sleep(10);
+            }
+            return false;
         }
     }
 
