@@ -58,7 +58,7 @@ public sealed class Drill
         if (slow.Step is not null)
             throw new DrillNotSupportedException(
                 $"steps[{slow.Index}]: '{slow.Step}' needs delay, rate or loss on a real link (network namespaces, --netns), " +
-                "which this engine does not support yet; remove the step to run the drill in-process");
+                "which the in-process engine cannot produce; run the drill with --netns (root), or remove the step to run it in-process");
     }
 
     private async Task<DrillReport> Run(CancellationToken cancel)
