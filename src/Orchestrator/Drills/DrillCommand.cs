@@ -9,7 +9,7 @@ namespace Orchestrator.Drills;
 /// <summary>
 /// <c>orchestrator drill FILE [--json] [--netns]</c>: runs a failover drill (docs/drills.md) on an in-process
 /// cluster, or with <c>--netns</c> on node processes in network namespaces (root). Exit codes: 0 every expectation held, 1 the drill failed, 2 a bad file or option, or a
-/// fault this engine cannot produce (nothing was run).
+/// fault this engine cannot produce (nothing was run), 130 interrupted (Ctrl+C).
 /// </summary>
 public static class DrillCommand
 {
@@ -51,6 +51,12 @@ public static class DrillCommand
         catch (DrillNotSupportedException e)
         {
             throw new UsageException($"{parsed.Positionals[0]}: {e.Message}");
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Ctrl+C: the drill disposed its cluster on the way out; no report, and no stack trace.
+            stderr.WriteLine("drill interrupted; its cluster was stopped");
+            return 130;
         }
         if (parsed.Has("--json"))
             stdout.WriteLine(JsonReport.Render(report));
