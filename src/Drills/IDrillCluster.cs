@@ -39,6 +39,9 @@ public interface IDrillCluster : IAsyncDisposable
 
     Task SlowLink(SlowLinkStep step);
 
+    /// <summary>Undoes <see cref="SlowLink"/>.</summary>
+    Task ClearLink(string a, string b);
+
     /// <summary>The host's own VM list, asked of that host alone (never across a link a fault may have cut); null when it does not answer.</summary>
     Task<HostProtocol.VmList?> ListVms(string host);
 

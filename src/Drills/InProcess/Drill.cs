@@ -54,7 +54,7 @@ public sealed class Drill
     /// <summary>Faults this in-process engine cannot produce honestly.</summary>
     public static void CheckSupported(Scenario.Scenario scenario)
     {
-        var slow = scenario.Steps.Select((s, i) => (Step: s, Index: i)).FirstOrDefault(x => x.Step is SlowLinkStep);
+        var slow = scenario.Steps.Select((s, i) => (Step: s, Index: i)).FirstOrDefault(x => x.Step is SlowLinkStep or ClearLinkStep);
         if (slow.Step is not null)
             throw new DrillNotSupportedException(
                 $"steps[{slow.Index}]: '{slow.Step}' needs delay, rate or loss on a real link (network namespaces, --netns), " +
@@ -223,6 +223,9 @@ public sealed class Drill
                 return null;
             case SlowLinkStep slow:
                 await cluster.SlowLink(slow);
+                return null;
+            case ClearLinkStep clear:
+                await cluster.ClearLink(clear.A, clear.B);
                 return null;
             case WaitStep wait:
                 await Task.Delay(wait.Duration, cancel);

@@ -167,6 +167,9 @@ internal sealed class InProcessCluster : IDrillCluster
     public Task SlowLink(SlowLinkStep step) =>
         throw new DrillStepException("the in-process engine cannot slow a link (it needs network namespaces: --netns)");
 
+    public Task ClearLink(string a, string b) =>
+        throw new DrillStepException("the in-process engine has no slow link to clear (it needs network namespaces: --netns)");
+
     public Task<HostProtocol.VmList?> ListVms(string host) => TryAsk<HostProtocol.VmList>(this[host].Host, HostProtocol.ListVms.Instance);
 
     public Task<object?> QueryMigrate(string host, string vm) => TryAsk<object>(this[host].Host, new HostProtocol.QueryMigrate(vm));

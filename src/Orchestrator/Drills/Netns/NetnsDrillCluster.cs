@@ -260,6 +260,9 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         await Script([.. args]);
     }
 
+    public Task ClearLink(string a, string b) =>
+        Script("clear-link", (Index(a) + 1).ToString(CultureInfo.InvariantCulture), (Index(b) + 1).ToString(CultureInfo.InvariantCulture));
+
     private async Task Link(string what, string a, string b)
     {
         foreach (var host in new[] { a, b })
