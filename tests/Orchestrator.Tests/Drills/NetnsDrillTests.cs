@@ -43,6 +43,34 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public async Task Without_root_netns_is_refused_with_exit_2_before_anything_starts()
+    {
+        // As root, the CLI runs as nobody (setpriv); otherwise as whoever runs the tests.
+        var start = new System.Diagnostics.ProcessStartInfo(IsRoot() ? "setpriv" : "dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath(),
+        };
+        if (IsRoot())
+            foreach (var arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet" })
+                start.ArgumentList.Add(arg);
+        foreach (var arg in new[] { OrchestratorProcess.Dll, "drill", Path.Combine(ShippedDrillTests.DrillsFolder, "slow-link-convergence.yaml"), "--netns" })
+            start.ArgumentList.Add(arg);
+        start.Environment["HOME"] = Path.GetTempPath();
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Equal("--netns needs root (network namespaces); run as root or drop --netns", (await stderr).Trim());
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEuid();
+
+    private static bool IsRoot() => OperatingSystem.IsLinux() && GetEuid() == 0;
+
     private async Task Passes(string file)
     {
         var result = await OrchestratorProcess.Run(TimeSpan.FromSeconds(150), "drill", Path.Combine(ShippedDrillTests.DrillsFolder, file), "--netns", "--json");

@@ -473,8 +473,10 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
             return;
         var (code, output) = await Run(new Dictionary<string, string>(), TimeSpan.FromSeconds(60), CancellationToken.None, "stop", "--dir", _dir);
-        _progress(code == 0 ? $"netns cluster stopped: {Tail(output)}" : $"cluster.sh stop failed ({code}): {Tail(output)}; logs in {_dir}");
-        if (code == 0)
+        var keep = Environment.GetEnvironmentVariable("ORCHESTRATOR_DRILL_KEEP") is { Length: > 0 } and not "0";
+        _progress(code == 0 ? $"netns cluster stopped: {Tail(output)}{(keep ? $"; node logs kept in {_dir}" : "")}"
+            : $"cluster.sh stop failed ({code}): {Tail(output)}; logs in {_dir}");
+        if (code == 0 && !keep)
         {
             try
             {
