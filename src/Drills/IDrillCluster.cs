@@ -79,8 +79,8 @@ public sealed record DrillAdmission(MigrationId Id, string Source, string Status
 /// <summary>An evacuation's plan: moves, and the VMs that stay (with why).</summary>
 public sealed record DrillEvacuation(IReadOnlyList<(string Vm, string To)> Moves, IReadOnlyList<(string Vm, string Reason)> Staying);
 
-/// <summary>A migration known from the fleet's list, hosts as the scenario names them.</summary>
-public sealed record DrillMigrationSeen(MigrationId Id, string Vm, string Source, string Destination);
+/// <summary>A migration known from the fleet's list, hosts as the scenario names them, with the phases its source reported (and when).</summary>
+public sealed record DrillMigrationSeen(MigrationId Id, string Vm, string Source, string Destination, IReadOnlyList<(string Phase, DateTimeOffset At)>? Phases = null);
 
 /// <summary>A step could not do what it says; the message says why.</summary>
 public sealed class DrillStepException(string message) : Exception(message);

@@ -27,6 +27,7 @@ public sealed class FaultInjector : ReceiveActor
             _log.Warning("Fault armed: kill {0} when {1}'s migration reaches {2} here", arm.Victim, arm.Vm, arm.Phase);
             Sender.Tell(new FaultsProtocol.Armed(arm.Vm, arm.Phase, arm.Victim));
         });
+        Receive<FaultsProtocol.GetPhases>(_ => Sender.Tell(new FaultsProtocol.Phases(armings.Seen())));
         Receive<FaultsProtocol.Die>(order =>
         {
             _log.Warning("Fault: dying now ({0})", order.Reason);
@@ -44,6 +45,13 @@ public sealed class FaultInjector : ReceiveActor
     {
         private readonly Lock _sync = new();
         private readonly List<FaultsProtocol.KillAt> _armed = [];
+        private readonly Queue<FaultsProtocol.PhaseSeen> _seen = new();
+
+        public IReadOnlyList<FaultsProtocol.PhaseSeen> Seen()
+        {
+            lock (_sync)
+                return _seen.ToArray();
+        }
 
         public void Add(FaultsProtocol.KillAt arm)
         {
@@ -56,6 +64,9 @@ public sealed class FaultInjector : ReceiveActor
             FaultsProtocol.KillAt? fire;
             lock (_sync)
             {
+                _seen.Enqueue(new FaultsProtocol.PhaseSeen(reached.Migration, reached.Vm, reached.Phase, reached.Destination, DateTimeOffset.UtcNow));
+                if (_seen.Count > 1000)
+                    _seen.Dequeue();
                 fire = _armed.FirstOrDefault(a => a.Vm == reached.Vm && a.Phase == reached.Phase);
                 if (fire is not null)
                     _armed.Remove(fire);

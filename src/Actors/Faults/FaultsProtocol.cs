@@ -25,6 +25,16 @@ public static class FaultsProtocol
 
     public sealed record Armed(string Vm, MigrationPhase Phase, Address Victim);
 
+    /// <summary>Local: the phases this node's source migrations reached (the latest 1000), for a drill's report. Answered <see cref="Phases"/>.</summary>
+    public sealed record GetPhases
+    {
+        public static readonly GetPhases Instance = new();
+    }
+
+    public sealed record PhaseSeen(MigrationId Migration, string Vm, MigrationPhase Phase, Address Destination, DateTimeOffset At);
+
+    public sealed record Phases(IReadOnlyList<PhaseSeen> Seen);
+
     /// <summary>Node to node: SIGKILL yourself now (a crash, not a shutdown).</summary>
     public sealed record Die(string Reason) : IHostWire;
 }

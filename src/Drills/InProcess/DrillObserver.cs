@@ -179,8 +179,14 @@ internal sealed class DrillObserver
         {
             foreach (var m in seen)
             {
-                if (!_migrations.ContainsKey(m.Id))
-                    _migrations[m.Id] = new MigrationWatch(m.Id, m.Vm, m.Source, m.Destination, _migrations.Count);
+                if (!_migrations.TryGetValue(m.Id, out var watch))
+                    _migrations[m.Id] = watch = new MigrationWatch(m.Id, m.Vm, m.Source, m.Destination, _migrations.Count);
+                // Phases reported afterwards: placed on the drill's clock by how long ago they happened.
+                foreach (var (phase, at) in m.Phases ?? [])
+                {
+                    if (watch.Phases.All(p => p.Phase != phase))
+                        watch.Phases.Add(new PhaseRecord(phase, Math.Max(0, Now - (long)(DateTimeOffset.UtcNow - at).TotalMilliseconds)));
+                }
             }
         }
     }

@@ -41,5 +41,19 @@ public static class FaultEndpoints
                 var other => ApiResults.Unexpected(other),
             };
         });
+
+        // The phases this node's source migrations reached, with when (UTC): a drill's report shows them.
+        api.MapGet("/faults/phases", async (NodeSettings settings, ActorRegistry registry) =>
+        {
+            if (!settings.FaultsEnabled || !registry.TryGet<FaultsKey>(out var faults))
+                return ApiResults.Error(StatusCodes.Status404NotFound,
+                    "Fault injection is not enabled on this node (test-only: start it with ORCHESTRATOR__FAULTS__ENABLED=true)");
+            var phases = await faults.Ask<FaultsProtocol.Phases>(FaultsProtocol.GetPhases.Instance, ClusterHosts.AskTimeout);
+            return ApiResults.Json(new JsonArray(phases.Seen.Select(p => (JsonNode)new JsonObject
+            {
+                ["migration"] = p.Migration.Value, ["vm"] = p.Vm, ["phase"] = p.Phase.Name(),
+                ["destination"] = p.Destination.ToString(), ["at"] = p.At.ToString("O"),
+            }).ToArray()));
+        });
     }
 }

@@ -327,17 +327,45 @@ internal sealed class NetnsDrillCluster : IDrillCluster
             return [];
         try
         {
+            var phases = await Phases();
             var reply = await Get(living, "/migrations");
             return (reply?.AsArray() ?? []).OfType<JsonObject>()
                 .Where(m => (string?)m["status"] != "queued")
                 .Select(m => new DrillMigrationSeen(new MigrationId((string)m["id"]!), (string)m["vm"]!,
-                    FromNode((string?)m["source"]) ?? "?", FromNode((string?)m["destination"]) ?? "?"))
+                    FromNode((string?)m["source"]) ?? "?", FromNode((string?)m["destination"]) ?? "?",
+                    phases.TryGetValue((string)m["id"]!, out var seen) ? seen : null))
                 .ToArray();
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
         {
             return []; // the fleet is moving or unreachable: next time
         }
+    }
+
+    /// <summary>Every living node's phases (its fault hook records them), by migration id; a node that does not answer adds none.</summary>
+    private async Task<Dictionary<string, List<(string Phase, DateTimeOffset At)>>> Phases()
+    {
+        var living = _hosts.Select((h, i) => (h, i)).Where(x => Fate(x.h) == NodeFate.Alive).Select(x => x.i).ToArray();
+        var answers = await Task.WhenAll(living.Select(async i =>
+        {
+            try
+            {
+                return await Get(i, "/faults/phases");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return null;
+            }
+        }));
+        var byMigration = new Dictionary<string, List<(string Phase, DateTimeOffset At)>>();
+        foreach (var p in answers.OfType<JsonArray>().SelectMany(a => a).OfType<JsonObject>())
+        {
+            var id = (string)p["migration"]!;
+            if (!byMigration.TryGetValue(id, out var list))
+                byMigration[id] = list = [];
+            list.Add(((string)p["phase"]!, DateTimeOffset.Parse((string)p["at"]!, CultureInfo.InvariantCulture)));
+        }
+        return byMigration;
     }
 
     // ---- kills at a phase ------------------------------------------------------------------------
