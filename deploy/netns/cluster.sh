@@ -234,7 +234,15 @@ teardown() {
     for ns in $(our_namespaces); do
         ip netns del "$ns" && removed=$((removed + 1))
     done
-    ! ip link show "$(root_veth)" >/dev/null 2>&1 || ip link del "$(root_veth)"
+    # Deleting the hub namespace destroys the veth pair on its own, asynchronously: the root end may
+    # vanish between a look and a delete, which must not fail the stop (set -e) halfway.
+    ip link del "$(root_veth)" 2>/dev/null || true
+    local tries
+    for ((tries = 0; tries < 20; tries++)); do
+        ip link show "$(root_veth)" >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    ! ip link show "$(root_veth)" >/dev/null 2>&1 || echo "cluster.sh: the veth $(root_veth) is still there: remove it with 'ip link del $(root_veth)'" >&2
     rm -f "$DIR"/host*.pid
     echo "stopped ${#pids[@]} node(s) and removed $removed namespace(s) of $PREFIX ($DIR)"
 }
