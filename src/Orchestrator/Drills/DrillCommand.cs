@@ -17,7 +17,7 @@ public static class DrillCommand
           drill   run a failover drill (docs/drills.md) on an in-process cluster, with its report
                   FILE (.yaml, .yml or .json)  --json (the report as one JSON object)
                   --netns (each host a node process in its own network namespace, deploy/netns/cluster.sh;
-                  needs root; slow-link steps run only here)
+                  needs root; slow-link and clear-link steps run only here)
         """;
 
     public static async Task<int> Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
@@ -28,6 +28,18 @@ public static class DrillCommand
         var netns = parsed.Has("--netns");
         if (netns && !IsRoot())
             throw new UsageException("--netns needs root (network namespaces); run as root or drop --netns");
+        string? script = null;
+        if (netns)
+        {
+            try
+            {
+                script = NetnsDrillCluster.FindScript();
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new UsageException($"--netns: {e.Message}");
+            }
+        }
         Drills.Scenario.Scenario scenario;
         try
         {
@@ -44,7 +56,7 @@ public static class DrillCommand
             Action<string> progress = line => { if (!json) stdout.WriteLine(line); };
             var options = new DrillOptions();
             report = netns
-                ? await Drill.Run(scenario, async token => await NetnsDrillCluster.Start(scenario.Hosts, options, progress, token), "netns",
+                ? await Drill.Run(scenario, async token => await NetnsDrillCluster.Start(script!, scenario.Hosts, options, progress, token), "netns",
                     options with { PollInterval = TimeSpan.FromMilliseconds(200) }, progress, cancel)
                 : await Drill.Run(scenario, progress: progress, cancel: cancel);
         }

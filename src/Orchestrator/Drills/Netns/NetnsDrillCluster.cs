@@ -57,10 +57,11 @@ internal sealed class NetnsDrillCluster : IDrillCluster
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Starts the nodes and waits until every one is Up and the fleet coordinator answers; stops them all if it cannot.</summary>
-    public static async Task<NetnsDrillCluster> Start(IReadOnlyList<HostDefinition> hosts, DrillOptions options, Action<string> progress, CancellationToken cancel)
+    /// <param name="script">deploy/netns/cluster.sh, from <see cref="FindScript"/>.</param>
+    public static async Task<NetnsDrillCluster> Start(string script, IReadOnlyList<HostDefinition> hosts, DrillOptions options, Action<string> progress, CancellationToken cancel)
     {
         var dir = Directory.CreateTempSubdirectory("orchestrator-drill-netns-").FullName;
-        var cluster = new NetnsDrillCluster(hosts.Select(h => h.Name).ToArray(), dir, Script(), options, progress);
+        var cluster = new NetnsDrillCluster(hosts.Select(h => h.Name).ToArray(), dir, script, options, progress);
         var environment = new Dictionary<string, string>(NodeEnvironment(options));
         for (var i = 0; i < hosts.Count; i++)
             environment[$"CAPACITY_{i + 1}"] = $"{hosts[i].Capacity}B";
@@ -83,11 +84,11 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         }
     }
 
-    /// <summary>deploy/netns/cluster.sh: ORCHESTRATOR_NETNS_SCRIPT, else found above this program or the working directory.</summary>
-    private static string Script()
+    /// <summary>deploy/netns/cluster.sh: ORCHESTRATOR_NETNS_SCRIPT, else found above this program or the working directory; null with why not.</summary>
+    public static string FindScript()
     {
         if (Environment.GetEnvironmentVariable("ORCHESTRATOR_NETNS_SCRIPT") is { Length: > 0 } given)
-            return File.Exists(given) ? given : throw new FileNotFoundException($"ORCHESTRATOR_NETNS_SCRIPT: no such file: {given}");
+            return File.Exists(given) ? Path.GetFullPath(given) : throw new FileNotFoundException($"ORCHESTRATOR_NETNS_SCRIPT: no such file: {given}");
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
