@@ -19,7 +19,7 @@
 # an htb class (rate) with a netem leaf (delay, loss) for the peer's address.
 # PREFIX defaults to 'orc-' and a hash of DIR; X is the first free /24 from a hash of PREFIX.
 # Environment: ORCHESTRATOR_BIN (orchestrator.dll or an executable; default: build src/Orchestrator
-# in Release), CAPACITY (8GiB per node), START_TIMEOUT (60 s per cluster), STOP_TIMEOUT (30 s),
+# in Release), CAPACITY (8GiB per node; CAPACITY_K for hostK alone), START_TIMEOUT (60 s per cluster), STOP_TIMEOUT (30 s),
 # ORCHESTRATOR__* (passed on to every node, e.g. ORCHESTRATOR__CLUSTER__HEARTBEATPAUSE=3).
 set -euo pipefail
 
@@ -234,7 +234,15 @@ teardown() {
     for ns in $(our_namespaces); do
         ip netns del "$ns" && removed=$((removed + 1))
     done
-    ! ip link show "$(root_veth)" >/dev/null 2>&1 || ip link del "$(root_veth)"
+    # Deleting the hub namespace destroys the veth pair on its own, asynchronously: the root end may
+    # vanish between a look and a delete, which must not fail the stop (set -e) halfway.
+    ip link del "$(root_veth)" 2>/dev/null || true
+    local tries
+    for ((tries = 0; tries < 20; tries++)); do
+        ip link show "$(root_veth)" >/dev/null 2>&1 || break
+        sleep 0.1
+    done
+    ! ip link show "$(root_veth)" >/dev/null 2>&1 || echo "cluster.sh: the veth $(root_veth) is still there: remove it with 'ip link del $(root_veth)'" >&2
     rm -f "$DIR"/host*.pid
     echo "stopped ${#pids[@]} node(s) and removed $removed namespace(s) of $PREFIX ($DIR)"
 }
@@ -283,8 +291,9 @@ ENV
     seed="$(address 1):$REMOTING_PORT"
     for ((k = 1; k <= count; k++)); do
         local name="host$k"
+        local capacity_var="CAPACITY_$k"
         local node_command=("${ORCHESTRATOR[@]}" node --name "$name" --hostname "$(address "$k")" --port "$REMOTING_PORT"
-            --seed "$seed" --api "http://$(address "$k"):$API_PORT" --capacity "${CAPACITY:-8GiB}" --data-dir "$data_dir")
+            --seed "$seed" --api "http://$(address "$k"):$API_PORT" --capacity "${!capacity_var:-${CAPACITY:-8GiB}}" --data-dir "$data_dir")
         echo "starting $name in namespace $(host_ns "$k"): ${node_command[*]}"
         # setsid: a Ctrl-C in this terminal later must not reach the nodes. The inner shell writes its
         # own pid (then becomes the node with exec). The environment, ORCHESTRATOR__* included, goes on.

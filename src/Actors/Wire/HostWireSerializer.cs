@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Akka.Actor;
 using Akka.Serialization;
+using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Fleet.Journal;
@@ -43,6 +44,8 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(OwnershipProtocol.Committed), typeof(OwnershipProtocol.Fenced), typeof(OwnershipProtocol.Refused),
         typeof(OwnershipProtocol.GetOwner), typeof(OwnershipProtocol.OwnerOf), typeof(OwnershipProtocol.OwnershipMoved),
         typeof(OwnershipProtocol.EpochFenced), typeof(OwnershipProtocol.OwnershipSnapshot),
+        // Fault injection (test-only, drills across processes): only a node with faults enabled obeys it.
+        typeof(FaultsProtocol.Die),
     ];
 
     private static readonly Dictionary<Type, string> Manifests = Allowed.ToDictionary(t => t, t => t.Name);

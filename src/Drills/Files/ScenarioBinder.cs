@@ -24,6 +24,7 @@ internal sealed class ScenarioBinder
         ["partition"] = [],
         ["heal"] = [],
         ["slow-link"] = ["delay", "rate", "loss"],
+        ["clear-link"] = [],
         ["wait"] = [],
         ["wait-for-migration"] = ["within"],
         ["wait-for-empty"] = ["within"],
@@ -165,6 +166,8 @@ internal sealed class ScenarioBinder
                         Quantity(map, "rate", path, Quantities.Rate, "a rate like 10MiB/s"),
                         Quantity(map, "loss", path, Quantities.Ratio, "a ratio like 0.05 or 5%"))
                     : null;
+            case "clear-link":
+                return Pair(map, "clear-link", path) is { } clear ? new ClearLinkStep(clear.A, clear.B) : null;
             case "wait":
                 return Quantity(map, "wait", path, Quantities.Duration, "a duration like 2s") is { } duration ? new WaitStep(duration) : null;
             case "wait-for-migration":

@@ -16,16 +16,20 @@ public sealed class Drill
 {
     private readonly Scenario.Scenario _scenario;
     private readonly DrillOptions _options;
+    private readonly Func<CancellationToken, Task<IDrillCluster>> _start;
+    private readonly string _engine;
     private readonly Action<string> _progress;
     private readonly Stopwatch _clock = new();
     private readonly Dictionary<string, MigrationId> _admitted = [];
     private readonly List<string> _errors = [];
 
-    private Drill(Scenario.Scenario scenario, DrillOptions options, Action<string> progress)
+    private Drill(Scenario.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
     {
         _scenario = scenario;
         _options = options;
         _progress = progress;
+        _start = start;
+        _engine = engine;
     }
 
     /// <summary>Runs the scenario to its end and reports; throws <see cref="DrillNotSupportedException"/> before starting anything it cannot do.</summary>
@@ -33,40 +37,50 @@ public sealed class Drill
     public static Task<DrillReport> Run(Scenario.Scenario scenario, DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
     {
         CheckSupported(scenario);
-        return new Drill(scenario, options ?? new DrillOptions(), progress ?? (_ => { })).Run(cancel);
+        var settings = options ?? new DrillOptions();
+        return new Drill(scenario, settings, progress ?? (_ => { }),
+            async token => await InProcessCluster.Start(scenario.Hosts, settings, token), "in-process").Run(cancel);
     }
+
+    /// <summary>
+    /// Runs the scenario on a cluster another engine starts (e.g. node processes in network namespaces):
+    /// the same steps, invariants, verdicts and report. <paramref name="start"/> throws
+    /// <see cref="TimeoutException"/> when the cluster does not come up; the cluster is disposed at the end.
+    /// </summary>
+    public static Task<DrillReport> Run(Scenario.Scenario scenario, Func<CancellationToken, Task<IDrillCluster>> start, string engine,
+        DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default) =>
+        new Drill(scenario, options ?? new DrillOptions(), progress ?? (_ => { }), start, engine).Run(cancel);
 
     /// <summary>Faults this in-process engine cannot produce honestly.</summary>
     public static void CheckSupported(Scenario.Scenario scenario)
     {
-        var slow = scenario.Steps.Select((s, i) => (Step: s, Index: i)).FirstOrDefault(x => x.Step is SlowLinkStep);
+        var slow = scenario.Steps.Select((s, i) => (Step: s, Index: i)).FirstOrDefault(x => x.Step is SlowLinkStep or ClearLinkStep);
         if (slow.Step is not null)
             throw new DrillNotSupportedException(
                 $"steps[{slow.Index}]: '{slow.Step}' needs delay, rate or loss on a real link (network namespaces, --netns), " +
-                "which this engine does not support yet; remove the step to run the drill in-process");
+                "which the in-process engine cannot produce; run the drill with --netns (root), or remove the step to run it in-process");
     }
 
     private async Task<DrillReport> Run(CancellationToken cancel)
     {
         var startedAt = DateTimeOffset.UtcNow;
         _clock.Start();
-        InProcessCluster cluster;
+        IDrillCluster cluster;
         try
         {
-            cluster = await InProcessCluster.Start(_scenario.Hosts, _options, cancel);
+            cluster = await _start(cancel);
         }
         catch (TimeoutException e)
         {
-            return Failed(startedAt, $"the in-process cluster did not start: {e.Message}");
+            return Failed(startedAt, $"the {_engine} cluster did not start: {e.Message}");
         }
         await using var _ = cluster;
-        _progress($"[{_clock.ElapsedMilliseconds,6} ms] cluster of {cluster.Nodes.Count} hosts up: {string.Join(", ", cluster.Nodes.Select(n => n.Name))}");
+        _progress($"[{_clock.ElapsedMilliseconds,6} ms] {_engine} cluster of {cluster.Hosts.Count} hosts up: {string.Join(", ", cluster.Hosts)}");
         var observer = new DrillObserver(cluster, _options, _clock, _scenario.Vms);
         foreach (var vm in _scenario.Vms)
         {
-            var created = await TryAsk(cluster[vm.Host].Host, new HostProtocol.CreateVm(vm.ToSpec()));
-            if (created is not CommandResult { Succeeded: true })
-                return Failed(startedAt, $"VM {vm.Name} could not be created on {vm.Host}: {(created as CommandResult)?.Error ?? "no answer"}");
+            if (await cluster.CreateVm(vm) is { } refused)
+                return Failed(startedAt, $"VM {vm.Name} could not be created on {vm.Host}: {refused}");
         }
         await observer.Check();
 
@@ -83,7 +97,11 @@ public sealed class Drill
                 foreach (var j in new[] { i, i + 1 })
                 {
                     if (j < _scenario.Steps.Count && _scenario.Steps[j] is KillStep { At: not null } kill && !triggers.ContainsKey(j))
+                    {
                         triggers[j] = observer.Arm(kill);
+                        if (!cluster.SeesPhases)
+                            await ArmAcross(cluster, observer, kill, triggers[j]);
+                    }
                 }
                 var step = _scenario.Steps[i];
                 var (checks, violations) = (observer.Checks, observer.ViolationCount);
@@ -94,7 +112,7 @@ public sealed class Drill
                 {
                     note = await Play(step, cluster, observer, triggers.GetValueOrDefault(i), cancel);
                 }
-                catch (StepFailedException e)
+                catch (DrillStepException e)
                 {
                     error = e.Message;
                     _errors.Add($"step {i + 1} ({step}): {e.Message}");
@@ -148,65 +166,69 @@ public sealed class Drill
         }
     }
 
-    /// <summary>Plays one step; returns what it got back, or throws <see cref="StepFailedException"/> saying why it could not.</summary>
-    private async Task<string?> Play(Step step, InProcessCluster cluster, DrillObserver observer, DrillObserver.PhaseTrigger? trigger, CancellationToken cancel)
+    /// <summary>Plays one step; returns what it got back, or throws <see cref="DrillStepException"/> saying why it could not.</summary>
+    private async Task<string?> Play(Step step, IDrillCluster cluster, DrillObserver observer, DrillObserver.PhaseTrigger? trigger, CancellationToken cancel)
     {
         switch (step)
         {
             case MigrateStep migrate:
             {
-                var reply = await TryAsk(cluster.Fleet, new FleetProtocol.RequestMigration(migrate.Vm, migrate.To, null, migrate.Parameters.ToArray()), _options.FleetAskTimeout);
-                if (reply is FleetProtocol.MigrationAdmitted admitted)
-                {
-                    _admitted[migrate.Vm] = admitted.Id;
-                    return $"admitted as {admitted.Id} ({admitted.Status.Name()}), from {admitted.Source}";
-                }
-                throw new StepFailedException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
+                var admitted = await cluster.Migrate(migrate);
+                _admitted[migrate.Vm] = admitted.Id;
+                return $"admitted as {admitted.Id} ({admitted.Status}), from {admitted.Source}";
             }
             case EvacuateStep evacuate:
             {
-                var reply = await TryAsk(cluster.Fleet, new FleetProtocol.Evacuate(evacuate.Host), _options.FleetAskTimeout);
-                if (reply is FleetProtocol.EvacuationStarted started)
-                {
-                    foreach (var move in started.Moves)
-                        _admitted.Remove(move.Vm);
-                    var moves = string.Join(", ", started.Moves.Select(m => $"{m.Vm} to {m.To}"));
-                    var stays = string.Join(", ", started.Unplaceable.Select(u => $"{u.Vm} ({u.Reason})"));
-                    return $"{started.Moves.Count} move(s){(moves.Length > 0 ? ": " + moves : "")}{(stays.Length > 0 ? "; staying: " + stays : "")}";
-                }
-                throw new StepFailedException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
+                var started = await cluster.Evacuate(evacuate.Host);
+                foreach (var move in started.Moves)
+                    _admitted.Remove(move.Vm);
+                var moves = string.Join(", ", started.Moves.Select(m => $"{m.Vm} to {m.To}"));
+                var stays = string.Join(", ", started.Staying.Select(u => $"{u.Vm} ({u.Reason})"));
+                return $"{started.Moves.Count} move(s){(moves.Length > 0 ? ": " + moves : "")}{(stays.Length > 0 ? "; staying: " + stays : "")}";
             }
             case KillStep { At: null } kill:
-            {
-                var victim = cluster[kill.Host];
-                if (!victim.Alive)
-                    throw new StepFailedException($"{kill.Host} is already {victim.Fate.ToString().ToLowerInvariant()}");
-                cluster.Kill(victim);
+                await cluster.Kill(kill.Host);
                 return $"{kill.Host} killed";
-            }
             case KillStep kill:
             {
                 var within = kill.Within ?? Step.DefaultWithin;
                 var deadline = _clock.Elapsed + within;
+                TimeSpan? endedAt = null;
                 while (!trigger!.Fired.Task.IsCompleted)
                 {
+                    if (!cluster.SeesPhases && cluster.KilledAtPhase(kill))
+                    {
+                        trigger.Fired.TrySetResult(_clock.ElapsedMilliseconds);
+                        break;
+                    }
                     if (observer.Missed(trigger) is { } missed)
-                        throw new StepFailedException($"{kill.Host} was not killed: {missed}");
+                    {
+                        // Without phases, "ended" may be the kill's own doing: give the victim's death a moment to be seen.
+                        endedAt ??= _clock.Elapsed;
+                        if (cluster.SeesPhases || _clock.Elapsed - endedAt > TimeSpan.FromSeconds(2))
+                            throw new DrillStepException($"{kill.Host} was not killed: {missed}");
+                    }
                     if (_clock.Elapsed > deadline)
-                        throw new StepFailedException($"{kill.Host} was not killed: {kill.Of}'s migration did not reach {kill.At!.Value.Name()} within {within.TotalSeconds:0} s");
+                        throw new DrillStepException($"{kill.Host} was not killed: {kill.Of}'s migration did not reach {kill.At!.Value.Name()} within {within.TotalSeconds:0} s");
                     await Task.WhenAny(trigger.Fired.Task, Task.Delay(_options.PollInterval, cancel));
                 }
-                return $"{kill.Host} killed at {await trigger.Fired.Task} ms, when {kill.Of}'s migration reached {kill.At!.Value.Name()}";
+                var when = cluster.SeesPhases ? $"when {kill.Of}'s migration reached {kill.At!.Value.Name()}" : $"seen dead after {kill.Of}'s migration reached {kill.At!.Value.Name()} on its source";
+                return $"{kill.Host} killed at {await trigger.Fired.Task} ms, {when}";
             }
             case CorruptStep corrupt:
-                foreach (var node in cluster.Nodes.Where(n => n.Alive))
-                    await TryAsk(node.Host, new HostLocal.CorruptNextIncoming(corrupt.Vm));
+                await cluster.Corrupt(corrupt.Vm);
                 return null;
             case PartitionStep partition:
-                await Link(cluster[partition.A], cluster[partition.B], () => cluster.Partition(cluster[partition.A], cluster[partition.B]), "cut");
+                await cluster.Partition(partition.A, partition.B);
                 return null;
             case HealStep heal:
-                await Link(cluster[heal.A], cluster[heal.B], () => cluster.Heal(cluster[heal.A], cluster[heal.B]), "healed");
+                await cluster.Heal(heal.A, heal.B);
+                return null;
+            case SlowLinkStep slow:
+                await cluster.SlowLink(slow);
+                return null;
+            case ClearLinkStep clear:
+                await cluster.ClearLink(clear.A, clear.B);
                 return null;
             case WaitStep wait:
                 await Task.Delay(wait.Duration, cancel);
@@ -223,7 +245,26 @@ public sealed class Drill
                     $"{waitEmpty.Host} still holds VMs", cancel);
                 return $"{waitEmpty.Host} holds no VM";
             default:
-                throw new StepFailedException($"this engine cannot play '{step}'");
+                throw new DrillStepException($"this engine cannot play '{step}'");
+        }
+    }
+
+    /// <summary>
+    /// For an engine that sees no phases: the kill is armed on the source node of the VM's next
+    /// migration, i.e. the host the VM is on now. A failure to arm is the kill step's error.
+    /// </summary>
+    private async Task ArmAcross(IDrillCluster cluster, DrillObserver observer, KillStep kill, DrillObserver.PhaseTrigger trigger)
+    {
+        var source = observer.Holder(kill.Of!);
+        try
+        {
+            if (source is null)
+                throw new DrillStepException($"{kill.Of} is on no living host: nowhere to arm the kill");
+            await cluster.ArmKillAt(kill, source);
+        }
+        catch (DrillStepException e)
+        {
+            trigger.Fired.TrySetException(e);
         }
     }
 
@@ -236,48 +277,8 @@ public sealed class Drill
             if (done() is { } result)
                 return result;
             if (_clock.Elapsed > deadline)
-                throw new StepFailedException($"{failure} within {bound.TotalSeconds:0.#} s");
+                throw new DrillStepException($"{failure} within {bound.TotalSeconds:0.#} s");
             await Task.Delay(_options.PollInterval, cancel);
         }
     }
-
-    private static async Task Link(DrillNode a, DrillNode b, Func<Task> change, string what)
-    {
-        if (a.Fate != NodeFate.Alive || b.Fate != NodeFate.Alive)
-            throw new StepFailedException($"the link was not {what}: {(a.Alive ? b : a).Name} is {(a.Alive ? b : a).Fate.ToString().ToLowerInvariant()}");
-        try
-        {
-            await change();
-        }
-        catch (TimeoutException)
-        {
-            throw new StepFailedException($"the link was not {what}: the throttler did not answer");
-        }
-        catch (Akka.Remote.RemoteTransportException e)
-        {
-            // The node's remoting stopped under us: the cluster downed it, or it is shutting down.
-            throw new StepFailedException($"the link was not {what}: {e.Message}");
-        }
-    }
-
-    private async Task<object?> TryAsk(IActorRef target, object message, TimeSpan? timeout = null)
-    {
-        try
-        {
-            return await target.Ask<object>(message, timeout ?? _options.AskTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            return null;
-        }
-    }
-
-    private static string Refusal(object? reply, string who, TimeSpan waited) => reply switch
-    {
-        CommandResult { Error: { } error } => error,
-        null => $"{who} did not answer within {waited.TotalSeconds:0} s",
-        _ => $"{who} answered {reply.GetType().Name}",
-    };
-
-    private sealed class StepFailedException(string message) : Exception(message);
 }

@@ -49,7 +49,7 @@ internal sealed class DrillObserver
 
     private readonly Lock _sync = new();
     private readonly SemaphoreSlim _checking = new(1, 1);
-    private readonly InProcessCluster _cluster;
+    private readonly IDrillCluster _cluster;
     private readonly DrillOptions _options;
     private readonly Stopwatch _clock;
     private readonly IReadOnlyList<string> _vms;
@@ -64,7 +64,7 @@ internal sealed class DrillObserver
     private Dictionary<string, HostProtocol.VmList>? _last;
     private int _checks;
 
-    public DrillObserver(InProcessCluster cluster, DrillOptions options, Stopwatch clock, IEnumerable<VmDefinition> vms)
+    public DrillObserver(IDrillCluster cluster, DrillOptions options, Stopwatch clock, IEnumerable<VmDefinition> vms)
     {
         _cluster = cluster;
         _options = options;
@@ -72,8 +72,7 @@ internal sealed class DrillObserver
         _vms = vms.Select(v => v.Name).ToArray();
         foreach (var vm in vms)
             _owner[vm.Name] = vm.Host;
-        foreach (var node in cluster.Nodes)
-            PhaseTap.Attach(node.System, reached => OnPhase(node, reached));
+        cluster.WatchPhases(OnPhase);
     }
 
     public int Checks
@@ -107,13 +106,14 @@ internal sealed class DrillObserver
         {
             var ended = _migrations.Values
                 .Where(m => m.Vm == trigger.Step.Of && m.Order >= trigger.ArmedAtOrder && m.Final)
-                .FirstOrDefault(m => m.Phases.All(p => p.Phase != trigger.Step.At!.Value.Name()));
+                // An engine that sees no phases (netns) only knows the migration ended: the drill gives the kill a moment.
+                .FirstOrDefault(m => !_cluster.SeesPhases || m.Phases.All(p => p.Phase != trigger.Step.At!.Value.Name()));
             return ended is null ? null
                 : $"the migration of {ended.Vm} ended {ended.Status} before it reached {trigger.Step.At!.Value.Name()}{(ended.Info?.ErrorDesc is { } e ? $" ({e})" : "")}";
         }
     }
 
-    private void OnPhase(DrillNode source, MigrationPhaseReached reached)
+    private void OnPhase(string source, MigrationPhaseReached reached)
     {
         PhaseTrigger? fire;
         var now = Now;
@@ -121,8 +121,8 @@ internal sealed class DrillObserver
         {
             if (!_migrations.TryGetValue(reached.Migration, out var watch))
             {
-                var destination = _cluster.ByAddress(reached.Destination)?.Name ?? reached.Destination.ToString();
-                _migrations[reached.Migration] = watch = new MigrationWatch(reached.Migration, reached.Vm, source.Name, destination, _migrations.Count);
+                var destination = _cluster.HostAt(reached.Destination) ?? reached.Destination.ToString();
+                _migrations[reached.Migration] = watch = new MigrationWatch(reached.Migration, reached.Vm, source, destination, _migrations.Count);
             }
             watch.Phases.Add(new PhaseRecord(reached.Phase.Name(), now));
             fire = _triggers.FirstOrDefault(t => !t.Claimed && t.Step.Of == reached.Vm && t.Step.At == reached.Phase);
@@ -132,7 +132,7 @@ internal sealed class DrillObserver
         if (fire is null)
             return;
         // On the source migration's own thread: it takes no further step until the victim is cut off.
-        _cluster.Kill(_cluster[fire.Step.Host]);
+        _cluster.KillNow(fire.Step.Host);
         fire.Fired.TrySetResult(now);
     }
 
@@ -144,6 +144,7 @@ internal sealed class DrillObserver
         await _checking.WaitAsync();
         try
         {
+            await Discover();
             var snapshot = await Snapshot();
             await PollMigrations();
             if (snapshot is null)
@@ -170,13 +171,35 @@ internal sealed class DrillObserver
         }
     }
 
+    /// <summary>Migrations the engine knows of without phases (netns: the fleet's list) are watched too.</summary>
+    private async Task Discover()
+    {
+        var seen = await _cluster.Migrations();
+        lock (_sync)
+        {
+            foreach (var m in seen)
+            {
+                if (!_migrations.TryGetValue(m.Id, out var watch))
+                    _migrations[m.Id] = watch = new MigrationWatch(m.Id, m.Vm, m.Source, m.Destination, _migrations.Count);
+                // Phases reported afterwards: placed on the drill's clock by how long ago they happened.
+                foreach (var (phase, at) in m.Phases ?? [])
+                {
+                    if (watch.Phases.All(p => p.Phase != phase))
+                        watch.Phases.Add(new PhaseRecord(phase, Math.Max(0, Now - (long)(DateTimeOffset.UtcNow - at).TotalMilliseconds)));
+                }
+            }
+        }
+    }
+
+    private bool Alive(string host) => _cluster.Fate(host) == NodeFate.Alive;
+
     private async Task<Dictionary<string, HostProtocol.VmList>?> Snapshot()
     {
-        var living = _cluster.Nodes.Where(n => n.Alive).ToArray();
-        var answers = await Task.WhenAll(living.Select(async n => (Node: n, List: await TryAsk<HostProtocol.VmList>(n.Host, HostProtocol.ListVms.Instance))));
-        if (answers.Any(a => a.List is null && a.Node.Alive))
+        var living = _cluster.Hosts.Where(Alive).ToArray();
+        var answers = await Task.WhenAll(living.Select(async h => (Host: h, List: await _cluster.ListVms(h))));
+        if (answers.Any(a => a.List is null && Alive(a.Host)))
             return null;
-        return answers.Where(a => a.List is not null && a.Node.Alive).ToDictionary(a => a.Node.Name, a => a.List!);
+        return answers.Where(a => a.List is not null && Alive(a.Host)).ToDictionary(a => a.Host, a => a.List!);
     }
 
     private (HashSet<string> Missing, Dictionary<string, string[]> Doubles) Suspects(Dictionary<string, HostProtocol.VmList> snapshot)
@@ -209,12 +232,12 @@ internal sealed class DrillObserver
             foreach (var vm in _vms)
             {
                 var owner = _owner[vm];
-                var withHost = _cluster[owner].Fate == NodeFate.Killed;
+                var withHost = _cluster.Fate(owner) == NodeFate.Killed;
                 if (missing.Contains(vm) && !withHost)
                 {
                     if (_lostNow.Add(vm))
                     {
-                        _violations.Add(new Violation(now, "lost", vm, $"on no living host; it last ran on {owner} ({_cluster[owner].Fate.ToString().ToLowerInvariant()})"));
+                        _violations.Add(new Violation(now, "lost", vm, $"on no living host; it last ran on {owner} ({_cluster.Fate(owner).ToString().ToLowerInvariant()})"));
                         if (!_lostEver.Contains(vm))
                             _lostEver.Add(vm);
                     }
@@ -247,14 +270,14 @@ internal sealed class DrillObserver
             open = _migrations.Values.Where(m => !m.Final).ToArray();
         foreach (var watch in open)
         {
-            var source = _cluster[watch.Source];
-            var reply = source.Alive ? await TryAsk<object>(source.Host, new HostProtocol.QueryMigrate(watch.Vm)) : null;
+            var alive = _cluster.Hosts.Contains(watch.Source) && Alive(watch.Source);
+            var reply = alive ? await _cluster.QueryMigrate(watch.Source, watch.Vm) : null;
             lock (_sync)
             {
-                if (!source.Alive)
+                if (!alive || !Alive(watch.Source))
                 {
                     watch.Status = "unknown";
-                    watch.Note = $"its source host {watch.Source} was {(source.Fate == NodeFate.Killed ? "killed" : "gone")} before it ended";
+                    watch.Note = $"its source host {watch.Source} was {(_cluster.Hosts.Contains(watch.Source) && _cluster.Fate(watch.Source) == NodeFate.Killed ? "killed" : "gone")} before it ended";
                 }
                 else if (reply is MigrationInfo info && info.Id == watch.Id)
                 {
@@ -281,34 +304,10 @@ internal sealed class DrillObserver
     /// </summary>
     private async Task OwnerFromLedger(string vm)
     {
-        if (_cluster.Nodes.FirstOrDefault(n => n.Alive) is not { } living)
-            return;
-        var ledger = living.System.ActorSelection($"/user/{FleetSingleton.LedgerName}-proxy");
-        OwnershipProtocol.OwnerOf? owner;
-        try
-        {
-            owner = await ledger.Ask<OwnershipProtocol.OwnerOf>(new OwnershipProtocol.GetOwner(vm), _options.AskTimeout);
-        }
-        catch (Exception)
-        {
-            return; // the ledger is moving or unreachable: judge by what the hosts showed
-        }
-        if (owner.Owner is { } address && _cluster.ByAddress(Address.Parse(address)) is { } node)
+        if (await _cluster.LedgerOwner(vm) is { } owner)
         {
             lock (_sync)
-                _owner[vm] = node.Name;
-        }
-    }
-
-    private async Task<T?> TryAsk<T>(IActorRef target, object message) where T : class
-    {
-        try
-        {
-            return await target.Ask<T>(message, _options.AskTimeout);
-        }
-        catch (Exception)
-        {
-            return null; // no answer, a dead system or an unexpected reply: all mean "not known now"
+                _owner[vm] = owner;
         }
     }
 
@@ -323,6 +322,13 @@ internal sealed class DrillObserver
                 : id is null ? _migrations.Values.Where(m => m.Vm == vm).MaxBy(m => m.Order) : null;
             return watch?.Status;
         }
+    }
+
+    /// <summary>The living host the VM was last seen running on alone (its owner), or null.</summary>
+    public string? Holder(string vm)
+    {
+        lock (_sync)
+            return _owner.GetValueOrDefault(vm) is { } host && _cluster.Hosts.Contains(host) && Alive(host) ? host : null;
     }
 
     /// <summary>Whether the last complete look saw the host alive and holding no VM.</summary>
@@ -341,7 +347,7 @@ internal sealed class DrillObserver
             var last = _last ?? [];
             var where = last.SelectMany(s => s.Value.Vms.Select(v => (Host: s.Key, v.Name, v.State))).ToLookup(x => x.Name);
             var lostWithHost = _vms
-                .Where(vm => !where[vm].Any() && _cluster[_owner[vm]].Fate == NodeFate.Killed)
+                .Where(vm => !where[vm].Any() && _cluster.Fate(_owner[vm]) == NodeFate.Killed)
                 .Select(vm => $"{vm} ({_owner[vm]})")
                 .ToArray();
             var migrations = _migrations.Values.OrderBy(m => m.Order).Select(m => new MigrationRecord(
@@ -355,10 +361,10 @@ internal sealed class DrillObserver
                 m.Note is null ? m.Info?.ErrorDesc : m.Info?.ErrorDesc is { } e ? $"{e}; {m.Note}" : m.Note,
                 m.Phases.ToArray(),
                 DigestMismatches(m.Info))).ToArray();
-            var hosts = _cluster.Nodes.Select(n => new HostRecord(
-                n.Name,
-                n.Fate.ToString().ToLowerInvariant(),
-                last.TryGetValue(n.Name, out var list) ? list.Vms.Select(v => $"{v.Name} ({v.State})").ToArray() : [])).ToArray();
+            var hosts = _cluster.Hosts.Select(n => new HostRecord(
+                n,
+                _cluster.Fate(n).ToString().ToLowerInvariant(),
+                last.TryGetValue(n, out var list) ? list.Vms.Select(v => $"{v.Name} ({v.State})").ToArray() : [])).ToArray();
             var summary = new InvariantSummary(
                 _checks, _lostEver.ToArray(), lostWithHost, _doubleEver.ToArray(), migrations.Sum(m => m.DigestMismatches), _violations.ToArray());
             var locations = _vms.ToDictionary(vm => vm, vm => where[vm].Select(x => (x.Host, x.State)).ToArray() as IReadOnlyList<(string Host, string State)>);

@@ -1,6 +1,9 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Drills.Scenario;
 
@@ -10,7 +13,7 @@ namespace Orchestrator.Drills.InProcess;
 /// A cluster of one ActorSystem per host in this process, on 127.0.0.1 free ports, each with its VM host
 /// and the fleet singleton's manager and proxy. Faults: kill (a crash), partition and heal (throttler blackhole).
 /// </summary>
-internal sealed class InProcessCluster : IAsyncDisposable
+internal sealed class InProcessCluster : IDrillCluster
 {
     /// <summary>Cluster members share one ActorSystem name.</summary>
     public const string SystemName = "drill";
@@ -84,10 +87,10 @@ internal sealed class InProcessCluster : IAsyncDisposable
         ((ExtendedActorSystem)victim.System).Abort();
     }
 
-    public Task Partition(DrillNode a, DrillNode b) =>
+    private Task Blackhole(DrillNode a, DrillNode b) =>
         Task.WhenAll(LinkControl.Blackhole(a.System, b.Address), LinkControl.Blackhole(b.System, a.Address)).WaitAsync(_options.AskTimeout);
 
-    public Task Heal(DrillNode a, DrillNode b) =>
+    private Task Unthrottle(DrillNode a, DrillNode b) =>
         Task.WhenAll(LinkControl.Unthrottle(a.System, b.Address), LinkControl.Unthrottle(b.System, a.Address)).WaitAsync(_options.AskTimeout);
 
     /// <summary>A living node's proxy to the fleet coordinator.</summary>
@@ -117,6 +120,150 @@ internal sealed class InProcessCluster : IAsyncDisposable
             // A file still open by a system that would not stop: the temp directory keeps it.
         }
     }
+
+    // ---- IDrillCluster ------------------------------------------------------------------------
+
+    public IReadOnlyList<string> Hosts => _nodes.Select(n => n.Name).ToArray();
+
+    public NodeFate Fate(string host) => this[host].Fate;
+
+    public string? HostAt(Address address) => ByAddress(address)?.Name;
+
+    public async Task<string?> CreateVm(VmDefinition vm)
+    {
+        var created = await TryAsk(this[vm.Host].Host, new HostProtocol.CreateVm(vm.ToSpec()), _options.AskTimeout);
+        return created is CommandResult { Succeeded: true } ? null : (created as CommandResult)?.Error ?? "no answer";
+    }
+
+    public async Task<DrillAdmission> Migrate(MigrateStep step)
+    {
+        var reply = await TryAsk(Fleet, new FleetProtocol.RequestMigration(step.Vm, step.To, null, step.Parameters.ToArray()), _options.FleetAskTimeout);
+        return reply is FleetProtocol.MigrationAdmitted admitted
+            ? new DrillAdmission(admitted.Id, admitted.Source, admitted.Status.Name())
+            : throw new DrillStepException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
+    }
+
+    public async Task<DrillEvacuation> Evacuate(string host)
+    {
+        var reply = await TryAsk(Fleet, new FleetProtocol.Evacuate(host), _options.FleetAskTimeout);
+        return reply is FleetProtocol.EvacuationStarted started
+            ? new DrillEvacuation(started.Moves.Select(m => (m.Vm, m.To)).ToArray(), started.Unplaceable.Select(u => (u.Vm, u.Reason)).ToArray())
+            : throw new DrillStepException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
+    }
+
+    public async Task Corrupt(string vm)
+    {
+        foreach (var node in _nodes.Where(n => n.Alive))
+        {
+            if (await node.Host.Ask<object>(new HostLocal.CorruptNextIncoming(vm), _options.AskTimeout) is not CommandResult { Succeeded: true })
+                throw new DrillStepException($"{node.Name} did not arm the corruption of {vm}");
+        }
+    }
+
+    public Task Kill(string host)
+    {
+        var victim = this[host];
+        if (!victim.Alive)
+            throw new DrillStepException($"{host} is already {victim.Fate.ToString().ToLowerInvariant()}");
+        Kill(victim);
+        return Task.CompletedTask;
+    }
+
+    public Task Partition(string a, string b) => Link(this[a], this[b], () => Blackhole(this[a], this[b]), "cut");
+
+    public Task Heal(string a, string b) => Link(this[a], this[b], () => Unthrottle(this[a], this[b]), "healed");
+
+    public Task SlowLink(SlowLinkStep step) =>
+        throw new DrillStepException("the in-process engine cannot slow a link (it needs network namespaces: --netns)");
+
+    public Task ClearLink(string a, string b) =>
+        throw new DrillStepException("the in-process engine has no slow link to clear (it needs network namespaces: --netns)");
+
+    public Task<HostProtocol.VmList?> ListVms(string host) => TryAsk<HostProtocol.VmList>(this[host].Host, HostProtocol.ListVms.Instance);
+
+    public Task<object?> QueryMigrate(string host, string vm) => TryAsk<object>(this[host].Host, new HostProtocol.QueryMigrate(vm));
+
+    public async Task<string?> LedgerOwner(string vm)
+    {
+        if (_nodes.FirstOrDefault(n => n.Alive) is not { } living)
+            return null;
+        var ledger = living.System.ActorSelection($"/user/{FleetSingleton.LedgerName}-proxy");
+        try
+        {
+            var owner = await ledger.Ask<OwnershipProtocol.OwnerOf>(new OwnershipProtocol.GetOwner(vm), _options.AskTimeout);
+            return owner.Owner is { } address ? ByAddress(Address.Parse(address))?.Name : null;
+        }
+        catch (Exception)
+        {
+            return null; // the ledger is moving or unreachable
+        }
+    }
+
+    public void WatchPhases(Action<string, MigrationPhaseReached> onPhase)
+    {
+        foreach (var node in _nodes)
+            PhaseTap.Attach(node.System, reached => onPhase(node.Name, reached));
+    }
+
+    public bool SeesPhases => true;
+
+    public void KillNow(string host) => Kill(this[host]);
+
+    public Task ArmKillAt(KillStep kill, string source) => Task.CompletedTask; // the phase tap kills
+
+    public bool KilledAtPhase(KillStep kill) => false;
+
+    public Task<IReadOnlyList<DrillMigrationSeen>> Migrations() => Task.FromResult<IReadOnlyList<DrillMigrationSeen>>([]);
+
+    private static async Task Link(DrillNode a, DrillNode b, Func<Task> change, string what)
+    {
+        if (a.Fate != NodeFate.Alive || b.Fate != NodeFate.Alive)
+            throw new DrillStepException($"the link was not {what}: {(a.Alive ? b : a).Name} is {(a.Alive ? b : a).Fate.ToString().ToLowerInvariant()}");
+        try
+        {
+            await change();
+        }
+        catch (TimeoutException)
+        {
+            throw new DrillStepException($"the link was not {what}: the throttler did not answer");
+        }
+        catch (Akka.Remote.RemoteTransportException e)
+        {
+            // The node's remoting stopped under us: the cluster downed it, or it is shutting down.
+            throw new DrillStepException($"the link was not {what}: {e.Message}");
+        }
+    }
+
+    private static async Task<object?> TryAsk(IActorRef target, object message, TimeSpan timeout)
+    {
+        try
+        {
+            return await target.Ask<object>(message, timeout);
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<T?> TryAsk<T>(IActorRef target, object message) where T : class
+    {
+        try
+        {
+            return await target.Ask<T>(message, _options.AskTimeout);
+        }
+        catch (Exception)
+        {
+            return null; // no answer, a dead system or an unexpected reply: all mean "not known now"
+        }
+    }
+
+    private static string Refusal(object? reply, string who, TimeSpan waited) => reply switch
+    {
+        CommandResult { Error: { } error } => error,
+        null => $"{who} did not answer within {waited.TotalSeconds:0} s",
+        _ => $"{who} answered {reply.GetType().Name}",
+    };
 
     private static async Task UntilFleetAnswers(IActorRef fleet, DrillOptions options, CancellationToken cancel)
     {

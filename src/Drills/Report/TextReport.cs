@@ -35,7 +35,9 @@ public static class TextReport
             var downtime = m.DowntimeMs is { } d ? $", downtime {d} ms" : "";
             var total = m.TotalTimeMs is { } t ? $", total {t} ms" : "";
             yield return $"  {m.Vm} {m.Source} -> {m.Destination}: {m.Status}{downtime}{total}";
-            yield return $"      phases: {string.Join(", ", m.Phases.Select(p => $"{p.Phase} at {p.AtMs} ms"))}";
+            // The netns engine does not see phases (they happen in other processes): no empty line for them.
+            if (m.Phases.Count > 0)
+                yield return $"      phases: {string.Join(", ", m.Phases.Select(p => $"{p.Phase} at {p.AtMs} ms"))}";
             if (m.Error is not null)
                 yield return $"      error: {m.Error}";
         }

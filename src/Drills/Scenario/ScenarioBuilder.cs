@@ -80,6 +80,8 @@ public sealed class ScenarioBuilder : IScenarioSource
 
     public ScenarioBuilder Heal(string a, string b) => Then(new HealStep(a, b));
 
+    public ScenarioBuilder ClearLink(string a, string b) => Then(new ClearLinkStep(a, b));
+
     public ScenarioBuilder SlowLink(string a, string b, TimeSpan? delay = null, long? rate = null, double? loss = null) =>
         Then(new SlowLinkStep(a, b, delay, rate, loss));
 

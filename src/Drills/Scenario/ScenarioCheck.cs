@@ -161,6 +161,9 @@ public static partial class ScenarioCheck
             case HealStep heal:
                 Pair("heal", heal.A, heal.B);
                 break;
+            case ClearLinkStep clear:
+                Pair("clear-link", clear.A, clear.B);
+                break;
             case SlowLinkStep slow:
                 Pair("slow-link", slow.A, slow.B);
                 if (slow.Delay is null && slow.Rate is null && slow.Loss is null)

@@ -59,6 +59,12 @@ public sealed record SlowLinkStep(string A, string B, TimeSpan? Delay, long? Rat
         (Rate is { } r ? $" rate {r} B/s" : "") + (Loss is { } l ? $" loss {l:P1}" : "");
 }
 
+/// <summary>Undoes a slow link: the link between the two hosts is at full speed again.</summary>
+public sealed record ClearLinkStep(string A, string B) : Step
+{
+    public override string ToString() => $"clear-link {A} {B}";
+}
+
 public sealed record WaitStep(TimeSpan Duration) : Step
 {
     public override string ToString() => $"wait {Duration.TotalSeconds:0.###} s";

@@ -119,4 +119,16 @@ public sealed class ClusterHosts(IServiceProvider services)
         }));
         return answers.Where(a => a.Answer is not null).Select(a => (a.Host, a.Answer!)).ToArray();
     }
+
+    /// <summary>
+    /// One message to one host only, by name: this node's own VM host through its local reference (so it
+    /// answers whatever the links do), another host through membership. Null when no such host is known.
+    /// </summary>
+    public async Task<object?> AskOnly(string host, object message)
+    {
+        var settings = services.GetRequiredService<NodeSettings>();
+        if (host == settings.Name)
+            return await services.GetRequiredService<ActorRegistry>().Get<VmHostKey>().Ask<object>(message, AskTimeout);
+        return Host(host) is { } member ? await Ask(member, message) : null;
+    }
 }

@@ -30,6 +30,31 @@ public static class HostEndpoints
             return ApiResults.Json(new JsonArray(hosts.ToArray()));
         });
 
+        // One host's own view, asking that host only: a drill reads host K through host K's API, across a partition.
+        api.MapGet("/hosts/{host}/vms", async (string host, ClusterHosts cluster) =>
+            await cluster.AskOnly(host, HostProtocol.ListVms.Instance) switch
+            {
+                null => ApiResults.HostNotFound(host),
+                HostProtocol.VmList list => ApiResults.Json(new JsonObject
+                {
+                    ["host"] = host,
+                    ["vms"] = new JsonArray(list.Vms.Select(vm => (JsonNode)ApiJson.Vm(host, vm)).ToArray()),
+                    ["incoming"] = new JsonArray(list.Incoming.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
+                }),
+                var other => ApiResults.Unexpected(other),
+            });
+
+        // query-migrate on one host only (the source keeps its latest migration's record): {} when it has none.
+        api.MapGet("/hosts/{host}/vms/{name}/migration", async (string host, string name, ClusterHosts cluster) =>
+            await cluster.AskOnly(host, new HostProtocol.QueryMigrate(name)) switch
+            {
+                null => ApiResults.HostNotFound(host),
+                MigrationInfo info => ApiResults.Json(Output.QueryMigrateJson.ToJson(info)),
+                HostProtocol.NoMigration => ApiResults.Json(new JsonObject()),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            });
+
         api.MapPost("/hosts/{host}/capabilities", async (string host, HttpRequest request, ClusterHosts cluster) =>
         {
             if (cluster.Host(host) is not { } member)

@@ -27,6 +27,7 @@ public static class OrchestratorApi
         VmEndpoints.Map(app);
         MigrationEndpoints.Map(app);
         FleetEndpoints.Map(app);
+        FaultEndpoints.Map(app);
         return app;
     }
 }

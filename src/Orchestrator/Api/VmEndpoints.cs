@@ -1,4 +1,7 @@
 using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Hosting;
+using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Devices.Contract;
@@ -24,6 +27,19 @@ public static class VmEndpoints
             var lookup = await cluster.LookupVm(name);
             return lookup.Found is { } found ? ApiResults.Json(ApiJson.Vm(found.Host.Name, found.Vm)) : ApiResults.VmMissing(name, lookup.Silent);
         });
+
+        // Fencing: the ownership ledger's record (docs/cluster.md); owner null when no migration of it ever committed.
+        api.MapGet("/vms/{name}/owner", async (string name, ActorRegistry registry) =>
+            await registry.Get<Node.OwnershipKey>().Ask<object>(new OwnershipProtocol.GetOwner(name), ClusterHosts.AskTimeout) switch
+            {
+                OwnershipProtocol.OwnerOf owner => ApiResults.Json(new JsonObject
+                {
+                    ["vm"] = owner.Vm,
+                    ["owner"] = owner.Owner,
+                    ["epoch"] = owner.Epoch,
+                }),
+                var other => ApiResults.Unexpected(other),
+            });
 
         api.MapPost("/vms", async (HttpRequest request, ClusterHosts cluster) =>
         {

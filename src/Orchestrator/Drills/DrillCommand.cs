@@ -1,30 +1,45 @@
 using Orchestrator.Cli;
 using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Netns;
 using Orchestrator.Drills.Report;
 
 namespace Orchestrator.Drills;
 
 /// <summary>
-/// <c>orchestrator drill FILE [--json]</c>: runs a failover drill (docs/drills.md) on an in-process
-/// cluster. Exit codes: 0 every expectation held, 1 the drill failed, 2 a bad file or option, or a
-/// fault this engine cannot produce (nothing was run).
+/// <c>orchestrator drill FILE [--json] [--netns]</c>: runs a failover drill (docs/drills.md) on an in-process
+/// cluster, or with <c>--netns</c> on node processes in network namespaces (root). Exit codes: 0 every expectation held, 1 the drill failed, 2 a bad file or option, or a
+/// fault this engine cannot produce (nothing was run), 130 interrupted (Ctrl+C).
 /// </summary>
 public static class DrillCommand
 {
     public const string Usage = """
           drill   run a failover drill (docs/drills.md) on an in-process cluster, with its report
                   FILE (.yaml, .yml or .json)  --json (the report as one JSON object)
-                  --netns (real network namespaces: not supported yet)
+                  --netns (each host a node process in its own network namespace, deploy/netns/cluster.sh;
+                  needs root; slow-link and clear-link steps run only here)
         """;
 
     public static async Task<int> Run(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var parsed = Arguments.Parse(args, [], ["--json", "--netns"], positionals: true);
         if (parsed.Positionals.Count != 1)
-            throw new UsageException("usage: orchestrator drill FILE [--json]  (one drill file; see docs/drills.md)");
-        if (parsed.Has("--netns"))
-            throw new UsageException("--netns is not supported yet: drills run in-process only (partition, heal and kill); run without --netns");
+            throw new UsageException("usage: orchestrator drill FILE [--json] [--netns]  (one drill file; see docs/drills.md)");
+        var netns = parsed.Has("--netns");
+        if (netns && !IsRoot())
+            throw new UsageException("--netns needs root (network namespaces); run as root or drop --netns");
+        string? script = null;
+        if (netns)
+        {
+            try
+            {
+                script = NetnsDrillCluster.FindScript();
+            }
+            catch (FileNotFoundException e)
+            {
+                throw new UsageException($"--netns: {e.Message}");
+            }
+        }
         Drills.Scenario.Scenario scenario;
         try
         {
@@ -38,11 +53,22 @@ public static class DrillCommand
         try
         {
             var json = parsed.Has("--json");
-            report = await Drill.Run(scenario, progress: line => { if (!json) stdout.WriteLine(line); }, cancel: cancel);
+            Action<string> progress = line => { if (!json) stdout.WriteLine(line); };
+            var options = new DrillOptions();
+            report = netns
+                ? await Drill.Run(scenario, async token => await NetnsDrillCluster.Start(script!, scenario.Hosts, options, progress, token), "netns",
+                    options with { PollInterval = TimeSpan.FromMilliseconds(200) }, progress, cancel)
+                : await Drill.Run(scenario, progress: progress, cancel: cancel);
         }
         catch (DrillNotSupportedException e)
         {
             throw new UsageException($"{parsed.Positionals[0]}: {e.Message}");
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // Ctrl+C: the drill disposed its cluster on the way out; no report, and no stack trace.
+            stderr.WriteLine("drill interrupted; its cluster was stopped");
+            return 130;
         }
         if (parsed.Has("--json"))
             stdout.WriteLine(JsonReport.Render(report));
@@ -53,5 +79,20 @@ public static class DrillCommand
                 stdout.WriteLine(line);
         }
         return report.Passed ? 0 : 1;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEuid();
+
+    private static bool IsRoot()
+    {
+        try
+        {
+            return OperatingSystem.IsLinux() && GetEuid() == 0;
+        }
+        catch (DllNotFoundException)
+        {
+            return false;
+        }
     }
 }

@@ -3,6 +3,7 @@ using Akka.Cluster.Hosting;
 using Akka.Event;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Hosting;
+using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
@@ -19,6 +20,9 @@ public sealed class FleetKey;
 
 /// <summary>Registry key for the proxy to the ownership ledger singleton (fencing).</summary>
 public sealed class OwnershipKey;
+
+/// <summary>Registry key for the test-only fault injector; registered only when faults are enabled.</summary>
+public sealed class FaultsKey;
 
 /// <summary>A node's Akka setup in one extension method: remoting, cluster membership, logging, its VM host.</summary>
 public static class MigrationHostingExtensions
@@ -50,6 +54,12 @@ public static class MigrationHostingExtensions
         {
             var host = MigrationNode.SpawnHost(system, settings, node.Name, node.Capacity, node.Capabilities);
             registry.Register<VmHostKey>(host);
+            // TEST-ONLY: drills across processes kill nodes at a migration phase (docs/drills.md, --netns).
+            if (node.FaultsEnabled)
+            {
+                system.Log.Warning("Fault injection is ENABLED on this node (Faults:Enabled): for drills only, never in production");
+                registry.Register<FaultsKey>(system.ActorOf(FaultInjector.Props(), FaultsProtocol.Name));
+            }
             host.Tell(new HostLocal.FenceWith(registry.Get<OwnershipKey>()));
             // A node asked to stop lets no VM leave half-migrated: outgoing migrations are cancelled
             // and their VMs stay here; the host logs which.

@@ -25,7 +25,7 @@ public static class NodeCommand
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<ClusterHosts>();
         builder.Services.AddAkka(NodeSettings.SystemName, akka => akka
-            .WithMigration(settings)
+            .WithMigration(settings, settings.Migration)
             .AddStartup((system, _) => Cluster.Get(system).RegisterOnMemberUp(() =>
             {
                 var cluster = Cluster.Get(system);

@@ -25,6 +25,12 @@ public sealed class NodeOptions
 
     public ClusterFailureOptions Cluster { get; set; } = new();
 
+    /// <summary>TEST-ONLY fault injection (<c>ORCHESTRATOR__FAULTS__ENABLED=true</c>), for drills across processes.</summary>
+    public FaultOptions Faults { get; set; } = new();
+
+    /// <summary>The migration engine's bounds (<c>ORCHESTRATOR__MIGRATION__SETUPTIMEOUT</c>, ...); unset: the defaults.</summary>
+    public MigrationBoundsOptions Migration { get; set; } = new();
+
     public static string DefaultDataDir =>
         Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } xdg
             ? xdg
@@ -49,7 +55,7 @@ public sealed class NodeOptions
         var seeds = Seeds.Length == 0
             ? [self] // the first node of a cluster seeds itself
             : Seeds.Select(Seed).ToArray();
-        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity, Fleet.Validate(), Store.Validate(DataDir), Path.GetFullPath(DataDir), Cluster.Validate());
+        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity, Fleet.Validate(), Store.Validate(DataDir), Path.GetFullPath(DataDir), Cluster.Validate(), Faults.Enabled, Migration.Validate());
     }
 
     private static Address Seed(string seed)
@@ -73,11 +79,54 @@ public sealed record NodeSettings(
     FleetProtocol.Settings Fleet,
     FleetStoreOptions Store,
     string DataDir = "",
-    (TimeSpan HeartbeatPause, TimeSpan DownAfter)? Failure = null)
+    (TimeSpan HeartbeatPause, TimeSpan DownAfter)? Failure = null,
+    bool FaultsEnabled = false,
+    MigrationSettings? Migration = null)
 {
     /// <summary>Every node's ActorSystem has this name: a cluster needs one.</summary>
     public const string SystemName = "orchestrator";
 
     /// <summary>The cluster role that carries a node's host name.</summary>
     public string Role => HostRole.Of(Name);
+}
+
+/// <summary>
+/// The <c>Orchestrator:Faults</c> section. TEST-ONLY: with <c>Enabled</c>, the node serves
+/// <c>POST /faults/kill-at</c> and obeys a peer's order to die (SIGKILL itself). Never in production.
+/// </summary>
+public sealed class FaultOptions
+{
+    public bool Enabled { get; set; }
+}
+
+/// <summary>The <c>Orchestrator:Migration</c> section, in seconds: the migration engine's bounds; unset keeps the defaults.</summary>
+public sealed class MigrationBoundsOptions
+{
+    /// <summary>The destination must answer Prepare within this (default 10 s).</summary>
+    public double? SetupTimeout { get; set; }
+
+    /// <summary>After commit, the destination must say it runs within this (default 30 s).</summary>
+    public double? CommitTimeout { get; set; }
+
+    /// <summary>A precopy stream with no credit back for this long fails the migration (default 30 s).</summary>
+    public double? StallTimeout { get; set; }
+
+    /// <summary>Null when nothing is set: the engine's defaults.</summary>
+    public MigrationSettings? Validate()
+    {
+        if (SetupTimeout is null && CommitTimeout is null && StallTimeout is null)
+            return null;
+        foreach (var (name, value) in new[] { ("SetupTimeout", SetupTimeout), ("CommitTimeout", CommitTimeout), ("StallTimeout", StallTimeout) })
+        {
+            if (value is <= 0 or > 3600)
+                throw new UsageException($"Invalid Migration:{name} {value}: use more than 0 and at most 3600 seconds");
+        }
+        var d = MigrationSettings.Default;
+        return d with
+        {
+            SetupTimeout = SetupTimeout is { } setup ? TimeSpan.FromSeconds(setup) : d.SetupTimeout,
+            CommitTimeout = CommitTimeout is { } commit ? TimeSpan.FromSeconds(commit) : d.CommitTimeout,
+            Precopy = StallTimeout is { } stall ? d.Precopy with { StallTimeout = TimeSpan.FromSeconds(stall) } : d.Precopy,
+        };
+    }
 }

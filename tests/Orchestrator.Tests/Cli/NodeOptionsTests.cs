@@ -34,6 +34,27 @@ public sealed class NodeOptionsTests
     }
 
     [Fact]
+    public void Fault_injection_is_off_and_migration_bounds_default_unless_set()
+    {
+        var plain = Settings(new Dictionary<string, string?>(), "--name", "host1");
+        var drill = Settings(new Dictionary<string, string?>
+        {
+            ["Orchestrator:Faults:Enabled"] = "true",
+            ["Orchestrator:Migration:SetupTimeout"] = "3",
+            ["Orchestrator:Migration:StallTimeout"] = "2.5",
+        }, "--name", "host1");
+
+        Assert.False(plain.FaultsEnabled);
+        Assert.Null(plain.Migration);
+        Assert.True(drill.FaultsEnabled);
+        Assert.Equal(TimeSpan.FromSeconds(3), drill.Migration!.SetupTimeout);
+        Assert.Equal(MigrationSettings.Default.CommitTimeout, drill.Migration.CommitTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), drill.Migration.Precopy.Stall);
+        Assert.Contains("Migration:SetupTimeout",
+            Assert.Throws<UsageException>(() => Settings(new Dictionary<string, string?> { ["Orchestrator:Migration:SetupTimeout"] = "0" }, "--name", "h")).Message);
+    }
+
+    [Fact]
     public void The_first_node_seeds_itself()
     {
         var settings = Settings(new Dictionary<string, string?>(), "--name", "host1");

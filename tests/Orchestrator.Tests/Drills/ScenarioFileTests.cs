@@ -117,7 +117,7 @@ public sealed class ScenarioFileTests
 
         Assert.Equal([
             "drill.yaml:19: steps[4]: one step does one thing; this one says wait and evacuate (make them separate steps)",
-            "drill.yaml:21: steps[5]: say what the step does with one of: migrate, evacuate, corrupt, kill, partition, heal, slow-link, wait, wait-for-migration, wait-for-empty",
+            "drill.yaml:21: steps[5]: say what the step does with one of: migrate, evacuate, corrupt, kill, partition, heal, slow-link, clear-link, wait, wait-for-migration, wait-for-empty",
         ], errors);
     }
 

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Event;
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Actors.Faults;
+
+/// <summary>
+/// TEST-ONLY fault injection on one node (see <see cref="FaultsProtocol"/>): arms kills at a migration
+/// phase and obeys <see cref="FaultsProtocol.Die"/> by killing its own process with SIGKILL, so peers
+/// see a crash (the kernel closes the sockets), never a leave. The phase is watched by a tap on the
+/// event stream that runs on the publishing migration's own thread: the order to die is sent before
+/// the migration takes its next step.
+/// </summary>
+public sealed class FaultInjector : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public FaultInjector(Action die)
+    {
+        var armings = new Armings(Context.System, die, Context.GetLogger());
+        Context.System.EventStream.Subscribe(new PhaseTap((ExtendedActorSystem)Context.System, armings.OnPhase), typeof(MigrationPhaseReached));
+        Receive<FaultsProtocol.KillAt>(arm =>
+        {
+            armings.Add(arm);
+            _log.Warning("Fault armed: kill {0} when {1}'s migration reaches {2} here", arm.Victim, arm.Vm, arm.Phase);
+            Sender.Tell(new FaultsProtocol.Armed(arm.Vm, arm.Phase, arm.Victim));
+        });
+        Receive<FaultsProtocol.GetPhases>(_ => Sender.Tell(new FaultsProtocol.Phases(armings.Seen())));
+        Receive<FaultsProtocol.Die>(order =>
+        {
+            _log.Warning("Fault: dying now ({0})", order.Reason);
+            die();
+        });
+    }
+
+    /// <param name="die">How the node dies; the default SIGKILLs this process.</param>
+    public static Props Props(Action? die = null) => Akka.Actor.Props.Create(() => new FaultInjector(die ?? KillThisProcess));
+
+    /// <summary>SIGKILL to itself: <c>Environment.Exit</c> would run shutdown hooks, which is not a crash.</summary>
+    public static void KillThisProcess() => Process.GetCurrentProcess().Kill();
+
+    private sealed class Armings(ActorSystem system, Action die, ILoggingAdapter log)
+    {
+        private readonly Lock _sync = new();
+        private readonly List<FaultsProtocol.KillAt> _armed = [];
+        private readonly Queue<FaultsProtocol.PhaseSeen> _seen = new();
+
+        public IReadOnlyList<FaultsProtocol.PhaseSeen> Seen()
+        {
+            lock (_sync)
+                return _seen.ToArray();
+        }
+
+        public void Add(FaultsProtocol.KillAt arm)
+        {
+            lock (_sync)
+                _armed.Add(arm);
+        }
+
+        public void OnPhase(MigrationPhaseReached reached)
+        {
+            FaultsProtocol.KillAt? fire;
+            lock (_sync)
+            {
+                _seen.Enqueue(new FaultsProtocol.PhaseSeen(reached.Migration, reached.Vm, reached.Phase, reached.Destination, DateTimeOffset.UtcNow));
+                if (_seen.Count > 1000)
+                    _seen.Dequeue();
+                fire = _armed.FirstOrDefault(a => a.Vm == reached.Vm && a.Phase == reached.Phase);
+                if (fire is not null)
+                    _armed.Remove(fire);
+            }
+            if (fire is null)
+                return;
+            var self = ((ExtendedActorSystem)system).Provider.DefaultAddress;
+            var reason = $"{reached.Vm}'s migration {reached.Migration} reached {reached.Phase} on {self}";
+            if (fire.Victim.Equals(self))
+            {
+                log.Warning("Fault: killing this node ({0})", reason);
+                die();
+                return;
+            }
+            log.Warning("Fault: telling {0} to die ({1})", fire.Victim, reason);
+            system.ActorSelection(FaultsProtocol.PathOn(fire.Victim)).Tell(new FaultsProtocol.Die(reason), ActorRefs.NoSender);
+            // As in-process, the migration takes no further step until the victim is gone: this blocks the
+            // publishing migration's thread until the victim's remoting port refuses connections (bounded).
+            var gone = UntilGone(fire.Victim, TimeSpan.FromSeconds(3));
+            log.Warning(gone ? "Fault: {0} is gone" : "Fault: {0} still answers 3 s after the order to die", fire.Victim);
+        }
+
+        /// <summary>True once the node's remoting port refuses connections (a SIGKILLed process's sockets are closed by the kernel).</summary>
+        private static bool UntilGone(Address victim, TimeSpan within)
+        {
+            if (victim.Host is not { } host || victim.Port is not { } port)
+                return false;
+            var deadline = DateTime.UtcNow + within;
+            while (DateTime.UtcNow < deadline)
+            {
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    if (!socket.ConnectAsync(host, port).Wait(TimeSpan.FromMilliseconds(200)))
+                        continue; // no answer at all (a cut link): keep trying until the bound
+                }
+                catch (AggregateException e) when (e.InnerException is SocketException)
+                {
+                    return true;
+                }
+                Thread.Sleep(10);
+            }
+            return false;
+        }
+    }
+
+    /// <summary>Runs its callback on the publishing thread (an actor subscriber would see it later).</summary>
+    private sealed class PhaseTap : MinimalActorRef
+    {
+        private readonly Action<MigrationPhaseReached> _callback;
+
+        public PhaseTap(ExtendedActorSystem system, Action<MigrationPhaseReached> callback)
+        {
+            Provider = system.Provider;
+            Path = new RootActorPath(system.Provider.DefaultAddress) / "temp" / "fault-phase-tap";
+            _callback = callback;
+        }
+
+        public override ActorPath Path { get; }
+
+        public override IActorRefProvider Provider { get; }
+
+        protected override void TellInternal(object message, IActorRef sender)
+        {
+            if (message is MigrationPhaseReached reached)
+                _callback(reached);
+        }
+    }
+}

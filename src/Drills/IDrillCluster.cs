@@ -1,0 +1,89 @@
+using Akka.Actor;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Scenario;
+
+namespace Orchestrator.Drills;
+
+/// <summary>
+/// The cluster under test, as a drill plays and watches it: the in-process engine (one ActorSystem per
+/// host) and the netns engine (one node process per network namespace) both give this, so the steps,
+/// the invariant checks, the verdicts and the report are one code for both. Host names are the scenario's.
+/// </summary>
+public interface IDrillCluster : IAsyncDisposable
+{
+    /// <summary>Every host of the scenario, in order.</summary>
+    IReadOnlyList<string> Hosts { get; }
+
+    NodeFate Fate(string host);
+
+    /// <summary>The scenario host at a node address (a migration's destination, the ledger's owner); null if none.</summary>
+    string? HostAt(Address address);
+
+    /// <summary>Creates and starts the VM on its host: null when done, else why not.</summary>
+    Task<string?> CreateVm(VmDefinition vm);
+
+    /// <summary>Asks the fleet coordinator for the migration; throws <see cref="DrillStepException"/> on a refusal.</summary>
+    Task<DrillAdmission> Migrate(MigrateStep step);
+
+    /// <summary>Asks the fleet coordinator to evacuate; throws <see cref="DrillStepException"/> on a refusal.</summary>
+    Task<DrillEvacuation> Evacuate(string host);
+
+    /// <summary>A crash of the host's node now; throws <see cref="DrillStepException"/> when it cannot.</summary>
+    Task Kill(string host);
+
+    /// <summary>The VM's next incoming copy, on every living host, gets one bit flipped (a corrupted chunk).</summary>
+    Task Corrupt(string vm);
+
+    Task Partition(string a, string b);
+
+    Task Heal(string a, string b);
+
+    Task SlowLink(SlowLinkStep step);
+
+    /// <summary>Undoes <see cref="SlowLink"/>.</summary>
+    Task ClearLink(string a, string b);
+
+    /// <summary>The host's own VM list, asked of that host alone (never across a link a fault may have cut); null when it does not answer.</summary>
+    Task<HostProtocol.VmList?> ListVms(string host);
+
+    /// <summary>query-migrate of the VM on that host alone: <see cref="MigrationInfo"/>, <see cref="HostProtocol.NoMigration"/>, or null (no answer).</summary>
+    Task<object?> QueryMigrate(string host, string vm);
+
+    /// <summary>The ownership ledger's owner of the VM, as a scenario host; null when unknown or unreachable.</summary>
+    Task<string?> LedgerOwner(string vm);
+
+    /// <summary>
+    /// Calls back on every phase a source migration publishes, on the migration's own thread, where the
+    /// engine can see them (in-process). Engines that cannot watch phases never call.
+    /// </summary>
+    void WatchPhases(Action<string, MigrationPhaseReached> onPhase);
+
+    /// <summary>Whether <see cref="WatchPhases"/> reports phases; when not, kills at a phase go through <see cref="ArmKillAt"/>.</summary>
+    bool SeesPhases { get; }
+
+    /// <summary>A crash now, synchronous and bounded, from inside a phase callback.</summary>
+    void KillNow(string host);
+
+    /// <summary>For engines that do not see phases: arms the kill on the migration's source node; throws <see cref="DrillStepException"/>.</summary>
+    Task ArmKillAt(KillStep kill, string source);
+
+    /// <summary>For engines that do not see phases: whether the kill armed by <see cref="ArmKillAt"/> happened.</summary>
+    bool KilledAtPhase(KillStep kill);
+
+    /// <summary>Migrations the engine learned of other than by phases (the fleet's list): new ones are watched.</summary>
+    Task<IReadOnlyList<DrillMigrationSeen>> Migrations();
+}
+
+/// <summary>A migration the fleet admitted.</summary>
+public sealed record DrillAdmission(MigrationId Id, string Source, string Status);
+
+/// <summary>An evacuation's plan: moves, and the VMs that stay (with why).</summary>
+public sealed record DrillEvacuation(IReadOnlyList<(string Vm, string To)> Moves, IReadOnlyList<(string Vm, string Reason)> Staying);
+
+/// <summary>A migration known from the fleet's list, hosts as the scenario names them, with the phases its source reported (and when).</summary>
+public sealed record DrillMigrationSeen(MigrationId Id, string Vm, string Source, string Destination, IReadOnlyList<(string Phase, DateTimeOffset At)>? Phases = null);
+
+/// <summary>A step could not do what it says; the message says why.</summary>
+public sealed class DrillStepException(string message) : Exception(message);

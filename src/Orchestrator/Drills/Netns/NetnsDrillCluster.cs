@@ -1,0 +1,536 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Scenario;
+using Orchestrator.Output;
+
+namespace Orchestrator.Drills.Netns;
+
+/// <summary>
+/// The cluster under test as real node processes, each host in its own network namespace
+/// (deploy/netns/cluster.sh in a temporary directory of its own). Steps go through the nodes' HTTP API
+/// and cluster.sh; each host is read through its own API (<c>GET /hosts/{host}/vms</c>), which the root
+/// namespace reaches whatever links a fault cut. Scenario host i is the node <c>host{i}</c> at 10.X.0.i,
+/// whatever the scenario calls it. Kills at a phase are armed on the source node's test-only fault hook.
+/// </summary>
+internal sealed class NetnsDrillCluster : IDrillCluster
+{
+    private readonly IReadOnlyList<string> _hosts;
+    private readonly string _dir;
+    private readonly string _script;
+    private readonly DrillOptions _options;
+    private readonly Action<string> _progress;
+    private readonly HttpClient _http;
+    private readonly Lock _sync = new();
+    private readonly HashSet<string> _killed = [];
+    private readonly Dictionary<KillStep, string> _armed = [];
+    private string _subnet = "";
+    private int _stopped;
+
+    private NetnsDrillCluster(IReadOnlyList<string> hosts, string dir, string script, DrillOptions options, Action<string> progress)
+    {
+        _hosts = hosts;
+        _dir = dir;
+        _script = script;
+        _options = options;
+        _progress = progress;
+        _http = new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = options.AskTimeout };
+    }
+
+    /// <summary>The bounds the in-process engine uses, given to every node (docs/drills.md), and the test-only fault hook.</summary>
+    public static IReadOnlyDictionary<string, string> NodeEnvironment(DrillOptions options) => new Dictionary<string, string>
+    {
+        ["ORCHESTRATOR__FAULTS__ENABLED"] = "true",
+        ["ORCHESTRATOR__CLUSTER__HEARTBEATPAUSE"] = Seconds(options.FailureDetectorPause),
+        ["ORCHESTRATOR__CLUSTER__DOWNAFTER"] = Seconds(options.DownAfter),
+        ["ORCHESTRATOR__FLEET__RETRYBACKOFF"] = Seconds(options.Fleet.RetryBackoff),
+        ["ORCHESTRATOR__MIGRATION__SETUPTIMEOUT"] = Seconds(options.Migration.SetupTimeout),
+        ["ORCHESTRATOR__MIGRATION__COMMITTIMEOUT"] = Seconds(options.Migration.CommitTimeout),
+        ["ORCHESTRATOR__MIGRATION__STALLTIMEOUT"] = Seconds(options.Migration.Precopy.Stall),
+    };
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Starts the nodes and waits until every one is Up and the fleet coordinator answers; stops them all if it cannot.</summary>
+    /// <param name="script">deploy/netns/cluster.sh, from <see cref="FindScript"/>.</param>
+    public static async Task<NetnsDrillCluster> Start(string script, IReadOnlyList<HostDefinition> hosts, DrillOptions options, Action<string> progress, CancellationToken cancel)
+    {
+        var dir = Directory.CreateTempSubdirectory("orchestrator-drill-netns-").FullName;
+        var cluster = new NetnsDrillCluster(hosts.Select(h => h.Name).ToArray(), dir, script, options, progress);
+        var environment = new Dictionary<string, string>(NodeEnvironment(options));
+        for (var i = 0; i < hosts.Count; i++)
+            environment[$"CAPACITY_{i + 1}"] = $"{hosts[i].Capacity}B";
+        // A Ctrl+C is a cancel (the drill disposes the cluster); this covers an exit that skips it.
+        AppDomain.CurrentDomain.ProcessExit += cluster.OnProcessExit;
+        try
+        {
+            var (code, output) = await cluster.Run(environment, TimeSpan.FromSeconds(120), cancel, "start", hosts.Count.ToString(CultureInfo.InvariantCulture), "--dir", dir);
+            if (code != 0)
+                throw new TimeoutException($"cluster.sh start failed ({code}): {Tail(output)}");
+            cluster._subnet = File.ReadLines(Path.Combine(dir, "cluster.env"))
+                .Single(l => l.StartsWith("NETNS_SUBNET=", StringComparison.Ordinal))["NETNS_SUBNET=".Length..];
+            await cluster.UntilReady(cancel);
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>deploy/netns/cluster.sh: ORCHESTRATOR_NETNS_SCRIPT, else found above this program or the working directory; null with why not.</summary>
+    public static string FindScript()
+    {
+        if (Environment.GetEnvironmentVariable("ORCHESTRATOR_NETNS_SCRIPT") is { Length: > 0 } given)
+            return File.Exists(given) ? Path.GetFullPath(given) : throw new FileNotFoundException($"ORCHESTRATOR_NETNS_SCRIPT: no such file: {given}");
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                var candidate = Path.Combine(dir.FullName, "deploy", "netns", "cluster.sh");
+                if (File.Exists(candidate))
+                    return candidate;
+            }
+        }
+        throw new FileNotFoundException("deploy/netns/cluster.sh not found above this program or the working directory: set ORCHESTRATOR_NETNS_SCRIPT");
+    }
+
+    /// <summary>The program the nodes run: this one.</summary>
+    private static string OrchestratorBin()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "orchestrator.dll");
+        return File.Exists(dll) ? dll : Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program to run the nodes with");
+    }
+
+    private async Task UntilReady(CancellationToken cancel)
+    {
+        var deadline = DateTime.UtcNow + _options.StartTimeout + TimeSpan.FromSeconds(30);
+        string last = "no answer";
+        while (true)
+        {
+            cancel.ThrowIfCancellationRequested();
+            try
+            {
+                var hosts = (await Get(0, "/hosts"))?.AsArray() ?? [];
+                var up = hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null);
+                last = $"{up} of {_hosts.Count} hosts up";
+                if (up == _hosts.Count && await Send(HttpMethod.Get, 0, "/fleet/permits") is (200, _))
+                    return;
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                last = e.Message;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the nodes did not form a cluster with a fleet coordinator in time ({last}); logs in {_dir}");
+            await Task.Delay(250, cancel);
+        }
+    }
+
+    // ---- hosts, addresses, fates ---------------------------------------------------------------
+
+    public IReadOnlyList<string> Hosts => _hosts;
+
+    private int Index(string host) => _hosts.ToList().IndexOf(host) is var i and >= 0 ? i : throw new ArgumentException($"unknown host {host}");
+
+    private string Node(string host) => $"host{Index(host) + 1}";
+
+    private string? FromNode(string? node) =>
+        node is not null && node.StartsWith("host", StringComparison.Ordinal) && int.TryParse(node[4..], out var k) && k >= 1 && k <= _hosts.Count
+            ? _hosts[k - 1] : node;
+
+    private string Api(int index) => $"http://10.{_subnet}.0.{index + 1}:8080";
+
+    public string? HostAt(Address address) =>
+        address.Host is { } h && h.StartsWith($"10.{_subnet}.0.", StringComparison.Ordinal) && int.TryParse(h[$"10.{_subnet}.0.".Length..], out var k)
+            && k >= 1 && k <= _hosts.Count ? _hosts[k - 1] : null;
+
+    public NodeFate Fate(string host)
+    {
+        if (!_hosts.Contains(host))
+            return NodeFate.Died;
+        lock (_sync)
+        {
+            if (_killed.Contains(host))
+                return NodeFate.Killed;
+        }
+        if (ProcessAlive(host))
+            return NodeFate.Alive;
+        lock (_sync)
+        {
+            // An armed kill's victim that is gone was killed by the scenario, even before the kill step saw it.
+            if (_armed.ContainsValue(host))
+            {
+                _killed.Add(host);
+                return NodeFate.Killed;
+            }
+        }
+        return NodeFate.Died;
+    }
+
+    private bool ProcessAlive(string host)
+    {
+        var file = Path.Combine(_dir, $"{Node(host)}.pid");
+        if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid))
+            return false;
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[0];
+            return state is not ("Z" or "X") && File.ReadAllText($"/proc/{pid}/cmdline").Contains("node\0--name\0" + Node(host) + "\0", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private int? AnyLiving() => _hosts.Select((h, i) => (h, i)).FirstOrDefault(x => Fate(x.h) == NodeFate.Alive) is var (h, i) && h is not null ? i : null;
+
+    // ---- steps ----------------------------------------------------------------------------------
+
+    public async Task<string?> CreateVm(VmDefinition vm)
+    {
+        var body = new JsonObject
+        {
+            ["name"] = vm.Name,
+            ["host"] = Node(vm.Host),
+            ["ram"] = $"{vm.Ram}B",
+            ["dirty-rate"] = $"{vm.DirtyRate}B/s",
+            ["vfio"] = vm.Vfio > 0 || vm.VfioNeverAcks ? $"{(vm.Vfio > 0 ? vm.Vfio : 4 * VmDefinition.MiB)}B" : "0B",
+            ["vfio-alloc"] = $"{(long)(vm.VfioNeverAcks ? VmDefinition.NeverAllocated : vm.VfioAllocation ?? VmDefinition.DefaultVfioAllocation).TotalMilliseconds}ms",
+            ["vgpu"] = $"{vm.Vgpu}B",
+        };
+        var (status, reply) = await SendFleet(HttpMethod.Post, 0, "/vms", body);
+        return status == 201 ? null : $"HTTP {status}: {Error(reply)}";
+    }
+
+    public async Task<DrillAdmission> Migrate(MigrateStep step)
+    {
+        var parameters = new JsonObject();
+        foreach (var (name, value) in step.Parameters)
+            parameters[name] = value;
+        var living = AnyLiving() ?? throw new DrillStepException("no host is alive to ask");
+        var (status, reply) = await SendFleet(HttpMethod.Post, living, $"/vms/{Uri.EscapeDataString(step.Vm)}/migrate",
+            new JsonObject { ["to"] = Node(step.To), ["parameters"] = parameters });
+        if (status != 202 || reply is null)
+            throw new DrillStepException($"the fleet coordinator refused (HTTP {status}): {Error(reply)}");
+        return new DrillAdmission(new MigrationId((string)reply["id"]!), FromNode((string?)reply["source"]) ?? "?", (string?)reply["status"] ?? "?");
+    }
+
+    public async Task<DrillEvacuation> Evacuate(string host)
+    {
+        var living = AnyLiving() ?? throw new DrillStepException("no host is alive to ask");
+        var (status, reply) = await SendFleet(HttpMethod.Post, living, $"/hosts/{Node(host)}/evacuate", null);
+        if (status != 202 || reply is null)
+            throw new DrillStepException($"the fleet coordinator refused (HTTP {status}): {Error(reply)}");
+        return new DrillEvacuation(
+            (reply["moves"]?.AsArray() ?? []).Select(m => ((string)m!["vm"]!, FromNode((string?)m["to"]) ?? "?")).ToArray(),
+            (reply["unplaceable"]?.AsArray() ?? []).Select(u => ((string)u!["vm"]!, (string?)u["reason"] ?? "")).ToArray());
+    }
+
+    public async Task Kill(string host)
+    {
+        if (Fate(host) is var fate and not NodeFate.Alive)
+            throw new DrillStepException($"{host} is already {fate.ToString().ToLowerInvariant()}");
+        lock (_sync)
+            _killed.Add(host);
+        await Script("kill", (Index(host) + 1).ToString(CultureInfo.InvariantCulture));
+    }
+
+    public Task Partition(string a, string b) => Link("partition", a, b);
+
+    public Task Heal(string a, string b) => Link("heal", a, b);
+
+    public async Task SlowLink(SlowLinkStep step)
+    {
+        var args = new List<string> { "slow-link", (Index(step.A) + 1).ToString(CultureInfo.InvariantCulture), (Index(step.B) + 1).ToString(CultureInfo.InvariantCulture) };
+        if (step.Rate is { } rate)
+            args.AddRange(["--rate", $"{Math.Max(1, rate * 8 / 1000)}kbit"]);
+        if (step.Delay is { } delay)
+            args.AddRange(["--delay", $"{(long)delay.TotalMilliseconds}ms"]);
+        if (step.Loss is { } loss)
+            args.AddRange(["--loss", $"{(loss * 100).ToString("0.###", CultureInfo.InvariantCulture)}%"]);
+        // cluster.sh refuses delay and loss without the netem qdisc, naming the kernel module: never faked.
+        await Script([.. args]);
+    }
+
+    public Task ClearLink(string a, string b) =>
+        Script("clear-link", (Index(a) + 1).ToString(CultureInfo.InvariantCulture), (Index(b) + 1).ToString(CultureInfo.InvariantCulture));
+
+    private async Task Link(string what, string a, string b)
+    {
+        foreach (var host in new[] { a, b })
+        {
+            if (Fate(host) is var fate and not NodeFate.Alive)
+                throw new DrillStepException($"the link was not {(what == "partition" ? "cut" : "healed")}: {host} is {fate.ToString().ToLowerInvariant()}");
+        }
+        await Script(what, (Index(a) + 1).ToString(CultureInfo.InvariantCulture), (Index(b) + 1).ToString(CultureInfo.InvariantCulture));
+    }
+
+    // ---- reading the hosts -----------------------------------------------------------------------
+
+    public async Task<HostProtocol.VmList?> ListVms(string host)
+    {
+        try
+        {
+            var reply = await Get(Index(host), $"/hosts/{Node(host)}/vms");
+            if (reply is not JsonObject list)
+                return null;
+            var vms = (list["vms"]?.AsArray() ?? []).Select(v => new HostProtocol.VmSummary(
+                (string)v!["name"]!, (string)v["state"]!, (long?)v["ram"] ?? 0, [], (long?)v["epoch"] ?? 0)).ToArray();
+            var incoming = (list["incoming"]?.AsArray() ?? []).Select(v => (string)v!).ToArray();
+            return new HostProtocol.VmList(host, vms, incoming);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<object?> QueryMigrate(string host, string vm)
+    {
+        try
+        {
+            var reply = await Get(Index(host), $"/hosts/{Node(host)}/vms/{Uri.EscapeDataString(vm)}/migration");
+            return reply is JsonObject json ? QueryMigrateJson.FromJson(json) ?? (object)HostProtocol.NoMigration.Instance : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<string?> LedgerOwner(string vm)
+    {
+        if (AnyLiving() is not { } living)
+            return null;
+        try
+        {
+            var reply = await Get(living, $"/vms/{Uri.EscapeDataString(vm)}/owner");
+            return (string?)reply?["owner"] is { } owner ? HostAt(Address.Parse(owner)) : null;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException or UriFormatException)
+        {
+            return null;
+        }
+    }
+
+    public async Task<IReadOnlyList<DrillMigrationSeen>> Migrations()
+    {
+        if (AnyLiving() is not { } living)
+            return [];
+        try
+        {
+            var phases = await Phases();
+            var reply = await Get(living, "/migrations");
+            return (reply?.AsArray() ?? []).OfType<JsonObject>()
+                .Where(m => (string?)m["status"] != "queued")
+                .Select(m => new DrillMigrationSeen(new MigrationId((string)m["id"]!), (string)m["vm"]!,
+                    FromNode((string?)m["source"]) ?? "?", FromNode((string?)m["destination"]) ?? "?",
+                    phases.TryGetValue((string)m["id"]!, out var seen) ? seen : null))
+                .ToArray();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
+        {
+            return []; // the fleet is moving or unreachable: next time
+        }
+    }
+
+    /// <summary>Every living node's phases (its fault hook records them), by migration id; a node that does not answer adds none.</summary>
+    private async Task<Dictionary<string, List<(string Phase, DateTimeOffset At)>>> Phases()
+    {
+        var living = _hosts.Select((h, i) => (h, i)).Where(x => Fate(x.h) == NodeFate.Alive).Select(x => x.i).ToArray();
+        var answers = await Task.WhenAll(living.Select(async i =>
+        {
+            try
+            {
+                return await Get(i, "/faults/phases");
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                return null;
+            }
+        }));
+        var byMigration = new Dictionary<string, List<(string Phase, DateTimeOffset At)>>();
+        foreach (var p in answers.OfType<JsonArray>().SelectMany(a => a).OfType<JsonObject>())
+        {
+            var id = (string)p["migration"]!;
+            if (!byMigration.TryGetValue(id, out var list))
+                byMigration[id] = list = [];
+            list.Add(((string)p["phase"]!, DateTimeOffset.Parse((string)p["at"]!, CultureInfo.InvariantCulture)));
+        }
+        return byMigration;
+    }
+
+    // ---- kills at a phase ------------------------------------------------------------------------
+
+    public void WatchPhases(Action<string, MigrationPhaseReached> onPhase)
+    {
+        // The phases happen in other processes: kills at a phase are armed there (ArmKillAt).
+    }
+
+    public bool SeesPhases => false;
+
+    public void KillNow(string host) => throw new NotSupportedException("the netns engine kills at a phase through the source node's fault hook");
+
+    public async Task Corrupt(string vm)
+    {
+        foreach (var host in _hosts.Where(h => Fate(h) == NodeFate.Alive))
+        {
+            var (status, reply) = await Send(HttpMethod.Post, Index(host), "/faults/corrupt", new JsonObject { ["vm"] = vm });
+            if (status != 200)
+                throw new DrillStepException($"the corruption of {vm} could not be armed on {host} (HTTP {status}): {Error(reply)}");
+        }
+    }
+
+    public async Task ArmKillAt(KillStep kill, string source)
+    {
+        var (status, reply) = await Send(HttpMethod.Post, Index(source), "/faults/kill-at",
+            new JsonObject { ["vm"] = kill.Of, ["phase"] = kill.At!.Value.Name(), ["host"] = Node(kill.Host) });
+        if (status != 200)
+            throw new DrillStepException($"the kill could not be armed on {source} (HTTP {status}): {Error(reply)}");
+        lock (_sync)
+            _armed[kill] = kill.Host;
+    }
+
+    public bool KilledAtPhase(KillStep kill)
+    {
+        lock (_sync)
+        {
+            if (!_armed.ContainsKey(kill))
+                return false;
+        }
+        return Fate(kill.Host) == NodeFate.Killed;
+    }
+
+    // ---- plumbing --------------------------------------------------------------------------------
+
+    private async Task<JsonNode?> Get(int index, string path)
+    {
+        var (status, body) = await Send(HttpMethod.Get, index, path);
+        return status == 200 ? body : throw new HttpRequestException($"GET {path} on host{index + 1}: HTTP {status}: {Error(body)}");
+    }
+
+    /// <summary>A fleet command: the coordinator asks hosts before it answers, so it gets the fleet's longer bound.</summary>
+    private async Task<(int Status, JsonNode? Body)> SendFleet(HttpMethod method, int index, string path, JsonNode? body)
+    {
+        using var timeout = new CancellationTokenSource(_options.FleetAskTimeout + TimeSpan.FromSeconds(5));
+        try
+        {
+            return await Send(method, index, path, body, timeout.Token, _options.FleetAskTimeout + TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            throw new DrillStepException($"host{index + 1}'s API did not answer {method} {path}: {e.Message}");
+        }
+    }
+
+    private async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, int index, string path, JsonNode? body = null,
+        CancellationToken cancel = default, TimeSpan? timeout = null)
+    {
+        using var request = new HttpRequestMessage(method, Api(index) + path);
+        if (body is not null)
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        bounded.CancelAfter(timeout ?? _options.AskTimeout);
+        using var http = timeout is null ? null : new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = timeout.Value };
+        using var response = await (http ?? _http).SendAsync(request, bounded.Token);
+        var text = await response.Content.ReadAsStringAsync(bounded.Token);
+        JsonNode? json = null;
+        try
+        {
+            json = text.Length == 0 ? null : JsonNode.Parse(text);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            json = JsonValue.Create(text);
+        }
+        return ((int)response.StatusCode, json);
+    }
+
+    private static string Error(JsonNode? reply) => reply switch
+    {
+        JsonObject o when o["error"] is { } e => (string?)e ?? "",
+        null => "no body",
+        _ => reply.ToJsonString(),
+    };
+
+    private async Task Script(params string[] args)
+    {
+        var (code, output) = await Run(new Dictionary<string, string>(), TimeSpan.FromSeconds(30), CancellationToken.None, [.. args, "--dir", _dir]);
+        if (code != 0)
+            throw new DrillStepException($"cluster.sh {args[0]} failed: {Tail(output)}");
+    }
+
+    private async Task<(int Code, string Output)> Run(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancel, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(_script);
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.Environment["ORCHESTRATOR_BIN"] = OrchestratorBin();
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        bounded.CancelAfter(timeout);
+        try
+        {
+            await process.WaitForExitAsync(bounded.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Only the script itself: a start cut short is cleaned up by the stop that follows.
+            process.Kill();
+            await process.WaitForExitAsync(CancellationToken.None);
+            if (cancel.IsCancellationRequested)
+                throw;
+            return (-1, $"cluster.sh {args[0]} still running after {timeout.TotalSeconds:0} s: {await stdout}{await stderr}");
+        }
+        return (process.ExitCode, (await stdout + await stderr).Trim());
+    }
+
+    private static string Tail(string output)
+    {
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return string.Join(" | ", lines.TakeLast(6));
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e) => Stop().GetAwaiter().GetResult();
+
+    private async Task Stop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+            return;
+        var (code, output) = await Run(new Dictionary<string, string>(), TimeSpan.FromSeconds(60), CancellationToken.None, "stop", "--dir", _dir);
+        var keep = Environment.GetEnvironmentVariable("ORCHESTRATOR_DRILL_KEEP") is { Length: > 0 } and not "0";
+        _progress(code == 0 ? $"netns cluster stopped: {Tail(output)}{(keep ? $"; node logs kept in {_dir}" : "")}"
+            : $"cluster.sh stop failed ({code}): {Tail(output)}; logs in {_dir}");
+        if (code == 0 && !keep)
+        {
+            try
+            {
+                Directory.Delete(_dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+        await Stop();
+        _http.Dispose();
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text.Json.Nodes;
+using Orchestrator.Drills.Files;
+using Orchestrator.Drills.InProcess;
+using Orchestrator.Tests.Cli;
+using Orchestrator.Tests.Cluster;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Orchestrator.Tests.Drills;
+
+/// <summary>
+/// Shipped drills with <c>orchestrator drill --netns</c> through the real CLI process: every host a node
+/// process in its own network namespace (deploy/netns/cluster.sh), kills by SIGKILL, partitions by
+/// blackhole routes, slow links by htb. Needs root; skipped otherwise.
+/// </summary>
+[Trait("Category", "Scenario")]
+[Collection(DrillCollection.Name)]
+public sealed class NetnsDrillTests(ITestOutputHelper output)
+{
+    /// <summary>Drills only the netns engine can run (the in-process engine refuses them).</summary>
+    public static readonly string[] NetnsOnly = ["slow-link-convergence.yaml"];
+
+    [NetnsFact]
+    public Task A_destination_killed_by_SIGKILL_at_stop_copy_leaves_the_VM_running_on_its_source() =>
+        Passes("destination-crash-stop-copy.yaml");
+
+    [NetnsFact]
+    public Task An_evacuation_under_a_real_partition_empties_the_host() =>
+        Passes("evacuation-under-partition.yaml");
+
+    [NetnsFact]
+    public Task A_migration_over_a_rate_limited_link_converges() =>
+        Passes("slow-link-convergence.yaml");
+
+    [Fact]
+    public void Netns_only_drills_are_refused_in_process()
+    {
+        foreach (var file in NetnsOnly)
+        {
+            var scenario = ScenarioFile.Load(Path.Combine(ShippedDrillTests.DrillsFolder, file));
+            var refused = Assert.Throws<DrillNotSupportedException>(() => Drill.CheckSupported(scenario));
+            Assert.Contains("--netns", refused.Message);
+        }
+    }
+
+    [Fact]
+    public async Task Without_root_netns_is_refused_with_exit_2_before_anything_starts()
+    {
+        // As root, the CLI runs as nobody (setpriv); otherwise as whoever runs the tests.
+        var start = new System.Diagnostics.ProcessStartInfo(IsRoot() ? "setpriv" : "dotnet")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath(),
+        };
+        if (IsRoot())
+            foreach (var arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet" })
+                start.ArgumentList.Add(arg);
+        foreach (var arg in new[] { OrchestratorProcess.Dll, "drill", Path.Combine(ShippedDrillTests.DrillsFolder, "slow-link-convergence.yaml"), "--netns" })
+            start.ArgumentList.Add(arg);
+        start.Environment["HOME"] = Path.GetTempPath();
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Equal("--netns needs root (network namespaces); run as root or drop --netns", (await stderr).Trim());
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEuid();
+
+    private static bool IsRoot() => OperatingSystem.IsLinux() && GetEuid() == 0;
+
+    private async Task Passes(string file)
+    {
+        var result = await OrchestratorProcess.Run(TimeSpan.FromSeconds(150), "drill", Path.Combine(ShippedDrillTests.DrillsFolder, file), "--netns", "--json");
+        output.WriteLine(result.Stdout);
+        output.WriteLine(result.Stderr);
+        Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}: {result.Stdout}{result.Stderr}");
+        var report = JsonNode.Parse(result.Stdout)!;
+        Assert.True((bool)report["passed"]!);
+        Assert.Equal(0, (int)report["lost"]!);
+        Assert.Equal(0, (int)report["double-runs"]!);
+        Assert.Empty(report["errors"]!.AsArray());
+    }
+}
