@@ -15,7 +15,7 @@ public enum MigrationPhase
     /// <summary>Precopy converged, but switchover waits for the destination devices' acks.</summary>
     WaitingForAcks,
 
-    /// <summary>The source VM is stopped; the last dirty pages and device state are on their way.</summary>
+    /// <summary>The source VM is stopped and its digests taken; published just before the last dirty pages and device state leave.</summary>
     StopCopy,
 
     /// <summary>Commit sent: the destination may start the VM, the source never resumes on its own.</summary>

@@ -430,11 +430,13 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         foreach (var digest in digests)
             _digests[digest.Device] = (digest.Digest, null);
         _log.Info("Migration {0}: stop-copy, source digests taken {1} ms after the stop", _id, Now - _stoppedAt);
+        // Published before the destination hears of it: a fault placed at stop-copy lands while the
+        // destination still cannot become ready, which is what the phase means.
+        Reached(MigrationPhase.StopCopy);
         _incoming!.Tell(new IncomingProtocol.StopCopyStarted(_id, digests));
         foreach (var streamer in _streamers.Values)
             streamer.Tell(PrecopyLocal.EnterStopCopy.Instance);
         Become(DeviceState);
-        Reached(MigrationPhase.StopCopy);
     }
 
     private void CommitIfReady()

@@ -14,7 +14,6 @@ namespace Orchestrator.Tests.Cluster;
 /// </summary>
 public class LocalCluster : IAsyncLifetime
 {
-    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
 
     private readonly int _nodes;
     private readonly IReadOnlyDictionary<string, string> _nodeEnvironment;
@@ -44,14 +43,14 @@ public class LocalCluster : IAsyncLifetime
     {
         _basePort = FreePortRun(_nodes);
         _apiBasePort = FreePortRun(_nodes, after: _basePort + _nodes);
-        var (code, output) = await Script("start", _nodes.ToString(), "--dir", _dir, "--base-port", _basePort.ToString(), "--api-base-port", _apiBasePort.ToString());
+        var (code, output) = await ClusterScript.Run("local", _nodeEnvironment, "start", _nodes.ToString(), "--dir", _dir, "--base-port", _basePort.ToString(), "--api-base-port", _apiBasePort.ToString());
         Assert.True(code == 0, $"cluster.sh start failed:\n{output}");
-        await WaitForMembers(_nodes);
+        await ClusterScript.WaitForMembers(() => Get("/hosts"), _nodes, "the cluster");
     }
 
     public async Task DisposeAsync()
     {
-        await Script("stop", "--dir", _dir);
+        await ClusterScript.Run("local", _nodeEnvironment, "stop", "--dir", _dir);
         Http.Dispose();
     }
 
@@ -94,54 +93,6 @@ public class LocalCluster : IAsyncLifetime
 
     public Task<OrchestratorProcess.Result> Cli(params string[] args) =>
         OrchestratorProcess.Run(TimeSpan.FromSeconds(120), Environment(), args);
-
-    private async Task WaitForMembers(int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            try
-            {
-                var hosts = (await Get("/hosts")).AsArray();
-                if (hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null) == count)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the cluster did not show {count} hosts up within 60 s");
-            await Task.Delay(250);
-        }
-    }
-
-    private async Task<(int Code, string Output)> Script(params string[] args)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "deploy", "local", "cluster.sh"));
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        start.Environment["ORCHESTRATOR_BIN"] = OrchestratorProcess.Dll;
-        start.Environment["CAPACITY"] = "2GiB";
-        foreach (var (name, value) in _nodeEnvironment)
-            start.Environment[name] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(ScriptTimeout);
-        await process.WaitForExitAsync(cancel.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("Orchestrator.sln not found above " + AppContext.BaseDirectory);
-    }
 
     /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>
     private static int FreePortRun(int count, int after = 0)

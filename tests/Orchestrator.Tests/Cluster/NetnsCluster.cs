@@ -27,7 +27,6 @@ public sealed class NetnsFactAttribute : FactAttribute
 /// </summary>
 public class NetnsCluster : IAsyncLifetime
 {
-    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
     private static readonly Lazy<string?> UnavailableReason = new(Probe);
 
     private readonly int _nodes;
@@ -66,18 +65,18 @@ public class NetnsCluster : IAsyncLifetime
     {
         if (Unavailable is not null)
             return; // every test of this fixture is skipped
-        var (code, output) = await Script("start", _nodes.ToString(), "--dir", _dir);
+        var (code, output) = await ClusterScript.Run("netns", _nodeEnvironment, "start", _nodes.ToString(), "--dir", _dir);
         Assert.True(code == 0, $"netns cluster.sh start failed:\n{output}");
         _subnet = File.ReadLines(Path.Combine(_dir, "cluster.env"))
             .Single(l => l.StartsWith("NETNS_SUBNET=", StringComparison.Ordinal))["NETNS_SUBNET=".Length..];
-        await WaitForMembers(_nodes);
+        await ClusterScript.WaitForMembers(() => Get("/hosts"), _nodes, "the netns cluster");
     }
 
     public async Task DisposeAsync()
     {
         if (Unavailable is null)
         {
-            var (code, output) = await Script("stop", "--dir", _dir);
+            var (code, output) = await ClusterScript.Run("netns", _nodeEnvironment, "stop", "--dir", _dir);
             Assert.True(code == 0, $"netns cluster.sh stop failed:\n{output}");
         }
         Http.Dispose();
@@ -130,56 +129,8 @@ public class NetnsCluster : IAsyncLifetime
 
     private async Task Run(params string[] args)
     {
-        var (code, output) = await Script(args);
+        var (code, output) = await ClusterScript.Run("netns", _nodeEnvironment, args);
         Assert.True(code == 0, $"netns cluster.sh {string.Join(' ', args)} failed:\n{output}");
-    }
-
-    private async Task WaitForMembers(int count)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            try
-            {
-                var hosts = (await Get("/hosts")).AsArray();
-                if (hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null) == count)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the netns cluster did not show {count} hosts up within 60 s");
-            await Task.Delay(250);
-        }
-    }
-
-    private async Task<(int Code, string Output)> Script(params string[] args)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "deploy", "netns", "cluster.sh"));
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        start.Environment["ORCHESTRATOR_BIN"] = OrchestratorProcess.Dll;
-        start.Environment["CAPACITY"] = "2GiB";
-        foreach (var (name, value) in _nodeEnvironment)
-            start.Environment[name] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cancel = new CancellationTokenSource(ScriptTimeout);
-        await process.WaitForExitAsync(cancel.Token);
-        return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("Orchestrator.sln not found above " + AppContext.BaseDirectory);
     }
 
     [DllImport("libc", EntryPoint = "geteuid")]

@@ -1,0 +1,61 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Orchestrator.Tests.Cli;
+
+namespace Orchestrator.Tests.Cluster;
+
+/// <summary>What the process-based cluster fixtures share: running a deploy/*/cluster.sh and waiting for the members.</summary>
+internal static class ClusterScript
+{
+    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>Runs deploy/<paramref name="flavour"/>/cluster.sh with the orchestrator this test run built.</summary>
+    public static async Task<(int Code, string Output)> Run(string flavour, IReadOnlyDictionary<string, string> nodeEnvironment, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "deploy", flavour, "cluster.sh"));
+        foreach (var arg in args)
+            start.ArgumentList.Add(arg);
+        start.Environment["ORCHESTRATOR_BIN"] = OrchestratorProcess.Dll;
+        start.Environment["CAPACITY"] = "2GiB";
+        foreach (var (name, value) in nodeEnvironment)
+            start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(ScriptTimeout);
+        await process.WaitForExitAsync(cancel.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>Until the API lists <paramref name="count"/> hosts up with their capacity (60 s at most).</summary>
+    public static async Task WaitForMembers(Func<Task<JsonNode>> getHosts, int count, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                var hosts = (await getHosts()).AsArray();
+                if (hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null) == count)
+                    return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{what} did not show {count} hosts up within 60 s");
+            await Task.Delay(250);
+        }
+    }
+
+    public static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException("Orchestrator.sln not found above " + AppContext.BaseDirectory);
+    }
+}
