@@ -20,7 +20,7 @@ public sealed class FaultInjector : ReceiveActor
     public FaultInjector(Action die)
     {
         var armings = new Armings(Context.System, die, Context.GetLogger());
-        Context.System.EventStream.Subscribe(new PhaseTap((ExtendedActorSystem)Context.System, armings.OnPhase), typeof(MigrationPhaseReached));
+        PhaseTap.Attach(Context.System, armings.OnPhase);
         Receive<FaultsProtocol.KillAt>(arm =>
         {
             armings.Add(arm);
@@ -110,29 +110,6 @@ public sealed class FaultInjector : ReceiveActor
                 Thread.Sleep(10);
             }
             return false;
-        }
-    }
-
-    /// <summary>Runs its callback on the publishing thread (an actor subscriber would see it later).</summary>
-    private sealed class PhaseTap : MinimalActorRef
-    {
-        private readonly Action<MigrationPhaseReached> _callback;
-
-        public PhaseTap(ExtendedActorSystem system, Action<MigrationPhaseReached> callback)
-        {
-            Provider = system.Provider;
-            Path = new RootActorPath(system.Provider.DefaultAddress) / "temp" / "fault-phase-tap";
-            _callback = callback;
-        }
-
-        public override ActorPath Path { get; }
-
-        public override IActorRefProvider Provider { get; }
-
-        protected override void TellInternal(object message, IActorRef sender)
-        {
-            if (message is MigrationPhaseReached reached)
-                _callback(reached);
         }
     }
 }

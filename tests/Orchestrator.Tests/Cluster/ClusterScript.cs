@@ -49,6 +49,17 @@ internal static class ClusterScript
         }
     }
 
+    /// <summary>One API request; the status and the JSON body (null when empty).</summary>
+    public static async Task<(int Status, JsonNode? Body)> Send(HttpClient http, HttpMethod method, string url, string? json)
+    {
+        using var request = new HttpRequestMessage(method, url);
+        if (json is not null)
+            request.Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
     public static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using Orchestrator.Tests.Cli;
 using Xunit;
@@ -74,15 +73,8 @@ public class LocalCluster : IAsyncLifetime
 
     public string Log(int node) => File.ReadAllText(Path.Combine(_dir, $"host{node}.log"));
 
-    public async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null, int node = 1)
-    {
-        using var request = new HttpRequestMessage(method, Api(node) + path);
-        if (json is not null)
-            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
-        using var response = await Http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
-    }
+    public Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null, int node = 1) =>
+        ClusterScript.Send(Http, method, Api(node) + path, json);
 
     public async Task<JsonNode> Get(string path, int node = 1)
     {

@@ -20,32 +20,21 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
     Ownership = new OwnershipTimeouts(TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(200), ResolveAttempts: 5),
 })
 {
-    /// <summary>What the relay in front of the ledger does to the source's messages.</summary>
-    private enum Fault
-    {
-        None,
-        DropCommit,
-        DropCommitReply,
-        BlackholeAfterCommit,
-        BlackholeCommitReply,
-        Blackhole,
-    }
-
     private IActorRef _ledger = ActorRefs.Nobody;
     private readonly List<IActorRef> _relays = [];
 
     /// <summary>The ledger in the source's system; the source reaches it through a faulty relay, the destination over remoting.</summary>
-    private async Task Fence(Fault fault)
+    private async Task Fence(LedgerFault fault)
     {
         _ledger = Sys.ActorOf(OwnershipLedger.Props(), "ownership");
-        var relay = Sys.ActorOf(Props.Create(() => new Relay(_ledger, fault)), "relay");
+        var relay = Sys.ActorOf(LedgerRelay.Props(_ledger, fault), "relay");
         _relays.Add(relay);
         Source.Host.Tell(new HostLocal.FenceWith(relay));
         var remoteLedger = await Destination.System.ActorSelection(new RootActorPath(Source.Address) / "user" / "ownership").ResolveOne(AskTimeout);
         // A ledger unreachable from the source after its commit request is unreachable from the destination too.
-        if (fault is Fault.BlackholeAfterCommit or Fault.BlackholeCommitReply)
+        if (fault is LedgerFault.BlackholeAfterCommit or LedgerFault.BlackholeCommitReply)
         {
-            var destinationRelay = Destination.System.ActorOf(Props.Create(() => new Relay(remoteLedger, Fault.Blackhole)));
+            var destinationRelay = Destination.System.ActorOf(LedgerRelay.Props(remoteLedger, LedgerFault.Blackhole));
             _relays.Add(destinationRelay);
             Destination.Host.Tell(new HostLocal.FenceWith(destinationRelay));
         }
@@ -60,7 +49,7 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
     [Fact]
     public async Task Each_migration_moves_ownership_to_a_newer_epoch_recorded_in_the_ledger()
     {
-        await Fence(Fault.None);
+        await Fence(LedgerFault.None);
         await Create(SmallVm(vfio: 0, vgpu: 0));
         await Migrate();
         var there = await UntilEnded();
@@ -79,7 +68,7 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
     [Fact]
     public async Task A_commit_recorded_but_its_answer_lost_is_found_by_resolving_and_the_migration_completes()
     {
-        await Fence(Fault.DropCommitReply);
+        await Fence(LedgerFault.DropCommitReply);
         await Create(SmallVm(vfio: 0, vgpu: 0));
         await Migrate();
         var info = await UntilEnded();
@@ -94,7 +83,7 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
     [Fact]
     public async Task A_commit_that_never_reached_the_ledger_is_fenced_and_the_source_resumes()
     {
-        await Fence(Fault.DropCommit);
+        await Fence(LedgerFault.DropCommit);
         await Create(SmallVm(vfio: 0, vgpu: 0));
         var id = await Migrate();
         var info = await UntilEnded();
@@ -111,7 +100,7 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
     [Fact]
     public async Task With_the_ledger_unreachable_after_the_stop_the_vm_stays_paused_and_the_destination_never_starts()
     {
-        await Fence(Fault.BlackholeAfterCommit);
+        await Fence(LedgerFault.BlackholeAfterCommit);
         await Create(SmallVm(vfio: 0, vgpu: 0));
         await Migrate();
         var info = await UntilEnded();
@@ -132,7 +121,7 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
         // The ledger is back: the commit was never recorded, so resuming fences the migration, and the
         // destination, asking too, discards its twin.
         foreach (var relay in _relays)
-            relay.Tell(Relay.Heal.Instance);
+            relay.Tell(LedgerFault.None);
         Assert.Equal(CommandResult.Ok, await Ask(Source.Host, new HostProtocol.ResumeVm(Vm)));
         Assert.Equal(VmStates.Running, Assert.Single(await Vms(Source)).State);
         await AwaitAssertAsync(async () => Assert.Empty(await Incoming(Destination)), TimeSpan.FromSeconds(10));
@@ -142,7 +131,7 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
     [Fact]
     public async Task Resuming_a_copy_whose_commit_was_recorded_removes_it_instead()
     {
-        await Fence(Fault.BlackholeCommitReply);
+        await Fence(LedgerFault.BlackholeCommitReply);
         await Create(SmallVm(vfio: 0, vgpu: 0));
         await Migrate();
         var info = await UntilEnded();
@@ -150,57 +139,12 @@ public sealed class FencingTests(ITestOutputHelper output) : TwoNodeTestKit(outp
         Assert.Equal(VmStates.Paused, Assert.Single(await Vms(Source)).State);
 
         foreach (var relay in _relays)
-            relay.Tell(Relay.Heal.Instance);
+            relay.Tell(LedgerFault.None);
         var refused = await Ask(Source.Host, new HostProtocol.ResumeVm(Vm));
         Assert.Contains("belongs to its destination at epoch 1", refused.Error);
         // The destination's twin, asking the healed ledger, starts: one copy, at the new epoch.
         await AwaitAssertAsync(async () => Assert.Equal((VmStates.Running, 1L),
             (Assert.Single(await Vms(Destination)).State, Assert.Single(await Vms(Destination)).Epoch)), TimeSpan.FromSeconds(10));
         await AwaitAssertAsync(async () => Assert.Empty(await Vms(Source)), TimeSpan.FromSeconds(10));
-    }
-
-    /// <summary>Stands between the source and the ledger and loses what the fault says.</summary>
-    private sealed class Relay : ReceiveActor
-    {
-        public sealed record Heal
-        {
-            public static readonly Heal Instance = new();
-        }
-
-        public Relay(IActorRef ledger, Fault fault)
-        {
-            var blackholed = fault == Fault.Blackhole;
-            Receive<Heal>(_ =>
-            {
-                blackholed = false;
-                fault = Fault.None;
-            });
-            Receive<Commit>(commit =>
-            {
-                switch (fault)
-                {
-                    case Fault.DropCommit:
-                        return;
-                    case Fault.DropCommitReply:
-                        ledger.Tell(commit, ActorRefs.NoSender);
-                        return;
-                    case Fault.BlackholeAfterCommit:
-                        blackholed = true;
-                        return;
-                    case Fault.BlackholeCommitReply:
-                        ledger.Tell(commit, ActorRefs.NoSender); // recorded, but nobody hears of it
-                        blackholed = true;
-                        return;
-                    default:
-                        ledger.Forward(commit);
-                        return;
-                }
-            });
-            ReceiveAny(message =>
-            {
-                if (!blackholed)
-                    ledger.Forward(message);
-            });
-        }
     }
 }

@@ -69,7 +69,7 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
     public async Task InitializeAsync()
     {
         _ledger = Sys.ActorOf(OwnershipLedger.Props(), "ownership");
-        _relay = Sys.ActorOf(Props.Create(() => new Relay(_ledger)), "relay");
+        _relay = Sys.ActorOf(LedgerRelay.Props(_ledger, LedgerFault.None), "relay");
         for (var i = 0; i < _nodes.Length; i++)
             await StartNode(i);
     }
@@ -128,13 +128,13 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
             }
             _relay.Tell(fault switch
             {
-                Fault.DropCommit => Relay.Mode.DropCommit,
-                Fault.DropCommitReply => Relay.Mode.DropCommitReply,
-                _ => Relay.Mode.Pass,
+                Fault.DropCommit => LedgerFault.DropCommit,
+                Fault.DropCommitReply => LedgerFault.DropCommitReply,
+                _ => LedgerFault.None,
             });
             Action? action = fault switch
             {
-                Fault.LedgerUnreachable => () => _relay.Tell(Relay.Mode.Blackhole),
+                Fault.LedgerUnreachable => () => _relay.Tell(LedgerFault.Blackhole),
                 Fault.Cancel => () => source.Host.Tell(new HostProtocol.MigrateCancel(subject)),
                 Fault.KillIncoming => () => destination.System.ActorSelection($"/user/{VmHost.Name}/incoming-*").Tell(PoisonPill.Instance),
                 Fault.KillDestinationNode => () => destination.System.Terminate(),
@@ -146,7 +146,7 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
             Assert.True(started is HostProtocol.MigrationStarted, $"{step}: {started}");
             var info = await UntilEnded(source, subject, step, [source, destination]);
             source.System.Stop(injector);
-            _relay.Tell(Relay.Mode.Pass);
+            _relay.Tell(LedgerFault.None);
             var killed = destination.System.WhenTerminated.IsCompleted;
             outcomes[$"{fault}: {info.Status.Name()}"] = outcomes.GetValueOrDefault($"{fault}: {info.Status.Name()}") + 1;
 
@@ -268,42 +268,5 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
         }
 
         protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
-    }
-
-    /// <summary>Between the nodes and the ledger; loses what its mode says.</summary>
-    private sealed class Relay : ReceiveActor
-    {
-        public enum Mode
-        {
-            Pass,
-            DropCommit,
-            DropCommitReply,
-            Blackhole,
-        }
-
-        public Relay(IActorRef ledger)
-        {
-            var mode = Mode.Pass;
-            Receive<Mode>(m => mode = m);
-            Receive<Commit>(commit =>
-            {
-                switch (mode)
-                {
-                    case Mode.DropCommit or Mode.Blackhole:
-                        return;
-                    case Mode.DropCommitReply:
-                        ledger.Tell(commit, ActorRefs.NoSender);
-                        return;
-                    default:
-                        ledger.Forward(commit);
-                        return;
-                }
-            });
-            ReceiveAny(message =>
-            {
-                if (mode != Mode.Blackhole)
-                    ledger.Forward(message);
-            });
-        }
     }
 }

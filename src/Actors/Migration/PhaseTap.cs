@@ -1,12 +1,10 @@
 using Akka.Actor;
-using Orchestrator.Actors.Migration;
 
-namespace Orchestrator.Drills.InProcess;
+namespace Orchestrator.Actors.Migration;
 
 /// <summary>
-/// An event-stream subscriber that runs its callback on the publishing thread, i.e. inside the source
-/// migration's own message handler: a fault placed at a phase happens before the migration takes its
-/// next step, not whenever a mailbox gets to it.
+/// An event-stream subscriber that runs its callback on the publishing thread, so a fault placed at a
+/// phase lands before the source migration takes its next step (an actor subscriber would see it later).
 /// </summary>
 internal sealed class PhaseTap : MinimalActorRef
 {
@@ -15,7 +13,7 @@ internal sealed class PhaseTap : MinimalActorRef
     private PhaseTap(ExtendedActorSystem system, Action<MigrationPhaseReached> callback)
     {
         Provider = system.Provider;
-        Path = new RootActorPath(system.Provider.DefaultAddress) / "temp" / "drill-phase-tap";
+        Path = new RootActorPath(system.Provider.DefaultAddress) / "temp" / $"phase-tap-{Guid.NewGuid():N}";
         _callback = callback;
     }
 
@@ -23,6 +21,7 @@ internal sealed class PhaseTap : MinimalActorRef
 
     public override IActorRefProvider Provider { get; }
 
+    /// <summary>Calls <paramref name="callback"/> for every phase a source migration of this system reaches.</summary>
     public static void Attach(ActorSystem system, Action<MigrationPhaseReached> callback) =>
         system.EventStream.Subscribe(new PhaseTap((ExtendedActorSystem)system, callback), typeof(MigrationPhaseReached));
 
