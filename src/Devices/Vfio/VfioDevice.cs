@@ -561,7 +561,13 @@ public sealed class VfioDevice : IMigratableDevice
         allocation = Task.Run(
             async () =>
             {
-                await Task.Delay(time, token).ConfigureAwait(false);
+                // At least the whole allocation time: a timer may fire a few milliseconds early.
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (clock.Elapsed < time)
+                {
+                    await Task.Delay(time - clock.Elapsed, token).ConfigureAwait(false);
+                }
+
                 token.ThrowIfCancellationRequested(); // cancelled by LoadCleanup just as the delay ended
                 allocationCompleted = true;
                 if (approve && Interlocked.Exchange(ref approved, 1) == 0)
