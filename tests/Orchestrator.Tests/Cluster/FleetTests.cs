@@ -87,7 +87,12 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
     {
         var vms = Enumerable.Range(1, 6).Select(i => $"cx{i}").ToArray();
         foreach (var vm in vms)
+        {
             await Create(vm, "host4");
+            // Seconds per move, so none can finish (and free a permit) between the evacuate and the cancel.
+            var (set, _) = await cluster.Send(HttpMethod.Post, $"/vms/{vm}/parameters", """{"max-bandwidth": "8388608"}""");
+            Assert.Equal(200, set);
+        }
 
         Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/hosts/host4/evacuate")).Status);
         Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host4/evacuate-cancel", """{"abort-running": false}""")).Status);
