@@ -18,10 +18,13 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
     private const int Remembered = 10_000;
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, OwnershipMoved> _owners = [];
+    private readonly Dictionary<string, IOwnerChange> _owners = [];
     private readonly Dictionary<MigrationId, OwnershipMoved> _commits = [];
     private readonly Dictionary<MigrationId, EpochFenced> _fenced = [];
     private readonly Queue<MigrationId> _order = new();
+
+    /// <summary>Names being created now; in memory only (a successor starts with none, and a create it cut short fails its claim).</summary>
+    private readonly Dictionary<string, (Guid Token, DateTime Until)> _reservations = [];
 
     public OwnershipLedger()
     {
@@ -33,12 +36,21 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
                 Apply(moved);
             foreach (var fenced in snapshot.Fenced)
                 Apply(fenced);
+            foreach (var created in snapshot.Created ?? [])
+                Apply(created);
         });
         Recover<IOwnershipEvent>(Apply);
         Command<Commit>(OnCommit);
         Command<Resolve>(OnResolve);
+        Command<ReserveName>(OnReserve);
+        Command<ClaimName>(OnClaim);
+        Command<ReleaseName>(release =>
+        {
+            if (_reservations.TryGetValue(release.Vm, out var held) && held.Token == release.Token)
+                _reservations.Remove(release.Vm);
+        });
         Command<GetOwner>(get => Sender.Tell(_owners.TryGetValue(get.Vm, out var owner)
-            ? new OwnerOf(get.Vm, owner.Destination, owner.Epoch)
+            ? new OwnerOf(get.Vm, owner.Owner, owner.Epoch)
             : new OwnerOf(get.Vm, null, 0)));
         Command<SaveSnapshotSuccess>(ok => DeleteMessages(ok.Metadata.SequenceNr));
         Command<SaveSnapshotFailure>(failed => _log.Warning("Ownership ledger snapshot failed: {0}", failed.Cause.Message));
@@ -73,7 +85,7 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
         if (commit.Epoch <= current)
         {
             Sender.Tell(new Refused(commit.Vm, commit.Migration,
-                $"stale epoch {commit.Epoch}: {commit.Vm} is at epoch {current} on {owner!.Destination}; this copy must not run"));
+                $"stale epoch {commit.Epoch}: {commit.Vm} is at epoch {current} on {owner!.Owner}; this copy must not run"));
             return;
         }
         var replyTo = Sender;
@@ -108,6 +120,48 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
         });
     }
 
+    private void OnReserve(ReserveName reserve)
+    {
+        if (Host.VmName.Problem(reserve.Vm) is { } badName)
+        {
+            Sender.Tell(new NameRefused(reserve.Vm, badName));
+            return;
+        }
+        var now = DateTime.UtcNow;
+        if (_reservations.TryGetValue(reserve.Vm, out var held) && held.Until > now)
+        {
+            Sender.Tell(new NameRefused(reserve.Vm, $"another create of VM '{reserve.Vm}' is in progress; try again when it has finished"));
+            return;
+        }
+        if (_reservations.Count >= 1000)
+        {
+            foreach (var expired in _reservations.Where(r => r.Value.Until <= now).Select(r => r.Key).ToArray())
+                _reservations.Remove(expired);
+        }
+        var token = Guid.NewGuid();
+        _reservations[reserve.Vm] = (token, now + ReservationTime);
+        Sender.Tell(new NameReserved(reserve.Vm, token));
+    }
+
+    private void OnClaim(ClaimName claim)
+    {
+        if (!_reservations.TryGetValue(claim.Vm, out var held) || held.Token != claim.Token || held.Until <= DateTime.UtcNow)
+        {
+            Sender.Tell(new NameRefused(claim.Vm, $"the reservation of VM name '{claim.Vm}' ran out before the create; try again"));
+            return;
+        }
+        // Above every epoch the name ever had: a stale copy of an earlier VM of that name can never commit.
+        var epoch = (_owners.TryGetValue(claim.Vm, out var owner) ? owner.Epoch : 0) + 1;
+        var replyTo = Sender;
+        Persist(new VmCreated(claim.Vm, claim.Host, epoch), created =>
+        {
+            Apply(created);
+            _log.Info("VM {0} created on {1} at epoch {2}", created.Vm, created.Host, created.Epoch);
+            replyTo.Tell(new NameClaimed(created.Vm, created.Epoch));
+            SnapshotNow();
+        });
+    }
+
     private void Apply(IOwnershipEvent e)
     {
         switch (e)
@@ -116,6 +170,9 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
                 _owners[moved.Vm] = moved;
                 _commits[moved.Migration] = moved;
                 Remember(moved.Migration);
+                break;
+            case VmCreated created:
+                _owners[created.Vm] = created;
                 break;
             case EpochFenced fenced:
                 _fenced[fenced.Migration] = fenced;
@@ -138,7 +195,8 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
     private void SnapshotNow()
     {
         if (LastSequenceNr % 100 == 0)
-            SaveSnapshot(new OwnershipSnapshot(_owners.Values.ToArray(), _fenced.Values.ToArray()));
+            SaveSnapshot(new OwnershipSnapshot(_owners.Values.OfType<OwnershipMoved>().ToArray(), _fenced.Values.ToArray(),
+                _owners.Values.OfType<VmCreated>().ToArray()));
     }
 
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)

@@ -41,13 +41,56 @@ public static class OwnershipProtocol
     /// <param name="Owner">The owning node's address; null when no migration of the VM ever committed.</param>
     public sealed record OwnerOf(string Vm, string? Owner, long Epoch) : IHostWire;
 
+    // ---- creating a VM ---------------------------------------------------------------------
+    // A create reserves the name (one create of a name at a time in the whole cluster), checks that no
+    // host runs that name, then claims it: the ledger records the new VM at an epoch above every epoch
+    // the name ever had, so a copy left from an earlier VM of that name can never commit over it.
+
+    /// <summary>Answered <see cref="NameReserved"/>, or <see cref="NameRefused"/> while another create of the name holds it (or for a name no VM may have).</summary>
+    public sealed record ReserveName(string Vm) : IHostWire;
+
+    /// <summary>The name is held for <paramref name="Token"/> until released, or for <see cref="ReservationTime"/> at most.</summary>
+    public sealed record NameReserved(string Vm, Guid Token) : IHostWire;
+
+    public sealed record NameRefused(string Vm, string Reason) : IHostWire;
+
+    /// <summary>With the reservation held and no copy found: record the VM on <paramref name="Host"/>; answered <see cref="NameClaimed"/> or <see cref="NameRefused"/>.</summary>
+    public sealed record ClaimName(string Vm, Guid Token, string Host) : IHostWire;
+
+    /// <summary>The VM is recorded: create it at <paramref name="Epoch"/>.</summary>
+    public sealed record NameClaimed(string Vm, long Epoch) : IHostWire;
+
+    /// <summary>The create is over (made or not): the next create of the name may go on. Not answered.</summary>
+    public sealed record ReleaseName(string Vm, Guid Token) : IHostWire;
+
+    /// <summary>How long a reservation holds when its create never releases it (its API node died, say).</summary>
+    public static readonly TimeSpan ReservationTime = TimeSpan.FromSeconds(60);
+
     // ---- journal -----------------------------------------------------------------------------
 
     public interface IOwnershipEvent : IHostWire;
 
-    public sealed record OwnershipMoved(string Vm, MigrationId Migration, string Source, string Destination, long Epoch) : IOwnershipEvent;
+    /// <summary>An event that names a VM's owner and epoch from now on.</summary>
+    public interface IOwnerChange : IOwnershipEvent
+    {
+        string Vm { get; }
+        string Owner { get; }
+        long Epoch { get; }
+    }
+
+    public sealed record OwnershipMoved(string Vm, MigrationId Migration, string Source, string Destination, long Epoch) : IOwnerChange
+    {
+        string IOwnerChange.Owner => Destination;
+    }
+
+    /// <summary>A VM was created on <paramref name="Host"/> (a node address) at <paramref name="Epoch"/>.</summary>
+    public sealed record VmCreated(string Vm, string Host, long Epoch) : IOwnerChange
+    {
+        string IOwnerChange.Owner => Host;
+    }
 
     public sealed record EpochFenced(string Vm, MigrationId Migration) : IOwnershipEvent;
 
-    public sealed record OwnershipSnapshot(IReadOnlyList<OwnershipMoved> Owners, IReadOnlyList<EpochFenced> Fenced) : IHostWire;
+    /// <param name="Created">The owners whose last change was their creation (absent in snapshots written before creates were recorded).</param>
+    public sealed record OwnershipSnapshot(IReadOnlyList<OwnershipMoved> Owners, IReadOnlyList<EpochFenced> Fenced, IReadOnlyList<VmCreated>? Created = null) : IHostWire;
 }

@@ -13,7 +13,8 @@ namespace Orchestrator.Actors.Host;
 public static class HostProtocol
 {
     /// <summary>Create and start a VM here; answered with <see cref="CommandResult"/>.</summary>
-    public sealed record CreateVm(VmSpec Spec) : IHostWire;
+    /// <param name="Epoch">The ownership epoch the ledger recorded for this VM's creation; 0 where no ledger took part.</param>
+    public sealed record CreateVm(VmSpec Spec, long Epoch = 0) : IHostWire;
 
     /// <summary>Stop and discard a VM here; answered with <see cref="CommandResult"/>.</summary>
     public sealed record DeleteVm(string Vm) : IHostWire;

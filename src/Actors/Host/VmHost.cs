@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Incoming;
@@ -14,7 +13,7 @@ namespace Orchestrator.Actors.Host;
 /// for what this host holds. Capacity is held from the moment an incoming migration is prepared,
 /// so two migrations can never both count on the same free memory.
 /// </summary>
-internal sealed partial class VmHost : ReceiveActor
+internal sealed class VmHost : ReceiveActor
 {
     public const string Name = "vm-host";
 
@@ -142,6 +141,11 @@ internal sealed partial class VmHost : ReceiveActor
 
     private void Create(CreateVm create)
     {
+        if (create.Epoch < 0)
+        {
+            Sender.Tell(CommandResult.Fail($"VM '{create.Spec.Name}' cannot be created at a negative epoch ({create.Epoch})"));
+            return;
+        }
         if (CheckSpec(create.Spec) is { } error)
         {
             Sender.Tell(error);
@@ -149,7 +153,7 @@ internal sealed partial class VmHost : ReceiveActor
         }
         var vm = VirtualMachine.Create(create.Spec);
         vm.Start();
-        Add(vm, epoch: 0);
+        Add(vm, create.Epoch);
         _log.Info("VM {0} created and running", vm.Name);
         Sender.Tell(CommandResult.Ok);
     }
@@ -164,8 +168,8 @@ internal sealed partial class VmHost : ReceiveActor
 
     private CommandResult? CheckSpec(VmSpec spec)
     {
-        if (!VmNamePattern().IsMatch(spec.Name))
-            return CommandResult.Fail($"Invalid VM name '{spec.Name}': use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        if (VmName.Problem(spec.Name) is { } badName)
+            return CommandResult.Fail(badName);
         if (_draining)
             return CommandResult.Conflict($"Host {_identity.Name} is draining: nothing new lands there (undrain it to accept VMs again)");
         if (_vms.ContainsKey(spec.Name) || _incoming.ContainsKey(spec.Name))
@@ -251,7 +255,4 @@ internal sealed partial class VmHost : ReceiveActor
             _migrating.Remove(name);
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
-    private static partial Regex VmNamePattern();
 }

@@ -44,6 +44,9 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(OwnershipProtocol.Committed), typeof(OwnershipProtocol.Fenced), typeof(OwnershipProtocol.Refused),
         typeof(OwnershipProtocol.GetOwner), typeof(OwnershipProtocol.OwnerOf), typeof(OwnershipProtocol.OwnershipMoved),
         typeof(OwnershipProtocol.EpochFenced), typeof(OwnershipProtocol.OwnershipSnapshot),
+        typeof(OwnershipProtocol.ReserveName), typeof(OwnershipProtocol.NameReserved), typeof(OwnershipProtocol.NameRefused),
+        typeof(OwnershipProtocol.ClaimName), typeof(OwnershipProtocol.NameClaimed), typeof(OwnershipProtocol.ReleaseName),
+        typeof(OwnershipProtocol.VmCreated),
         // Fault injection (test-only, drills across processes): only a node with faults enabled obeys it.
         typeof(FaultsProtocol.Die),
     ];

@@ -41,28 +41,13 @@ public static class VmEndpoints
                 var other => ApiResults.Unexpected(other),
             });
 
-        api.MapPost("/vms", async (HttpRequest request, ClusterHosts cluster) =>
+        api.MapPost("/vms", async (HttpRequest request, ClusterHosts cluster, VmCreation creation) =>
         {
             var body = await RequestBody.Read(request);
             var name = body.Required("name");
             var hostName = body.Required("host");
             var spec = Spec(name, body);
-            if (cluster.Host(hostName) is not { } host)
-                return ApiResults.HostNotFound(hostName);
-            // Names are unique in the whole cluster, not only on one host.
-            foreach (var (other, list) in await cluster.VmLists())
-            {
-                if (list.Vms.Any(v => v.Name == name) || list.Incoming.Contains(name))
-                    return ApiResults.Error(StatusCodes.Status409Conflict, $"VM '{name}' already exists on host {other.Name}");
-            }
-            return await cluster.Ask(host, new HostProtocol.CreateVm(spec)) switch
-            {
-                CommandResult { Error: null } => await cluster.FindVm(name) is { } created
-                    ? ApiResults.Json(ApiJson.Vm(created.Host.Name, created.Vm), StatusCodes.Status201Created)
-                    : ApiResults.Unavailable($"Host {hostName}"),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
-            };
+            return cluster.Host(hostName) is { } host ? await creation.Create(spec, host) : ApiResults.HostNotFound(hostName);
         });
 
         api.MapPost("/vms/{name}/resume", async (string name, ClusterHosts cluster) =>

@@ -149,6 +149,46 @@ public sealed class ClusterTests(LocalCluster cluster)
     }
 
     [Fact]
+    public async Task A_VM_deleted_and_created_again_under_its_old_name_migrates_like_any_other()
+    {
+        await Create("again-vm", "host1", vfio: "0", vgpu: "0");
+        Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/vms/again-vm/migrate", """{"to": "host2"}""")).Status);
+        Assert.Equal("completed", (string?)(await UntilEnded("again-vm"))["status"]);
+        Assert.Equal(204, (await cluster.Send(HttpMethod.Delete, "/vms/again-vm")).Status);
+
+        // Created again: the ledger records it above the epoch its name reached, so its own commit is not stale.
+        await Create("again-vm", "host3", vfio: "0", vgpu: "0");
+        var created = await cluster.Get("/vms/again-vm");
+        Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/vms/again-vm/migrate", """{"to": "host1"}""", node: 2)).Status);
+        var final = await UntilEnded("again-vm");
+
+        Assert.Equal(("host3", 3L), ((string?)created["host"], (long)created["epoch"]!));
+        Assert.True((string?)final["status"] == "completed", final.ToJsonString());
+        var vm = await cluster.Get("/vms/again-vm");
+        Assert.Equal(("host1", "running", 4L), ((string?)vm["host"], (string?)vm["state"], (long)vm["epoch"]!));
+        Assert.Equal(4L, (long)(await cluster.Get("/vms/again-vm/owner"))["epoch"]!);
+    }
+
+    [Fact]
+    public async Task Concurrent_creates_of_one_name_on_different_hosts_make_exactly_one_VM()
+    {
+        // Six creates at once, through all three nodes' APIs, each for a different host in turn.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => cluster.Send(HttpMethod.Post, "/vms",
+            Body(("name", "race-vm"), ("host", $"host{i % 3 + 1}"), ("ram", "16MiB"), ("vfio", "0"), ("vgpu", "0")), node: i % 3 + 1)));
+
+        var made = Assert.Single(answers, a => a.Status == 201);
+        Assert.All(answers.Where(a => a.Status != 201), a =>
+        {
+            Assert.Equal(409, a.Status);
+            var error = (string)a.Body!["error"]!;
+            Assert.True(error.StartsWith("VM 'race-vm' already exists on host ") ||
+                        error == "VM 'race-vm' was not created: another create of VM 'race-vm' is in progress; try again when it has finished", error);
+        });
+        var copies = (await cluster.Get("/vms")).AsArray().Where(v => (string?)v!["name"] == "race-vm").ToArray();
+        Assert.Equal((string?)made.Body!["host"], (string?)Assert.Single(copies)!["host"]);
+    }
+
+    [Fact]
     public async Task Migrate_set_parameters_changes_max_bandwidth_mid_flight_and_the_measured_rate_follows()
     {
         await Create("bw-vm", "host2", ram: "256MiB", vfio: "0", vgpu: "0", dirty: "0");
