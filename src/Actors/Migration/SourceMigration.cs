@@ -71,12 +71,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private int _resolveAttempts;
     private string? _resolveReason;
     private bool _verified;
-    private long _lastTickAt;
-    private long _lastTickBytes;
-    private long _lastRamBytes;
+    private readonly TransferRate _rate = new(MigrationSettings.Tick * 0.8); // a tick late by a few ms still makes a window
     private double _bandwidthPerMs;
-    private double _mbps;
-    private long _pagesPerSecond;
     private long _lastExactAt;
     private long _periodStartAt;
     private long _periodStartBytes;
@@ -159,7 +155,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
                     StreamNames.Streamer(device.Name));
             }
             _setupTime = Now;
-            _lastTickAt = _periodStartAt = _lastExactAt = Now;
+            _periodStartAt = _lastExactAt = Now;
+            _rate.Start(_periodStartAt, TotalTransferred(), RamCounters()?.Transferred ?? 0);
             _status = MigrationStatus.Active;
             _expectedDowntime = _parameters.DowntimeLimit;
             Timers.StartPeriodicTimer("tick", TickMessage.Instance, MigrationSettings.Tick);
@@ -342,16 +339,9 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private void Iterate()
     {
         var now = Now;
-        var window = Math.Max(1, now - _lastTickAt);
         var sent = TotalTransferred();
-        var ramSent = RamCounters()?.Transferred ?? 0;
-        var perMs = (sent - _lastTickBytes) / (double)window;
-        _mbps = perMs * 8 * 1000 / 1_000_000;
-        _pagesPerSecond = (long)((ramSent - _lastRamBytes) / 4096.0 * 1000 / window);
-        _bandwidthPerMs = _parameters.AvailSwitchoverBandwidth > 0 ? _parameters.AvailSwitchoverBandwidth / 1000.0 : perMs;
-        _lastTickAt = now;
-        _lastTickBytes = sent;
-        _lastRamBytes = ramSent;
+        _rate.Sample(now, sent, RamCounters()?.Transferred ?? 0);
+        _bandwidthPerMs = _rate.ForSwitchover(_parameters);
 
         var threshold = _bandwidthPerMs * _parameters.DowntimeLimit;
         var pending = _vm.Devices.Sum(d => d.PendingEstimate());
@@ -657,10 +647,10 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             Normal: ramStats?.Normal ?? 0,
             NormalBytes: ramStats?.NormalBytes ?? 0,
             DirtyPagesRate: (long)(ramStats?.DirtyPagesRate ?? 0),
-            Mbps: Math.Round(_mbps, 3),
+            Mbps: Math.Round(_rate.Mbps, 3),
             DirtySyncCount: ramStats?.DirtySyncCount ?? 0,
             PageSize: ramStats?.PageSize ?? 4096,
-            PagesPerSecond: _pagesPerSecond,
+            PagesPerSecond: _rate.PagesPerSecond,
             PrecopyBytes: ramCounters?.PrecopyBytes ?? 0,
             DowntimeBytes: ramCounters?.DowntimeBytes ?? 0);
         var devices = _vm.Devices.Select(d => new DeviceInfo(
@@ -698,6 +688,6 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             PendingAcks: _pendingAcks,
             Transferred: TotalTransferred(),
             Remaining: devices.Sum(d => d.Remaining),
-            Mbps: Math.Round(_mbps, 3));
+            Mbps: Math.Round(_rate.Mbps, 3));
     }
 }
