@@ -19,83 +19,30 @@ API_BASE_PORT=8080
 START_TIMEOUT="${START_TIMEOUT:-60}"
 STOP_TIMEOUT="${STOP_TIMEOUT:-30}"
 
-# The usage lines of the header; on stderr with exit 2 after a mistake, on stdout for --help.
-usage() {
-    local code="${1:-2}"
-    if ((code == 0)); then
-        sed -n '5,7s/^#   //p' "${BASH_SOURCE[0]}"
-    else
-        sed -n '5,7s/^#   //p' "${BASH_SOURCE[0]}" >&2
-    fi
-    exit "$code"
+SCRIPT="${BASH_SOURCE[0]}"
+USAGE_LINES='5,7'
+# shellcheck source=SCRIPTDIR/../lib/nodes.sh
+. "$ROOT/deploy/lib/nodes.sh"
+
+set_option() {
+    case "$1" in
+        --dir) DIR="$2" ;;
+        --base-port) BASE_PORT="$2" ;;
+        --api-base-port) API_BASE_PORT="$2" ;;
+    esac
 }
 
-die() {
-    echo "cluster.sh: $*" >&2
-    exit 1
+# On 127.0.0.1 the command line is all there is to check.
+node_is_ours() { true; }
+
+describe_up() {
+    echo "host$1 up: remoting 127.0.0.1:$((BASE_PORT + $1 - 1)), API http://127.0.0.1:$((API_BASE_PORT + $1 - 1))"
 }
 
-# Options shared by every subcommand: --dir, --base-port, --api-base-port (as NAME VALUE or NAME=VALUE).
-parse_options() {
-    local allowed="$1"
-    shift
-    while (($#)); do
-        local name="$1" value
-        if [[ "$name" == --*=* ]]; then
-            value="${name#*=}"
-            name="${name%%=*}"
-        else
-            (($# >= 2)) || { echo "cluster.sh: option $name needs a value" >&2; usage; }
-            value="$2"
-            shift
-        fi
-        [[ " $allowed " == *" $name "* ]] || { echo "cluster.sh: unknown argument '$name'" >&2; usage; }
-        case "$name" in
-            --dir) DIR="$value" ;;
-            --base-port) BASE_PORT="$value" ;;
-            --api-base-port) API_BASE_PORT="$value" ;;
-        esac
-        shift
-    done
+describe_node() { echo "  log $DIR/$1.log"; }
+
+check_ports() {
     [[ "$BASE_PORT" =~ ^[0-9]+$ && "$API_BASE_PORT" =~ ^[0-9]+$ ]] || die "ports must be numbers"
-    # Absolute, for messages and for the pid files; stop and status never create it.
-    DIR="$(realpath -m -- "$DIR")"
-}
-
-# The pid in a node's pid file if that process is still this cluster's node, else nothing.
-node_pid() {
-    local file="$1" name pid
-    name="$(basename "$file" .pid)"
-    pid="$(cat "$file" 2>/dev/null || true)"
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-    # A recycled pid belongs to someone else: only a process running our node command line counts.
-    if ps -p "$pid" -o args= 2>/dev/null | grep -q -- "node --name $name "; then
-        echo "$pid"
-    fi
-}
-
-pid_files() {
-    compgen -G "$DIR/host*.pid" | sort -V || true
-}
-
-# How to run orchestrator: ORCHESTRATOR_BIN, or a Release build of src/Orchestrator made now.
-resolve_command() {
-    local bin="${ORCHESTRATOR_BIN:-}"
-    if [[ -z "$bin" ]]; then
-        echo "building src/Orchestrator (Release); output in $DIR/build.log"
-        if ! dotnet build "$ROOT/src/Orchestrator" -c Release >"$DIR/build.log" 2>&1; then
-            tail -n 30 "$DIR/build.log" >&2
-            die "build failed; see $DIR/build.log"
-        fi
-        bin="$ROOT/src/Orchestrator/bin/Release/net10.0/orchestrator.dll"
-    fi
-    if [[ "$bin" == *.dll ]]; then
-        [[ -f "$bin" ]] || die "ORCHESTRATOR_BIN: no such file: $bin"
-        ORCHESTRATOR=(dotnet "$bin")
-    else
-        command -v "$bin" >/dev/null || die "ORCHESTRATOR_BIN: not an executable: $bin"
-        ORCHESTRATOR=("$bin")
-    fi
 }
 
 port_in_use() {
@@ -110,6 +57,7 @@ start() {
     local count="$1"
     shift
     parse_options "--dir --base-port --api-base-port" "$@"
+    check_ports
 
     local file files
     mapfile -t files < <(pid_files)
@@ -125,14 +73,8 @@ start() {
     mkdir -p "$DIR"
     resolve_command
     rm -f "$DIR"/host*.pid "$DIR"/host*.log
-    # The fleet's journal (SQLite) lives in DIR, shared by the nodes so the fleet singleton recovers
-    # it on whichever node it moves to. A new cluster has no VMs: the last one's journal is set aside.
     local data_dir="${ORCHESTRATOR__DATADIR:-$DIR}"
-    if [[ -f "$data_dir/fleet.db" ]]; then
-        mv -f "$data_dir/fleet.db" "$data_dir/fleet.db.previous"
-        rm -f "$data_dir/fleet.db-wal" "$data_dir/fleet.db-shm"
-        echo "the previous cluster's fleet journal is now $data_dir/fleet.db.previous"
-    fi
+    set_aside_journal "$data_dir"
 
     local seed="127.0.0.1:$BASE_PORT"
     for ((k = 1; k <= count; k++)); do
@@ -152,55 +94,19 @@ CLUSTER_BASE_PORT=$BASE_PORT
 CLUSTER_API_BASE_PORT=$API_BASE_PORT
 ENV
 
-    local deadline=$((SECONDS + START_TIMEOUT))
-    for ((k = 1; k <= count; k++)); do
-        local name="host$k"
-        until grep -E '^node ' "$DIR/$name.log" 2>/dev/null | grep -q ' up'; do
-            local reason=""
-            if [[ -s "$DIR/$name.pid" && -z "$(node_pid "$DIR/$name.pid")" ]]; then
-                reason="$name exited"
-            elif ((SECONDS >= deadline)); then
-                reason="$name not up within $START_TIMEOUT s"
-            fi
-            if [[ -n "$reason" ]]; then
-                echo "cluster.sh: $reason; the end of $DIR/$name.log:" >&2
-                tail -n 30 "$DIR/$name.log" >&2 || true
-                echo "cluster.sh: stopping the nodes started so far" >&2
-                stop_nodes
-                exit 1
-            fi
-            sleep 0.5
-        done
-        echo "$name up: remoting 127.0.0.1:$((BASE_PORT + k - 1)), API http://127.0.0.1:$((API_BASE_PORT + k - 1))"
-    done
+    if ! wait_until_up "$count"; then
+        echo "cluster.sh: stopping the nodes started so far" >&2
+        stop_nodes
+        exit 1
+    fi
     echo "cluster of $count up; to use it: set -a; . $DIR/cluster.env; set +a   (or: orchestrator hosts --api http://127.0.0.1:$API_BASE_PORT)"
 }
 
-# SIGTERM to every node (a graceful leave), SIGKILL to those still there after STOP_TIMEOUT.
+# Every node asked to leave, and killed if it has not after STOP_TIMEOUT.
 stop_nodes() {
-    local file files pid pids=()
-    mapfile -t files < <(pid_files)
-    for file in "${files[@]}"; do
-        pid="$(node_pid "$file")"
-        if [[ -n "$pid" ]]; then
-            kill -TERM "$pid" 2>/dev/null || true
-            pids+=("$pid")
-        fi
-    done
-    local deadline=$((SECONDS + STOP_TIMEOUT)) alive
-    while :; do
-        alive=()
-        for pid in "${pids[@]}"; do
-            ! kill -0 "$pid" 2>/dev/null || alive+=("$pid")
-        done
-        ((${#alive[@]})) || break
-        if ((SECONDS >= deadline)); then
-            echo "cluster.sh: still running after $STOP_TIMEOUT s, killing: ${alive[*]}" >&2
-            kill -KILL "${alive[@]}" 2>/dev/null || true
-            break
-        fi
-        sleep 0.5
-    done
+    local pids
+    mapfile -t pids < <(running_nodes)
+    terminate "${pids[@]}"
     rm -f "$DIR"/host*.pid
     if ((${#pids[@]})); then
         echo "stopped ${#pids[@]} node(s) in $DIR"
@@ -217,28 +123,11 @@ stop() {
 # Exit 0 when every node runs, 3 when some or all do not (as systemctl status).
 status() {
     parse_options "--dir" "$@"
-    local files
-    mapfile -t files < <(pid_files)
-    if ((${#files[@]} == 0)); then
+    if [[ -z "$(pid_files)" ]]; then
         echo "no cluster in $DIR"
         exit 3
     fi
-    local file name pid running=0 total=0 state
-    for file in "${files[@]}"; do
-        name="$(basename "$file" .pid)"
-        pid="$(node_pid "$file")"
-        total=$((total + 1))
-        if [[ -n "$pid" ]]; then
-            running=$((running + 1))
-            state="running (pid $pid)"
-            grep -E '^node ' "$DIR/$name.log" 2>/dev/null | grep -q ' up' || state="$state, not up yet"
-        else
-            state="stopped"
-        fi
-        echo "$name  $state  log $DIR/$name.log"
-    done
-    grep -s '^ORCHESTRATOR_API=' "$DIR/cluster.env" || true
-    ((running == total)) || exit 3
+    node_status
 }
 
 (($# >= 1)) || usage

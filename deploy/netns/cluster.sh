@@ -16,7 +16,8 @@
 # eth0 = 10.X.0.K/24 on that bridge (remoting on port 4053, the API on http://10.X.0.K:8080); the
 # root namespace joins the bridge as 10.X.0.254 (veth PREFIX-rt), so the CLI and tests reach every
 # node's API. Faults act on the hosts' eth0: a partition is a blackhole route each way, a slow link
-# an htb class (rate) with a netem leaf (delay, loss) for the peer's address.
+# an htb class (rate) with a netem leaf (delay, loss) for the peer's address; where the kernel has no
+# netem, loss is an nftables rule that drops that share of the packets to the peer (delay needs netem).
 # PREFIX defaults to 'orc-' and a hash of DIR; X is the first free /24 from a hash of PREFIX.
 # Environment: ORCHESTRATOR_BIN (orchestrator.dll or an executable; default: build src/Orchestrator
 # in Release), CAPACITY (8GiB per node; CAPACITY_K for hostK alone), START_TIMEOUT (60 s per cluster), STOP_TIMEOUT (30 s),
@@ -30,27 +31,17 @@ SUBNET=""
 RATE=""
 DELAY=""
 LOSS=""
+NETEM=no
 REMOTING_PORT=4053
 API_PORT=8080
 START_TIMEOUT="${START_TIMEOUT:-60}"
 STOP_TIMEOUT="${STOP_TIMEOUT:-30}"
 LOCK=/run/lock/orchestrator-netns.lock
 
-# The usage lines of the header; on stderr with exit 2 after a mistake, on stdout for --help.
-usage() {
-    local code="${1:-2}"
-    if ((code == 0)); then
-        sed -n '6,13s/^#   //p' "${BASH_SOURCE[0]}"
-    else
-        sed -n '6,13s/^#   //p' "${BASH_SOURCE[0]}" >&2
-    fi
-    exit "$code"
-}
-
-die() {
-    echo "cluster.sh: $*" >&2
-    exit 1
-}
+SCRIPT="${BASH_SOURCE[0]}"
+USAGE_LINES='6,13'
+# shellcheck source=SCRIPTDIR/../lib/nodes.sh
+. "$ROOT/deploy/lib/nodes.sh"
 
 need_root() {
     ((EUID == 0)) || die "network namespaces need root: run it as root (e.g. with sudo), or use deploy/local/cluster.sh for a cluster on 127.0.0.1"
@@ -58,32 +49,19 @@ need_root() {
     ip netns list >/dev/null 2>&1 || die "'ip netns' does not work here (no network namespace support?)"
 }
 
-# Options (as NAME VALUE or NAME=VALUE); $1 lists those the subcommand takes.
-parse_options() {
-    local allowed="$1"
-    shift
-    while (($#)); do
-        local name="$1" value
-        if [[ "$name" == --*=* ]]; then
-            value="${name#*=}"
-            name="${name%%=*}"
-        else
-            (($# >= 2)) || { echo "cluster.sh: option $name needs a value" >&2; usage; }
-            value="$2"
-            shift
-        fi
-        [[ " $allowed " == *" $name "* ]] || { echo "cluster.sh: unknown argument '$name'" >&2; usage; }
-        case "$name" in
-            --dir) DIR="$value" ;;
-            --prefix) PREFIX="$value" ;;
-            --subnet) SUBNET="$value" ;;
-            --rate) RATE="$value" ;;
-            --delay) DELAY="$value" ;;
-            --loss) LOSS="$value" ;;
-        esac
-        shift
-    done
-    DIR="$(realpath -m -- "$DIR")"
+set_option() {
+    case "$1" in
+        --dir) DIR="$2" ;;
+        --prefix) PREFIX="$2" ;;
+        --subnet) SUBNET="$2" ;;
+        --rate) RATE="$2" ;;
+        --delay) DELAY="$2" ;;
+        --loss) LOSS="$2" ;;
+    esac
+}
+
+# After parse_options: the namespaces' prefix and the subnet, checked.
+settle_options() {
     # A cluster's own file wins over the defaults, so faults and stop find what start made.
     if [[ -z "$PREFIX" && -f "$DIR/cluster.env" ]]; then
         PREFIX="$(sed -n 's/^NETNS_PREFIX=//p' "$DIR/cluster.env")"
@@ -93,6 +71,12 @@ parse_options() {
     if [[ -n "$SUBNET" ]]; then
         [[ "$SUBNET" =~ ^[0-9]+$ ]] && ((SUBNET >= 1 && SUBNET <= 254)) || die "invalid --subnet '$SUBNET': X of 10.X.0.0/24, 1 to 254"
     fi
+}
+
+# Options, then the settings they decide; $1 lists those the subcommand takes.
+options() {
+    parse_options "$@"
+    settle_options
 }
 
 hub_ns() { echo "$PREFIX-hub"; }
@@ -118,41 +102,39 @@ host_number() {
 
 address() { echo "10.$SUBNET.0.$1"; }
 
-# The pid in a node's pid file if that process is still this cluster's node, else nothing.
-node_pid() {
-    local file="$1" name pid
-    name="$(basename "$file" .pid)"
-    pid="$(cat "$file" 2>/dev/null || true)"
-    [[ "$pid" =~ ^[0-9]+$ ]] || return 0
-    # A recycled pid belongs to someone else: only our node command line in our namespace counts.
-    if ps -p "$pid" -o args= 2>/dev/null | grep -q -- "node --name $name " &&
-        [[ "$(ip netns identify "$pid" 2>/dev/null)" == "$PREFIX-$name" ]]; then
-        echo "$pid"
-    fi
+# Only a node in our namespace counts (the command line alone does not tell clusters apart).
+node_is_ours() {
+    [[ "$(ip netns identify "$1" 2>/dev/null)" == "$PREFIX-$2" ]]
 }
 
-pid_files() {
-    compgen -G "$DIR/host*.pid" | sort -V || true
+describe_up() {
+    echo "host$1 up in $(host_ns "$1"): remoting $(address "$1"):$REMOTING_PORT, API http://$(address "$1"):$API_PORT"
 }
 
-# How to run orchestrator: ORCHESTRATOR_BIN, or a Release build of src/Orchestrator made now.
-resolve_command() {
-    local bin="${ORCHESTRATOR_BIN:-}"
-    if [[ -z "$bin" ]]; then
-        echo "building src/Orchestrator (Release); output in $DIR/build.log"
-        if ! dotnet build "$ROOT/src/Orchestrator" -c Release >"$DIR/build.log" 2>&1; then
-            tail -n 30 "$DIR/build.log" >&2
-            die "build failed; see $DIR/build.log"
+# A node's address, its log and the faults on its link.
+describe_node() {
+    local name="$1" ns="$PREFIX-$1" faults=""
+    if ns_exists "$ns"; then
+        # 'blackhole 10.X.0.K' routes are partitions; htb classes 1:1PP (PP the peer, in hex) shaped links.
+        faults="$(ip -n "$ns" route show type blackhole | awk -v s="10.$SUBNET.0." '$2 ~ s {sub(s, "host", $2); printf " partitioned from %s;", $2}')"
+        local class peer rate
+        while read -r class rate; do
+            peer=$((0x${class#1:1}))
+            faults+=" link to host$peer shaped to $rate;"
+        done < <(tc -n "$ns" class show dev eth0 2>/dev/null | awk '$3 ~ /^1:1[0-9a-f][0-9a-f]$/ {for (i = 1; i < NF; i++) if ($i == "rate" && $(i + 1) != "40Gbit") print $3, $(i + 1)}')
+        local parent what
+        while read -r parent what; do
+            faults+=" link to host$((0x${parent#1:1})) through netem ($what);"
+        done < <(tc -n "$ns" qdisc show dev eth0 2>/dev/null | awk '$2 == "netem" {for (i = 1; i < NF; i++) if ($i == "parent") p = $(i + 1); sub(/.*limit [0-9]+ */, ""); print p, $0}')
+        if command -v nft >/dev/null; then
+            local table dropped
+            for table in $(ip netns exec "$ns" nft list tables ip 2>/dev/null | awk '$3 ~ /^orc_loss_[0-9]+$/ {print $3}'); do
+                dropped="$(ip netns exec "$ns" nft list table ip "$table" | awk '/counter packets/ {for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1)}')"
+                faults+=" link to host${table#orc_loss_} drops packets at random (${dropped:-0} so far);"
+            done
         fi
-        bin="$ROOT/src/Orchestrator/bin/Release/net10.0/orchestrator.dll"
     fi
-    if [[ "$bin" == *.dll ]]; then
-        [[ -f "$bin" ]] || die "ORCHESTRATOR_BIN: no such file: $bin"
-        ORCHESTRATOR=("$(command -v dotnet)" "$(realpath "$bin")")
-    else
-        command -v "$bin" >/dev/null || die "ORCHESTRATOR_BIN: not an executable: $bin"
-        ORCHESTRATOR=("$(command -v "$bin")")
-    fi
+    echo "  $(address "${name#host}")  log $DIR/$name.log${faults}"
 }
 
 # The first 10.X.0.0/24 not routed in the root namespace, starting from a hash of the prefix.
@@ -201,35 +183,14 @@ create_topology() {
 # Everything start made: processes (by pid file, then anything left in our namespaces), namespaces,
 # the root veth. Safe to run twice and after a start that failed half way.
 teardown() {
-    local file files pid pids=() ns
-    mapfile -t files < <(pid_files)
-    for file in "${files[@]}"; do
-        pid="$(node_pid "$file")"
-        [[ -z "$pid" ]] || pids+=("$pid")
-    done
+    local pid pids ns
+    mapfile -t pids < <(running_nodes)
     for ns in $(our_namespaces); do
         for pid in $(ip netns pids "$ns" 2>/dev/null); do
             [[ " ${pids[*]} " == *" $pid "* ]] || pids+=("$pid")
         done
     done
-    if ((${#pids[@]})); then
-        kill -TERM "${pids[@]}" 2>/dev/null || true
-        local deadline=$((SECONDS + STOP_TIMEOUT)) alive
-        while :; do
-            alive=()
-            for pid in "${pids[@]}"; do
-                ! kill -0 "$pid" 2>/dev/null || alive+=("$pid")
-            done
-            ((${#alive[@]})) || break
-            if ((SECONDS >= deadline)); then
-                echo "cluster.sh: still running after $STOP_TIMEOUT s, killing: ${alive[*]}" >&2
-                kill -KILL "${alive[@]}" 2>/dev/null || true
-                sleep 0.5
-                break
-            fi
-            sleep 0.5
-        done
-    fi
+    terminate "${pids[@]}"
     local removed=0
     for ns in $(our_namespaces); do
         ip netns del "$ns" && removed=$((removed + 1))
@@ -254,7 +215,7 @@ start() {
     fi
     local count="$1"
     shift
-    parse_options "--dir --prefix --subnet" "$@"
+    options "--dir --prefix --subnet" "$@"
     need_root
     ((count <= 250)) || die "at most 250 hosts (10.X.0.1..250)"
     [[ -z "$(our_namespaces)" ]] || die "namespaces $PREFIX-* already exist (a cluster runs in $DIR, or one with --prefix $PREFIX): 'cluster.sh stop --dir $DIR' first"
@@ -278,14 +239,9 @@ NETNS_PREFIX=$PREFIX
 NETNS_SUBNET=$SUBNET
 ENV
 
-    # The fleet's journal (SQLite) lives in DIR, shared by the nodes (namespaces share the file
-    # system). A new cluster has no VMs: the last one's journal is set aside.
+    # The fleet's journal in DIR is shared by the nodes: namespaces share the file system.
     local data_dir="${ORCHESTRATOR__DATADIR:-$DIR}"
-    if [[ -f "$data_dir/fleet.db" ]]; then
-        mv -f "$data_dir/fleet.db" "$data_dir/fleet.db.previous"
-        rm -f "$data_dir/fleet.db-wal" "$data_dir/fleet.db-shm"
-        echo "the previous cluster's fleet journal is now $data_dir/fleet.db.previous"
-    fi
+    set_aside_journal "$data_dir"
 
     local k seed
     seed="$(address 1):$REMOTING_PORT"
@@ -302,87 +258,47 @@ ENV
             >"$DIR/$name.log" 2>&1 </dev/null &
     done
 
-    local deadline=$((SECONDS + START_TIMEOUT))
-    for ((k = 1; k <= count; k++)); do
-        local name="host$k"
-        until grep -E '^node ' "$DIR/$name.log" 2>/dev/null | grep -q ' up'; do
-            local reason=""
-            if [[ -s "$DIR/$name.pid" && -z "$(node_pid "$DIR/$name.pid")" ]]; then
-                reason="$name exited"
-            elif ((SECONDS >= deadline)); then
-                reason="$name not up within $START_TIMEOUT s"
-            fi
-            if [[ -n "$reason" ]]; then
-                echo "cluster.sh: $reason; the end of $DIR/$name.log:" >&2
-                tail -n 30 "$DIR/$name.log" >&2 || true
-                exit 1 # the trap stops the nodes and removes the namespaces
-            fi
-            sleep 0.5
-        done
-        echo "$name up in $(host_ns "$k"): remoting $(address "$k"):$REMOTING_PORT, API http://$(address "$k"):$API_PORT"
-    done
+    wait_until_up "$count" || exit 1 # the trap stops the nodes and removes the namespaces
     trap - EXIT
     echo "cluster of $count up on 10.$SUBNET.0.0/24; to use it: set -a; . $DIR/cluster.env; set +a   (or: orchestrator hosts --api http://$(address 1):$API_PORT)"
 }
 
 stop() {
-    parse_options "--dir --prefix" "$@"
+    options "--dir --prefix" "$@"
     need_root
     teardown
 }
 
 # Exit 0 when every node runs, 3 when some or all do not (as systemctl status).
 status() {
-    parse_options "--dir" "$@"
+    options "--dir" "$@"
     need_root
-    local files
-    mapfile -t files < <(pid_files)
-    if ((${#files[@]} == 0)) || [[ ! -f "$DIR/cluster.env" ]]; then
+    if [[ -z "$(pid_files)" || ! -f "$DIR/cluster.env" ]]; then
         echo "no cluster in $DIR"
         exit 3
     fi
     NODES="$(sed -n 's/^CLUSTER_NODES=//p' "$DIR/cluster.env")"
     SUBNET="$(sed -n 's/^NETNS_SUBNET=//p' "$DIR/cluster.env")"
-    local file name pid running=0 total=0 state ns faults
-    for file in "${files[@]}"; do
-        name="$(basename "$file" .pid)"
-        ns="$PREFIX-$name"
-        pid="$(node_pid "$file")"
-        total=$((total + 1))
-        if [[ -n "$pid" ]]; then
-            running=$((running + 1))
-            state="running (pid $pid)"
-            grep -E '^node ' "$DIR/$name.log" 2>/dev/null | grep -q ' up' || state="$state, not up yet"
-        else
-            state="stopped"
-        fi
-        faults=""
-        if ns_exists "$ns"; then
-            faults="$(ip -n "$ns" route show type blackhole | awk -v s="10.$SUBNET.0." '$1 ~ s {sub(s, "host", $1); printf " partitioned from %s;", $1}')"
-            faults+="$(tc -n "$ns" class show dev eth0 2>/dev/null | awk '/class htb 1:1[0-9a-f][0-9a-f] / {printf " shaped link (%s);", $0}')"
-        fi
-        echo "$name  $state  $(address "${name#host}")  log $DIR/$name.log${faults}"
-    done
-    grep -s '^ORCHESTRATOR_API=' "$DIR/cluster.env" || true
-    ((running == total)) || exit 3
+    node_status
 }
 
-# The two hosts of a fault command and the rest of its arguments.
+# A fault command's two hosts, then its options ($1 lists them), on a running cluster: sets A and B.
 pair() {
+    local allowed="$1"
+    shift
     (($# >= 2)) || { echo "cluster.sh: $SUBCOMMAND needs two hosts, e.g. $SUBCOMMAND 1 2" >&2; usage; }
-    A_ARG="$1"
-    B_ARG="$2"
+    local a_arg="$1" b_arg="$2"
+    shift 2
+    options "$allowed" "$@"
+    need_root
+    load_env
+    A="$(host_number "$a_arg")"
+    B="$(host_number "$b_arg")"
 }
 
 partition() {
-    pair "$@"
-    shift 2
-    parse_options "--dir" "$@"
-    need_root
-    load_env
-    local a b
-    a="$(host_number "$A_ARG")"
-    b="$(host_number "$B_ARG")"
+    pair "--dir" "$@"
+    local a="$A" b="$B"
     ((a != b)) || die "a host cannot be partitioned from itself"
     # Each side discards what it sends to the other: nothing crosses, both ways.
     ip -n "$(host_ns "$a")" route replace blackhole "$(address "$b")/32"
@@ -391,14 +307,8 @@ partition() {
 }
 
 heal() {
-    pair "$@"
-    shift 2
-    parse_options "--dir" "$@"
-    need_root
-    load_env
-    local a b
-    a="$(host_number "$A_ARG")"
-    b="$(host_number "$B_ARG")"
+    pair "--dir" "$@"
+    local a="$A" b="$B"
     ip -n "$(host_ns "$a")" route del blackhole "$(address "$b")/32" 2>/dev/null || true
     ip -n "$(host_ns "$b")" route del blackhole "$(address "$a")/32" 2>/dev/null || true
     echo "host$a and host$b reach each other again"
@@ -415,6 +325,8 @@ netem_available() {
 }
 
 # On SIDE's eth0, traffic to PEER goes through htb class 1:1PP (rate) with a netem leaf (delay, loss).
+# Without netem, loss is an nftables rule in SIDE's namespace (table ip orc_loss_PP) that drops that
+# share of the packets to PEER at random, and delay cannot be had.
 shape() {
     local side="$1" peer="$2" ns class pref
     ns="$(host_ns "$side")"
@@ -426,11 +338,16 @@ shape() {
         tc -n "$ns" class add dev eth0 parent 1: classid 1:1 htb rate 40gbit quantum 60000
     fi
     tc -n "$ns" class add dev eth0 parent 1: classid "$class" htb rate "${RATE:-40gbit}" quantum 60000
-    if [[ -n "$DELAY" || -n "$LOSS" ]]; then
+    if [[ "$NETEM" == yes && ( -n "$DELAY" || -n "$LOSS" ) ]]; then
         local netem=(netem limit 100000)
         [[ -z "$DELAY" ]] || netem+=(delay "$DELAY")
         [[ -z "$LOSS" ]] || netem+=(loss "$LOSS")
         tc -n "$ns" qdisc add dev eth0 parent "$class" "${netem[@]}"
+    elif [[ -n "$LOSS" ]]; then
+        local table="orc_loss_$peer"
+        ip netns exec "$ns" nft add table ip "$table"
+        ip netns exec "$ns" nft add chain ip "$table" out '{ type filter hook output priority 0; policy accept; }'
+        ip netns exec "$ns" nft add rule ip "$table" out ip daddr "$(address "$peer")" numgen random mod 10000 '<' "$(per_10000 "$LOSS")" counter drop
     fi
     tc -n "$ns" filter add dev eth0 parent 1: protocol ip pref "$pref" u32 match ip dst "$(address "$peer")/32" flowid "$class"
 }
@@ -441,24 +358,33 @@ unshape() {
     class="1:$(printf '%x' $((0x100 + peer)))"
     tc -n "$ns" filter del dev eth0 parent 1: pref $((100 + peer)) 2>/dev/null || true
     tc -n "$ns" class del dev eth0 classid "$class" 2>/dev/null || true
+    if command -v nft >/dev/null; then
+        ip netns exec "$ns" nft delete table ip "orc_loss_$peer" 2>/dev/null || true
+    fi
+}
+
+# '1.5%' -> 150: nftables draws a number in 0..9999 per packet.
+per_10000() {
+    awk -v p="${1%\%}" 'BEGIN { printf "%d", p * 100 + 0.5 }'
 }
 
 slow_link() {
-    pair "$@"
-    shift 2
-    parse_options "--dir --rate --delay --loss" "$@"
-    need_root
-    load_env
-    local a b
-    a="$(host_number "$A_ARG")"
-    b="$(host_number "$B_ARG")"
+    pair "--dir --rate --delay --loss" "$@"
+    local a="$A" b="$B"
     ((a != b)) || die "a link needs two different hosts"
     [[ -n "$RATE$DELAY$LOSS" ]] || die "slow-link needs at least one of --rate (e.g. 20mbit), --delay (e.g. 50ms), --loss (e.g. 1%)"
     [[ -z "$RATE" || "$RATE" =~ ^[0-9.]+([kmg]?bit|[kmg]?bps)$ ]] || die "invalid --rate '$RATE': e.g. 20mbit, 500kbit, 1gbit"
     [[ -z "$DELAY" || "$DELAY" =~ ^[0-9.]+(us|ms|s)$ ]] || die "invalid --delay '$DELAY': e.g. 50ms"
-    [[ -z "$LOSS" || "$LOSS" =~ ^[0-9.]+%$ ]] || die "invalid --loss '$LOSS': e.g. 1%"
-    if [[ -n "$DELAY$LOSS" ]] && ! netem_available; then
-        die "--delay and --loss need the netem qdisc, which this kernel does not have (modprobe sch_netem, or a kernel with CONFIG_NET_SCH_NETEM); --rate alone works without it"
+    [[ -z "$LOSS" || ( "$LOSS" =~ ^[0-9]+(\.[0-9]+)?%$ && "$(per_10000 "$LOSS")" -le 10000 ) ]] || die "invalid --loss '$LOSS': a percentage from 0% to 100%, e.g. 1%"
+    NETEM=no
+    if [[ -n "$DELAY$LOSS" ]] && netem_available; then
+        NETEM=yes
+    fi
+    if [[ -n "$DELAY" && "$NETEM" == no ]]; then
+        die "--delay needs the netem qdisc, which this kernel does not have (modprobe sch_netem, or a kernel with CONFIG_NET_SCH_NETEM); --rate and --loss work without it"
+    fi
+    if [[ -n "$LOSS" && "$NETEM" == no ]] && ! command -v nft >/dev/null; then
+        die "--loss needs the netem qdisc or nftables, and this machine has neither: install nftables (apt-get install nftables) or load sch_netem"
     fi
     shape "$a" "$b"
     shape "$b" "$a"
@@ -466,14 +392,8 @@ slow_link() {
 }
 
 clear_link() {
-    pair "$@"
-    shift 2
-    parse_options "--dir" "$@"
-    need_root
-    load_env
-    local a b
-    a="$(host_number "$A_ARG")"
-    b="$(host_number "$B_ARG")"
+    pair "--dir" "$@"
+    local a="$A" b="$B"
     unshape "$a" "$b"
     unshape "$b" "$a"
     echo "link host$a <-> host$b is at full speed again"
@@ -483,7 +403,7 @@ kill_node() {
     (($# >= 1)) || { echo "cluster.sh: kill needs a host, e.g. kill 2" >&2; usage; }
     local arg="$1"
     shift
-    parse_options "--dir" "$@"
+    options "--dir" "$@"
     need_root
     load_env
     local k pid

@@ -89,7 +89,7 @@ public class NetnsCluster : IAsyncLifetime
 
     public Task Heal(int a, int b) => Run("heal", a.ToString(), b.ToString(), "--dir", _dir);
 
-    /// <summary>Shape the link between two hosts, both ways: <paramref name="rate"/> like <c>20mbit</c>; delay and loss need netem in the kernel.</summary>
+    /// <summary>Shape the link between two hosts, both ways: <paramref name="rate"/> like <c>20mbit</c>, <paramref name="loss"/> like <c>2%</c> (netem or nftables); delay needs netem in the kernel.</summary>
     public Task SlowLink(int a, int b, string? rate = null, string? delay = null, string? loss = null)
     {
         var args = new List<string> { "slow-link", a.ToString(), b.ToString(), "--dir", _dir };
@@ -103,6 +103,14 @@ public class NetnsCluster : IAsyncLifetime
     }
 
     public Task ClearLink(int a, int b) => Run("clear-link", a.ToString(), b.ToString(), "--dir", _dir);
+
+    /// <summary>cluster.sh status: a line per node, with the faults on its links.</summary>
+    public async Task<string> Status()
+    {
+        var (code, output) = await ClusterScript.Run("netns", _nodeEnvironment, ["status", "--dir", _dir]);
+        Assert.True(code == 0, $"netns cluster.sh status failed:\n{output}");
+        return output;
+    }
 
     public string Log(int node) => File.ReadAllText(Path.Combine(_dir, $"host{node}.log"));
 
