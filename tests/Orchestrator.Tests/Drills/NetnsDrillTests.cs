@@ -11,14 +11,14 @@ namespace Orchestrator.Tests.Drills;
 /// <summary>
 /// Shipped drills with <c>orchestrator drill --netns</c> through the real CLI process: every host a node
 /// process in its own network namespace (deploy/netns/cluster.sh), kills by SIGKILL, partitions by
-/// blackhole routes, slow links by htb. Needs root; skipped otherwise.
+/// blackhole routes, slow links by htb, lossy links by netem or nftables. Needs root; skipped otherwise.
 /// </summary>
 [Trait("Category", "Scenario")]
 [Collection(DrillCollection.Name)]
 public sealed class NetnsDrillTests(ITestOutputHelper output)
 {
     /// <summary>Drills only the netns engine can run (the in-process engine refuses them).</summary>
-    public static readonly string[] NetnsOnly = ["slow-link-convergence.yaml"];
+    public static readonly string[] NetnsOnly = ["slow-link-convergence.yaml", "lossy-link-convergence.yaml"];
 
     [NetnsFact]
     public Task A_destination_killed_by_SIGKILL_at_stop_copy_leaves_the_VM_running_on_its_source() =>
@@ -31,6 +31,10 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
     [NetnsFact]
     public Task A_migration_over_a_rate_limited_link_converges() =>
         Passes("slow-link-convergence.yaml");
+
+    [NetnsFact]
+    public Task A_migration_over_a_link_that_drops_packets_converges() =>
+        Passes("lossy-link-convergence.yaml");
 
     [Fact]
     public void Netns_only_drills_are_refused_in_process()
