@@ -30,7 +30,9 @@ public sealed class FaultInjector : ReceiveActor
         Receive<FaultsProtocol.GetPhases>(_ => Sender.Tell(new FaultsProtocol.Phases(armings.Seen())));
         Receive<FaultsProtocol.Die>(order =>
         {
-            _log.Warning("Fault: dying now ({0})", order.Reason);
+            // Not through the (asynchronous) logger: the line must be in the log before the process is gone.
+            Console.Error.WriteLine($"{FaultsProtocol.DyingLine} ({order.Reason})");
+            Console.Error.Flush();
             die();
         });
     }

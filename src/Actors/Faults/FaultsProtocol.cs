@@ -37,4 +37,10 @@ public static class FaultsProtocol
 
     /// <summary>Node to node: SIGKILL yourself now (a crash, not a shutdown).</summary>
     public sealed record Die(string Reason) : IHostWire;
+
+    /// <summary>
+    /// What a node obeying <see cref="Die"/> writes to its standard error, synchronously, just before it
+    /// dies: a drill reading the log of a node that is gone tells this death from any other.
+    /// </summary>
+    public const string DyingLine = "Fault: dying now";
 }

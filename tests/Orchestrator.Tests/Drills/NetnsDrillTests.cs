@@ -37,6 +37,27 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
         Passes("lossy-link-convergence.yaml");
 
     [Fact]
+    public void A_node_gone_counts_as_killed_by_the_scenario_only_when_its_log_shows_it_obeyed_the_fault_hook()
+    {
+        var dir = Directory.CreateTempSubdirectory("netns-fate-").FullName;
+        try
+        {
+            var obeyed = Path.Combine(dir, "host2.log");
+            var crashed = Path.Combine(dir, "host3.log");
+            File.WriteAllLines(obeyed, ["node host2 up", "[WARNING] Fault armed: ...", "Fault: dying now (migration m1 of web reached stop-copy)"]);
+            File.WriteAllLines(crashed, ["node host3 up", "Unhandled exception. System.OutOfMemoryException", "[WARNING] Fault: dying now, said the logger"]);
+
+            Assert.True(Orchestrator.Drills.Netns.NetnsDrillCluster.DiedOfFaultHook(obeyed));
+            Assert.False(Orchestrator.Drills.Netns.NetnsDrillCluster.DiedOfFaultHook(crashed));
+            Assert.False(Orchestrator.Drills.Netns.NetnsDrillCluster.DiedOfFaultHook(Path.Combine(dir, "host9.log")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Netns_only_drills_are_refused_in_process()
     {
         foreach (var file in NetnsOnly)

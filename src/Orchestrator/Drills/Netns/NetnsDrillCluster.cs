@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Akka.Actor;
+using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.InProcess;
@@ -164,8 +165,9 @@ internal sealed class NetnsDrillCluster : IDrillCluster
             return NodeFate.Alive;
         lock (_sync)
         {
-            // An armed kill's victim that is gone was killed by the scenario, even before the kill step saw it.
-            if (_armed.ContainsValue(host))
+            // An armed kill's victim that is gone, and said so as it obeyed the fault hook, was killed by the
+            // scenario, even before the kill step saw it; gone without that line, it died of something else.
+            if (_armed.ContainsValue(host) && DiedOfFaultHook(Path.Combine(_dir, $"{Node(host)}.log")))
             {
                 _killed.Add(host);
                 return NodeFate.Killed;
@@ -174,7 +176,20 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         return NodeFate.Died;
     }
 
-    private bool ProcessAlive(string host)
+    /// <summary>True when the node's log ends its life with the fault hook's <see cref="FaultsProtocol.DyingLine"/>.</summary>
+    internal static bool DiedOfFaultHook(string log)
+    {
+        try
+        {
+            return File.ReadLines(log).Any(line => line.StartsWith(FaultsProtocol.DyingLine, StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+        private bool ProcessAlive(string host)
     {
         var file = Path.Combine(_dir, $"{Node(host)}.pid");
         if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid))
