@@ -20,7 +20,7 @@ public static class Program
                   --downtime-limit MS (300)  --max-bandwidth BYTES/S (134217728; 0 = unlimited)
                   --switchover-ack-timeout MS (60000; 0 = no limit)  --timeout DURATION (600s)  --json
           bench   measure stream throughput against raw TCP, and downtime with switchover-ack on and off
-                  --quick  --runs N  --chunk SIZE  --window N  --json
+                  --quick  --runs N  --chunk SIZE  --window N  --fixed-window  --json
           node    run a node of a cluster: one per host, with the HTTP API
                   --name HOST  --hostname 127.0.0.1  --port 4053  --seed HOST:PORT (repeatable)
                   --api http://127.0.0.1:8080  --capabilities LIST  --capacity 8GiB

@@ -8,7 +8,9 @@ namespace Orchestrator.Actors.Precopy;
 public static class PrecopyProtocol
 {
     /// <param name="ChunkBytes">Payload per chunk; must stay well under the remote frame size.</param>
-    /// <param name="Window">Chunks a stream may have unacknowledged: the bound on memory per stream.</param>
+    /// <param name="Window">Chunks a stream may have unacknowledged at most: the bound on memory per stream.</param>
+    /// <param name="MinWindow">Chunks a stream may always have unacknowledged, however long they queue.</param>
+    /// <param name="QueueDelayTarget">The queueing delay a stream's window aims at (<see cref="SendWindow"/>); 250 ms when null.</param>
     /// <param name="StallTimeout">A stream with chunks out and no credit back for this long fails the migration.</param>
     /// <param name="DestinationLoadDelay">Extra time a destination spends per chunk: models a slow destination host.</param>
     /// <remarks>
@@ -19,9 +21,13 @@ public static class PrecopyProtocol
         int ChunkBytes = 64 * 1024,
         int Window = 32,
         TimeSpan? StallTimeout = null,
-        TimeSpan DestinationLoadDelay = default)
+        TimeSpan DestinationLoadDelay = default,
+        int MinWindow = 2,
+        TimeSpan? QueueDelayTarget = null)
     {
         public TimeSpan Stall => StallTimeout ?? TimeSpan.FromSeconds(30);
+
+        public TimeSpan QueueDelay => QueueDelayTarget ?? TimeSpan.FromMilliseconds(250);
     }
 
     /// <summary>A slice of one device's stream, numbered from 0 without gaps.</summary>

@@ -8,7 +8,9 @@ namespace Orchestrator.Actors.Precopy;
 
 /// <summary>
 /// Streams one device's migration data to its destination loader. At most <c>Window</c> chunks are ever
-/// unacknowledged, so a slow destination or a fast-dirtying guest cannot grow memory on either side.
+/// unacknowledged, so a slow destination or a fast-dirtying guest cannot grow memory on either side;
+/// fewer while they queue (<see cref="SendWindow"/>), so heartbeats and control messages on the same
+/// association do not wait behind seconds of data.
 /// </summary>
 internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 {
@@ -26,6 +28,8 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
     private readonly PrecopyProtocol.Settings _settings;
     private readonly StreamCounters _counters;
     private readonly Stopwatch _sinceCredit = Stopwatch.StartNew();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly SendWindow _window;
     private long _nextSeq;
     private long _acked;
     private bool _producedAll;
@@ -40,6 +44,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
         _limiter = limiter;
         _settings = settings;
         _counters = counters;
+        _window = new SendWindow(settings.Window, settings.MinWindow, settings.QueueDelay);
         Precopy();
     }
 
@@ -95,7 +100,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     private void SendPrecopy()
     {
-        while (InFlight < _settings.Window)
+        while (InFlight < _window.Size)
         {
             if (!_limiter.MaySend(out var retryIn))
             {
@@ -113,7 +118,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
     private void SendStopCopy()
     {
         // The VM is stopped: no rate limit, as QEMU lifts it for the completion phase.
-        while (!_producedAll && InFlight < _settings.Window)
+        while (!_producedAll && InFlight < _window.Size)
         {
             var chunk = Produce(() => _device.SaveCompleteNext(_settings.ChunkBytes));
             if (chunk is null)
@@ -145,6 +150,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
     {
         if (InFlight == 0)
             _sinceCredit.Restart();
+        _window.Sent(_nextSeq, _clock.Elapsed.Ticks);
         _loader.Tell(new PrecopyProtocol.Chunk(_migration, _device.Name, _nextSeq++, chunk.Payload), Self);
         _counters.Sent(chunk.Length, vmStopped, InFlight);
     }
@@ -163,6 +169,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
             Fail($"{_device.Name}: destination acknowledged chunk {credit.Seq}, expected {_acked}");
             return false;
         }
+        _window.Acked(credit.Seq, _clock.Elapsed.Ticks);
         _acked++;
         _sinceCredit.Restart();
         return true;

@@ -9,7 +9,7 @@ public sealed record BenchOptions(bool Quick, bool Json, int Runs, PrecopyProtoc
 {
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["--runs", "--chunk", "--window"], ["--quick", "--json"]);
+        var a = Arguments.Parse(args, ["--runs", "--chunk", "--window"], ["--quick", "--json", "--fixed-window"]);
         var runs = 3;
         if (a.Value("--runs") is { } text && (!int.TryParse(text, out runs) || runs is < 1 or > 20))
             throw new UsageException($"Invalid --runs '{text}': use 1 to 20");
@@ -27,6 +27,9 @@ public sealed record BenchOptions(bool Quick, bool Json, int Runs, PrecopyProtoc
                 throw new UsageException($"Invalid --window '{window}': use 1 to 1024 chunks");
             precopy = precopy with { Window = w };
         }
+        // The whole window from the first chunk and never less: the streams as they were before SendWindow.
+        if (a.Has("--fixed-window"))
+            precopy = precopy with { MinWindow = precopy.Window, QueueDelayTarget = TimeSpan.FromDays(1) };
         return new BenchOptions(a.Has("--quick"), a.Has("--json"), a.Has("--quick") ? 1 : runs, precopy);
     }
 }

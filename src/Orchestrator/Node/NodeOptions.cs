@@ -111,22 +111,37 @@ public sealed class MigrationBoundsOptions
     /// <summary>A precopy stream with no credit back for this long fails the migration (default 30 s).</summary>
     public double? StallTimeout { get; set; }
 
+    /// <summary>
+    /// The queueing delay each precopy stream's window aims at (default 0.25 s; see SendWindow); 0 keeps
+    /// every stream at its whole window from the first chunk, however long chunks queue.
+    /// </summary>
+    public double? QueueDelayTarget { get; set; }
+
     /// <summary>Null when nothing is set: the engine's defaults.</summary>
     public MigrationSettings? Validate()
     {
-        if (SetupTimeout is null && CommitTimeout is null && StallTimeout is null)
+        if (SetupTimeout is null && CommitTimeout is null && StallTimeout is null && QueueDelayTarget is null)
             return null;
+        if (QueueDelayTarget is < 0 or > 60)
+            throw new UsageException($"Invalid Migration:QueueDelayTarget {QueueDelayTarget}: use 0 (a fixed window) to 60 seconds");
         foreach (var (name, value) in new[] { ("SetupTimeout", SetupTimeout), ("CommitTimeout", CommitTimeout), ("StallTimeout", StallTimeout) })
         {
             if (value is <= 0 or > 3600)
                 throw new UsageException($"Invalid Migration:{name} {value}: use more than 0 and at most 3600 seconds");
         }
         var d = MigrationSettings.Default;
+        var precopy = StallTimeout is { } stall ? d.Precopy with { StallTimeout = TimeSpan.FromSeconds(stall) } : d.Precopy;
+        precopy = QueueDelayTarget switch
+        {
+            null => precopy,
+            0 => precopy with { MinWindow = precopy.Window, QueueDelayTarget = TimeSpan.FromDays(1) },
+            var target => precopy with { QueueDelayTarget = TimeSpan.FromSeconds(target.Value) },
+        };
         return d with
         {
             SetupTimeout = SetupTimeout is { } setup ? TimeSpan.FromSeconds(setup) : d.SetupTimeout,
             CommitTimeout = CommitTimeout is { } commit ? TimeSpan.FromSeconds(commit) : d.CommitTimeout,
-            Precopy = StallTimeout is { } stall ? d.Precopy with { StallTimeout = TimeSpan.FromSeconds(stall) } : d.Precopy,
+            Precopy = precopy,
         };
     }
 }
