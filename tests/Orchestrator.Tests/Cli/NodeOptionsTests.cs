@@ -55,6 +55,21 @@ public sealed class NodeOptionsTests
     }
 
     [Fact]
+    public void The_stream_queueing_delay_target_is_set_in_seconds_and_0_keeps_fixed_windows()
+    {
+        NodeSettings Of(string value) => Settings(new Dictionary<string, string?> { ["Orchestrator:Migration:QueueDelayTarget"] = value }, "--name", "h");
+
+        var tight = Of("0.1").Migration!.Precopy;
+        var fixedWindows = Of("0").Migration!.Precopy;
+
+        Assert.Equal(TimeSpan.FromMilliseconds(250), MigrationSettings.Default.Precopy.QueueDelay);
+        Assert.Equal((TimeSpan.FromSeconds(0.1), 2), (tight.QueueDelay, tight.MinWindow));
+        Assert.Equal(fixedWindows.Window, fixedWindows.MinWindow);
+        Assert.True(fixedWindows.QueueDelay >= TimeSpan.FromHours(1));
+        Assert.Equal("Invalid Migration:QueueDelayTarget -1: use 0 (a fixed window) to 60 seconds", Assert.Throws<UsageException>(() => Of("-1")).Message);
+    }
+
+    [Fact]
     public void The_first_node_seeds_itself()
     {
         var settings = Settings(new Dictionary<string, string?>(), "--name", "host1");
