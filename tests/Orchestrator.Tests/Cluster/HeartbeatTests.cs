@@ -31,7 +31,7 @@ public sealed class HeartbeatTests(NetnsCluster cluster) : IClassFixture<NetnsCl
             // max-bandwidth unlimited: the link, not the migration, sets the pace.
             var (started, _) = await cluster.Send(HttpMethod.Post, "/vms/hb-vm/migrate", """{"to": "host2", "parameters": {"max-bandwidth": "0"}}""");
             Assert.Equal(202, started);
-            var final = await UntilEnded("hb-vm", TimeSpan.FromSeconds(120));
+            var final = await cluster.UntilMigrationEnded("hb-vm", TimeSpan.FromSeconds(120));
             await stop.CancelAsync();
             await Task.WhenAll(watchers);
 
@@ -92,19 +92,6 @@ public sealed class HeartbeatTests(NetnsCluster cluster) : IClassFixture<NetnsCl
             catch (OperationCanceledException)
             {
             }
-        }
-    }
-
-    private async Task<JsonObject> UntilEnded(string vm, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (true)
-        {
-            var info = (await cluster.Get($"/vms/{vm}/migration")).AsObject();
-            if ((string?)info["status"] is "completed" or "failed" or "cancelled")
-                return info;
-            Assert.True(DateTime.UtcNow < deadline, $"migration of {vm} still {(string?)info["status"]}: {info.ToJsonString()}");
-            await Task.Delay(250);
         }
     }
 

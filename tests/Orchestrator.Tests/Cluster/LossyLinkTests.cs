@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Xunit;
 
@@ -24,7 +23,7 @@ public sealed partial class LossyLinkTests(NetnsCluster cluster) : IClassFixture
             var (started, _) = await cluster.Send(HttpMethod.Post, "/vms/lossy-vm/migrate", """{"to": "host2", "parameters": {"max-bandwidth": "0"}}""");
             Assert.Equal(202, started);
 
-            var final = await UntilEnded("lossy-vm", TimeSpan.FromSeconds(120));
+            var final = await cluster.UntilMigrationEnded("lossy-vm", TimeSpan.FromSeconds(120));
             var status = await cluster.Status();
 
             Assert.True((string?)final["status"] == "completed", final.ToJsonString());
@@ -48,17 +47,4 @@ public sealed partial class LossyLinkTests(NetnsCluster cluster) : IClassFixture
 
     [GeneratedRegex(@"drops packets at random \((\d+) so far\)")]
     private static partial Regex Dropped();
-
-    private async Task<JsonObject> UntilEnded(string vm, TimeSpan limit)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (true)
-        {
-            var info = (await cluster.Get($"/vms/{vm}/migration")).AsObject();
-            if ((string?)info["status"] is "completed" or "failed" or "cancelled")
-                return info;
-            Assert.True(DateTime.UtcNow < deadline, $"migration of {vm} still {(string?)info["status"]}: {info.ToJsonString()}");
-            await Task.Delay(250);
-        }
-    }
 }

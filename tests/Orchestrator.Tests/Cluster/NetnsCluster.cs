@@ -124,6 +124,20 @@ public class NetnsCluster : IAsyncLifetime
         return body!;
     }
 
+    /// <summary>query-migrate of <paramref name="vm"/> until its migration ends, or fails the test after <paramref name="limit"/>.</summary>
+    public async Task<JsonObject> UntilMigrationEnded(string vm, TimeSpan limit)
+    {
+        var deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            var info = (await Get($"/vms/{vm}/migration")).AsObject();
+            if ((string?)info["status"] is "completed" or "failed" or "cancelled")
+                return info;
+            Assert.True(DateTime.UtcNow < deadline, $"migration of {vm} still {(string?)info["status"]}: {info.ToJsonString()}");
+            await Task.Delay(250);
+        }
+    }
+
     public Task<OrchestratorProcess.Result> Cli(params string[] args) =>
         OrchestratorProcess.Run(TimeSpan.FromSeconds(120), Environment(), args);
 
