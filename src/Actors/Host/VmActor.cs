@@ -21,6 +21,7 @@ internal sealed class VmActor : ReceiveActor
     private MigrationParameters _parameters = new();
     private IActorRef? _migration;
     private IActorRef? _retiring;
+    private readonly List<(ResumeVm Resume, IActorRef ReplyTo)> _resumesAfterRetiring = [];
     private MigrationInfo? _finished;
     private readonly long _epoch;
     private bool _handedOver;
@@ -84,7 +85,7 @@ internal sealed class VmActor : ReceiveActor
             Leave();
         });
         Receive<HostLocal.CancelOutgoing>(_ => _migration?.Tell(MigrationProtocol.Cancel.Instance));
-        Receive<ResumeVm>(_ => Resume());
+        Receive<ResumeVm>(Resume);
         Receive<Resolved>(OnResolved);
         Receive<MigrationProtocol.Ended>(Ended);
         Receive<Terminated>(t =>
@@ -98,6 +99,9 @@ internal sealed class VmActor : ReceiveActor
                     _log.Info("VM {0} left this host (migration {1} {2})", _vm.Name, _finished!.Id, _finished.Status.Name());
                     Leave();
                 }
+                foreach (var (resume, replyTo) in _resumesAfterRetiring)
+                    Self.Tell(resume, replyTo);
+                _resumesAfterRetiring.Clear();
                 return;
             }
             if (!t.ActorRef.Equals(_migration))
@@ -199,11 +203,18 @@ internal sealed class VmActor : ReceiveActor
 
     private sealed record Resolved(object? Answer, IActorRef ReplyTo);
 
-    private void Resume()
+    private void Resume(ResumeVm resume)
     {
-        if (_migration is not null || _retiring is not null)
+        if (_migration is not null)
         {
             Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+            return;
+        }
+        if (_retiring is not null)
+        {
+            // The migration has ended (query-migrate says so) and is answering its last queries: the
+            // resume goes on once it is gone, a message or two from now.
+            _resumesAfterRetiring.Add((resume, Sender));
             return;
         }
         if (_vm.State == VmRunState.Running)

@@ -160,13 +160,14 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
             // Where is the VM now? One copy on a living node, or none if it was committed to a node that died.
             MigrationNode[] living = killed ? [source] : [source, destination];
             var copies = await Copies(subject, living);
-            // The ledger is reachable again: a twin that waited for it is started or discarded soon.
+            // The ledger is reachable again: a twin that waited for it is started or discarded soon. A twin
+            // may outlive its source's resume by the time its Abort takes to arrive (it never started and,
+            // with no commit recorded, never can); what must never be seen, at any poll, is two running copies.
             for (var wait = 0; wait < 100 && copies.Any(c => c.State == Incoming); wait++)
             {
                 await Task.Delay(50);
                 copies = await Copies(subject, living);
-                if (copies.Any(c => c.State == Incoming) && copies.Any(c => c.State == VmStates.Running))
-                    Assert.Fail($"{step}: a twin waits while another copy runs");
+                Assert.True(copies.Count(c => c.State == VmStates.Running) <= 1, $"{step}: runs twice while a twin resolved ({info.ErrorDesc})");
             }
             Assert.True(copies.Count(c => c.State == VmStates.Running) <= 1, $"{step}: runs twice ({info.ErrorDesc})");
             var owner = await _ledger.Ask<OwnerOf>(new GetOwner(subject), AskTimeout);
