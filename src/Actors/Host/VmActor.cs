@@ -21,7 +21,7 @@ internal sealed class VmActor : ReceiveActor
     private MigrationParameters _parameters = new();
     private IActorRef? _migration;
     private IActorRef? _retiring;
-    private readonly List<(ResumeVm Resume, IActorRef ReplyTo)> _resumesAfterRetiring = [];
+    private readonly List<(object Command, IActorRef ReplyTo)> _afterRetiring = [];
     private MigrationInfo? _finished;
     private readonly long _epoch;
     private bool _handedOver;
@@ -72,13 +72,15 @@ internal sealed class VmActor : ReceiveActor
             _migration.Tell(MigrationProtocol.PauseGuest.Instance);
             Sender.Tell(CommandResult.Ok);
         });
-        Receive<DeleteVm>(_ =>
+        Receive<DeleteVm>(delete =>
         {
-            if (_migration is not null || _retiring is not null)
+            if (_migration is not null)
             {
                 Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
                 return;
             }
+            if (DeferWhileRetiring(delete))
+                return;
             _vm.Stop();
             Sender.Tell(CommandResult.Ok);
             _log.Info("VM {0} deleted", _vm.Name);
@@ -99,9 +101,9 @@ internal sealed class VmActor : ReceiveActor
                     _log.Info("VM {0} left this host (migration {1} {2})", _vm.Name, _finished!.Id, _finished.Status.Name());
                     Leave();
                 }
-                foreach (var (resume, replyTo) in _resumesAfterRetiring)
-                    Self.Tell(resume, replyTo);
-                _resumesAfterRetiring.Clear();
+                foreach (var (command, replyTo) in _afterRetiring)
+                    Self.Tell(command, replyTo);
+                _afterRetiring.Clear();
                 return;
             }
             if (!t.ActorRef.Equals(_migration))
@@ -151,11 +153,13 @@ internal sealed class VmActor : ReceiveActor
 
     private void StartMigration(Migrate migrate)
     {
-        if (_migration is not null || _retiring is not null)
+        if (_migration is not null)
         {
             Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
             return;
         }
+        if (DeferWhileRetiring(migrate))
+            return;
         if (migrate.Destination.Equals(SelfAddress))
         {
             Sender.Tell(CommandResult.Conflict($"VM '{_vm.Name}' already runs on host {_identity.Name}: pick another destination host"));
@@ -199,6 +203,19 @@ internal sealed class VmActor : ReceiveActor
         _host.Tell(new HostLocal.MigrationRunning(_vm.Name, false));
     }
 
+    /// <summary>
+    /// A command that arrives once the migration has ended (query-migrate already says so) while its
+    /// actor still answers its last queries waits for it to go, a message or two from now, instead of
+    /// being refused as if the migration were still running.
+    /// </summary>
+    private bool DeferWhileRetiring(object command)
+    {
+        if (_retiring is null)
+            return false;
+        _afterRetiring.Add((command, Sender));
+        return true;
+    }
+
     // ---- resuming a VM left paused ----------------------------------------------------------
 
     private sealed record Resolved(object? Answer, IActorRef ReplyTo);
@@ -210,13 +227,8 @@ internal sealed class VmActor : ReceiveActor
             Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
             return;
         }
-        if (_retiring is not null)
-        {
-            // The migration has ended (query-migrate says so) and is answering its last queries: the
-            // resume goes on once it is gone, a message or two from now.
-            _resumesAfterRetiring.Add((resume, Sender));
+        if (DeferWhileRetiring(resume))
             return;
-        }
         if (_vm.State == VmRunState.Running)
         {
             Sender.Tell(CommandResult.Ok); // QEMU's cont on a running VM changes nothing
