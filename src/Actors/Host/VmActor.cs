@@ -74,12 +74,7 @@ internal sealed class VmActor : ReceiveActor
         });
         Receive<DeleteVm>(delete =>
         {
-            if (_migration is not null)
-            {
-                Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
-                return;
-            }
-            if (DeferWhileRetiring(delete))
+            if (RefusedOrDeferredByMigration(delete))
                 return;
             _vm.Stop();
             Sender.Tell(CommandResult.Ok);
@@ -153,12 +148,7 @@ internal sealed class VmActor : ReceiveActor
 
     private void StartMigration(Migrate migrate)
     {
-        if (_migration is not null)
-        {
-            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
-            return;
-        }
-        if (DeferWhileRetiring(migrate))
+        if (RefusedOrDeferredByMigration(migrate))
             return;
         if (migrate.Destination.Equals(SelfAddress))
         {
@@ -204,12 +194,18 @@ internal sealed class VmActor : ReceiveActor
     }
 
     /// <summary>
-    /// A command that arrives once the migration has ended (query-migrate already says so) while its
-    /// actor still answers its last queries waits for it to go, a message or two from now, instead of
-    /// being refused as if the migration were still running.
+    /// For a command that cannot run beside a migration: refused (QEMU's text) while one runs. Once it
+    /// has ended (query-migrate already says so) but its actor still answers its last queries, the
+    /// command waits for it to go, a message or two from now, instead of being refused. True when the
+    /// command was answered or set aside.
     /// </summary>
-    private bool DeferWhileRetiring(object command)
+    private bool RefusedOrDeferredByMigration(object command)
     {
+        if (_migration is not null)
+        {
+            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+            return true;
+        }
         if (_retiring is null)
             return false;
         _afterRetiring.Add((command, Sender));
@@ -222,12 +218,7 @@ internal sealed class VmActor : ReceiveActor
 
     private void Resume(ResumeVm resume)
     {
-        if (_migration is not null)
-        {
-            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
-            return;
-        }
-        if (DeferWhileRetiring(resume))
+        if (RefusedOrDeferredByMigration(resume))
             return;
         if (_vm.State == VmRunState.Running)
         {
