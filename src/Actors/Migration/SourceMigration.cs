@@ -72,7 +72,6 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private string? _resolveReason;
     private bool _verified;
     private readonly TransferRate _rate = new(MigrationSettings.Tick * 0.8); // a tick late by a few ms still makes a window
-    private double _bandwidthPerMs;
     private long _lastExactAt;
     private long _periodStartAt;
     private long _periodStartBytes;
@@ -341,9 +340,9 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         var now = Now;
         var sent = TotalTransferred();
         _rate.Sample(now, sent, RamCounters()?.Transferred ?? 0);
-        _bandwidthPerMs = _rate.ForSwitchover(_parameters);
+        var bandwidthPerMs = _rate.ForSwitchover(_parameters);
 
-        var threshold = _bandwidthPerMs * _parameters.DowntimeLimit;
+        var threshold = bandwidthPerMs * _parameters.DowntimeLimit;
         var pending = _vm.Devices.Sum(d => d.PendingEstimate());
         if (pending <= threshold || now - _lastExactAt >= AutoConverge.Period.TotalMilliseconds)
         {
@@ -351,7 +350,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             _lastExactAt = now;
             OnDirtySync(now, sent);
         }
-        _expectedDowntime = _bandwidthPerMs > 0 ? (long)(pending / _bandwidthPerMs) : _parameters.DowntimeLimit;
+        _expectedDowntime = bandwidthPerMs > 0 ? (long)(pending / bandwidthPerMs) : _parameters.DowntimeLimit;
 
         if (pending == 0 || pending < threshold)
         {
