@@ -155,7 +155,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             }
             _setupTime = Now;
             _periodStartAt = _lastExactAt = Now;
-            _rate.Start(_periodStartAt, TotalTransferred(), RamCounters()?.Transferred ?? 0);
+            _rate.Start(_periodStartAt, TotalTransferred(), RamCounters()?.Transferred ?? 0, _vm.Devices.Sum(d => d.PendingEstimate()));
             _status = MigrationStatus.Active;
             _expectedDowntime = _parameters.DowntimeLimit;
             Timers.StartPeriodicTimer("tick", TickMessage.Instance, MigrationSettings.Tick);
@@ -339,11 +339,11 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     {
         var now = Now;
         var sent = TotalTransferred();
-        _rate.Sample(now, sent, RamCounters()?.Transferred ?? 0);
+        var pending = _vm.Devices.Sum(d => d.PendingEstimate());
+        _rate.Sample(now, sent, RamCounters()?.Transferred ?? 0, pending);
         var bandwidthPerMs = _rate.ForSwitchover(_parameters);
 
         var threshold = bandwidthPerMs * _parameters.DowntimeLimit;
-        var pending = _vm.Devices.Sum(d => d.PendingEstimate());
         if (pending <= threshold || now - _lastExactAt >= AutoConverge.Period.TotalMilliseconds)
         {
             pending = _vm.Devices.Sum(d => d.PendingExact());

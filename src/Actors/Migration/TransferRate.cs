@@ -6,6 +6,12 @@ namespace Orchestrator.Actors.Migration;
 /// busy mailbox delivers back to back, holds a chunk or two in a millisecond and would read as gigabits:
 /// the switchover would then start with far more pending than the link can move within downtime-limit.
 /// Such a window is folded into the next one instead.
+/// <para>
+/// A window in which the streams ran out of data measures the guest's dirty rate, not the link: while
+/// the source waits for switchover acks it re-sends only what the guest writes. Such a window may raise
+/// what the switchover trusts but never lowers it, or a VM that waited for its acks on a fast link would
+/// never fit its downtime-limit again (QEMU leaves this case to avail-switchover-bandwidth).
+/// </para>
 /// </summary>
 internal sealed class TransferRate
 {
@@ -13,38 +19,49 @@ internal sealed class TransferRate
     private long _startMs;
     private long _startBytes;
     private long _startRamBytes;
+    private long _startPending;
 
     public TransferRate(TimeSpan minWindow) => _minWindowMs = Math.Max(1, (long)minWindow.TotalMilliseconds);
 
     /// <summary>Bytes per millisecond over the last whole window; 0 before the first.</summary>
     public double BytesPerMs { get; private set; }
 
+    /// <summary>Bytes per millisecond the link has shown: the last window that had more to send than it sent, or faster.</summary>
+    public double LinkBytesPerMs { get; private set; }
+
     public double Mbps => BytesPerMs * 8 * 1000 / 1_000_000;
 
     public long PagesPerSecond { get; private set; }
 
-    public void Start(long nowMs, long bytes, long ramBytes) => (_startMs, _startBytes, _startRamBytes) = (nowMs, bytes, ramBytes);
+    /// <param name="pending">Bytes the devices still had to send at <paramref name="nowMs"/>.</param>
+    public void Start(long nowMs, long bytes, long ramBytes, long pending) =>
+        (_startMs, _startBytes, _startRamBytes, _startPending) = (nowMs, bytes, ramBytes, pending);
 
     /// <summary>Ends the window if it is long enough (then true); otherwise it goes on.</summary>
-    public bool Sample(long nowMs, long bytes, long ramBytes)
+    /// <param name="pending">Bytes the devices still have to send now: the next window's backlog.</param>
+    public bool Sample(long nowMs, long bytes, long ramBytes, long pending)
     {
         var window = nowMs - _startMs;
         if (window < _minWindowMs)
             return false;
-        BytesPerMs = (bytes - _startBytes) / (double)window;
+        var sent = bytes - _startBytes;
+        BytesPerMs = sent / (double)window;
         PagesPerSecond = (long)((ramBytes - _startRamBytes) / 4096.0 * 1000 / window);
-        Start(nowMs, bytes, ramBytes);
+        // Sent less than the backlog it began with: the link (or max-bandwidth) set the pace.
+        var saturated = sent < _startPending;
+        LinkBytesPerMs = saturated ? BytesPerMs : Math.Max(LinkBytesPerMs, BytesPerMs);
+        Start(nowMs, bytes, ramBytes, pending);
         return true;
     }
 
     /// <summary>
     /// What the switchover decision assumes the link moves per millisecond: avail-switchover-bandwidth when
-    /// set, else the measured rate, never above max-bandwidth (what precopy may use is all it has shown).
+    /// set, else the rate the link has shown, never above max-bandwidth (what precopy may use is all it has shown).
     /// </summary>
     public double ForSwitchover(MigrationParameters parameters)
     {
         if (parameters.AvailSwitchoverBandwidth > 0)
             return parameters.AvailSwitchoverBandwidth / 1000.0;
-        return parameters.MaxBandwidth > 0 ? Math.Min(BytesPerMs, parameters.MaxBandwidth / 1000.0) : BytesPerMs;
+        return parameters.MaxBandwidth > 0 ? Math.Min(LinkBytesPerMs, parameters.MaxBandwidth / 1000.0) : LinkBytesPerMs;
     }
 }
