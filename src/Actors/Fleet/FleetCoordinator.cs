@@ -472,14 +472,16 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
 
     private async Task Observe(Admission admission, MigrationInfo info)
     {
-        var total = info.Transferred + info.Remaining;
+        // A migration that ended without completing reports nothing remaining: keep what remained when it stopped.
+        var remaining = info.Status.IsTerminal() && info.Status != MigrationStatus.Completed ? admission.Record.Remaining : info.Remaining;
+        var total = info.Transferred + remaining;
         var percent = info.Status == MigrationStatus.Completed ? 100 : total > 0 ? (int)Math.Min(99, info.Transferred * 100 / total) : 0;
         admission.LastInfo = info;
         admission.Record = admission.Record with
         {
             Status = info.Status,
             Transferred = info.Transferred,
-            Remaining = info.Remaining,
+            Remaining = remaining,
             Iteration = info.Ram.DirtySyncCount,
             Percent = Math.Max(admission.Record.Percent, percent), // never backwards
             Reason = info.ErrorDesc,
@@ -545,8 +547,10 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
         if (admission.LastInfo is { } last)
             _finals[vm] = last;
         _log.Info("Fleet: migration {0} of {1} ended {2}{3}", record.Id, vm, status.Name(), reason is null ? "" : $": {reason}");
-        // A failed evacuation migration is tried again, later and later, until the evacuation is cancelled.
-        if (status == MigrationStatus.Failed && record.Kind == MigrationPriority.Evacuation
+        // A failed evacuation migration is tried again, later and later, until the evacuation is cancelled;
+        // so is one our own timeout aborted (the host must still be emptied), but not one a user cancelled.
+        var timedOut = status == MigrationStatus.Cancelled && admission.Intervention is not null && admission.OnTimeout == TimeoutAction.Abort;
+        if ((status == MigrationStatus.Failed || timedOut) && record.Kind == MigrationPriority.Evacuation
             && _evacuations.TryGetValue(record.Source, out var job) && job.Vms.Contains(vm))
         {
             var attempt = job.Attempts.GetValueOrDefault(vm) + 1;

@@ -67,16 +67,45 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
             await SetSwitchoverAck(host, false);
         Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/hosts/host3/evacuate")).Status);
 
-        var failed = await Until(records => records.FirstOrDefault(r => (string?)r["status"] == "failed"));
+        var failed = await Until("retry-vm", records => records.FirstOrDefault(r => (string?)r["status"] == "failed"));
         Assert.Contains("Received INIT_DATA_SENT but switchover ack is not used", (string?)failed["reason"]);
         Assert.Equal("evacuation", (string?)failed["kind"]);
         foreach (var host in new[] { "host1", "host2" })
             await SetSwitchoverAck(host, true);
 
-        var completed = await Until(records => records.FirstOrDefault(r => (string?)r["status"] == "completed"));
+        var completed = await Until("retry-vm", records => records.FirstOrDefault(r => (string?)r["status"] == "completed"));
         Assert.NotEqual((string?)failed["id"], (string?)completed["id"]);
         Assert.NotEqual("host3", (string?)(await cluster.Get("/vms/retry-vm"))["host"]);
         await cluster.Send(HttpMethod.Post, "/hosts/host3/undrain");
+    }
+
+    [Fact]
+    public async Task An_evacuation_migration_aborted_by_its_timeout_is_tried_again_until_the_evacuation_is_cancelled()
+    {
+        var (created, body) = await cluster.Send(HttpMethod.Post, "/vms",
+            """{"name": "stuck-vm", "host": "host3", "ram": "64MiB", "vfio": "0", "vgpu": "0", "dirty-rate": "64MiB/s"}""");
+        Assert.True(created == 201, body?.ToJsonString());
+        Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/vms/stuck-vm/parameters", """{"max-bandwidth": "8388608"}""")).Status);
+        Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/hosts/host3/evacuate")).Status);
+
+        var aborted = await Until("stuck-vm", records => records.FirstOrDefault(r => (string?)r["status"] == "cancelled"));
+        Assert.Contains("progress timeout (3 s without a drop in remaining bytes) expired: migration aborted, the VM stays on host3", (string?)aborted["reason"]);
+        // It ended far from done, and its record says so: not the 99% that "nothing remaining" would make.
+        Assert.True((long)aborted["remaining"]! > 0 && (int)aborted["percent"]! < 90, aborted.ToJsonString());
+        // The host still has to be emptied: a new attempt follows the backoff.
+        var again = await Until("stuck-vm", records => records.FirstOrDefault(r => (string?)r["id"] != (string?)aborted["id"]));
+        Assert.Equal("evacuation", (string?)again["kind"]);
+
+        Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host3/evacuate-cancel", """{"abort-running": true}""")).Status);
+        await Until("stuck-vm", records => records.All(r => (string?)r["status"] is "completed" or "failed" or "cancelled") ? records[0] : null);
+        var vm = await cluster.Get("/vms/stuck-vm");
+        Assert.Equal(("host3", "running"), ((string?)vm["host"], (string?)vm["state"]));
+        // No attempt after the cancel: the record count stays put for longer than the next backoff (2 s).
+        var count = (await Records("stuck-vm")).Length;
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.Equal(count, (await Records("stuck-vm")).Length);
+        Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host3/undrain")).Status);
+        Assert.Equal(204, (await cluster.Send(HttpMethod.Delete, "/vms/stuck-vm")).Status);
     }
 
     private async Task SetSwitchoverAck(string host, bool on)
@@ -93,15 +122,18 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
         }
     }
 
-    private async Task<JsonObject> Until(Func<JsonObject[], JsonObject?> pick)
+    private async Task<JsonObject[]> Records(string vm) =>
+        (await cluster.Get("/migrations")).AsArray().Select(m => m!.AsObject()).Where(m => (string?)m["vm"] == vm).ToArray();
+
+    private async Task<JsonObject> Until(string vm, Func<JsonObject[], JsonObject?> pick)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            var records = (await cluster.Get("/migrations")).AsArray().Select(m => m!.AsObject()).Where(m => (string?)m["vm"] == "retry-vm").ToArray();
+            var records = await Records(vm);
             if (pick(records) is { } found)
                 return found;
-            Assert.True(DateTime.UtcNow < deadline, $"retry-vm: {string.Join(" | ", records.Select(r => r.ToJsonString()))}");
+            Assert.True(DateTime.UtcNow < deadline, $"{vm}: {string.Join(" | ", records.Select(r => r.ToJsonString()))}");
             await Task.Delay(200);
         }
     }
