@@ -22,6 +22,9 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         public static readonly WarmDigests Instance = new();
     }
 
+    /// <summary>A device approved the switchover, from its own thread: the ack goes out from here, logged.</summary>
+    private sealed record DeviceApproved(DeviceName Device);
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Prepare _prepare;
     private readonly MigrationCapabilities _capabilities;
@@ -61,12 +64,12 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         _vm = VirtualMachine.CreateIncoming(_prepare.Spec);
         _warmer = new DigestWarmer(_vm);
         var coordinator = _prepare.Coordinator;
+        var self = Self;
         var loaders = new List<Loader>();
         foreach (var device in _vm.Devices)
         {
             var name = device.Name;
-            device.LoadSetup(new LoadContext(_capabilities.SwitchoverAck,
-                () => coordinator.Tell(new SwitchoverProtocol.DeviceAcked(Id, name))));
+            device.LoadSetup(new LoadContext(_capabilities.SwitchoverAck, () => self.Tell(new DeviceApproved(name))));
             var loader = Context.ActorOf(DestinationDeviceLoader.Props(Id, device, _settings.DestinationLoadDelay), StreamNames.Loader(name));
             loaders.Add(new Loader(name, loader));
         }
@@ -97,6 +100,11 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
                 return;
             _sourceDigests = stop.SourceDigests;
             ReadyIfComplete();
+        });
+        Receive<DeviceApproved>(approved =>
+        {
+            _log.Info("Incoming migration {0}: {1} loaded its initial data and approved the switchover; ack sent", Id, approved.Device);
+            _prepare.Coordinator.Tell(new SwitchoverProtocol.DeviceAcked(Id, approved.Device));
         });
         Receive<PrecopyLocal.StreamFailed>(failed => Fail(failed.Reason));
         Receive<Commit>(_ => Fail("commit before every device was loaded and verified"));

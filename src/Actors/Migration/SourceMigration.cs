@@ -364,6 +364,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             if (!_waitingForAcks)
             {
                 _waitingForAcks = true;
+                _log.Info("Migration {0}: converged with {1} bytes pending; waiting for switchover acks from: {2}", _id, pending,
+                    string.Join(", ", _acks.Where(a => a.Value.State == "pending").Select(a => a.Key.Value).DefaultIfEmpty("(no count from the destination yet)")));
                 Reached(MigrationPhase.WaitingForAcks);
             }
         }
