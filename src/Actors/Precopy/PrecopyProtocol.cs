@@ -28,6 +28,9 @@ public static class PrecopyProtocol
         public TimeSpan Stall => StallTimeout ?? TimeSpan.FromSeconds(30);
 
         public TimeSpan QueueDelay => QueueDelayTarget ?? TimeSpan.FromMilliseconds(250);
+
+        /// <summary>Every stream at its whole window from the first chunk, however long chunks queue (as before SendWindow).</summary>
+        public Settings WithFixedWindow() => this with { MinWindow = Window };
     }
 
     /// <summary>A slice of one device's stream, numbered from 0 without gaps.</summary>

@@ -27,9 +27,8 @@ public sealed record BenchOptions(bool Quick, bool Json, int Runs, PrecopyProtoc
                 throw new UsageException($"Invalid --window '{window}': use 1 to 1024 chunks");
             precopy = precopy with { Window = w };
         }
-        // The whole window from the first chunk and never less: the streams as they were before SendWindow.
         if (a.Has("--fixed-window"))
-            precopy = precopy with { MinWindow = precopy.Window, QueueDelayTarget = TimeSpan.FromDays(1) };
+            precopy = precopy.WithFixedWindow();
         return new BenchOptions(a.Has("--quick"), a.Has("--json"), a.Has("--quick") ? 1 : runs, precopy);
     }
 }

@@ -134,7 +134,7 @@ public sealed class MigrationBoundsOptions
         precopy = QueueDelayTarget switch
         {
             null => precopy,
-            0 => precopy with { MinWindow = precopy.Window, QueueDelayTarget = TimeSpan.FromDays(1) },
+            0 => precopy.WithFixedWindow(),
             var target => precopy with { QueueDelayTarget = TimeSpan.FromSeconds(target.Value) },
         };
         return d with

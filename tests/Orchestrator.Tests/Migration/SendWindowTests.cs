@@ -87,4 +87,19 @@ public sealed class SendWindowTests
         Assert.Equal(4, tight.Size);
         Assert.Equal(3, window.Size);
     }
+
+    [Fact]
+    public void Fixed_window_settings_give_the_whole_window_from_the_first_chunk_however_long_chunks_queue()
+    {
+        var settings = new PrecopyProtocol.Settings(Window: 16).WithFixedWindow();
+        var window = new SendWindow(settings.Window, settings.MinWindow, settings.QueueDelay);
+        long now = 0, seq = 0;
+        Assert.Equal(16, window.Size);
+
+        seq = RoundTrip(window, seq, ref now, 1);
+        for (var i = 0; i < 10; i++)
+            seq = RoundTrip(window, seq, ref now, 30_000);
+
+        Assert.Equal(16, window.Size);
+    }
 }
