@@ -27,8 +27,8 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
     private readonly BandwidthLimiter _limiter;
     private readonly PrecopyProtocol.Settings _settings;
     private readonly StreamCounters _counters;
-    private readonly Stopwatch _sinceCredit = Stopwatch.StartNew();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private long _progressAt; // _clock ticks of the last credit, or of the first chunk out after none were in flight
     private readonly SendWindow _window;
     private long _nextSeq;
     private long _acked;
@@ -148,9 +148,10 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     private void Send(DeviceChunk chunk, bool vmStopped)
     {
+        var now = _clock.Elapsed.Ticks;
         if (InFlight == 0)
-            _sinceCredit.Restart();
-        _window.Sent(_nextSeq, _clock.Elapsed.Ticks);
+            _progressAt = now;
+        _window.Sent(_nextSeq, now);
         _loader.Tell(new PrecopyProtocol.Chunk(_migration, _device.Name, _nextSeq++, chunk.Payload), Self);
         _counters.Sent(chunk.Length, vmStopped, InFlight);
     }
@@ -169,15 +170,16 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
             Fail($"{_device.Name}: destination acknowledged chunk {credit.Seq}, expected {_acked}");
             return false;
         }
-        _window.Acked(credit.Seq, _clock.Elapsed.Ticks);
+        var now = _clock.Elapsed.Ticks;
+        _window.Acked(credit.Seq, now);
         _acked++;
-        _sinceCredit.Restart();
+        _progressAt = now;
         return true;
     }
 
     private void CheckStall()
     {
-        if (InFlight > 0 && _sinceCredit.Elapsed > _settings.Stall)
+        if (InFlight > 0 && _clock.Elapsed.Ticks - _progressAt > _settings.Stall.Ticks)
             Fail($"{_device.Name}: no progress from the destination for {_settings.Stall.TotalSeconds:0} s with {InFlight} chunks in flight");
     }
 
