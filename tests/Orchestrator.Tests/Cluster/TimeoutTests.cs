@@ -22,16 +22,8 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
         var (started, admitted) = await cluster.Send(HttpMethod.Post, $"/vms/{vm}/migrate",
             $$$"""{"to": "host2", "timeout-action": "{{{action}}}", "parameters": {"max-bandwidth": "8388608"}}""");
         Assert.True(started == 202, admitted?.ToJsonString());
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            var record = (await cluster.Get("/migrations")).AsArray()
-                .FirstOrDefault(m => (string?)m!["id"] == (string?)admitted!["id"])?.AsObject();
-            if (record is not null && (string?)record["status"] is "completed" or "failed" or "cancelled")
-                return record;
-            Assert.True(DateTime.UtcNow < deadline, $"{vm} still migrating: {record?.ToJsonString()}");
-            await Task.Delay(200);
-        }
+        return await Until(vm, records => records.FirstOrDefault(r =>
+            (string?)r["id"] == (string?)admitted!["id"] && (string?)r["status"] is "completed" or "failed" or "cancelled"), within: 90);
     }
 
     [Fact]
@@ -125,9 +117,9 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
     private async Task<JsonObject[]> Records(string vm) =>
         (await cluster.Get("/migrations")).AsArray().Select(m => m!.AsObject()).Where(m => (string?)m["vm"] == vm).ToArray();
 
-    private async Task<JsonObject> Until(string vm, Func<JsonObject[], JsonObject?> pick)
+    private async Task<JsonObject> Until(string vm, Func<JsonObject[], JsonObject?> pick, int within = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var deadline = DateTime.UtcNow.AddSeconds(within);
         while (true)
         {
             var records = await Records(vm);

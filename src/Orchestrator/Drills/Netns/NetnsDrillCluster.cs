@@ -189,7 +189,7 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         }
     }
 
-        private bool ProcessAlive(string host)
+    private bool ProcessAlive(string host)
     {
         var file = Path.Combine(_dir, $"{Node(host)}.pid");
         if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid))
