@@ -492,7 +492,9 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
             admission.LastProgressAt = DateTime.UtcNow;
         }
         if (info.Status.IsTerminal())
-            await Finish(admission.Record.Vm, info.Status, admission.Intervention is { } why ? $"{why}; {info.ErrorDesc ?? info.Status.Name()}" : info.ErrorDesc);
+            await Finish(admission.Record.Vm, info.Status, admission.Intervention is { } why && info.ErrorDesc != why
+                ? $"{why}; {info.ErrorDesc ?? info.Status.Name()}"
+                : info.ErrorDesc);
     }
 
     /// <summary>
@@ -522,7 +524,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
         else
         {
             admission.Intervention = $"{expired}: migration aborted, the VM stays on {admission.Record.Source}";
-            await AskHost(source, new HostProtocol.MigrateCancel(vm));
+            await AskHost(source, new HostProtocol.MigrateCancel(vm, admission.Intervention));
         }
         admission.Record = admission.Record with { Reason = admission.Intervention };
         _log.Warning("Fleet: {0} of {1}: {2}", admission.Record.Id, vm, admission.Intervention);
@@ -634,7 +636,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
             if (_ledger.IsQueued(vm))
                 await Finish(vm, MigrationStatus.Cancelled, "evacuation cancelled before this migration started");
             else if (cancel.AbortRunning && hosts.TryGetValue(cancel.Host, out var source))
-                await AskHost(source, new HostProtocol.MigrateCancel(vm));
+                await AskHost(source, new HostProtocol.MigrateCancel(vm, $"evacuation of {cancel.Host} cancelled with abort-running: migration aborted, the VM stays on {cancel.Host}"));
         }
         _log.Info("Fleet: evacuation of {0} cancelled{1}", cancel.Host, cancel.AbortRunning ? ", running migrations aborted" : "; running migrations finish");
         return CommandResult.Ok;

@@ -93,7 +93,8 @@ public static class HostProtocol
         public static readonly NoMigration Instance = new();
     }
 
-    public sealed record MigrateCancel(string Vm) : IHostWire;
+    /// <summary>QEMU's <c>migrate_cancel</c>; <paramref name="Reason"/> (when the fleet cancels, say) becomes the migration's error-desc.</summary>
+    public sealed record MigrateCancel(string Vm, string? Reason = null) : IHostWire;
 
     /// <summary>Stop the guest of a migrating VM so the migration converges (QEMU's non-live migration); answered with <see cref="CommandResult"/>.</summary>
     public sealed record PauseGuest(string Vm) : IHostWire;

@@ -19,6 +19,7 @@ internal sealed class VmActor : ReceiveActor
     private readonly IActorRef _host;
     private MigrationCapabilities _capabilities = new();
     private MigrationParameters _parameters = new();
+    private MigrationParameters? _migrationParameters;
     private IActorRef? _migration;
     private IActorRef? _retiring;
     private readonly List<(object Command, IActorRef ReplyTo)> _afterRetiring = [];
@@ -48,10 +49,10 @@ internal sealed class VmActor : ReceiveActor
             else
                 Sender.Tell(_finished is null ? NoMigration.Instance : _finished);
         });
-        Receive<MigrateCancel>(_ =>
+        Receive<MigrateCancel>(cancel =>
         {
             // QEMU: migrate_cancel without a migration, or after it ended, changes nothing.
-            _migration?.Tell(MigrationProtocol.Cancel.Instance);
+            _migration?.Tell(cancel.Reason is { } reason ? new MigrationProtocol.Cancel(reason) : MigrationProtocol.Cancel.Instance);
             Sender.Tell(CommandResult.Ok);
         });
         Receive<MigrateContinue>(_ =>
@@ -81,7 +82,7 @@ internal sealed class VmActor : ReceiveActor
             _log.Info("VM {0} deleted", _vm.Name);
             Leave();
         });
-        Receive<HostLocal.CancelOutgoing>(_ => _migration?.Tell(MigrationProtocol.Cancel.Instance));
+        Receive<HostLocal.CancelOutgoing>(_ => _migration?.Tell(new MigrationProtocol.Cancel($"migration cancelled: host {_identity.Name} is stopping, the VM stays on it")));
         Receive<ResumeVm>(Resume);
         Receive<Resolved>(OnResolved);
         Receive<MigrationProtocol.Ended>(Ended);
@@ -134,6 +135,10 @@ internal sealed class VmActor : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// QEMU's migrate-set-parameters: the VM's standing parameters change, and so do those of the running
+    /// migration, which may differ (a migrate can carry its own); all or nothing on both.
+    /// </summary>
     private void SetVmParameters(SetParameters set)
     {
         if (MigrationSettingsChange.Apply(_parameters, set.Changes, out var parameters) is { } error)
@@ -141,8 +146,17 @@ internal sealed class VmActor : ReceiveActor
             Sender.Tell(error);
             return;
         }
+        if (_migration is not null && _migrationParameters is { } running)
+        {
+            if (MigrationSettingsChange.Apply(running, set.Changes, out var changed) is { } runningError)
+            {
+                Sender.Tell(runningError);
+                return;
+            }
+            _migrationParameters = changed;
+            _migration.Tell(new MigrationProtocol.ParametersChanged(changed));
+        }
         _parameters = parameters;
-        _migration?.Tell(new MigrationProtocol.ParametersChanged(parameters));
         Sender.Tell(new MigrationSettingsOf(_capabilities, parameters));
     }
 
@@ -166,8 +180,8 @@ internal sealed class VmActor : ReceiveActor
             Sender.Tell(paramsError);
             return;
         }
-        _capabilities = capabilities;
-        _parameters = parameters;
+        // What the migrate carries is for this migration only; the VM's standing settings stay as they are.
+        _migrationParameters = parameters;
         var id = migrate.Id ?? MigrationId.New();
         _migration = Context.ActorOf(
             SourceMigration.Props(id, _vm, migrate.Destination, capabilities, parameters, _settings, Self, new Fencing.Fence(_ledger, _epoch, SelfAddress)),

@@ -32,7 +32,6 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private readonly IActorRef _host;
     private readonly IActorRef? _ledger;
     private bool _corrupt;
-    private int _resolveAttempts;
     private readonly TimeSpan _retry;
     private readonly HashSet<DeviceName> _loaded = [];
     private VirtualMachine? _vm;
@@ -74,10 +73,18 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
             loaders.Add(new Loader(name, loader));
         }
         // QEMU counts the devices needing an ack at load setup, and only when the capability is on here.
+        var needed = _vm.Devices.Where(d => ((IDeviceLoadHandlers)d).SwitchoverAckNeeded).Select(d => d.Name).ToArray();
         if (_capabilities.SwitchoverAck)
-        {
-            var needed = _vm.Devices.Where(d => ((IDeviceLoadHandlers)d).SwitchoverAckNeeded).Select(d => d.Name).ToArray();
             coordinator.Tell(new SwitchoverProtocol.ExpectAcks(Id, needed));
+        else if (_prepare.SourceSwitchoverAck && needed.Length == 0)
+        {
+            // No device here will send the initial-data marker that reveals the mismatch (QEMU's load error), so the
+            // source would wait for an ack forever (QEMU 10 does). Say so now, with the source still running.
+            _prepare.Source.Tell(new Refused(Id,
+                "switchover-ack is on at the source but off at the destination, and no device sends initial data that would reveal it: " +
+                "the source would wait for a switchover ack that never comes (it is not negotiated: set it the same on both sides)"));
+            Discard("switchover-ack is on at the source only");
+            return;
         }
         _log.Info("Incoming migration {0} of {1}: {2} device(s) in load setup", Id, _prepare.Spec.Name, loaders.Count);
         _prepare.Source.Tell(new Prepared(Id, Self, loaders));
@@ -118,10 +125,17 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         {
             if (commit.Migration != Id)
                 return;
-            if (_ledger is null)
+            if (!Sender.Equals(_prepare.Source))
+            {
+                _log.Warning("Incoming migration {0}: a commit from {1}, not from its source {2}; ignored", Id, Sender.Path, _prepare.Source.Path);
+                return;
+            }
+            // The source sends a recorded commit only on the ledger's answer: asking the ledger again would
+            // only make the start wait out a failover of the ledger's node.
+            if (_ledger is null || commit.Recorded)
                 Start(commit.Epoch);
             else
-                Resolve("the source committed"); // start only on the ledger's word, not the message's
+                Resolve("the source committed without the ledger's record");
         });
         Receive<PrecopyLocal.DeviceLoaded>(_ => { });
         Receive<WarmDigests>(_ => { });
@@ -146,43 +160,20 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
 
     // ---- fencing ------------------------------------------------------------------------------
 
-    private sealed record ResolveTimeout
-    {
-        public static readonly ResolveTimeout Instance = new();
-    }
-
     /// <summary>Ask the ledger: committed (start) or fenced (discard). Until it answers, the twin stays paused.</summary>
     private void Resolve(string why)
     {
         _log.Info("Incoming migration {0}: {1}; asking the ownership ledger", Id, why);
-        AskResolve();
+        // No bound on asking: starting unasked could run two copies, discarding could lose a committed VM.
+        Context.ActorOf(LedgerQuestion.Props(_ledger!, new OwnershipProtocol.Resolve(_prepare.Spec.Name, Id), _retry, attempts: null));
         Become(Resolving);
-    }
-
-    private void AskResolve()
-    {
-        _resolveAttempts++;
-        _ledger!.Tell(new OwnershipProtocol.Resolve(_prepare.Spec.Name, Id));
-        Timers.StartSingleTimer("resolve", ResolveTimeout.Instance, _retry);
     }
 
     private void Resolving()
     {
-        Receive<OwnershipProtocol.Committed>(c => c.Migration == Id, c =>
-        {
-            Timers.Cancel("resolve");
-            Start(c.Epoch);
-        });
+        Receive<OwnershipProtocol.Committed>(c => c.Migration == Id, c => Start(c.Epoch));
         Receive<OwnershipProtocol.Fenced>(f => f.Migration == Id, _ => Fail("the ownership ledger fenced this migration; the VM stays with its source"));
         Receive<OwnershipProtocol.Refused>(r => r.Migration == Id, r => Fail($"the ownership ledger refused: {r.Reason}"));
-        Receive<ResolveTimeout>(_ =>
-        {
-            // No bound on asking: starting unasked could run two copies, discarding could lose a committed VM.
-            if (_resolveAttempts % 15 == 0)
-                _log.Error("Incoming migration {0} of {1}: the ownership ledger has not answered for {2:0} s; the VM stays paused here",
-                    Id, _prepare.Spec.Name, _resolveAttempts * _retry.TotalSeconds);
-            AskResolve();
-        });
         Receive<Abort>(abort => abort.Migration == Id, abort => Discard($"aborted by the source: {abort.Reason}"));
         Receive<Terminated>(_ => { });
         Receive<Commit>(_ => { });

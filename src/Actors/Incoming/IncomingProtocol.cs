@@ -14,7 +14,9 @@ namespace Orchestrator.Actors.Incoming;
 public static class IncomingProtocol
 {
     /// <summary>Source to destination host: make an empty twin of this VM and get ready to load it.</summary>
-    public sealed record Prepare(MigrationId Migration, VmSpec Spec, IActorRef Source, IActorRef Coordinator) : IMigrationWire;
+    /// <param name="SourceSwitchoverAck">The source has switchover-ack on: it will not stop the VM before the destination's ack.
+    /// Not negotiated (QEMU's rule); told so that a destination with it off can refuse at setup a migration that could never switch over.</param>
+    public sealed record Prepare(MigrationId Migration, VmSpec Spec, IActorRef Source, IActorRef Coordinator, bool SourceSwitchoverAck = false) : IMigrationWire;
 
     /// <summary>The destination is in load setup; one loader per device.</summary>
     public sealed record Prepared(MigrationId Migration, IActorRef Incoming, IReadOnlyList<Loader> Loaders) : IMigrationWire;
@@ -35,8 +37,10 @@ public static class IncomingProtocol
     /// <summary>The destination failed to load; its state is discarded.</summary>
     public sealed record Failed(MigrationId Migration, string Reason) : IMigrationWire;
 
-    /// <summary>Ownership moves to <paramref name="Epoch"/>: the destination starts the VM (after the ledger confirms, where there is one).</summary>
-    public sealed record Commit(MigrationId Migration, long Epoch) : IMigrationWire;
+    /// <summary>Ownership moves to <paramref name="Epoch"/>: the destination starts the VM.</summary>
+    /// <param name="Recorded">The source heard the ownership ledger record this commit, so the destination starts at once;
+    /// false where the source has no ledger, and then a destination that has one asks it first.</param>
+    public sealed record Commit(MigrationId Migration, long Epoch, bool Recorded = false) : IMigrationWire;
 
     /// <summary>The destination VM runs.</summary>
     public sealed record Running(MigrationId Migration) : IMigrationWire;

@@ -25,4 +25,13 @@ internal sealed class AutoConverge
             : Math.Min(Throttle + parameters.CpuThrottleIncrement, parameters.MaxCpuThrottle);
         return Throttle;
     }
+
+    /// <summary>A lowered <c>max-cpu-throttle</c> applies at once, not at the next trigger: the new throttle, or null when unchanged.</summary>
+    public int? Capped(MigrationParameters parameters)
+    {
+        if (Throttle <= parameters.MaxCpuThrottle)
+            return null;
+        Throttle = parameters.MaxCpuThrottle;
+        return Throttle;
+    }
 }

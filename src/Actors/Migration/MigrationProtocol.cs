@@ -45,8 +45,11 @@ public static class MigrationProtocol
     }
 
     /// <summary>QEMU's <c>migrate_cancel</c>.</summary>
-    public sealed record Cancel
+    /// <param name="Reason">What error-desc says of it: QEMU's words for a user's cancel, the cause when the fleet or the node cancels.</param>
+    public sealed record Cancel(string Reason = Cancel.ByRequest)
     {
+        public const string ByRequest = "migration cancelled by request";
+
         public static readonly Cancel Instance = new();
     }
 

@@ -51,6 +51,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private IActorRef? _incoming;
     private MigrationStatus _status = MigrationStatus.Setup;
     private bool _waitingForAcks;
+    private bool _waitingForLedger;
+    private readonly LedgerPulse _ledgerPulse;
     private string? _errorDesc;
     private string? _peerStopped;
     private long _setupTime;
@@ -68,7 +70,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     private long _newEpoch;
     private bool _handedOver;
     private bool _ownershipUnknown;
-    private int _resolveAttempts;
+    private IActorRef? _ledgerQuestion;
     private string? _resolveReason;
     private bool _verified;
     private readonly TransferRate _rate = new(MigrationSettings.Tick * 0.8); // a tick late by a few ms still makes a window
@@ -92,6 +94,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         _limiter = new BandwidthLimiter(parameters.MaxBandwidth);
         _warmer = new DigestWarmer(vm);
         _expectedDowntime = parameters.DowntimeLimit; // QEMU's initial estimate
+        _ledgerPulse = new LedgerPulse(0, settings.OwnershipTimeouts.Retry / 2 < TimeSpan.FromSeconds(1) ? settings.OwnershipTimeouts.Retry / 2 : TimeSpan.FromSeconds(1));
         Setup();
     }
 
@@ -114,7 +117,9 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         }
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         var host = Context.System.ActorSelection(new RootActorPath(_destination) / "user" / Host.VmHost.Name);
-        host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator));
+        host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator, _capabilities.SwitchoverAck));
+        if (_fence.Ledger is { } ledger && _ledgerPulse.Probe(Now))
+            ledger.Tell(new OwnershipProtocol.GetOwner(_vm.Name));
         Timers.StartSingleTimer("setup", new Timeout("setup"), _settings.SetupTimeout);
         _log.Info("Migration {0} of {1} to {2}: setup", _id, _vm.Name, _destination);
         Reached(MigrationPhase.Setup);
@@ -166,7 +171,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         Receive<IncomingProtocol.Refused>(refused => refused.Migration == _id, refused => Fail(refused.Reason));
         Receive<Timeout>(t => t.What == "setup",
             _ => Fail($"the destination host at {_destination} did not answer setup within {_settings.SetupTimeout.TotalSeconds:0} s"));
-        Receive<Cancel>(_ => Cancel());
+        Receive<Cancel>(Cancel);
         Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
         Switchover();
         Common();
@@ -182,7 +187,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             _vm.Pause();
             _log.Warning("Migration {0}: guest of {1} paused so the migration converges", _id, _vm.Name);
         });
-        Receive<Cancel>(_ => Cancel());
+        Receive<Cancel>(Cancel);
         Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
         Switchover();
         Streams();
@@ -199,7 +204,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         });
         Receive<Timeout>(t => t.What == "pre-switchover",
             _ => Fail($"pre-switchover: no migrate-continue within {_settings.PreSwitchoverTimeout.TotalSeconds:0} s"));
-        Receive<Cancel>(_ => Cancel());
+        Receive<Cancel>(Cancel);
         Receive<TickMessage>(_ => { });
         Switchover();
         Streams();
@@ -233,24 +238,23 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             CommitIfReady();
         });
         Receive<IncomingProtocol.Running>(running => running.Migration == _id, _ => Complete());
-        Receive<OwnershipProtocol.Committed>(c => c.Migration == _id && _commitRequested && !_committed, c =>
-        {
-            Timers.Cancel("ownership");
-            SendCommit(c.Epoch);
-        });
+        Receive<OwnershipProtocol.Committed>(c => c.Migration == _id && _commitRequested && !_committed, c => SendCommit(c.Epoch));
         Receive<OwnershipProtocol.Fenced>(f => f.Migration == _id && !_committed, _ =>
             FenceLost("the ownership ledger fenced this migration before its commit"));
         Receive<OwnershipProtocol.Refused>(r => r.Migration == _id && !_committed, r => StayPaused($"the ownership ledger refused the commit: {r.Reason}"));
-        Receive<Timeout>(t => t.What == "ownership",
-            _ => Resolve($"the ownership ledger did not answer the commit within {_settings.OwnershipTimeouts.Ask.TotalSeconds:0} s", destinationLost: false));
+        // Commits answered to nobody (lost on the way back) are found by resolving, which a fenced-off commit also ends.
+        Receive<LedgerQuestion.Unanswered>(u => u.Migration == _id && !_committed, u =>
+            Resolve($"the ownership ledger did not answer the commit ({u.Attempts} asks over {u.Asked.TotalSeconds:0} s)", destinationLost: false));
         Receive<Timeout>(t => t.What == "commit",
             _ => Fail($"the destination did not confirm the start within {_settings.CommitTimeout.TotalSeconds:0} s after commit"));
-        Receive<Cancel>(_ =>
+        Receive<Cancel>(cancel =>
         {
-            if (_committed)
-                _log.Warning("Migration {0}: cancel after commit has no effect", _id);
+            // Once the ledger is asked to commit, only its decision may end the migration: a rollback now
+            // could leave the ledger naming the destination while the source runs.
+            if (_commitRequested)
+                _log.Warning("Migration {0}: cancel after the commit was requested has no effect", _id);
             else
-                Cancel();
+                Cancel(cancel);
         });
         Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_status.Name()}")));
         Receive<TickMessage>(_ => { });
@@ -309,10 +313,18 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
     {
         Receive<Query>(_ => Sender.Tell(Info()));
         Receive<PauseGuest>(_ => { }); // nothing left to converge outside precopy
+        Receive<OwnershipProtocol.OwnerOf>(owner => owner.Vm == _vm.Name, _ => _ledgerPulse.Answered(Now));
         Receive<ParametersChanged>(changed =>
         {
             _parameters = changed.Parameters;
             _limiter.BytesPerSecond = _status == MigrationStatus.Device ? 0 : changed.Parameters.MaxBandwidth;
+            if (_waitingForAcks)
+                _coordinator.Tell(new SwitchoverProtocol.ArmDeadline(TimeSpan.FromMilliseconds(changed.Parameters.SwitchoverAckTimeout)));
+            if (_autoConverge.Capped(changed.Parameters) is { } capped && _vm.ThrottlePercent > capped)
+            {
+                _vm.ThrottlePercent = capped;
+                _log.Info("Migration {0}: max-cpu-throttle lowered; the guest is throttled to {1}%", _id, capped);
+            }
         });
         // Remote DeathWatch is not ordered with user messages: the destination's Failed (with its
         // reason) or Running may still be on its way. Wait a bounded moment for it.
@@ -352,18 +364,24 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         }
         _expectedDowntime = bandwidthPerMs > 0 ? (long)(pending / bandwidthPerMs) : _parameters.DowntimeLimit;
 
+        if (_fence.Ledger is { } ledger && _ledgerPulse.Probe(now))
+            ledger.Tell(new OwnershipProtocol.GetOwner(_vm.Name));
         if (pending == 0 || pending < threshold)
         {
             if (CanSwitchover())
             {
-                Switchover(pending);
-                return;
+                if (LedgerAnswers(now))
+                {
+                    Switchover(pending);
+                    return;
+                }
+                if (_status.IsTerminal())
+                    return;
             }
-            var timeout = _parameters.SwitchoverAckTimeout;
-            _coordinator.Tell(new SwitchoverProtocol.ArmDeadline(TimeSpan.FromMilliseconds(timeout)));
-            if (!_waitingForAcks)
+            else if (!_waitingForAcks)
             {
                 _waitingForAcks = true;
+                _coordinator.Tell(new SwitchoverProtocol.ArmDeadline(TimeSpan.FromMilliseconds(_parameters.SwitchoverAckTimeout)));
                 _log.Info("Migration {0}: converged with {1} bytes pending; waiting for switchover acks from: {2}", _id, pending,
                     string.Join(", ", _acks.Where(a => a.Value.State == "pending").Select(a => a.Key.Value).DefaultIfEmpty("(no count from the destination yet)")));
                 Reached(MigrationPhase.WaitingForAcks);
@@ -377,6 +395,32 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
 
     /// <summary>QEMU's can_switchover: the capability is off, or every device acked.</summary>
     private bool CanSwitchover() => !_capabilities.SwitchoverAck || _switchoverAllowed;
+
+    /// <summary>
+    /// The VM stops only while the ownership ledger answers (no ledger: always): the commit must be recorded
+    /// before the destination may start, so stopping while the ledger's node fails over would hold the VM
+    /// paused for the whole failover. Converged and waiting for it, precopy goes on with the VM running,
+    /// for as long as a source would ask the ledger to resolve; then the migration fails and the VM stays.
+    /// </summary>
+    private bool LedgerAnswers(long now)
+    {
+        if (_fence.Ledger is null || _ledgerPulse.Fresh(now))
+        {
+            _waitingForLedger = false;
+            return true;
+        }
+        var bound = _settings.OwnershipTimeouts.Retry * _settings.OwnershipTimeouts.ResolveAttempts;
+        if (_ledgerPulse.Silent(now) > bound.TotalMilliseconds)
+        {
+            Fail($"the ownership ledger has not answered for {bound.TotalSeconds:0} s, so no commit could be recorded; the VM keeps running on the source");
+            return false;
+        }
+        if (!_waitingForLedger)
+            _log.Warning("Migration {0}: converged, but the ownership ledger has not answered for {1} ms; the VM keeps running until it does",
+                _id, _ledgerPulse.Silent(now));
+        _waitingForLedger = true;
+        return false;
+    }
 
     private void OnDirtySync(long now, long sent)
     {
@@ -439,17 +483,19 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             SendCommit(_fence.Epoch + 1);
             return;
         }
-        // Fencing: the ledger records the new epoch first; only then may the destination start.
+        // Fencing: the ledger records the new epoch first; only then may the destination start. Asked
+        // until it answers: the ledger's node may be failing over, and the destination waits ready.
         _commitRequested = true;
-        _fence.Ledger.Tell(new OwnershipProtocol.Commit(_vm.Name, _id, _fence.Node.ToString(), _destination.ToString(), _fence.Epoch + 1));
-        Timers.StartSingleTimer("ownership", new Timeout("ownership"), _settings.OwnershipTimeouts.Ask);
+        var commit = new OwnershipProtocol.Commit(_vm.Name, _id, _fence.Node.ToString(), _destination.ToString(), _fence.Epoch + 1);
+        _ledgerQuestion = Context.ActorOf(LedgerQuestion.Props(_fence.Ledger, commit, _settings.OwnershipTimeouts.Retry, _settings.OwnershipTimeouts.ResolveAttempts));
     }
 
     private void SendCommit(long epoch)
     {
         _committed = true;
         _newEpoch = epoch;
-        _incoming!.Tell(new IncomingProtocol.Commit(_id, epoch));
+        // Recorded: the destination starts on this word alone, so a ledger failing over now delays nothing.
+        _incoming!.Tell(new IncomingProtocol.Commit(_id, epoch, Recorded: _fence.Ledger is not null));
         Timers.StartSingleTimer("commit", new Timeout("commit"), _settings.CommitTimeout);
         Reached(MigrationPhase.AfterCommit);
     }
@@ -467,9 +513,9 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         _log.Info("Migration {0} of {1} completed: downtime {2} ms, total {3} ms", _id, _vm.Name, _downtime, Now);
     }
 
-    private void Cancel()
+    private void Cancel(Cancel cancel)
     {
-        _errorDesc = "migration cancelled by request";
+        _errorDesc = cancel.Reason;
         RollBack("cancelled by the source");
         End(MigrationStatus.Cancelled);
     }
@@ -517,26 +563,20 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         _resolveReason ??= reason;
         if (destinationLost)
             _peerStopped ??= reason;
-        Timers.Cancel("ownership");
         Timers.Cancel("commit");
         Timers.Cancel("peer-stopped");
         _log.Warning("Migration {0} of {1}: {2}; asking the ownership ledger before the source may resume", _id, _vm.Name, reason);
-        AskResolve();
+        if (_ledgerQuestion is not null)
+            Context.Stop(_ledgerQuestion); // a commit asked and a resolve asked get one consistent decision in either order
+        _ledgerQuestion = Context.ActorOf(LedgerQuestion.Props(_fence.Ledger!, new OwnershipProtocol.Resolve(_vm.Name, _id),
+            _settings.OwnershipTimeouts.Retry, _settings.OwnershipTimeouts.ResolveAttempts));
         Become(Resolving);
-    }
-
-    private void AskResolve()
-    {
-        _resolveAttempts++;
-        _fence.Ledger!.Tell(new OwnershipProtocol.Resolve(_vm.Name, _id));
-        Timers.StartSingleTimer("resolve", new Timeout("resolve"), _settings.OwnershipTimeouts.Retry);
     }
 
     private void Resolving()
     {
         Receive<OwnershipProtocol.Committed>(c => c.Migration == _id, c =>
         {
-            Timers.Cancel("resolve");
             if (_peerStopped is null && _incoming is not null)
             {
                 // Recorded after all, and the destination is still there: finish the switchover.
@@ -549,18 +589,9 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             _newEpoch = c.Epoch;
             Fail(_resolveReason!);
         });
-        Receive<OwnershipProtocol.Fenced>(f => f.Migration == _id, _ =>
-        {
-            Timers.Cancel("resolve");
-            FenceLost(_resolveReason!);
-        });
-        Receive<Timeout>(t => t.What == "resolve", _ =>
-        {
-            if (_resolveAttempts < _settings.OwnershipTimeouts.ResolveAttempts)
-                AskResolve();
-            else
-                StayPaused($"{_resolveReason}; the ownership ledger could not be reached for {_settings.OwnershipTimeouts.ResolveAttempts * _settings.OwnershipTimeouts.Retry.TotalSeconds:0} s");
-        });
+        Receive<OwnershipProtocol.Fenced>(f => f.Migration == _id, _ => FenceLost(_resolveReason!));
+        Receive<LedgerQuestion.Unanswered>(u => u.Migration == _id, u =>
+            StayPaused($"{_resolveReason}; the ownership ledger could not be reached for {u.Asked.TotalSeconds:0} s"));
         Receive<Terminated>(t =>
         {
             if (t.ActorRef.Equals(_incoming))
@@ -616,6 +647,8 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         foreach (var streamer in _streamers.Values)
             Context.Stop(streamer);
         Context.Stop(_coordinator);
+        if (_ledgerQuestion is not null)
+            Context.Stop(_ledgerQuestion);
         if (_incoming is not null)
             Context.Unwatch(_incoming);
     }

@@ -27,6 +27,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private readonly HashSet<DeviceName> _pending = [];
     private readonly HashSet<DeviceName> _acked = [];
     private int _stashed;
+    private TimeSpan? _armedAt;
 
     public SwitchoverCoordinator(MigrationId migration, IActorRef migrationActor, Stopwatch sinceStart)
     {
@@ -110,15 +111,26 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     {
         if (_pending.Count > 0)
             return;
-        Timers.Cancel("deadline");
+        Timers.Cancel(DeadlinePassed.Instance);
         _migrationActor.Tell(new SwitchoverAllowed(_migration));
         Become(Allowed);
     }
 
+    /// <summary>
+    /// The deadline counts from the first arm (the migration converged); a later arm is a changed
+    /// switchover-ack-timeout and moves the deadline to first arm + the new timeout: already past fires at
+    /// once, 0 waits without limit.
+    /// </summary>
     private void Arm(ArmDeadline arm)
     {
-        if (arm.Timeout > TimeSpan.Zero && !Timers.IsTimerActive("deadline"))
-            Timers.StartSingleTimer("deadline", DeadlinePassed.Instance, arm.Timeout);
+        _armedAt ??= _sinceStart.Elapsed;
+        if (arm.Timeout <= TimeSpan.Zero)
+        {
+            Timers.Cancel(DeadlinePassed.Instance);
+            return;
+        }
+        var left = _armedAt.Value + arm.Timeout - _sinceStart.Elapsed;
+        Timers.StartSingleTimer(DeadlinePassed.Instance, DeadlinePassed.Instance, left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 
     private bool Ours(MigrationId migration, object message)

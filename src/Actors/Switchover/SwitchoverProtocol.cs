@@ -22,7 +22,8 @@ public static class SwitchoverProtocol
     /// <summary>To the migration: the pending-ack counter is zero.</summary>
     public sealed record SwitchoverAllowed(MigrationId Migration);
 
-    /// <summary>From the migration: it has converged and waits only for acks; start the switchover-ack-timeout.</summary>
+    /// <summary>From the migration: it has converged and waits only for acks; start the switchover-ack-timeout (0: no limit).
+    /// Sent again when switchover-ack-timeout changes: the deadline is then the first arm plus the new timeout.</summary>
     public sealed record ArmDeadline(TimeSpan Timeout);
 
     /// <summary>To the migration: the deadline passed with acks still owed.</summary>

@@ -74,7 +74,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                     w.Write(m.Migration.Value); w.Write(m.Device.Value);
                     break;
                 case IncomingProtocol.Prepare m:
-                    w.Write(m.Migration.Value); WriteSpec(w, m.Spec); WriteRef(w, m.Source); WriteRef(w, m.Coordinator);
+                    w.Write(m.Migration.Value); WriteSpec(w, m.Spec); WriteRef(w, m.Source); WriteRef(w, m.Coordinator); w.Write(m.SourceSwitchoverAck);
                     break;
                 case IncomingProtocol.Prepared m:
                     w.Write(m.Migration.Value); WriteRef(w, m.Incoming);
@@ -95,7 +95,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                     w.Write(m.Migration.Value); w.Write(m.Reason);
                     break;
                 case IncomingProtocol.Commit m:
-                    w.Write(m.Migration.Value); w.Write(m.Epoch);
+                    w.Write(m.Migration.Value); w.Write(m.Epoch); w.Write(m.Recorded); // appended: an older reader stops before it
                     break;
                 case IncomingProtocol.Running m:
                     w.Write(m.Migration.Value);
@@ -123,7 +123,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                 ChunkLoadedManifest => new PrecopyProtocol.ChunkLoaded(Mig(r), Dev(r), r.ReadInt64()),
                 ExpectAcksManifest => new SwitchoverProtocol.ExpectAcks(Mig(r), ReadList(r, Dev)),
                 DeviceAckedManifest => new SwitchoverProtocol.DeviceAcked(Mig(r), Dev(r)),
-                PrepareManifest => new IncomingProtocol.Prepare(Mig(r), ReadSpec(r), ReadRef(r), ReadRef(r)),
+                PrepareManifest => new IncomingProtocol.Prepare(Mig(r), ReadSpec(r), ReadRef(r), ReadRef(r), SourceSwitchoverAck: More(r) && r.ReadBoolean()),
                 PreparedManifest => new IncomingProtocol.Prepared(Mig(r), ReadRef(r),
                     ReadList(r, x => new IncomingProtocol.Loader(Dev(x), ReadRef(x)))),
                 RefusedManifest => new IncomingProtocol.Refused(Mig(r), r.ReadString()),
@@ -132,7 +132,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                 ReadyManifest => new IncomingProtocol.ReadyToStart(Mig(r),
                     ReadList(r, x => new IncomingProtocol.DigestOf(Dev(x), new DeviceDigest(x.ReadString())))),
                 FailedManifest => new IncomingProtocol.Failed(Mig(r), r.ReadString()),
-                CommitManifest => new IncomingProtocol.Commit(Mig(r), r.ReadInt64()),
+                CommitManifest => new IncomingProtocol.Commit(Mig(r), r.ReadInt64(), Recorded: More(r) && r.ReadBoolean()),
                 RunningManifest => new IncomingProtocol.Running(Mig(r)),
                 AbortManifest => new IncomingProtocol.Abort(Mig(r), r.ReadString()),
                 _ => throw new SerializationException($"Unknown migration wire manifest '{manifest}'"),
@@ -201,6 +201,9 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
     private static MigrationId Mig(BinaryReader r) => new(r.ReadString());
 
     private static DeviceName Dev(BinaryReader r) => new(r.ReadString());
+
+    /// <summary>A field appended after a message's first version is read only when the sender wrote it.</summary>
+    private static bool More(BinaryReader r) => r.BaseStream.Position < r.BaseStream.Length;
 
     private static void WriteSpec(BinaryWriter w, VmSpec spec)
     {

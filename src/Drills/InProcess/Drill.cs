@@ -147,6 +147,17 @@ public sealed class Drill
             _errors.ToArray());
     }
 
+    /// <summary>The VM's migration that started since <paramref name="since"/>, asked of every living host; null when none did.</summary>
+    private static async Task<(string Host, MigrationInfo Info)?> Started(IDrillCluster cluster, string vm, DateTimeOffset since)
+    {
+        foreach (var host in cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive))
+        {
+            if (await cluster.QueryMigrate(host, vm) is MigrationInfo info && info.StartedAt >= since)
+                return (host, info);
+        }
+        return null;
+    }
+
     private DrillReport Failed(DateTimeOffset startedAt, string error) =>
         new(_scenario.Name, false, startedAt, _clock.ElapsedMilliseconds, [], [], [], new InvariantSummary(0, [], [], [], 0, []), [], [error]);
 
@@ -173,7 +184,21 @@ public sealed class Drill
         {
             case MigrateStep migrate:
             {
-                var admitted = await cluster.Migrate(migrate);
+                var since = DateTimeOffset.UtcNow;
+                var asked = cluster.Migrate(migrate);
+                var alive = cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive).ToArray();
+                // A kill armed at this migration's first phase may take the fleet coordinator's host, and the
+                // answer with it, while the migration starts all the same: then it is found where it runs.
+                while (!asked.IsCompleted && alive.All(h => cluster.Fate(h) == NodeFate.Alive))
+                    await Task.WhenAny(asked, Task.Delay(_options.PollInterval, cancel));
+                if (!asked.IsCompleted && await Started(cluster, migrate.Vm, since) is { } found)
+                {
+                    _ = asked.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // its "no answer" is expected now
+                    _admitted[migrate.Vm] = found.Info.Id;
+                    return $"started as {found.Info.Id} ({found.Info.Status.Name()}), from {found.Host}; the fleet coordinator's answer was lost " +
+                           $"with {string.Join(", ", alive.Where(h => cluster.Fate(h) != NodeFate.Alive))}";
+                }
+                var admitted = await asked;
                 _admitted[migrate.Vm] = admitted.Id;
                 return $"admitted as {admitted.Id} ({admitted.Status}), from {admitted.Source}";
             }

@@ -25,7 +25,17 @@ public static class VmEndpoints
         api.MapGet("/vms/{name}", async (string name, ClusterHosts cluster) =>
         {
             var lookup = await cluster.LookupVm(name);
-            return lookup.Found is { } found ? ApiResults.Json(ApiJson.Vm(found.Host.Name, found.Vm)) : ApiResults.VmMissing(name, lookup.Silent);
+            if (lookup.Found is not { } found)
+                return ApiResults.VmMissing(name, lookup.Silent);
+            // The standing settings the VM's next migration starts from (a migrate may carry its own, for itself only).
+            var vm = ApiJson.Vm(found.Host.Name, found.Vm);
+            if (await cluster.Ask(found.Host, new HostProtocol.GetMigrationSettings(name)) is HostProtocol.MigrationSettingsOf settings)
+                vm["migration-settings"] = new JsonObject
+                {
+                    ["capabilities"] = ApiJson.Capabilities(settings.Capabilities),
+                    ["parameters"] = ApiJson.Parameters(settings.Parameters),
+                };
+            return ApiResults.Json(vm);
         });
 
         // Fencing: the ownership ledger's record (docs/cluster.md); owner null when no migration of it ever committed.

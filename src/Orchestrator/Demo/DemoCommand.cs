@@ -77,8 +77,9 @@ public static class DemoCommand
             }
             if (!cancelled && (cancel.IsCancellationRequested || DateTime.UtcNow > deadline))
             {
-                progress(cancel.IsCancellationRequested ? "interrupted: cancelling the migration" : $"no completion within {options.Timeout.TotalSeconds:0} s: cancelling the migration");
-                source.Host.Tell(new HostProtocol.MigrateCancel(VmName));
+                var why = cancel.IsCancellationRequested ? "interrupted" : $"no completion within {options.Timeout.TotalSeconds:0} s (--timeout)";
+                progress($"{why}: cancelling the migration");
+                source.Host.Tell(new HostProtocol.MigrateCancel(VmName, $"migration cancelled: {why}"));
                 cancelled = true;
             }
             await Task.Delay(TimeSpan.FromMilliseconds(250), CancellationToken.None);

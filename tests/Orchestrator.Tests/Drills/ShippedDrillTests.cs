@@ -42,6 +42,11 @@ public sealed class ShippedDrillTests(ITestOutputHelper output) : ScenarioTestKi
     [InlineData("evacuation-under-partition.yaml")]
     [InlineData("never-acking-device.yaml")]
     [InlineData("corrupted-chunk.yaml")]
+    [InlineData("ledger-host-dies-setup.yaml")]
+    [InlineData("ledger-host-dies-precopy.yaml")]
+    [InlineData("ledger-host-dies-waiting-for-acks.yaml")]
+    [InlineData("ledger-host-dies-stop-copy.yaml")]
+    [InlineData("ledger-host-dies-after-commit.yaml")]
     public async Task Shipped_drill_passes(string file)
     {
         var report = await RunFile(Path.Combine(DrillsFolder, file));

@@ -20,9 +20,13 @@ public enum LedgerFault
 /// </summary>
 public sealed class LedgerRelay : ReceiveActor
 {
+    /// <summary>From now on the ledger is this one (a successor, as after a failover of the ledger's node).</summary>
+    public sealed record Retarget(IActorRef Ledger);
+
     public LedgerRelay(IActorRef ledger, LedgerFault fault)
     {
         var blackholed = fault == LedgerFault.Blackhole;
+        Receive<Retarget>(retarget => ledger = retarget.Ledger);
         Receive<LedgerFault>(changed =>
         {
             fault = changed;

@@ -42,6 +42,9 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
         KillIncoming,
         KillDestinationNode,
         NeverAcks,
+
+        /// <summary>The ledger's host dies: the ledger stops, and a successor recovers its journal a moment later.</summary>
+        LedgerFailover,
     }
 
     private static readonly MigrationPhase[] Phases = Enum.GetValues<MigrationPhase>();
@@ -54,6 +57,7 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
     private readonly Random _random;
     private readonly MigrationNode?[] _nodes = new MigrationNode?[2];
     private IActorRef _ledger = ActorRefs.Nobody;
+    private Task _failover = Task.CompletedTask;
     private IActorRef _relay = ActorRefs.Nobody;
 
     public RandomFaultTests(ITestOutputHelper output) : base(FleetStoreOptions.InMemory.ToConfig().WithFallback(new RemotingOptions().ToConfig()), "ledger", output)
@@ -138,6 +142,7 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
                 Fault.Cancel => () => source.Host.Tell(new HostProtocol.MigrateCancel(subject)),
                 Fault.KillIncoming => () => destination.System.ActorSelection($"/user/{VmHost.Name}/incoming-*").Tell(PoisonPill.Instance),
                 Fault.KillDestinationNode => () => destination.System.Terminate(),
+                Fault.LedgerFailover => FailOverLedger,
                 _ => null,
             };
             var injector = source.System.ActorOf(Props.Create(() => new Injector(subject, phase, action)));
@@ -146,6 +151,7 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
             Assert.True(started is HostProtocol.MigrationStarted, $"{step}: {started}");
             var info = await UntilEnded(source, subject, step, [source, destination]);
             source.System.Stop(injector);
+            await _failover; // the migration may end without the ledger (after its commit); its successor is up before the checks
             _relay.Tell(LedgerFault.None);
             var killed = destination.System.WhenTerminated.IsCompleted;
             outcomes[$"{fault}: {info.Status.Name()}"] = outcomes.GetValueOrDefault($"{fault}: {info.Status.Name()}") + 1;
@@ -251,6 +257,27 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
             copies.AddRange(list.Incoming.Where(v => v == vm).Select(_ => (node, Incoming)));
         }
         return copies;
+    }
+
+    /// <summary>
+    /// Like the ledger's node dying: the ledger stops at once (what was sent to it meanwhile is lost, as to a
+    /// node that is gone), and a successor recovers the same journal after a failover's pause.
+    /// </summary>
+    private void FailOverLedger()
+    {
+        var dead = _ledger;
+        var pause = TimeSpan.FromMilliseconds(_random.Next(200, 1500));
+        var probe = CreateTestProbe();
+        probe.Watch(dead);
+        Sys.Stop(dead);
+        _failover = Task.Run(async () =>
+        {
+            await probe.ExpectTerminatedAsync(dead, TimeSpan.FromSeconds(10));
+            await Task.Delay(pause);
+            var successor = Sys.ActorOf(OwnershipLedger.Props(), $"ownership-{Guid.NewGuid():N}");
+            _ledger = successor;
+            _relay.Tell(new LedgerRelay.Retarget(successor));
+        });
     }
 
     /// <summary>Runs the fault when the VM's migration reaches the phase on its source.</summary>

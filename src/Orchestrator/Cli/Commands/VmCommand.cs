@@ -107,6 +107,12 @@ internal static class VmCommand
         yield return $"VM {vm.Text("name")}: {vm.Text("state")} on {vm.Text("host")}, RAM {vm.Size("ram")}";
         foreach (var d in (vm?["devices"] as JsonArray ?? []))
             yield return $"  {d.Text("name"),-14} {d.Text("kind"),-5} {d.Size("size"),10}";
+        if (vm?["migration-settings"] is JsonObject settings)
+        {
+            var on = (settings["capabilities"] as JsonObject ?? []).Where(c => c.Value?.GetValue<bool>() == true).Select(c => c.Key).ToArray();
+            yield return $"  migration capabilities: {(on.Length == 0 ? "none" : string.Join(",", on))}";
+            yield return $"  migration parameters:   {string.Join(" ", (settings["parameters"] as JsonObject ?? []).Select(p => $"{p.Key}={p.Value}"))}";
+        }
     }
 
     /// <summary>The devices besides RAM (which has its own column), e.g. <c>0000:17:00.2 vfio 300.0 MiB</c>.</summary>

@@ -1,0 +1,31 @@
+namespace Orchestrator.Actors.Fencing;
+
+/// <summary>
+/// Whether the ownership ledger has answered lately, from a probe (<see cref="OwnershipProtocol.GetOwner"/>)
+/// about once per <c>interval</c> while a migration runs. A source stops its VM only while the ledger answers:
+/// the commit needs it, so with the ledger's node failing over the VM keeps running through precopy instead of
+/// waiting out the failover paused. Times are the migration's clock, in ms.
+/// </summary>
+internal sealed class LedgerPulse(long startedAt, TimeSpan interval)
+{
+    private readonly long _interval = (long)interval.TotalMilliseconds;
+    private long _answeredAt = long.MinValue;
+    private long _probedAt = long.MinValue;
+
+    /// <summary>True when a probe is due; the caller sends it.</summary>
+    public bool Probe(long now)
+    {
+        if (_probedAt != long.MinValue && now - _probedAt < _interval)
+            return false;
+        _probedAt = now;
+        return true;
+    }
+
+    public void Answered(long now) => _answeredAt = now;
+
+    /// <summary>An answer came within two probe intervals.</summary>
+    public bool Fresh(long now) => _answeredAt != long.MinValue && now - _answeredAt <= 2 * _interval;
+
+    /// <summary>ms since the last answer, or since the migration started when none came yet.</summary>
+    public long Silent(long now) => now - Math.Max(_answeredAt, startedAt);
+}
