@@ -13,7 +13,7 @@ namespace Orchestrator.Actors.Host;
 /// for what this host holds. Capacity is held from the moment an incoming migration is prepared,
 /// so two migrations can never both count on the same free memory.
 /// </summary>
-internal sealed class VmHost : ReceiveActor
+internal sealed class VmHost : ReceiveActor, IWithTimers
 {
     public const string Name = "vm-host";
 
@@ -94,6 +94,11 @@ internal sealed class VmHost : ReceiveActor
                 _finished.Remove(gone.Vm);
         });
         Receive<IncomingProtocol.Prepare>(Prepare);
+        Receive<PrepareLater>(later =>
+        {
+            if (_preparesLater.Remove(later))
+                Prepare(later.Prepare, later.ReplyTo);
+        });
         Receive<HostLocal.AdoptVm>(Adopt);
         Receive<HostLocal.CorruptNextIncoming>(corrupt =>
         {
@@ -109,6 +114,8 @@ internal sealed class VmHost : ReceiveActor
         Receive<HostLocal.CancelOutgoing>(_ => CancelOutgoing());
         Receive<Terminated>(OnTerminated);
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities = null) =>
         Akka.Actor.Props.Create(() => new VmHost(settings, identity, incomingCapabilities));
@@ -222,11 +229,30 @@ internal sealed class VmHost : ReceiveActor
             Sender.Tell(Akka.Done.Instance);
     }
 
-    private void Prepare(IncomingProtocol.Prepare prepare)
+    /// <summary>A prepare set aside until the twin of an earlier migration of that VM has gone (or its wait ran out).</summary>
+    private sealed record PrepareLater(IncomingProtocol.Prepare Prepare, IActorRef ReplyTo, IActorRef Earlier);
+
+    /// <summary>How long a prepare waits for an earlier twin of the same VM to be discarded.</summary>
+    private static readonly TimeSpan EarlierTwinWait = TimeSpan.FromSeconds(2);
+
+    private readonly List<PrepareLater> _preparesLater = [];
+
+    private void Prepare(IncomingProtocol.Prepare prepare) => Prepare(prepare, Sender, mayWait: true);
+
+    private void Prepare(IncomingProtocol.Prepare prepare, IActorRef replyTo, bool mayWait = false)
     {
+        // A migration cancelled and started again at once: the earlier twin's Abort arrived just before this, and
+        // the twin goes a moment later. Wait for it rather than refuse a VM that is about to be free to land here.
+        if (mayWait && _incoming.TryGetValue(prepare.Spec.Name, out var earlier))
+        {
+            var later = new PrepareLater(prepare, replyTo, earlier.Actor);
+            _preparesLater.Add(later);
+            Timers.StartSingleTimer(later, later, EarlierTwinWait);
+            return;
+        }
         if (CheckSpec(prepare.Spec) is { } error)
         {
-            Sender.Tell(new IncomingProtocol.Refused(prepare.Migration, error.Error!));
+            replyTo.Tell(new IncomingProtocol.Refused(prepare.Migration, error.Error!));
             return;
         }
         var incoming = Context.ActorOf(
@@ -247,6 +273,12 @@ internal sealed class VmHost : ReceiveActor
     {
         foreach (var (name, _) in _incoming.Where(kv => kv.Value.Actor.Equals(terminated.ActorRef)).ToArray())
             _incoming.Remove(name);
+        foreach (var later in _preparesLater.Where(p => p.Earlier.Equals(terminated.ActorRef)).ToArray())
+        {
+            _preparesLater.Remove(later);
+            Timers.Cancel(later);
+            Prepare(later.Prepare, later.ReplyTo);
+        }
         // A VM actor that stopped without saying goodbye crashed; its VM was disposed with it.
         foreach (var (name, _) in _vms.Where(kv => kv.Value.Actor.Equals(terminated.ActorRef)).ToArray())
         {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
 using Xunit;
 using Xunit.Abstractions;
@@ -128,5 +129,28 @@ public sealed class CancelAndFailureTests(ITestOutputHelper output) : TwoNodeTes
         Assert.Contains("stopped", info.ErrorDesc);
         Assert.Contains("destination", info.ErrorDesc);
         await AssertRolledBack(info);
+    }
+
+    [Fact]
+    public async Task A_prepare_that_arrives_while_an_earlier_twin_is_being_discarded_waits_for_it_instead_of_being_refused()
+    {
+        // The first migration holds its twin on the destination in pre-switchover.
+        await Create(SmallVm(vfio: 0, vgpu: 0));
+        await SetCapabilities("return-path,switchover-ack,pause-before-switchover");
+        await Migrate();
+        await UntilStatus(MigrationStatus.PreSwitchover);
+        Assert.Equal([Vm], await Incoming(Destination));
+
+        // A second prepare of the same VM, as a migration started again right after a cancel sends it.
+        var second = CreateTestProbe();
+        var again = new IncomingProtocol.Prepare(MigrationId.New(), SmallVm(vfio: 0, vgpu: 0), second.Ref, second.Ref);
+        Destination.Host.Tell(again, second.Ref);
+        await second.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+
+        Source.Host.Tell(new HostProtocol.MigrateCancel(Vm));
+
+        var prepared = await second.FishForMessageAsync(m => m is IncomingProtocol.Prepared or IncomingProtocol.Refused, TimeSpan.FromSeconds(10));
+        var incoming = Assert.IsType<IncomingProtocol.Prepared>(prepared).Incoming;
+        incoming.Tell(new IncomingProtocol.Abort(again.Migration, "test over"));
     }
 }
