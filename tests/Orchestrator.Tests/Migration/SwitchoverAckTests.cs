@@ -130,6 +130,22 @@ public sealed class SwitchoverAckTests(ITestOutputHelper output) : TwoNodeTestKi
     }
 
     [Fact]
+    public async Task Source_on_destination_off_with_no_device_to_reveal_it_fails_at_setup_with_the_source_running()
+    {
+        // No device sends initial data, so nothing would ever end the wait for an ack (QEMU 10 spins in active forever).
+        await Create(SmallVm(vfio: 0, vgpu: 0));
+        await SetDestinationCapabilities("return-path");
+        await Migrate();
+
+        var info = await UntilEnded(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(MigrationStatus.Failed, info.Status);
+        Assert.Equal(0, info.Transferred); // refused at setup: not a byte streamed
+        Assert.Contains("switchover-ack is on at the source but off at the destination", info.ErrorDesc);
+        await AssertRolledBack(info);
+    }
+
+    [Fact]
     public async Task Switchover_ack_timeout_names_the_devices_that_still_owe_an_ack()
     {
         await Create(SmallVm(vfioAllocMs: 120_000));

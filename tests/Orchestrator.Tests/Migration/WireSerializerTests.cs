@@ -31,11 +31,13 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
             new SwitchoverProtocol.ExpectAcks(Id, [Ram, new DeviceName("0000:17:00.2")]),
             new SwitchoverProtocol.DeviceAcked(Id, Ram),
             new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody),
+            new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody, SourceSwitchoverAck: true),
             new IncomingProtocol.Refused(Id, "no room"),
             new IncomingProtocol.StopCopyStarted(Id, [digest]),
             new IncomingProtocol.ReadyToStart(Id, [digest]),
             new IncomingProtocol.Failed(Id, "bad"),
             new IncomingProtocol.Commit(Id, 3),
+            new IncomingProtocol.Commit(Id, 3, Recorded: true),
             new IncomingProtocol.Running(Id),
             new IncomingProtocol.Abort(Id, "why"),
         };
@@ -51,6 +53,18 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
         var back = Roundtrip(message);
 
         Assert.Equal(Describe(message), Describe(back));
+    }
+
+    [Fact]
+    public void A_commit_or_prepare_from_a_node_that_predates_their_last_field_reads_it_as_false()
+    {
+        var serializer = (MigrationWireSerializer)Sys.Serialization.FindSerializerFor(new IncomingProtocol.Commit(Id, 3));
+        var commit = serializer.ToBinary(new IncomingProtocol.Commit(Id, 3, Recorded: true));
+        var older = commit[..^1]; // the same message without the byte appended for Recorded
+
+        var back = Assert.IsType<IncomingProtocol.Commit>(serializer.FromBinary(older, serializer.Manifest(new IncomingProtocol.Commit(Id, 3))));
+
+        Assert.Equal(new IncomingProtocol.Commit(Id, 3, Recorded: false), back);
     }
 
     [Fact]
@@ -124,7 +138,7 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
     private static string Describe(object message) => message switch
     {
         SwitchoverProtocol.ExpectAcks m => $"{m.Migration} {string.Join(",", m.Devices)}",
-        IncomingProtocol.Prepare m => $"{m.Migration} {m.Spec.Name} {string.Join(",", m.Spec.Devices)} {m.Spec.Workload}",
+        IncomingProtocol.Prepare m => $"{m.Migration} {m.Spec.Name} {string.Join(",", m.Spec.Devices)} {m.Spec.Workload} {m.SourceSwitchoverAck}",
         IncomingProtocol.StopCopyStarted m => $"{m.Migration} {string.Join(",", m.SourceDigests)}",
         IncomingProtocol.ReadyToStart m => $"{m.Migration} {string.Join(",", m.DestinationDigests)}",
         _ => message.ToString()!,
