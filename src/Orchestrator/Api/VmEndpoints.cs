@@ -43,9 +43,11 @@ public static class VmEndpoints
 
         api.MapPost("/vms", async (HttpRequest request, ClusterHosts cluster, VmCreation creation) =>
         {
-            var body = await RequestBody.Read(request);
+            var body = await RequestBody.Read(request, CreateFields);
             var name = body.Required("name");
             var hostName = body.Required("host");
+            if (HostName.Problem(hostName) is { } badHost)
+                throw new ApiInputException(badHost);
             var spec = Spec(name, body);
             return cluster.Host(hostName) is { } host ? await creation.Create(spec, host) : ApiResults.HostNotFound(hostName);
         });
@@ -76,6 +78,8 @@ public static class VmEndpoints
             };
         });
     }
+
+    private static readonly string[] CreateFields = ["name", "host", "ram", "vfio", "vfio-alloc", "vgpu", "dirty-rate"];
 
     /// <summary>The demo's defaults; a size of 0 leaves a device out.</summary>
     private static VmSpec Spec(string name, RequestBody body)

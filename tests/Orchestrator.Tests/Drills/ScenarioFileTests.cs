@@ -99,6 +99,17 @@ public sealed class ScenarioFileTests
     }
 
     [Fact]
+    public void Numbers_past_what_a_size_or_a_duration_holds_are_errors_not_crashes()
+    {
+        var errors = Errors(Valid.Replace("ram: 16MiB", "ram: 99999999999999999999999999999999TiB").Replace("wait: 300ms", "wait: 99999999999999999999s"));
+
+        Assert.Equal([
+            "drill.yaml:6: vms[0].ram: expected a size like 32MiB, not '99999999999999999999999999999999TiB'",
+            "drill.yaml:19: steps[4].wait: expected a duration like 2s, not '99999999999999999999s'",
+        ], errors);
+    }
+
+    [Fact]
     public void Every_error_is_reported_at_once()
     {
         var errors = Errors(Valid.Replace("ram: 16MiB", "ram: lots").Replace("wait: 300ms", "wait: soon").Replace("  lost: 0", "  lost: none"));
