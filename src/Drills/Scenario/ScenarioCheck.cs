@@ -56,8 +56,8 @@ public static class ScenarioCheck
             else if (!seenVms.Add(vm.Name))
                 Error($"vms[{i}].name", $"VM '{vm.Name}' is listed twice");
             Host($"vms[{i}].host", vm.Host);
-            if (vm.Ram < 4096)
-                Error($"vms[{i}].ram", "RAM must be at least 4KiB, e.g. 32MiB");
+            if (Devices.Ram.RamSize.Problem(vm.Ram, "ram") is { } badRam)
+                Error($"vms[{i}].ram", badRam);
             if (vm.DirtyRate < 0)
                 Error($"vms[{i}].dirty-rate", "the dirty rate cannot be negative");
             if (vm.Vfio < 0)

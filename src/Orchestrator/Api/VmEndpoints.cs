@@ -6,6 +6,7 @@ using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
+using Orchestrator.Devices.Ram;
 
 namespace Orchestrator.Api;
 
@@ -85,8 +86,8 @@ public static class VmEndpoints
     private static VmSpec Spec(string name, RequestBody body)
     {
         var ram = body.Size("ram", DefaultDevices.RamSize);
-        if (ram <= 0)
-            throw new ApiInputException("Field 'ram' must be larger than 0: a VM needs memory");
+        if (RamSize.Problem(ram, "Field 'ram'") is { } badRam)
+            throw new ApiInputException(badRam);
         var vfio = body.Size("vfio", DefaultDevices.VfioSize);
         var vgpu = body.Size("vgpu", DefaultDevices.VgpuSize);
         var alloc = body.Duration("vfio-alloc", DefaultDevices.VfioAllocationTime);

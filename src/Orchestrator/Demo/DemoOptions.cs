@@ -65,8 +65,8 @@ public sealed record DemoOptions(
         o = o with { Parameters = parameters, Json = a.Has("--json") };
         if ((o.Capabilities.Check() ?? o.DestinationCapabilities.Check()) is { } error)
             throw new MigrationArgumentException(error);
-        if (o.Ram <= 0)
-            throw new UsageException("--ram must be larger than 0: a VM needs memory");
+        if (Devices.Ram.RamSize.Problem(o.Ram, "--ram") is { } badRam)
+            throw new UsageException(badRam);
         return o;
     }
 

@@ -101,6 +101,8 @@ public sealed class ApiInputTests(InProcessApi api) : IClassFixture<InProcessApi
     [InlineData("/vms/vm1/migrate", """{"to": "host2", "capabilities": "switchover-ack"}""", "Capability 'switchover-ack' requires capability 'return-path'")]
     [InlineData("/vms/vm1/migrate", """{"to": "host2", "capabilities": "return-path,warp"}""", "Parameter 'capability' does not accept value 'warp' (known: return-path, switchover-ack, pause-before-switchover, auto-converge)")]
     [InlineData("/hosts/host2/capabilities", """{"warp": true}""", "Parameter 'capability' does not accept value 'warp' (known: return-path, switchover-ack, pause-before-switchover, auto-converge)")]
+    [InlineData("/vms", """{"name": "vm1", "host": "host1", "ram": "1000000"}""", "Field 'ram' must be a multiple of 4 KiB (4096 bytes), a whole number of pages: 1000000 bytes is not; use 1003520 or 999424 bytes, or whole MiB such as 256MiB")]
+    [InlineData("/vms", """{"name": "vm1", "host": "host1", "ram": "0"}""", "Field 'ram' must be larger than 0: a VM needs memory")]
     public async Task A_bad_value_is_refused_at_the_edge_with_QEMUs_text_before_any_cluster_message(string path, string json, string error)
     {
         var (status, body) = await api.Send(HttpMethod.Post, path, Utf8(json));

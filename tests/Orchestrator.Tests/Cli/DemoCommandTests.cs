@@ -86,6 +86,7 @@ public sealed class DemoCommandTests
     [InlineData("Parameter 'max-bandwidth' expects an integer in the range of 0 to", "--max-bandwidth", "-1")]
     [InlineData("Parameter 'switchover-ack-timeout' expects an integer in the range of 0 to 86400000 ms", "--switchover-ack-timeout", "1e3")]
     [InlineData("Invalid size '12XB' for --ram", "--ram", "12XB")]
+    [InlineData("--ram must be a multiple of 4 KiB (4096 bytes), a whole number of pages: 1000000 bytes is not; use 1003520 or 999424 bytes", "--ram", "1000000")]
     [InlineData("Invalid rate 'fast' for --dirty-rate", "--dirty-rate", "fast")]
     [InlineData("Unknown option '--ramm'", "--ramm", "1")]
     public async Task Invalid_arguments_exit_2_with_the_message_on_stderr_and_nothing_on_stdout(string message, params string[] args)

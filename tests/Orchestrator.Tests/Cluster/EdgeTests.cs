@@ -58,6 +58,17 @@ public sealed class EdgeTests(LocalCluster cluster)
         await AssertParametersUnchanged("edge-range-vm");
     }
 
+    [Fact]
+    public async Task A_VM_larger_than_its_host_gets_the_capacity_conflict_naming_the_sizes()
+    {
+        var (status, body) = await cluster.Send(HttpMethod.Post, "/vms",
+            """{"name": "edge-huge-vm", "host": "host2", "ram": "5TiB", "vfio": "0", "vgpu": "0"}""", node: 3);
+
+        Assert.Equal(409, status);
+        Assert.Matches(@"^Not enough free capacity on host host2: VM 'edge-huge-vm' needs 5497558138880 bytes, \d+ of 2147483648 are free$", (string?)body!["error"]);
+        Assert.DoesNotContain((await cluster.Get("/vms")).AsArray(), vm => (string?)vm!["name"] == "edge-huge-vm");
+    }
+
     private async Task Create(string name)
     {
         var (status, body) = await cluster.Send(HttpMethod.Post, "/vms",
