@@ -11,6 +11,7 @@
 #   cluster.sh slow-link A B [--rate 20mbit] [--delay 50ms] [--loss 1%] [--dir DIR]
 #   cluster.sh clear-link A B [--dir DIR]
 #   cluster.sh kill K [--dir DIR]              SIGKILL hostK's node process
+#   cluster.sh link-faults [--prefix NAME]     what slow-link can do here: 'rate yes', 'delay no WHY', ...
 #
 # Topology: namespace PREFIX-hub holds a bridge; namespace PREFIX-hostK holds hostK's node with
 # eth0 = 10.X.0.K/24 on that bridge (remoting on port 4053, the API on http://10.X.0.K:8080); the
@@ -31,7 +32,9 @@ SUBNET=""
 RATE=""
 DELAY=""
 LOSS=""
+HTB=no
 NETEM=no
+NFT=no
 REMOTING_PORT=4053
 API_PORT=8080
 START_TIMEOUT="${START_TIMEOUT:-60}"
@@ -39,7 +42,7 @@ STOP_TIMEOUT="${STOP_TIMEOUT:-30}"
 LOCK=/run/lock/orchestrator-netns.lock
 
 SCRIPT="${BASH_SOURCE[0]}"
-USAGE_LINES='6,13'
+USAGE_LINES='6,14'
 # shellcheck source=SCRIPTDIR/../lib/nodes.sh
 . "$ROOT/deploy/lib/nodes.sh"
 
@@ -314,14 +317,45 @@ heal() {
     echo "host$a and host$b reach each other again"
 }
 
-netem_available() {
+# What this machine can shape a link with, tried on a veth in a namespace of its own: sets HTB and
+# NETEM (the qdiscs) and NFT (the nft program) to yes or no. slow-link and link-faults both use it.
+probe_link_tools() {
+    HTB=no NETEM=no NFT=no
+    if command -v nft >/dev/null; then NFT=yes; fi
+    command -v tc >/dev/null || return 0
     local probe="$PREFIX-probe"
-    ip netns add "$probe" 2>/dev/null || return 1
-    local ok=1
-    ip -n "$probe" link add p0 type veth peer name p1 2>/dev/null &&
-        tc -n "$probe" qdisc add dev p0 root netem delay 1ms 2>/dev/null && ok=0
+    ip netns add "$probe" 2>/dev/null || return 0
+    if ip -n "$probe" link add p0 type veth peer name p1 2>/dev/null; then
+        if tc -n "$probe" qdisc add dev p0 root handle 1: htb default 1 2>/dev/null; then HTB=yes; fi
+        tc -n "$probe" qdisc del dev p0 root 2>/dev/null || true
+        if tc -n "$probe" qdisc add dev p0 root netem delay 1ms 2>/dev/null; then NETEM=yes; fi
+    fi
     ip netns del "$probe"
-    return $ok
+}
+
+# After probe_link_tools: why slow-link cannot give FAULT (rate, delay or loss) here and how to get
+# it; nothing when it can. Every shaped link is an htb class, so each needs htb.
+link_fault_missing() {
+    if [[ "$HTB" != yes ]]; then
+        echo "--$1 needs tc and the htb qdisc, which this machine does not have (install iproute2; modprobe sch_htb, or a kernel with CONFIG_NET_SCH_HTB)"
+    elif [[ "$1" == delay && "$NETEM" != yes ]]; then
+        echo "--delay needs the netem qdisc, which this kernel does not have (modprobe sch_netem, or a kernel with CONFIG_NET_SCH_NETEM); --rate and --loss work without it"
+    elif [[ "$1" == loss && "$NETEM" != yes && "$NFT" != yes ]]; then
+        echo "--loss needs the netem qdisc or nftables, and this machine has neither: install nftables (apt-get install nftables) or load sch_netem (modprobe sch_netem)"
+    fi
+}
+
+# One line per link fault: 'rate yes', or 'delay no WHY', so a drill can refuse a step it cannot play
+# before it starts anything.
+link_faults() {
+    options "--prefix" "$@"
+    need_root
+    probe_link_tools
+    local fault why
+    for fault in rate delay loss; do
+        why="$(link_fault_missing "$fault")"
+        if [[ -z "$why" ]]; then echo "$fault yes"; else echo "$fault no $why"; fi
+    done
 }
 
 # On SIDE's eth0, traffic to PEER goes through htb class 1:1PP (rate) with a netem leaf (delay, loss).
@@ -376,16 +410,12 @@ slow_link() {
     [[ -z "$RATE" || "$RATE" =~ ^[0-9.]+([kmg]?bit|[kmg]?bps)$ ]] || die "invalid --rate '$RATE': e.g. 20mbit, 500kbit, 1gbit"
     [[ -z "$DELAY" || "$DELAY" =~ ^[0-9.]+(us|ms|s)$ ]] || die "invalid --delay '$DELAY': e.g. 50ms"
     [[ -z "$LOSS" || ( "$LOSS" =~ ^[0-9]+(\.[0-9]+)?%$ && "$(per_10000 "$LOSS")" -le 10000 ) ]] || die "invalid --loss '$LOSS': a percentage from 0% to 100%, e.g. 1%"
-    NETEM=no
-    if [[ -n "$DELAY$LOSS" ]] && netem_available; then
-        NETEM=yes
-    fi
-    if [[ -n "$DELAY" && "$NETEM" == no ]]; then
-        die "--delay needs the netem qdisc, which this kernel does not have (modprobe sch_netem, or a kernel with CONFIG_NET_SCH_NETEM); --rate and --loss work without it"
-    fi
-    if [[ -n "$LOSS" && "$NETEM" == no ]] && ! command -v nft >/dev/null; then
-        die "--loss needs the netem qdisc or nftables, and this machine has neither: install nftables (apt-get install nftables) or load sch_netem"
-    fi
+    probe_link_tools
+    local fault why
+    for fault in rate delay loss; do
+        local given="${fault^^}"
+        [[ -z "${!given}" ]] || { why="$(link_fault_missing "$fault")"; [[ -z "$why" ]] || die "$why"; }
+    done
     shape "$a" "$b"
     shape "$b" "$a"
     echo "link host$a <-> host$b: rate ${RATE:-unlimited}, delay ${DELAY:-0}, loss ${LOSS:-0%} each way (undo with: cluster.sh clear-link $a $b --dir $DIR)"
@@ -426,6 +456,7 @@ case "$SUBCOMMAND" in
     slow-link) slow_link "$@" ;;
     clear-link) clear_link "$@" ;;
     kill) kill_node "$@" ;;
+    link-faults) link_faults "$@" ;;
     -h | --help | help) usage 0 ;;
     *) echo "cluster.sh: unknown command '$SUBCOMMAND'" >&2; usage ;;
 esac

@@ -36,8 +36,16 @@ public abstract class ScenarioTestKit : TestKit
 
     protected async Task<DrillReport> Run(Scenario scenario) => Passed(await Report(scenario));
 
-    /// <summary>Reads a drill file (YAML or JSON), runs it, and fails the test unless it passed.</summary>
-    protected async Task<DrillReport> RunFile(string path) => Passed(await Report(ScenarioFile.Load(path)));
+    /// <summary>
+    /// Reads a drill file (YAML or JSON), runs it, and fails the test unless it passed. A relative path is looked up
+    /// in the current directory, then above the test assembly (<see cref="DrillFiles.Resolve"/>), so
+    /// <c>RunFile("deploy/drills/never-acking-device.yaml")</c> works from a test project inside the repository.
+    /// </summary>
+    protected async Task<DrillReport> RunFile(string path)
+    {
+        var testDirectory = Path.GetDirectoryName(GetType().Assembly.Location) is { Length: > 0 } dir ? dir : AppContext.BaseDirectory;
+        return Passed(await Report(ScenarioFile.Load(DrillFiles.Resolve(path, testDirectory, Directory.GetCurrentDirectory()))));
+    }
 
     /// <summary>Runs the drill and returns its report whatever the verdict, for tests about failing drills.</summary>
     protected async Task<DrillReport> Report(Scenario scenario)

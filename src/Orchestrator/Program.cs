@@ -19,6 +19,8 @@ public static class Program
                   (default return-path,switchover-ack; 'none' for all off)
                   --downtime-limit MS (300)  --max-bandwidth BYTES/S (134217728; 0 = unlimited)
                   --switchover-ack-timeout MS (60000; 0 = no limit)  --timeout DURATION (600s)  --json
+                  --continue-after DURATION|enter  (pause-before-switchover: when to send migrate-continue;
+                  default Enter on a terminal, else at once)
           bench   measure stream throughput against raw TCP, and downtime with switchover-ack on and off
                   --quick  --runs N  --chunk SIZE  --window N  --fixed-window  --json
           node    run a node of a cluster: one per host, with the HTTP API
@@ -55,7 +57,7 @@ public static class Program
                 return await ClientCommands.Run(args[0], rest, output, Console.Error, interrupt.Token);
             return args[0] switch
             {
-                "demo" => await DemoCommand.Run(DemoOptions.Parse(rest), output, interrupt.Token),
+                "demo" => await DemoCommand.Run(DemoOptions.Parse(rest, terminal: !Console.IsInputRedirected), output, Console.In, Console.Error, interrupt.Token),
                 "bench" => await BenchCommand.Run(BenchOptions.Parse(rest), output),
                 "node" => await NodeCommand.Run(rest, output),
                 "drill" => await DrillCommand.Run(rest, output, Console.Error, interrupt.Token),

@@ -4,6 +4,7 @@ using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
+using Orchestrator.Devices.Ram;
 using static Orchestrator.Actors.Host.HostProtocol;
 
 namespace Orchestrator.Actors.Host;
@@ -185,14 +186,19 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
             return CommandResult.Fail($"VM '{spec.Name}' must have RAM first and 1 to 16 devices in all");
         if (spec.Devices.Select(d => d.Name).Distinct().Count() != spec.Devices.Count)
             return CommandResult.Fail($"VM '{spec.Name}' has two devices of the same name");
-        if (spec.Devices.FirstOrDefault(d => d.SizeBytes <= 0 || d.SizeBytes > MaxDeviceBytes || d.DirtyRate < 0 || d.AllocationTime < TimeSpan.Zero) is { } bad)
+        if (spec.Devices.FirstOrDefault(d => d.SizeBytes <= 0 || d.DirtyRate < 0 || d.AllocationTime < TimeSpan.Zero) is { } bad)
             return CommandResult.Fail($"Device '{bad.Name}' of VM '{spec.Name}' has an invalid size, dirty rate or allocation time");
+        if (RamSize.Problem(spec.Devices[0].SizeBytes, $"The RAM of VM '{spec.Name}'") is { } badRam)
+            return CommandResult.Fail(badRam);
         if (spec.Workload.DirtyRate < 0)
             return CommandResult.Fail($"VM '{spec.Name}' has a negative dirty rate");
-        var needed = Size(spec);
+        // Capacity before the sanity bound: a VM bigger than this host is a conflict that names the sizes, however big.
+        var needed = spec.Devices.Aggregate(0L, (sum, d) => sum > long.MaxValue - d.SizeBytes ? long.MaxValue : sum + d.SizeBytes);
         var free = _identity.Capacity - Used;
         if (needed > free)
             return CommandResult.Conflict($"Not enough free capacity on host {_identity.Name}: VM '{spec.Name}' needs {needed} bytes, {Math.Max(0, free)} of {_identity.Capacity} are free");
+        if (spec.Devices.FirstOrDefault(d => d.SizeBytes > MaxDeviceBytes) is { } huge)
+            return CommandResult.Fail($"Device '{huge.Name}' of VM '{spec.Name}' is {huge.SizeBytes} bytes; a device holds at most {MaxDeviceBytes} bytes (1 TiB)");
         return null;
     }
 

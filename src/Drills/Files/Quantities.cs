@@ -20,8 +20,11 @@ internal static partial class Quantities
             "t" or "tib" => 1024m * 1024 * 1024 * 1024,
             _ => 0m,
         };
-        var bytes = decimal.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) * unit;
-        return unit == 0 || bytes > long.MaxValue / 2 ? null : (long)Math.Ceiling(bytes);
+        // Bounded before multiplying: more digits than a decimal holds is "not a size", never a crash.
+        if (unit == 0 || !decimal.TryParse(match.Groups["n"].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)
+            || n > long.MaxValue / 2 / unit)
+            return null;
+        return (long)Math.Ceiling(n * unit);
     }
 
     public static long? Rate(string text)
@@ -36,13 +39,14 @@ internal static partial class Quantities
         if (!match.Success)
             return null;
         var n = double.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
-        return match.Groups["u"].Value switch
+        var ms = match.Groups["u"].Value switch
         {
-            "ms" => TimeSpan.FromMilliseconds(n),
-            "s" => TimeSpan.FromSeconds(n),
-            "min" => TimeSpan.FromMinutes(n),
-            _ => null,
+            "ms" => n,
+            "s" => n * 1000,
+            _ => n * 60_000,
         };
+        // Past a year is no drill's wait, and past TimeSpan's range a crash: "not a duration".
+        return ms <= TimeSpan.FromDays(365).TotalMilliseconds ? TimeSpan.FromMilliseconds(ms) : null;
     }
 
     public static double? Ratio(string text)

@@ -36,7 +36,7 @@ public sealed class Drill
     /// <param name="progress">Each step as it starts and ends, for a person watching.</param>
     public static Task<DrillReport> Run(Scenario.Scenario scenario, DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
     {
-        CheckSupported(scenario);
+        CheckSupported(scenario, LinkFaults.InProcess);
         var settings = options ?? new DrillOptions();
         return new Drill(scenario, settings, progress ?? (_ => { }),
             async token => await InProcessCluster.Start(scenario.Hosts, settings, token), "in-process").Run(cancel);
@@ -46,19 +46,20 @@ public sealed class Drill
     /// Runs the scenario on a cluster another engine starts (e.g. node processes in network namespaces):
     /// the same steps, invariants, verdicts and report. <paramref name="start"/> throws
     /// <see cref="TimeoutException"/> when the cluster does not come up; the cluster is disposed at the end.
+    /// Throws <see cref="DrillNotSupportedException"/>, before starting anything, for a step <paramref name="faults"/> cannot produce.
     /// </summary>
-    public static Task<DrillReport> Run(Scenario.Scenario scenario, Func<CancellationToken, Task<IDrillCluster>> start, string engine,
-        DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default) =>
-        new Drill(scenario, options ?? new DrillOptions(), progress ?? (_ => { }), start, engine).Run(cancel);
-
-    /// <summary>Faults this in-process engine cannot produce honestly.</summary>
-    public static void CheckSupported(Scenario.Scenario scenario)
+    public static Task<DrillReport> Run(Scenario.Scenario scenario, LinkFaults faults, Func<CancellationToken, Task<IDrillCluster>> start, string engine,
+        DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
     {
-        var slow = scenario.Steps.Select((s, i) => (Step: s, Index: i)).FirstOrDefault(x => x.Step is SlowLinkStep or ClearLinkStep);
-        if (slow.Step is not null)
-            throw new DrillNotSupportedException(
-                $"steps[{slow.Index}]: '{slow.Step}' needs delay, rate or loss on a real link (network namespaces, --netns), " +
-                "which the in-process engine cannot produce; run the drill with --netns (root), or remove the step to run it in-process");
+        CheckSupported(scenario, faults);
+        return new Drill(scenario, options ?? new DrillOptions(), progress ?? (_ => { }), start, engine).Run(cancel);
+    }
+
+    /// <summary>Throws <see cref="DrillNotSupportedException"/> naming every step the engine cannot produce honestly, and why.</summary>
+    public static void CheckSupported(Scenario.Scenario scenario, LinkFaults faults)
+    {
+        if (faults.Problems(scenario) is { Count: > 0 } problems)
+            throw new DrillNotSupportedException(string.Join(Environment.NewLine, problems));
     }
 
     private async Task<DrillReport> Run(CancellationToken cancel)

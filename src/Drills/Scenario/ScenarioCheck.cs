@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Drills.Scenario;
@@ -7,7 +6,7 @@ namespace Orchestrator.Drills.Scenario;
 /// Every rule a scenario must follow, in one place for both the fluent builder and the files. Paths use
 /// the file format's field names, so the file reader can turn them into line numbers.
 /// </summary>
-public static partial class ScenarioCheck
+public static class ScenarioCheck
 {
     public static readonly TimeSpan LongestWait = TimeSpan.FromMinutes(10);
     public static readonly IReadOnlyList<string> VmStates = ["running", "paused"];
@@ -27,7 +26,7 @@ public static partial class ScenarioCheck
         for (var i = 0; i < scenario.Hosts.Count; i++)
         {
             var host = scenario.Hosts[i];
-            if (!NamePattern().IsMatch(host.Name))
+            if (!Actors.Host.NameRule.IsValid(host.Name))
                 Error($"hosts[{i}].name", $"'{host.Name}' is not a valid host name: use 1 to 63 letters, digits, '.', '_' or '-'");
             else if (!seenHosts.Add(host.Name))
                 Error($"hosts[{i}].name", $"host '{host.Name}' is listed twice");
@@ -52,13 +51,13 @@ public static partial class ScenarioCheck
         for (var i = 0; i < scenario.Vms.Count; i++)
         {
             var vm = scenario.Vms[i];
-            if (!NamePattern().IsMatch(vm.Name))
+            if (!Actors.Host.NameRule.IsValid(vm.Name))
                 Error($"vms[{i}].name", $"'{vm.Name}' is not a valid VM name: use 1 to 63 letters, digits, '.', '_' or '-'");
             else if (!seenVms.Add(vm.Name))
                 Error($"vms[{i}].name", $"VM '{vm.Name}' is listed twice");
             Host($"vms[{i}].host", vm.Host);
-            if (vm.Ram < 4096)
-                Error($"vms[{i}].ram", "RAM must be at least 4KiB, e.g. 32MiB");
+            if (Devices.Ram.RamSize.Problem(vm.Ram, "ram") is { } badRam)
+                Error($"vms[{i}].ram", badRam);
             if (vm.DirtyRate < 0)
                 Error($"vms[{i}].dirty-rate", "the dirty rate cannot be negative");
             if (vm.Vfio < 0)
@@ -186,7 +185,4 @@ public static partial class ScenarioCheck
                 break;
         }
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
-    private static partial Regex NamePattern();
 }

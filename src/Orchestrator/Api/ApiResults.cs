@@ -8,6 +8,10 @@ namespace Orchestrator.Api;
 /// <summary>Bad input in a request; answered with 400 and the message.</summary>
 public sealed class ApiInputException(string message) : Exception(message);
 
+/// <summary>A request body over <see cref="RequestBody.MaxBytes"/>; answered with 413 naming the limit.</summary>
+public sealed class ApiPayloadTooLargeException() : Exception(
+    $"The request body is larger than the API's limit of {RequestBody.MaxBytes} bytes ({RequestBody.MaxBytes / 1024} KiB); nothing was changed");
+
 /// <summary>How answers and errors look on the wire: JSON, errors as <c>{"error": "..."}</c>.</summary>
 public static class ApiResults
 {

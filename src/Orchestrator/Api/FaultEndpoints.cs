@@ -23,11 +23,11 @@ public static class FaultEndpoints
             if (!settings.FaultsEnabled || !registry.TryGet<FaultsKey>(out var faults))
                 return ApiResults.Error(StatusCodes.Status404NotFound,
                     "Fault injection is not enabled on this node (test-only: start it with ORCHESTRATOR__FAULTS__ENABLED=true)");
-            var body = await RequestBody.Read(request);
+            var body = await RequestBody.Read(request, "vm", "phase", "host");
             var vm = body.Required("vm");
             var phaseName = body.Required("phase");
             if (!PhaseNames.ByName.TryGetValue(phaseName, out var phase))
-                throw new ApiInputException($"Field 'phase' must be one of {string.Join(", ", PhaseNames.ByName.Keys)}, not '{phaseName}'");
+                throw new ApiInputException($"Field 'phase' must be one of {string.Join(", ", PhaseNames.ByName.Keys)}, not '{NameRule.Shown(phaseName)}'");
             var host = body.Required("host");
             var victim = host == settings.Name
                 ? Akka.Cluster.Cluster.Get(system).SelfAddress
@@ -50,7 +50,7 @@ public static class FaultEndpoints
             if (!settings.FaultsEnabled)
                 return ApiResults.Error(StatusCodes.Status404NotFound,
                     "Fault injection is not enabled on this node (test-only: start it with ORCHESTRATOR__FAULTS__ENABLED=true)");
-            var body = await RequestBody.Read(request);
+            var body = await RequestBody.Read(request, "vm");
             var vm = body.Required("vm");
             return await registry.Get<VmHostKey>().Ask<object>(new HostLocal.CorruptNextIncoming(vm), ClusterHosts.AskTimeout) switch
             {

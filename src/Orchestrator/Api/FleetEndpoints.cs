@@ -30,23 +30,18 @@ public static class FleetEndpoints
 
         api.MapPost("/hosts/{host}/evacuate-cancel", async (string host, HttpRequest request, ClusterHosts cluster) =>
         {
-            var abort = false;
-            if (request.ContentLength is > 0)
-            {
-                var body = await RequestBody.Read(request);
-                abort = body.Text("abort-running") is { } text && (bool.TryParse(text, out var b)
-                    ? b
-                    : throw new ApiInputException("Field 'abort-running' must be true or false"));
-            }
+            var abort = (await RequestBody.ReadOptional(request, "abort-running")).Bool("abort-running") ?? false;
             return Done(await cluster.AskFleet(new FleetProtocol.CancelEvacuation(host, abort)));
         });
 
         api.MapPost("/rebalance", async (HttpRequest request, ClusterHosts cluster) =>
         {
             var maxMoves = 10;
-            if (request.ContentLength is > 0 && (await RequestBody.Read(request)).Text("max-moves") is { } text
-                && !int.TryParse(text, out maxMoves))
-                throw new ApiInputException($"Field 'max-moves' must be a whole number, not '{text}'");
+            if ((await RequestBody.ReadOptional(request, "max-moves")).Text("max-moves") is { } text
+                && !int.TryParse(text, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out maxMoves))
+                throw new ApiInputException($"Field 'max-moves' must be a whole number, not '{Actors.Host.NameRule.Shown(text)}'");
+            if (maxMoves is < 1 or > 1000)
+                throw new ApiInputException($"max-moves must be 1 to 1000, not {maxMoves}");
             return await cluster.AskFleet(new FleetProtocol.Rebalance(maxMoves)) switch
             {
                 FleetProtocol.RebalanceStarted started => ApiResults.Json(new JsonObject

@@ -57,12 +57,9 @@ public static class HostEndpoints
 
         api.MapPost("/hosts/{host}/capabilities", async (string host, HttpRequest request, ClusterHosts cluster) =>
         {
+            var changes = MigrationInput.CapabilityChanges((await RequestBody.Read(request)).Fields);
             if (cluster.Host(host) is not { } member)
                 return ApiResults.HostNotFound(host);
-            var body = await RequestBody.Read(request);
-            var changes = body.Fields.Select(f => f.Value is JsonValue v && v.TryGetValue<bool>(out var on)
-                ? (f.Key, on)
-                : throw new ApiInputException($"Capability '{f.Key}' must be true or false")).ToArray();
             return await cluster.Ask(member, new HostProtocol.ChangeIncomingCapabilities(changes)) switch
             {
                 HostProtocol.IncomingCapabilitiesOf caps => ApiResults.Json(ApiJson.Capabilities(caps.Capabilities)),

@@ -13,15 +13,15 @@ public static class MigrationEndpoints
     {
         api.MapPost("/vms/{name}/migrate", async (string name, HttpRequest request, ClusterHosts cluster) =>
         {
-            var body = await RequestBody.Read(request);
+            var body = await RequestBody.Read(request, "to", "capabilities", "parameters", "timeout-action");
             var to = body.Required("to");
-            var capabilities = body.Text("capabilities") is { } list ? MigrationCapabilities.ParseList(list) : null;
+            if (HostName.Problem(to) is { } badHost)
+                throw new ApiInputException(badHost);
+            var capabilities = body.Text("capabilities") is { } list ? MigrationInput.Capabilities(list) : null;
             var onTimeout = body.Text("timeout-action") is { } action
-                ? Node.FleetOptions.ParseAction(action) ?? throw new ApiInputException($"Field 'timeout-action' must be abort or pause, not '{action}'")
+                ? Node.FleetOptions.ParseAction(action) ?? throw new ApiInputException($"Field 'timeout-action' must be abort or pause, not '{NameRule.Shown(action)}'")
                 : (TimeoutAction?)null;
-            var parameters = (body.Object("parameters") ?? [])
-                .Select(p => (p.Key, p.Value is JsonValue v && v.TryGetValue<string>(out var s) ? s : p.Value?.ToJsonString() ?? ""))
-                .ToArray();
+            var parameters = MigrationInput.Parameters(body.Object("parameters") ?? []);
             // The fleet admits it: permits, capacity and draining are checked there, one admission at a time.
             return await cluster.AskFleet(new FleetProtocol.RequestMigration(name, to, capabilities, parameters, onTimeout)) switch
             {
@@ -93,8 +93,7 @@ public static class MigrationEndpoints
 
         api.MapPost("/vms/{name}/parameters", async (string name, HttpRequest request, ClusterHosts cluster) =>
         {
-            var body = await RequestBody.Read(request);
-            var changes = body.Fields.Select(f => (f.Key, body.Text(f.Key) ?? "")).ToArray();
+            var changes = MigrationInput.Parameters((await RequestBody.Read(request)).Fields);
             var lookup = await cluster.LookupVm(name);
             if (lookup.Found is not { } found)
                 return ApiResults.VmMissing(name, lookup.Silent);

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Microsoft.Extensions.Logging;
 using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Api;
@@ -10,6 +11,12 @@ public static class OrchestratorApi
     {
         app.Use(async (context, next) =>
         {
+            // No endpoint needs more: refused before anything reads it, on every route alike.
+            if (context.Request.ContentLength > RequestBody.MaxBytes)
+            {
+                await ApiResults.Error(StatusCodes.Status413PayloadTooLarge, new ApiPayloadTooLargeException().Message).ExecuteAsync(context);
+                return;
+            }
             try
             {
                 await next(context);
@@ -18,9 +25,25 @@ public static class OrchestratorApi
             {
                 await ApiResults.Error(StatusCodes.Status400BadRequest, e.Message).ExecuteAsync(context);
             }
+            catch (ApiPayloadTooLargeException e)
+            {
+                await ApiResults.Error(StatusCodes.Status413PayloadTooLarge, e.Message).ExecuteAsync(context);
+            }
+            catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+            {
+                // Kestrel's own refusals while a body is read (cut off, bad chunking): its status, in our shape.
+                await ApiResults.Error(e.StatusCode, $"Bad request: {e.Message}").ExecuteAsync(context);
+            }
             catch (AskTimeoutException)
             {
                 await ApiResults.Unavailable("The cluster").ExecuteAsync(context);
+            }
+            catch (Exception e) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                // A bug, not the client's fault: still JSON, never an empty 500; the log has the stack.
+                app.Logger.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+                await ApiResults.Error(StatusCodes.Status500InternalServerError,
+                    $"Internal error while answering {context.Request.Method} {context.Request.Path}: {e.GetType().Name}: {e.Message} (the node's log has the details)").ExecuteAsync(context);
             }
         });
         HostEndpoints.Map(app);

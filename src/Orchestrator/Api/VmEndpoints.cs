@@ -6,6 +6,7 @@ using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
+using Orchestrator.Devices.Ram;
 
 namespace Orchestrator.Api;
 
@@ -53,9 +54,11 @@ public static class VmEndpoints
 
         api.MapPost("/vms", async (HttpRequest request, ClusterHosts cluster, VmCreation creation) =>
         {
-            var body = await RequestBody.Read(request);
+            var body = await RequestBody.Read(request, CreateFields);
             var name = body.Required("name");
             var hostName = body.Required("host");
+            if (HostName.Problem(hostName) is { } badHost)
+                throw new ApiInputException(badHost);
             var spec = Spec(name, body);
             return cluster.Host(hostName) is { } host ? await creation.Create(spec, host) : ApiResults.HostNotFound(hostName);
         });
@@ -87,12 +90,14 @@ public static class VmEndpoints
         });
     }
 
+    private static readonly string[] CreateFields = ["name", "host", "ram", "vfio", "vfio-alloc", "vgpu", "dirty-rate"];
+
     /// <summary>The demo's defaults; a size of 0 leaves a device out.</summary>
     private static VmSpec Spec(string name, RequestBody body)
     {
         var ram = body.Size("ram", DefaultDevices.RamSize);
-        if (ram <= 0)
-            throw new ApiInputException("Field 'ram' must be larger than 0: a VM needs memory");
+        if (RamSize.Problem(ram, "Field 'ram'") is { } badRam)
+            throw new ApiInputException(badRam);
         var vfio = body.Size("vfio", DefaultDevices.VfioSize);
         var vgpu = body.Size("vgpu", DefaultDevices.VgpuSize);
         var alloc = body.Duration("vfio-alloc", DefaultDevices.VfioAllocationTime);

@@ -10,12 +10,13 @@ public static partial class ByteUnits
     {
         var match = SizePattern().Match(text.Trim());
         if (!match.Success)
-            throw new UsageException($"Invalid size '{text}' for {option}: use a number with an optional unit B, KiB, MiB, GiB or TiB (e.g. 256MiB)");
-        var number = decimal.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
-        var bytes = number * Multiplier(match.Groups["u"].Value);
-        if (bytes > long.MaxValue / 2)
-            throw new UsageException($"Invalid size '{text}' for {option}: too large");
-        return (long)Math.Ceiling(bytes);
+            throw new UsageException($"Invalid size '{Shown(text)}' for {option}: use a number with an optional unit B, KiB, MiB, GiB or TiB (e.g. 256MiB)");
+        // Checked before multiplying: more digits than a decimal holds must not overflow it.
+        var multiplier = Multiplier(match.Groups["u"].Value);
+        if (!decimal.TryParse(match.Groups["n"].Value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var number)
+            || number > long.MaxValue / 2 / multiplier)
+            throw new UsageException($"Invalid size '{Shown(text)}' for {option}: too large");
+        return (long)Math.Ceiling(number * multiplier);
     }
 
     public static long ParseRate(string text, string option)
@@ -29,19 +30,27 @@ public static partial class ByteUnits
         }
         catch (UsageException)
         {
-            throw new UsageException($"Invalid rate '{text}' for {option}: use bytes per second with an optional unit (e.g. 32MiB/s)");
+            throw new UsageException($"Invalid rate '{Shown(text)}' for {option}: use bytes per second with an optional unit (e.g. 32MiB/s)");
         }
     }
+
+    /// <summary>Far past any timeout or allocation anyone means, and far inside what a TimeSpan holds.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(365);
 
     /// <summary>Milliseconds: <c>1480</c>, <c>1480ms</c> or <c>1.5s</c>.</summary>
     public static TimeSpan ParseDuration(string text, string option)
     {
         var match = DurationPattern().Match(text.Trim());
         if (!match.Success)
-            throw new UsageException($"Invalid duration '{text}' for {option}: use milliseconds (e.g. 1480 or 1480ms) or seconds (1.5s)");
+            throw new UsageException($"Invalid duration '{Shown(text)}' for {option}: use milliseconds (e.g. 1480 or 1480ms) or seconds (1.5s)");
         var number = double.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
-        return match.Groups["u"].Value == "s" ? TimeSpan.FromSeconds(number) : TimeSpan.FromMilliseconds(number);
+        var ms = match.Groups["u"].Value == "s" ? number * 1000 : number;
+        if (ms > MaxDuration.TotalMilliseconds)
+            throw new UsageException($"Invalid duration '{Shown(text)}' for {option}: at most {MaxDuration.TotalDays:0} days");
+        return TimeSpan.FromMilliseconds(ms);
     }
+
+    private static string Shown(string text) => Actors.Host.NameRule.Shown(text);
 
     public static string Format(double bytes)
     {

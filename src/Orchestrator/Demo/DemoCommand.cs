@@ -14,9 +14,12 @@ public static class DemoCommand
 {
     public const string VmName = "demo-vm";
 
-    public static async Task<int> Run(DemoOptions options, TextWriter output, CancellationToken cancel)
+    /// <param name="input">Read for Enter when a migration paused before switchover continues on Enter.</param>
+    /// <param name="notices">Where the Enter prompt goes under <c>--json</c>, whose stdout is one JSON object.</param>
+    public static async Task<int> Run(DemoOptions options, TextWriter output, TextReader input, TextWriter notices, CancellationToken cancel)
     {
-        var info = await Migrate(options, line => { if (!options.Json) output.WriteLine(line); }, cancel);
+        var info = await Migrate(options, line => { if (!options.Json) output.WriteLine(line); }, cancel,
+            new Continuation(options.ContinueAfter, input, line => (options.Json ? notices : output).WriteLine(line)));
         if (options.Json)
             output.WriteLine(QueryMigrateJson.Render(info));
         else
@@ -26,7 +29,8 @@ public static class DemoCommand
     }
 
     /// <summary>Runs one demo migration to its end and returns the final query-migrate.</summary>
-    public static async Task<MigrationInfo> Migrate(DemoOptions options, Action<string> progress, CancellationToken cancel)
+    /// <param name="continuation">When a migration paused before switchover continues; null: after <see cref="DemoOptions.ContinueAfter"/>, or at once.</param>
+    public static async Task<MigrationInfo> Migrate(DemoOptions options, Action<string> progress, CancellationToken cancel, Continuation? continuation = null)
     {
         var ask = TimeSpan.FromSeconds(30);
         var settings = MigrationSettings.Default with { Precopy = options.Precopy ?? MigrationSettings.Default.Precopy };
@@ -34,7 +38,7 @@ public static class DemoCommand
         var destination = MigrationNode.Start("destination", settings: settings);
         try
         {
-            return await Migrate(options, source, destination, progress, cancel);
+            return await Migrate(options, source, destination, progress, continuation ?? new Continuation(options.ContinueAfter ?? TimeSpan.Zero, TextReader.Null, progress), cancel);
         }
         finally
         {
@@ -44,7 +48,7 @@ public static class DemoCommand
     }
 
     private static async Task<MigrationInfo> Migrate(
-        DemoOptions options, MigrationNode source, MigrationNode destination, Action<string> progress, CancellationToken cancel)
+        DemoOptions options, MigrationNode source, MigrationNode destination, Action<string> progress, Continuation continuation, CancellationToken cancel)
     {
         var ask = TimeSpan.FromSeconds(30);
         progress($"source node {source.Address}, destination node {destination.Address}");
@@ -66,6 +70,7 @@ public static class DemoCommand
 
         var deadline = DateTime.UtcNow + options.Timeout;
         var cancelled = false;
+        Task? continuing = null;
         while (true)
         {
             var reply = await source.Host.Ask<object>(new HostProtocol.QueryMigrate(VmName), ask);
@@ -74,6 +79,9 @@ public static class DemoCommand
                 if (info.Status.IsTerminal())
                     return info;
                 progress(ProgressView.Line(info));
+                // pause-before-switchover: the source waits in pre-switchover for QEMU's migrate-continue.
+                if (info.Status == MigrationStatus.PreSwitchover && continuing is null)
+                    continuing = continuation.Send(() => source.Host.Tell(new HostProtocol.MigrateContinue(VmName)));
             }
             if (!cancelled && (cancel.IsCancellationRequested || DateTime.UtcNow > deadline))
             {

@@ -21,12 +21,13 @@ public sealed record DemoOptions(
     MigrationParameters Parameters,
     TimeSpan Timeout,
     bool Json,
-    PrecopyProtocol.Settings? Precopy = null)
+    PrecopyProtocol.Settings? Precopy = null,
+    TimeSpan? ContinueAfter = null)
 {
     public static readonly string[] ValueOptions =
     [
         "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate", "--capabilities", "--dest-capabilities",
-        "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout",
+        "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout", "--continue-after",
     ];
 
     public static readonly string[] SwitchOptions = ["--json"];
@@ -44,7 +45,8 @@ public sealed record DemoOptions(
         Json: false);
 
     /// <summary>Throws <see cref="UsageException"/> or <see cref="MigrationArgumentException"/> (QEMU's text) on bad input.</summary>
-    public static DemoOptions Parse(IReadOnlyList<string> args)
+    /// <param name="terminal">Whether stdin is a terminal: then a migration paused before switchover continues on Enter by default, else at once.</param>
+    public static DemoOptions Parse(IReadOnlyList<string> args, bool terminal = false)
     {
         var a = Arguments.Parse(args, ValueOptions, SwitchOptions);
         var o = Default;
@@ -56,6 +58,7 @@ public sealed record DemoOptions(
         if (a.Value("--capabilities") is { } caps) o = o with { Capabilities = MigrationCapabilities.ParseList(caps) };
         if (a.Value("--dest-capabilities") is { } dest) o = o with { DestinationCapabilities = MigrationCapabilities.ParseList(dest) };
         if (a.Value("--timeout") is { } timeout) o = o with { Timeout = ByteUnits.ParseDuration(timeout, "--timeout") };
+        o = o with { ContinueAfter = a.Value("--continue-after") is { } after ? ContinuePolicy(after) : terminal ? null : TimeSpan.Zero };
         var parameters = o.Parameters;
         foreach (var name in new[] { "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout" })
         {
@@ -65,9 +68,24 @@ public sealed record DemoOptions(
         o = o with { Parameters = parameters, Json = a.Has("--json") };
         if ((o.Capabilities.Check() ?? o.DestinationCapabilities.Check()) is { } error)
             throw new MigrationArgumentException(error);
-        if (o.Ram <= 0)
-            throw new UsageException("--ram must be larger than 0: a VM needs memory");
+        if (Devices.Ram.RamSize.Problem(o.Ram, "--ram") is { } badRam)
+            throw new UsageException(badRam);
         return o;
+    }
+
+    /// <summary><c>enter</c> (null: on Enter, or at the end of stdin) or a duration after reaching pre-switchover.</summary>
+    private static TimeSpan? ContinuePolicy(string text)
+    {
+        if (text == "enter")
+            return null;
+        try
+        {
+            return ByteUnits.ParseDuration(text, "--continue-after");
+        }
+        catch (UsageException)
+        {
+            throw new UsageException($"Invalid --continue-after '{text}': use enter, or a duration after reaching pre-switchover (e.g. 0, 500ms or 5s)");
+        }
     }
 
     public VmSpec VmSpec(string name)

@@ -56,7 +56,8 @@ public static class DrillCommand
             Action<string> progress = line => { if (!json) stdout.WriteLine(line); };
             var options = new DrillOptions();
             report = netns
-                ? await Drill.Run(scenario, async token => await NetnsDrillCluster.Start(script!, scenario.Hosts, options, progress, token), "netns",
+                ? await Drill.Run(scenario, await NetnsDrillCluster.ProbeLinkFaults(script!, cancel),
+                    async token => await NetnsDrillCluster.Start(script!, scenario.Hosts, options, progress, token), "netns",
                     options with { PollInterval = TimeSpan.FromMilliseconds(200) }, progress, cancel)
                 : await Drill.Run(scenario, progress: progress, cancel: cancel);
         }

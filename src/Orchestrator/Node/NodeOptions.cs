@@ -41,8 +41,8 @@ public sealed class NodeOptions
     {
         if (string.IsNullOrWhiteSpace(Name))
             throw new UsageException("A node needs a name, unique in the cluster: --name HOST (or ORCHESTRATOR__NAME)");
-        if (!System.Text.RegularExpressions.Regex.IsMatch(Name, "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$"))
-            throw new UsageException($"Invalid node name '{Name}': use letters, digits, '.', '_' or '-'");
+        if (Actors.Host.HostName.Problem(Name) is { } badName)
+            throw new UsageException($"--name: {badName}");
         if (Port is < 1 or > 65535)
             throw new UsageException($"Invalid --port {Port}: use 1 to 65535");
         if (!Uri.TryCreate(Api, UriKind.Absolute, out var api) || api.Scheme != Uri.UriSchemeHttp)

@@ -36,4 +36,20 @@ public sealed class ByteUnitsTests
         var error = Assert.Throws<UsageException>(() => ByteUnits.ParseSize(text, "--vfio"));
         Assert.Contains("--vfio", error.Message);
     }
+
+    [Theory]
+    [InlineData("99999999999999999999999999999999999999")]
+    [InlineData("9999999999999999TiB")]
+    public void A_size_past_what_a_number_holds_is_too_large_not_a_crash(string text)
+    {
+        var error = Assert.Throws<UsageException>(() => ByteUnits.ParseSize(text, "--ram"));
+        Assert.Equal($"Invalid size '{text}' for --ram: too large", error.Message);
+    }
+
+    [Fact]
+    public void A_duration_past_a_year_is_refused_not_a_crash()
+    {
+        var error = Assert.Throws<UsageException>(() => ByteUnits.ParseDuration("99999999999999999999999999s", "--timeout"));
+        Assert.Equal("Invalid duration '99999999999999999999999999s' for --timeout: at most 365 days", error.Message);
+    }
 }

@@ -85,6 +85,8 @@ public sealed class ClientCommandsTests : ClientCommandTests
     [InlineData("Invalid duration 'soon' for --vfio-alloc", "--vfio-alloc", "soon")]
     [InlineData("Invalid rate 'fast' for --dirty-rate", "--dirty-rate", "fast")]
     [InlineData("--ram must be larger than 0", "--ram", "0")]
+    [InlineData("--ram must be a multiple of 4 KiB (4096 bytes), a whole number of pages: 1000000 bytes is not; use 1003520 or 999424 bytes", "--ram", "1000000")]
+    [InlineData("--ram must be a multiple of 4 KiB (4096 bytes), a whole number of pages: 1536 bytes is not; use 4096 bytes", "--ram", "1.5KiB")]
     [InlineData("Unknown option '--ramm'", "--ramm", "1")]
     public async Task Vm_create_with_a_bad_option_exits_2_naming_it_and_sends_nothing(string message, string option, string value)
     {

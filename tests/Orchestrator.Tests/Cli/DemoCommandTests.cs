@@ -78,7 +78,52 @@ public sealed class DemoCommandTests
         }
     }
 
+    private static readonly string[] Paused =
+        ["demo", "--ram", "8MiB", "--vfio", "4MiB", "--vfio-alloc", "100", "--vgpu", "0", "--capabilities", "return-path,switchover-ack,pause-before-switchover"];
+
+    [Fact]
+    public async Task A_migration_paused_before_switchover_continues_after_the_given_delay()
+    {
+        var run = await OrchestratorProcess.Run(Timeout, new Dictionary<string, string>(), stdin: "", [.. Paused, "--continue-after", "300ms"]);
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Contains("paused before switchover (pause-before-switchover): migrate-continue in 300 ms", run.Stdout);
+        Assert.Matches(@"\] pre-switchover ", run.Stdout);
+        Assert.Contains("Migration ", run.Stdout);
+        Assert.Contains(": completed", run.Stdout);
+    }
+
+    [Fact]
+    public async Task A_migration_paused_before_switchover_continues_when_Enter_is_pressed()
+    {
+        var run = await OrchestratorProcess.Run(Timeout, new Dictionary<string, string>(), stdin: "\n", [.. Paused, "--continue-after", "enter", "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Equal("completed", (string?)Json(run)["status"]);
+        // The prompt goes to stderr under --json: stdout is one JSON object.
+        Assert.Contains("paused before switchover (pause-before-switchover): press Enter to continue (migrate-continue)", run.Stderr);
+    }
+
+    [Fact]
+    public async Task Without_a_terminal_a_migration_paused_before_switchover_continues_at_once()
+    {
+        var run = await OrchestratorProcess.Run(Timeout, new Dictionary<string, string>(), stdin: "", [.. Paused, "--json"]);
+
+        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
+        Assert.Equal("completed", (string?)Json(run)["status"]);
+        Assert.Contains("paused before switchover (pause-before-switchover): migrate-continue in 0 ms", run.Stderr);
+    }
+
+    [Fact]
+    public void By_default_a_pause_waits_for_Enter_on_a_terminal_and_for_nothing_otherwise()
+    {
+        Assert.Null(Orchestrator.Demo.DemoOptions.Parse([], terminal: true).ContinueAfter);
+        Assert.Equal(TimeSpan.Zero, Orchestrator.Demo.DemoOptions.Parse([], terminal: false).ContinueAfter);
+        Assert.Equal(TimeSpan.FromSeconds(5), Orchestrator.Demo.DemoOptions.Parse(["--continue-after", "5s"], terminal: true).ContinueAfter);
+    }
+
     [Theory]
+    [InlineData("Invalid --continue-after 'soon': use enter, or a duration after reaching pre-switchover (e.g. 0, 500ms or 5s)", "--continue-after", "soon")]
     [InlineData("Capability 'switchover-ack' requires capability 'return-path'", "--capabilities", "switchover-ack")]
     [InlineData("Capability 'switchover-ack' requires capability 'return-path'", "--dest-capabilities", "switchover-ack")]
     [InlineData("Parameter 'capability' does not accept value 'turbo'", "--capabilities", "return-path,turbo")]
@@ -86,6 +131,7 @@ public sealed class DemoCommandTests
     [InlineData("Parameter 'max-bandwidth' expects an integer in the range of 0 to", "--max-bandwidth", "-1")]
     [InlineData("Parameter 'switchover-ack-timeout' expects an integer in the range of 0 to 86400000 ms", "--switchover-ack-timeout", "1e3")]
     [InlineData("Invalid size '12XB' for --ram", "--ram", "12XB")]
+    [InlineData("--ram must be a multiple of 4 KiB (4096 bytes), a whole number of pages: 1000000 bytes is not; use 1003520 or 999424 bytes", "--ram", "1000000")]
     [InlineData("Invalid rate 'fast' for --dirty-rate", "--dirty-rate", "fast")]
     [InlineData("Unknown option '--ramm'", "--ramm", "1")]
     public async Task Invalid_arguments_exit_2_with_the_message_on_stderr_and_nothing_on_stdout(string message, params string[] args)

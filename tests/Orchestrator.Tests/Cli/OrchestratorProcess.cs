@@ -11,12 +11,17 @@ public static class OrchestratorProcess
 
     public static Task<Result> Run(TimeSpan timeout, params string[] args) => Run(timeout, new Dictionary<string, string>(), args);
 
-    public static async Task<Result> Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static Task<Result> Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Run(timeout, environment, stdin: null, args);
+
+    /// <param name="stdin">Written to the process's stdin, which is then closed (not a terminal); null: stdin is inherited.</param>
+    public static async Task<Result> Run(TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string? stdin, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
             UseShellExecute = false,
         };
         foreach (var (name, value) in environment)
@@ -26,6 +31,11 @@ public static class OrchestratorProcess
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cancel = new CancellationTokenSource(timeout);

@@ -13,7 +13,7 @@ internal static class ClusterScript
     public static async Task<(int Code, string Output)> Run(string flavour, IReadOnlyDictionary<string, string> nodeEnvironment, params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "deploy", flavour, "cluster.sh"));
+        start.ArgumentList.Add(Path(flavour));
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         start.Environment["ORCHESTRATOR_BIN"] = OrchestratorProcess.Dll;
@@ -27,6 +27,9 @@ internal static class ClusterScript
         await process.WaitForExitAsync(cancel.Token);
         return (process.ExitCode, await stdout + await stderr);
     }
+
+    /// <summary>deploy/<paramref name="flavour"/>/cluster.sh in this repository.</summary>
+    public static string Path(string flavour) => System.IO.Path.Combine(RepositoryRoot(), "deploy", flavour, "cluster.sh");
 
     /// <summary>Until the API lists <paramref name="count"/> hosts up with their capacity (60 s at most).</summary>
     public static async Task WaitForMembers(Func<Task<JsonNode>> getHosts, int count, string what)
@@ -64,7 +67,7 @@ internal static class ClusterScript
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "Orchestrator.sln")))
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Orchestrator.sln")))
                 return dir.FullName;
         }
         throw new InvalidOperationException("Orchestrator.sln not found above " + AppContext.BaseDirectory);

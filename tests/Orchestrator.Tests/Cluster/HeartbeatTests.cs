@@ -14,7 +14,7 @@ public sealed class HeartbeatTests(NetnsCluster cluster) : IClassFixture<NetnsCl
 {
     private const string UnreachableLine = "Marking node(s) as UNREACHABLE";
 
-    [NetnsFact]
+    [NetnsFact("rate")]
     public async Task A_migration_saturating_a_20_mbit_link_makes_no_member_unreachable_and_completes_verified()
     {
         await cluster.SlowLink(1, 2, rate: "20mbit");

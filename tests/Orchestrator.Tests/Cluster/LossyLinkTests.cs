@@ -9,9 +9,12 @@ namespace Orchestrator.Tests.Cluster;
 /// what is lost: the migration is slower, never wrong.
 /// </summary>
 [Trait("Category", "Scenario")]
-public sealed partial class LossyLinkTests(NetnsCluster cluster) : IClassFixture<NetnsCluster>
+public sealed partial class LossyLinkTests(LossyLinkTests.Cluster cluster) : IClassFixture<LossyLinkTests.Cluster>
 {
-    [NetnsFact]
+    /// <summary>Three hosts, started only where a link can be made to lose packets.</summary>
+    public sealed class Cluster() : NetnsCluster(3, null, "loss");
+
+    [NetnsFact("loss")]
     public async Task A_migration_over_a_link_that_drops_3_percent_of_packets_completes_verified_and_packets_were_really_dropped()
     {
         await cluster.SlowLink(1, 2, loss: "3%");

@@ -8,13 +8,15 @@ namespace Orchestrator.Tests.Cluster;
 
 /// <summary>
 /// A fact that needs network namespaces: skipped, with the reason, when the tests do not run as
-/// root or <c>ip netns</c> does not work here. CI runs as root, so there these tests run.
+/// root or <c>ip netns</c> does not work here. CI runs as root, so there these tests run. Given link
+/// faults (<c>rate</c>, <c>delay</c>, <c>loss</c>), it is also skipped where deploy/netns/cluster.sh cannot
+/// shape them, with its reason (the probe a drill runs before it starts).
 /// </summary>
 public sealed class NetnsFactAttribute : FactAttribute
 {
-    public NetnsFactAttribute()
+    public NetnsFactAttribute(params string[] linkFaults)
     {
-        if (NetnsCluster.Unavailable is { } reason)
+        if ((NetnsCluster.Unavailable ?? linkFaults.Select(NetnsCluster.LinkFaultMissing).FirstOrDefault(why => why is not null)) is { } reason)
             Skip = reason;
     }
 }
@@ -38,14 +40,30 @@ public class NetnsCluster : IAsyncLifetime
     }
 
     /// <param name="nodeEnvironment">Extra environment for the node processes, e.g. <c>ORCHESTRATOR__CLUSTER__HEARTBEATPAUSE</c>.</param>
-    protected NetnsCluster(int nodes, IReadOnlyDictionary<string, string>? nodeEnvironment = null)
+    /// <param name="linkFaults">What its tests shape links with (<c>rate</c>, <c>delay</c>, <c>loss</c>): where one is missing they are skipped, and it starts nothing.</param>
+    protected NetnsCluster(int nodes, IReadOnlyDictionary<string, string>? nodeEnvironment = null, params string[] linkFaults)
     {
         _nodes = nodes;
         _nodeEnvironment = nodeEnvironment ?? new Dictionary<string, string>();
+        _skipped = Unavailable is not null || linkFaults.Any(f => LinkFaultMissing(f) is not null);
     }
+
+    private readonly bool _skipped;
 
     /// <summary>Why netns tests cannot run here, or null when they can.</summary>
     public static string? Unavailable => UnavailableReason.Value;
+
+    private static readonly Lazy<Orchestrator.Drills.LinkFaults> LinkFaults = new(() =>
+        Orchestrator.Drills.Netns.NetnsDrillCluster.ProbeLinkFaults(ClusterScript.Path("netns"), CancellationToken.None).GetAwaiter().GetResult());
+
+    /// <summary>Why cluster.sh slow-link cannot give a link this fault here (<c>rate</c>, <c>delay</c> or <c>loss</c>), or null when it can.</summary>
+    public static string? LinkFaultMissing(string fault) => fault switch
+    {
+        "rate" => LinkFaults.Value.Rate,
+        "delay" => LinkFaults.Value.Delay,
+        "loss" => LinkFaults.Value.Loss,
+        _ => throw new ArgumentException($"no link fault '{fault}': rate, delay or loss", nameof(fault)),
+    };
 
     /// <summary>The nodes' APIs are on a private subnet: never through a proxy.</summary>
     public HttpClient Http { get; } = new(new HttpClientHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(30) };
@@ -62,7 +80,7 @@ public class NetnsCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        if (Unavailable is not null)
+        if (_skipped)
             return; // every test of this fixture is skipped
         var (code, output) = await ClusterScript.Run("netns", _nodeEnvironment, "start", _nodes.ToString(), "--dir", _dir);
         Assert.True(code == 0, $"netns cluster.sh start failed:\n{output}");
@@ -73,7 +91,7 @@ public class NetnsCluster : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (Unavailable is null)
+        if (!_skipped)
         {
             var (code, output) = await ClusterScript.Run("netns", _nodeEnvironment, "stop", "--dir", _dir);
             Assert.True(code == 0, $"netns cluster.sh stop failed:\n{output}");

@@ -28,11 +28,11 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
     public Task An_evacuation_under_a_real_partition_empties_the_host() =>
         Passes("evacuation-under-partition.yaml");
 
-    [NetnsFact]
+    [NetnsFact("rate")]
     public Task A_migration_over_a_rate_limited_link_converges() =>
         Passes("slow-link-convergence.yaml");
 
-    [NetnsFact]
+    [NetnsFact("rate", "loss")]
     public Task A_migration_over_a_link_that_drops_packets_converges() =>
         Passes("lossy-link-convergence.yaml");
 
@@ -63,7 +63,7 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
         foreach (var file in NetnsOnly)
         {
             var scenario = ScenarioFile.Load(Path.Combine(ShippedDrillTests.DrillsFolder, file));
-            var refused = Assert.Throws<DrillNotSupportedException>(() => Drill.CheckSupported(scenario));
+            var refused = Assert.Throws<DrillNotSupportedException>(() => Drill.CheckSupported(scenario, Orchestrator.Drills.LinkFaults.InProcess));
             Assert.Contains("--netns", refused.Message);
         }
     }

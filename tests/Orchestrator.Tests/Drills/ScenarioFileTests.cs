@@ -99,6 +99,25 @@ public sealed class ScenarioFileTests
     }
 
     [Fact]
+    public void A_RAM_size_that_is_not_whole_pages_is_refused_saying_what_to_use()
+    {
+        var errors = Errors(Valid.Replace("ram: 16MiB", "ram: 1000000B"));
+
+        Assert.Equal(["drill.yaml:6: vms[0].ram: ram must be a multiple of 4 KiB (4096 bytes), a whole number of pages: 1000000 bytes is not; use 1003520 or 999424 bytes, or whole MiB such as 256MiB"], errors);
+    }
+
+    [Fact]
+    public void Numbers_past_what_a_size_or_a_duration_holds_are_errors_not_crashes()
+    {
+        var errors = Errors(Valid.Replace("ram: 16MiB", "ram: 99999999999999999999999999999999TiB").Replace("wait: 300ms", "wait: 99999999999999999999s"));
+
+        Assert.Equal([
+            "drill.yaml:6: vms[0].ram: expected a size like 32MiB, not '99999999999999999999999999999999TiB'",
+            "drill.yaml:19: steps[4].wait: expected a duration like 2s, not '99999999999999999999s'",
+        ], errors);
+    }
+
+    [Fact]
     public void Every_error_is_reported_at_once()
     {
         var errors = Errors(Valid.Replace("ram: 16MiB", "ram: lots").Replace("wait: 300ms", "wait: soon").Replace("  lost: 0", "  lost: none"));

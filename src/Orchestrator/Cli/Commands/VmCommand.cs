@@ -35,7 +35,7 @@ internal static class VmCommand
         if (a.Value("--ram") is { } ramText)
         {
             var ram = ByteUnits.ParseSize(ramText, "--ram");
-            body["ram"] = ram > 0 ? ram : throw new UsageException("--ram must be larger than 0: a VM needs memory");
+            body["ram"] = Orchestrator.Devices.Ram.RamSize.Problem(ram, "--ram") is { } badRam ? throw new UsageException(badRam) : ram;
         }
         if (a.Value("--vfio") is { } vfio)
             body["vfio"] = ByteUnits.ParseSize(vfio, "--vfio");

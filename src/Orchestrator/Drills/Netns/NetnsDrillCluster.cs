@@ -102,6 +102,35 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         throw new FileNotFoundException("deploy/netns/cluster.sh not found above this program or the working directory: set ORCHESTRATOR_NETNS_SCRIPT");
     }
 
+    /// <summary>
+    /// What slow-link can produce on this machine, as <c>cluster.sh link-faults</c> finds by trying (the same probe
+    /// its slow-link runs): the drill refuses, before starting, a step this cannot play. clear-link always can.
+    /// </summary>
+    public static async Task<LinkFaults> ProbeLinkFaults(string script, CancellationToken cancel)
+    {
+        var (code, output) = await Run(script, new Dictionary<string, string>(), TimeSpan.FromSeconds(30), cancel, "link-faults");
+        if (code == 0)
+            return ParseLinkFaults(output);
+        var failed = $"cannot be promised: cluster.sh link-faults failed ({code}): {Tail(output)}";
+        return new LinkFaults(failed, failed, failed, Clear: null);
+    }
+
+    /// <summary><c>cluster.sh link-faults</c>' lines, <c>rate yes</c> or <c>delay no WHY</c>; a fault it does not name cannot be promised.</summary>
+    public static LinkFaults ParseLinkFaults(string output)
+    {
+        var why = new Dictionary<string, string?>();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = line.Split(' ', 3);
+            if (parts.Length >= 2 && parts[1] is "yes" or "no")
+                why[parts[0]] = parts[1] == "yes" ? null : parts.ElementAtOrDefault(2) ?? $"this machine cannot shape a link's {parts[0]}";
+        }
+        string? Of(string fault) => why.TryGetValue(fault, out var reason)
+            ? reason
+            : $"cluster.sh link-faults did not say whether it can shape a link's {fault}: {Tail(output)}";
+        return new LinkFaults(Of("rate"), Of("delay"), Of("loss"), Clear: null);
+    }
+
     /// <summary>The program the nodes run: this one.</summary>
     private static string OrchestratorBin()
     {
@@ -484,10 +513,13 @@ internal sealed class NetnsDrillCluster : IDrillCluster
             throw new DrillStepException($"cluster.sh {args[0]} failed: {Tail(output)}");
     }
 
-    private async Task<(int Code, string Output)> Run(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancel, params string[] args)
+    private Task<(int Code, string Output)> Run(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancel, params string[] args) =>
+        Run(_script, environment, timeout, cancel, args);
+
+    private static async Task<(int Code, string Output)> Run(string script, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancel, params string[] args)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(_script);
+        start.ArgumentList.Add(script);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         start.Environment["ORCHESTRATOR_BIN"] = OrchestratorBin();

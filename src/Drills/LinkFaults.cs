@@ -1,0 +1,39 @@
+using Orchestrator.Drills.Scenario;
+
+namespace Orchestrator.Drills;
+
+/// <summary>
+/// The link faults an engine can produce: each is null when it can, or says why not and how to get it. A
+/// drill is checked against them before anything starts (<see cref="InProcess.Drill.CheckSupported"/>), so a
+/// step the engine cannot play never turns up halfway through a run.
+/// </summary>
+/// <param name="Rate">A slow-link's rate cap.</param>
+/// <param name="Delay">A slow-link's added delay.</param>
+/// <param name="Loss">A slow-link's share of dropped packets.</param>
+/// <param name="Clear">clear-link: undoing a slow link.</param>
+public sealed record LinkFaults(string? Rate, string? Delay, string? Loss, string? Clear)
+{
+    private const string NeedsNetns =
+        "needs delay, rate or loss on a real link (network namespaces, --netns), which the in-process engine cannot produce; " +
+        "run the drill with --netns (root), or remove the step to run it in-process";
+
+    /// <summary>One ActorSystem per host in one process: no link to shape at all.</summary>
+    public static readonly LinkFaults InProcess = new(NeedsNetns, NeedsNetns, NeedsNetns, NeedsNetns);
+
+    /// <summary>Why <paramref name="step"/> cannot be played here, or null when it can (or is no link fault).</summary>
+    public string? Problem(Step step) => step switch
+    {
+        SlowLinkStep slow => Join(slow.Rate is null ? null : Rate, slow.Delay is null ? null : Delay, slow.Loss is null ? null : Loss),
+        ClearLinkStep => Clear,
+        _ => null,
+    };
+
+    /// <summary>Every step of <paramref name="scenario"/> that cannot be played here, as <c>steps[i]: 'step' why</c>.</summary>
+    public IReadOnlyList<string> Problems(Scenario.Scenario scenario) =>
+        scenario.Steps.Select((step, i) => Problem(step) is { } why ? $"steps[{i}]: '{step}' {why}" : null)
+            .OfType<string>()
+            .ToArray();
+
+    private static string? Join(params string?[] reasons) =>
+        reasons.OfType<string>().Distinct().ToArray() is { Length: > 0 } found ? string.Join("; ", found) : null;
+}

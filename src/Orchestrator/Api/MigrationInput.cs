@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Migration;
+
+namespace Orchestrator.Api;
+
+/// <summary>
+/// Migration settings from a request body, checked here with QEMU's rules before any message leaves this
+/// node: a bad value gets the same 400 whichever node a client asks, and never travels the cluster.
+/// </summary>
+public static class MigrationInput
+{
+    /// <summary>QEMU parameters by name with string (or number) values, each checked by <see cref="MigrationParameters.With"/>.</summary>
+    /// <exception cref="MigrationArgumentException">QEMU's text for an unknown name or a value out of range.</exception>
+    public static IReadOnlyList<(string Name, string Value)> Parameters(IEnumerable<KeyValuePair<string, JsonNode?>> fields)
+    {
+        var changes = fields.Select(f => (f.Key, RequestBody.Text(f.Key, f.Value) ?? "")).ToArray();
+        _ = changes.Aggregate(new MigrationParameters(), (p, change) => p.With(change.Key, change.Item2));
+        return changes;
+    }
+
+    /// <summary>A comma list of capabilities that are on (<c>none</c> for all off), checked as QEMU's migrate_caps_check.</summary>
+    public static MigrationCapabilities Capabilities(string list)
+    {
+        var caps = MigrationCapabilities.ParseList(list);
+        return caps.Check() is { } error ? throw new MigrationArgumentException(error) : caps;
+    }
+
+    /// <summary>Capability names with true or false; whether the whole set holds is the host's to check, against its current set.</summary>
+    public static IReadOnlyList<(string Name, bool On)> CapabilityChanges(IEnumerable<KeyValuePair<string, JsonNode?>> fields) =>
+        fields.Select(f =>
+        {
+            var on = f.Value is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False
+                ? v.GetValue<bool>()
+                : throw new ApiInputException($"Capability '{NameRule.Shown(f.Key)}' must be true or false");
+            _ = MigrationCapabilities.None.With(f.Key, on);
+            return (f.Key, on);
+        }).ToArray();
+}
