@@ -73,6 +73,9 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
 
         /// <summary>Why the fleet stepped in, once it has; the record keeps this reason.</summary>
         public string? Intervention { get; set; }
+
+        /// <summary>Cancelled because its destination began to drain: an evacuation move is planned again elsewhere at once.</summary>
+        public bool Redirected { get; set; }
     }
 
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
@@ -121,7 +124,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
         Receive<RetryRecovery>(_ => StartStore());
         ReceiveAny(message =>
         {
-            if (_storeProblem is null)
+            if (_storeProblem is null || message is ClusterEvent.MemberUp)
                 Stash.Stash();
             else if (message is not Retry && message is not Poll)
                 Sender.Tell(CommandResult.Conflict($"The fleet store is unavailable ({_storeProblem}); the fleet coordinator tries again every {RecoveryRetry.TotalSeconds:0} s"));
@@ -257,13 +260,27 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
             if (t.ActorRef.Equals(_store))
                 throw new StoreUnavailable("the fleet journal writer stopped");
         });
+        Receive<ClusterEvent.MemberUp>(up =>
+        {
+            if (HostRole.NameIn(up.Member.Roles) is { } host && _draining.Contains(host))
+                Context.ActorSelection(MigrationNode.HostPath(up.Member.Address)).Tell(new HostProtocol.SetDraining(true));
+        });
+        Receive<CommandResult>(_ => { }); // the hosts' answers to those
+
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(FleetProtocol.Settings settings) => Akka.Actor.Props.Create(() => new FleetCoordinator(settings));
 
-    protected override void PreStart() => StartStore();
+    protected override void PreStart()
+    {
+        StartStore();
+        // Every member that is or comes up hears again whether it drains: a node restarted since forgot.
+        Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.MemberUp));
+    }
+
+    protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
 
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
@@ -461,7 +478,7 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
         await StartGranted();
         foreach (var (host, job) in _evacuations.ToArray())
         {
-            if (!job.Vms.Any(_active.ContainsKey) && job.RetryPending.Count == 0)
+            if (!job.Vms.Any(_active.ContainsKey) && job.RetryPending.Count == 0 && !_active.Values.Any(a => a.Record.Destination == host))
             {
                 await Write(new FleetJournal.EvacuationEnded(host, Cancelled: false));
                 _evacuations.Remove(host);
@@ -552,7 +569,18 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
         // A failed evacuation migration is tried again, later and later, until the evacuation is cancelled;
         // so is one our own timeout aborted (the host must still be emptied), but not one a user cancelled.
         var timedOut = status == MigrationStatus.Cancelled && admission.Intervention is not null && admission.OnTimeout == TimeoutAction.Abort;
-        if ((status == MigrationStatus.Failed || timedOut) && record.Kind == MigrationPriority.Evacuation
+        if (status == MigrationStatus.Cancelled && admission.Redirected && record.Kind == MigrationPriority.Evacuation
+            && _evacuations.TryGetValue(record.Source, out var redirected) && redirected.Vms.Contains(vm))
+        {
+            // Its destination began to drain: planned again now, among the hosts that still take VMs. Not an attempt.
+            await PlanAgain(record.Source, vm, redirected, $"its destination {record.Destination} began to drain");
+        }
+        else if (status == MigrationStatus.Completed && _evacuations.TryGetValue(record.Destination, out var landed))
+        {
+            // Landed on a host being evacuated (its cancel came too late, after the commit): it joins that host's plan.
+            await PlanAgain(record.Destination, vm, landed, $"it landed on {record.Destination}, which is being evacuated");
+        }
+        else if ((status == MigrationStatus.Failed || timedOut) && record.Kind == MigrationPriority.Evacuation
             && _evacuations.TryGetValue(record.Source, out var job) && job.Vms.Contains(vm))
         {
             var attempt = job.Attempts.GetValueOrDefault(vm) + 1;
@@ -563,6 +591,16 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
             Timers.StartSingleTimer($"retry-{vm}", new Retry(record.Source, vm), backoff);
             _log.Warning("Fleet: evacuation of {0} from {1} will be tried again in {2:0} s (attempt {3})", vm, record.Source, backoff.TotalSeconds, attempt + 1);
         }
+    }
+
+    /// <summary>A VM of an evacuation to plan again at once (durably, as a retry due now).</summary>
+    private async Task PlanAgain(string host, string vm, EvacuationJob job, string why)
+    {
+        await Write(new FleetJournal.RetryScheduled(host, vm, job.Attempts.GetValueOrDefault(vm), DateTimeOffset.UtcNow));
+        job.Vms.Add(vm);
+        job.RetryPending.Add(vm);
+        Timers.StartSingleTimer($"retry-{vm}", new Retry(host, vm), TimeSpan.Zero);
+        _log.Info("Fleet: {0} is planned again for the evacuation of {1}: {2}", vm, host, why);
     }
 
     private async Task RetryEvacuation(Retry retry)
@@ -618,9 +656,36 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
             await Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, evacuation: evacuate.Host);
         foreach (var stays in plan.Unplaceable)
             _log.Warning("Fleet: {0} stays on {1}: {2}", stays.Vm, evacuate.Host, stays.Reason);
+        await StopInbound(evacuate.Host, hosts);
         await StartGranted();
         return new EvacuationStarted(evacuate.Host, plan.Moves, plan.Unplaceable);
     });
+
+    /// <summary>
+    /// Nothing new lands on a host being drained, whatever was on its way there: a queued migration into it is
+    /// withdrawn, a running one cancelled (the VM stays on its source), and an evacuation move of another host
+    /// is planned again elsewhere. One whose cancel comes too late (after its commit) joins this host's plan
+    /// when it lands (<see cref="Finish"/>), and the evacuation does not end before it has.
+    /// </summary>
+    private async Task StopInbound(string host, Dictionary<string, Address> hosts)
+    {
+        foreach (var admission in _active.Values.Where(a => a.Record.Destination == host).ToArray())
+        {
+            var vm = admission.Record.Vm;
+            admission.Redirected = true;
+            if (!admission.Started)
+            {
+                admission.Intervention = $"host {host} is being evacuated: nothing new lands there; withdrawn before it started";
+                await Finish(vm, MigrationStatus.Cancelled, admission.Intervention);
+                continue;
+            }
+            admission.Intervention = $"host {host} is being evacuated: nothing new lands there; migration cancelled, the VM stays on {admission.Record.Source}";
+            admission.Record = admission.Record with { Reason = admission.Intervention };
+            _log.Warning("Fleet: {0} of {1}: {2}", admission.Record.Id, vm, admission.Intervention);
+            if (hosts.TryGetValue(admission.Record.Source, out var source))
+                await AskHost(source, new HostProtocol.MigrateCancel(vm, admission.Intervention));
+        }
+    }
 
     private Task StopEvacuation(CancelEvacuation cancel) => Answering(Sender, async () =>
     {
@@ -670,6 +735,14 @@ internal sealed class FleetCoordinator : ReceiveActor, IWithTimers, IWithUnbound
         var hosts = UpHosts();
         if (!hosts.TryGetValue(undrain.Host, out var address))
             return CommandResult.NotFound($"Host '{undrain.Host}' not found");
+        if (_evacuations.TryGetValue(undrain.Host, out var job))
+        {
+            // Undrained with moves still to come, the host would take new VMs and be emptied at once: one or the other.
+            var moves = job.Vms.Where(_active.ContainsKey).Select(vm => _active[vm]).ToArray();
+            return CommandResult.Conflict(
+                $"Host {undrain.Host} is being evacuated ({moves.Count(a => !a.Started)} move(s) queued, {moves.Count(a => a.Started)} running, " +
+                $"{job.RetryPending.Count} to try again): cancel the evacuation first (orchestrator evacuate-cancel {undrain.Host}), then undrain it");
+        }
         await Write(new FleetJournal.DrainingChanged(undrain.Host, Draining: false));
         _draining.Remove(undrain.Host);
         var answer = await AskHost(address, new HostProtocol.SetDraining(false));
