@@ -33,6 +33,10 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
 
         Assert.Equal("cancelled", (string?)record["status"]);
         Assert.Contains("progress timeout (3 s without a drop in remaining bytes) expired: migration aborted, the VM stays on host1", (string?)record["reason"]);
+        // query-migrate names the same cause, not QEMU's 'cancelled by request', and the record does not say it twice.
+        var info = await cluster.Get("/vms/hot-abort/migration");
+        Assert.Equal("progress timeout (3 s without a drop in remaining bytes) expired: migration aborted, the VM stays on host1", (string?)info["error-desc"]);
+        Assert.Equal((string?)info["error-desc"], (string?)record["reason"]);
         var vm = await cluster.Get("/vms/hot-abort");
         Assert.Equal(("host1", "running"), ((string?)vm["host"], (string?)vm["state"]));
     }
