@@ -167,6 +167,23 @@ public sealed class ClientCommandsTests : ClientCommandTests
     }
 
     [Fact]
+    public async Task Vm_show_lists_the_standing_migration_settings()
+    {
+        var vm = System.Text.Json.Nodes.JsonNode.Parse(Vm)!.AsObject();
+        vm["migration-settings"] = System.Text.Json.Nodes.JsonNode.Parse("""
+            {"capabilities": {"return-path": true, "switchover-ack": true, "pause-before-switchover": false, "auto-converge": false},
+             "parameters": {"downtime-limit": 300, "max-bandwidth": 134217728, "switchover-ack-timeout": 60000}}
+            """);
+        Api.On("GET", "/vms/vm1", 200, vm.ToJsonString());
+
+        var run = await Run("vm", "show", "vm1");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("  migration capabilities: return-path,switchover-ack", run.Stdout);
+        Assert.Contains("  migration parameters:   downtime-limit=300 max-bandwidth=134217728 switchover-ack-timeout=60000", run.Stdout);
+    }
+
+    [Fact]
     public async Task Vm_delete_sends_delete_and_accepts_204()
     {
         Api.On("DELETE", "/vms/vm1", 204);

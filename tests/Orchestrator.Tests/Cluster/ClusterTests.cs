@@ -83,6 +83,8 @@ public sealed class ClusterTests(LocalCluster cluster)
     public async Task A_migration_started_through_the_API_is_followed_with_query_migrate_on_any_node()
     {
         await Create("api-vm", "host3", ram: "64MiB");
+        var standing = (await cluster.Get("/vms/api-vm", node: 2))["migration-settings"]!;
+        Assert.Equal((true, 134217728L), ((bool)standing["capabilities"]!["switchover-ack"]!, (long)standing["parameters"]!["max-bandwidth"]!));
         var (status, started) = await cluster.Send(HttpMethod.Post, "/vms/api-vm/migrate",
             """{"to": "host1", "parameters": {"max-bandwidth": "33554432"}}""", node: 2);
         Assert.Equal(202, status);
