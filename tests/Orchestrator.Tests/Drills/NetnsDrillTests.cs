@@ -28,6 +28,14 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
     public Task An_evacuation_under_a_real_partition_empties_the_host() =>
         Passes("evacuation-under-partition.yaml");
 
+    [NetnsFact]
+    public Task The_ledgers_node_killed_by_SIGKILL_right_after_a_commit_costs_the_migration_nothing() =>
+        Passes("ledger-host-dies-after-commit.yaml");
+
+    [NetnsFact]
+    public Task The_ledgers_node_killed_by_SIGKILL_at_stop_copy_delays_the_commit_until_its_successor_answers() =>
+        Passes("ledger-host-dies-stop-copy.yaml");
+
     [NetnsFact("rate")]
     public Task A_migration_over_a_rate_limited_link_converges() =>
         Passes("slow-link-convergence.yaml");
