@@ -73,4 +73,24 @@ public sealed class FluentDrillTests(ITestOutputHelper output) : ScenarioTestKit
         var refused = Assert.Throws<Orchestrator.Drills.InProcess.DrillNotSupportedException>(() => Orchestrator.Drills.InProcess.Drill.CheckSupported(scenario, Orchestrator.Drills.LinkFaults.InProcess));
         Assert.Contains("--netns", refused.Message);
     }
+
+    [Fact]
+    public async Task Evacuation_moves_headed_for_a_host_that_starts_draining_are_planned_again_elsewhere_and_none_fails()
+    {
+        // Six 256 MiB VMs leave host1 two at a time, some of them for host2; host2 starts draining meanwhile.
+        var scenario = Scenario.Named("evacuate host1, then host2 with host1's moves on their way to it").Hosts(4);
+        var vms = Enumerable.Range(1, 6).Select(i => $"app{i}").ToArray();
+        foreach (var vm in vms)
+            scenario = scenario.Vm(vm, on: "host1", ram: 256L << 20);
+        var report = await Run(scenario
+            .Evacuate("host1")
+            .Evacuate("host2")
+            .WaitForEmpty("host1", within: TimeSpan.FromSeconds(90))
+            .WaitForEmpty("host2", within: TimeSpan.FromSeconds(60))
+            .Expect.NoLoss().NoDoubleRun().NoDigestMismatch().HostEmpty("host1").HostEmpty("host2"));
+
+        // Nothing was refused by the draining host: a move into it was withdrawn or cancelled, and planned again.
+        Assert.DoesNotContain(report.Migrations, m => m.Status == "failed");
+        Assert.Contains(report.Migrations, m => m.Status == "cancelled" && m.Error?.Contains("host host2 is being evacuated: nothing new lands there") == true);
+    }
 }
