@@ -12,6 +12,10 @@ internal sealed class LedgerPulse(long startedAt, TimeSpan interval)
     private long _answeredAt = long.MinValue;
     private long _probedAt = long.MinValue;
 
+    /// <summary>Probes twice per resolve retry, at most a second apart.</summary>
+    public static LedgerPulse For(Migration.OwnershipTimeouts timeouts) =>
+        new(0, TimeSpan.FromTicks(Math.Min(timeouts.Retry.Ticks / 2, TimeSpan.TicksPerSecond)));
+
     /// <summary>True when a probe is due; the caller sends it.</summary>
     public bool Probe(long now)
     {

@@ -94,7 +94,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         _limiter = new BandwidthLimiter(parameters.MaxBandwidth);
         _warmer = new DigestWarmer(vm);
         _expectedDowntime = parameters.DowntimeLimit; // QEMU's initial estimate
-        _ledgerPulse = new LedgerPulse(0, settings.OwnershipTimeouts.Retry / 2 < TimeSpan.FromSeconds(1) ? settings.OwnershipTimeouts.Retry / 2 : TimeSpan.FromSeconds(1));
+        _ledgerPulse = LedgerPulse.For(settings.OwnershipTimeouts);
         Setup();
     }
 
@@ -118,8 +118,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         var host = Context.System.ActorSelection(new RootActorPath(_destination) / "user" / Host.VmHost.Name);
         host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator, _capabilities.SwitchoverAck));
-        if (_fence.Ledger is { } ledger && _ledgerPulse.Probe(Now))
-            ledger.Tell(new OwnershipProtocol.GetOwner(_vm.Name));
+        ProbeLedger(Now);
         Timers.StartSingleTimer("setup", new Timeout("setup"), _settings.SetupTimeout);
         _log.Info("Migration {0} of {1} to {2}: setup", _id, _vm.Name, _destination);
         Reached(MigrationPhase.Setup);
@@ -364,8 +363,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         }
         _expectedDowntime = bandwidthPerMs > 0 ? (long)(pending / bandwidthPerMs) : _parameters.DowntimeLimit;
 
-        if (_fence.Ledger is { } ledger && _ledgerPulse.Probe(now))
-            ledger.Tell(new OwnershipProtocol.GetOwner(_vm.Name));
+        ProbeLedger(now);
         if (pending == 0 || pending < threshold)
         {
             if (CanSwitchover())
@@ -395,6 +393,12 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
 
     /// <summary>QEMU's can_switchover: the capability is off, or every device acked.</summary>
     private bool CanSwitchover() => !_capabilities.SwitchoverAck || _switchoverAllowed;
+
+    private void ProbeLedger(long now)
+    {
+        if (_fence.Ledger is { } ledger && _ledgerPulse.Probe(now))
+            ledger.Tell(new OwnershipProtocol.GetOwner(_vm.Name));
+    }
 
     /// <summary>
     /// The VM stops only while the ownership ledger answers (no ledger: always): the commit must be recorded
