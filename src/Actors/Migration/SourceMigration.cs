@@ -139,6 +139,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             Timers.Cancel("setup");
             _incoming = prepared.Incoming;
             Context.Watch(_incoming);
+            _coordinator.Tell(new SwitchoverProtocol.DestinationPrepared(_incoming));
             _destinationVm = VmStates.Paused;
             var loaders = prepared.Loaders.ToDictionary(l => l.Device, l => l.Ref);
             var missing = _vm.Devices.Where(d => !loaders.ContainsKey(d.Name)).Select(d => d.Name.Value).ToArray();
