@@ -301,9 +301,10 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         {
             if (_status is not (MigrationStatus.Active or MigrationStatus.Setup))
                 return;
+            var asked = passed.DestinationSays is { } says ? $" ({says})" : "";
             Fail(passed.CountKnown
-                ? $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; still waiting for an ack from: {string.Join(", ", passed.Pending)}"
-                : $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; the destination never counted its acks (is switchover-ack on at the destination?)");
+                ? $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; still waiting for an ack from: {string.Join(", ", passed.Pending)}{asked}"
+                : $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; the destination never counted its acks (is switchover-ack on at the destination?){asked}");
         });
     }
 

@@ -39,6 +39,8 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private readonly HashSet<DeviceName> _acked = [];
     private readonly HashSet<DeviceName> _countedFromAnswer = [];
     private IActorRef? _destination;
+    private bool _asked;
+    private Approvals? _lastAnswer;
     private int _stashed;
     private TimeSpan? _armedAt;
 
@@ -65,7 +67,10 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
         });
         Receive<Approvals>(answer =>
         {
-            if (!Ours(answer.Migration, answer) || answer.Expected is null)
+            if (!Ours(answer.Migration, answer))
+                return;
+            _lastAnswer = answer;
+            if (answer.Expected is null)
                 return; // switchover-ack is off at the destination: its count never comes, and the deadline says so
             _log.Warning("Migration {0}: the destination's ack count never arrived; taken from its answer", _migration);
             Expect(answer.Expected);
@@ -80,7 +85,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
                 _log.Warning("Migration {0}: ack from {1} before any count, beyond {2} early acks; dropped", _migration, ack.Device, MaxEarlyAcks);
         });
         Receive<ArmDeadline>(Arm);
-        Receive<DeadlinePassed>(_ => _migrationActor.Tell(new AckDeadlinePassed([], CountKnown: false)));
+        Receive<DeadlinePassed>(_ => _migrationActor.Tell(new AckDeadlinePassed([], CountKnown: false, DestinationSays())));
         Asking();
     }
 
@@ -111,15 +116,17 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
         });
         Receive<Approvals>(answer =>
         {
-            if (Ours(answer.Migration, answer))
-                CountApproved(answer);
+            if (!Ours(answer.Migration, answer))
+                return;
+            _lastAnswer = answer;
+            CountApproved(answer);
         });
         Receive<ExpectAcks>(expect => _log.Warning("Migration {0}: a second ack count ({1}) ignored", _migration, expect.Devices.Count));
         Receive<ArmDeadline>(Arm);
         Receive<DeadlinePassed>(_ =>
         {
             if (_pending.Count > 0)
-                _migrationActor.Tell(new AckDeadlinePassed(_pending.ToArray(), CountKnown: true));
+                _migrationActor.Tell(new AckDeadlinePassed(_pending.ToArray(), CountKnown: true, DestinationSays()));
         });
         Asking();
     }
@@ -128,8 +135,21 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private void Asking()
     {
         Receive<DestinationPrepared>(prepared => _destination = prepared.Incoming);
-        Receive<AskDestination>(_ => _destination?.Tell(new ApprovalsQuery(_migration)));
+        Receive<AskDestination>(_ =>
+        {
+            _destination?.Tell(new ApprovalsQuery(_migration));
+            _asked |= _destination is not null;
+        });
     }
+
+    /// <summary>For the deadline's error text: what the destination said when last asked, if it was.</summary>
+    private string? DestinationSays() => (_asked, _lastAnswer) switch
+    {
+        (_, { Expected: null }) => "the destination says switchover-ack is off there",
+        (_, not null) => "asked, the destination says it has not approved yet",
+        (true, null) => "the destination did not answer when asked",
+        _ => null,
+    };
 
     private void Expect(IReadOnlyList<DeviceName> devices)
     {

@@ -42,5 +42,7 @@ public static class SwitchoverProtocol
     public sealed record ArmDeadline(TimeSpan Timeout);
 
     /// <summary>To the migration: the deadline passed with acks still owed.</summary>
-    public sealed record AckDeadlinePassed(IReadOnlyList<DeviceName> Pending, bool CountKnown);
+    /// <param name="DestinationSays">What asking the destination found, for the error text: whether the devices
+    /// had not approved there, or it did not answer; null when it was never asked.</param>
+    public sealed record AckDeadlinePassed(IReadOnlyList<DeviceName> Pending, bool CountKnown, string? DestinationSays = null);
 }

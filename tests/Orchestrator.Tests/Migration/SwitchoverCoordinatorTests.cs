@@ -82,6 +82,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         var passed = migration.ExpectMsg<AckDeadlinePassed>(TimeSpan.FromSeconds(3));
         Assert.True(passed.CountKnown);
         Assert.Equal([Vf], passed.Pending);
+        Assert.Null(passed.DestinationSays); // not asked: the deadline came before the first question
     }
 
     [Fact]
@@ -165,5 +166,32 @@ public sealed class SwitchoverCoordinatorTests : TestKit
 
         var passed = migration.ExpectMsg<AckDeadlinePassed>(SwitchoverCoordinator.AskInterval * 5);
         Assert.False(passed.CountKnown);
+        Assert.Equal("the destination says switchover-ack is off there", passed.DestinationSays);
+    }
+
+    [Fact]
+    public void The_deadline_says_whether_the_destination_had_approved_or_did_not_answer()
+    {
+        var migration = CreateTestProbe();
+        var destination = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        coordinator.Tell(new DestinationPrepared(destination.Ref));
+        coordinator.Tell(new ExpectAcks(Id, [Vf]));
+        migration.ExpectMsg<AcksExpected>();
+        coordinator.Tell(new ArmDeadline(SwitchoverCoordinator.AskInterval * 2.5));
+
+        destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
+        destination.Reply(new Approvals(Id, [Vf], []));
+
+        var passed = migration.ExpectMsg<AckDeadlinePassed>(SwitchoverCoordinator.AskInterval * 5);
+        Assert.Equal([Vf], passed.Pending);
+        Assert.Equal("asked, the destination says it has not approved yet", passed.DestinationSays);
+
+        var silent = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        silent.Tell(new DestinationPrepared(CreateTestProbe().Ref));
+        silent.Tell(new ExpectAcks(Id, [Vf]));
+        migration.ExpectMsg<AcksExpected>();
+        silent.Tell(new ArmDeadline(SwitchoverCoordinator.AskInterval * 1.5));
+        Assert.Equal("the destination did not answer when asked", migration.ExpectMsg<AckDeadlinePassed>(SwitchoverCoordinator.AskInterval * 4).DestinationSays);
     }
 }
