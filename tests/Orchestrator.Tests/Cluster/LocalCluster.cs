@@ -78,15 +78,15 @@ public class LocalCluster : IAsyncLifetime
     public string LogDirectory => _dir;
 
     /// <summary>
-    /// For a failure message: every node's log lines that contain one of <paramref name="needles"/>, each with its host,
-    /// in the order of their Akka timestamps, and where the whole logs are.
+    /// For a failure message: every node's Akka log lines that contain one of <paramref name="needles"/>, each with its
+    /// host, in the order of their timestamps, and where the whole logs are.
     /// </summary>
     public string LogLines(params string[] needles)
     {
         var lines = Enumerable.Range(1, _nodes)
             .Where(n => File.Exists(Path.Combine(_dir, $"host{n}.log")))
             .SelectMany(n => File.ReadLines(Path.Combine(_dir, $"host{n}.log"))
-                .Where(l => needles.Any(l.Contains))
+                .Where(l => needles.Any(l.Contains) && AkkaTimestamp.IsMatch(l))
                 .Select(l => (Line: l.Trim(), Host: n)))
             .OrderBy(l => AkkaTimestamp.Match(l.Line).Value, StringComparer.Ordinal)
             .Select(l => $"host{l.Host} {l.Line}");

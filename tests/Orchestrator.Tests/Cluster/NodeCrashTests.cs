@@ -30,7 +30,8 @@ public sealed class NodeCrashTests(LocalCluster cluster) : IClassFixture<LocalCl
         Assert.Equal(202, again);
         var second = (string)admitted!["id"]!;
         var completed = await Until(info => (string?)info["status"] is "failed" or "cancelled" or "completed", second);
-        Assert.True((string?)completed["status"] == "completed", $"{completed.ToJsonString()}\n{Trail(second)}");
+        if ((string?)completed["status"] != "completed")
+            Assert.Fail($"{completed.ToJsonString()}\n{Trail(second)}");
         Assert.Equal("host3", (string?)(await cluster.Get("/vms/crash-vm"))["host"]);
     }
 
@@ -42,12 +43,13 @@ public sealed class NodeCrashTests(LocalCluster cluster) : IClassFixture<LocalCl
             var info = (await cluster.Get("/vms/crash-vm/migration")).AsObject();
             if (done(info))
                 return info;
-            Assert.True(DateTime.UtcNow < deadline, $"still {(string?)info["status"]}: {info.ToJsonString()}\n{Trail(migration)}");
+            if (DateTime.UtcNow >= deadline)
+                Assert.Fail($"still {(string?)info["status"]}: {info.ToJsonString()}\n{Trail(migration)}");
             await Task.Delay(100);
         }
     }
 
     /// <summary>The migration's own log lines on every node (its ack trail among them), and what the cluster and remoting did meanwhile.</summary>
     private string Trail(string? migration) =>
-        cluster.LogLines([.. migration is null ? [] : new[] { migration }, "UNREACHABLE", "as [Down]", "removing", "gated", "Disassociated", "not delivered", "uarantin"]);
+        cluster.LogLines([.. migration is null ? [] : new[] { migration }, "UNREACHABLE", "as [Down]", "removing", "gated", "Disassociated", "not delivered", "Quarantin", "quarantin"]);
 }
