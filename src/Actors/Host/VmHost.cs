@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wire;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Ram;
@@ -120,6 +121,9 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
 
     public static Props Props(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities = null) =>
         Akka.Actor.Props.Create(() => new VmHost(settings, identity, incomingCapabilities));
+
+    // Akka logs few dead letters; a migration message this node drops is always logged (UndeliveredWireLog says why).
+    protected override void PreStart() => Context.ActorOf(UndeliveredWireLog.Props(), UndeliveredWireLog.Name);
 
     // A crashed VM or incoming actor must not be restarted with half its state.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);

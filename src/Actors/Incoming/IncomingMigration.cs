@@ -34,6 +34,8 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private bool _corrupt;
     private readonly TimeSpan _retry;
     private readonly HashSet<DeviceName> _loaded = [];
+    private readonly HashSet<DeviceName> _approved = [];
+    private IReadOnlyList<DeviceName> _owingAcks = [];
     private VirtualMachine? _vm;
     private DigestWarmer? _warmer;
     private IReadOnlyList<DigestOf>? _sourceDigests;
@@ -74,6 +76,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         }
         // QEMU counts the devices needing an ack at load setup, and only when the capability is on here.
         var needed = _vm.Devices.Where(d => ((IDeviceLoadHandlers)d).SwitchoverAckNeeded).Select(d => d.Name).ToArray();
+        _owingAcks = needed;
         if (_capabilities.SwitchoverAck)
             coordinator.Tell(new SwitchoverProtocol.ExpectAcks(Id, needed));
         else if (_prepare.SourceSwitchoverAck && needed.Length == 0)
@@ -110,9 +113,13 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         });
         Receive<DeviceApproved>(approved =>
         {
+            _approved.Add(approved.Device);
             _log.Info("Incoming migration {0}: {1} loaded its initial data and approved the switchover; ack sent", Id, approved.Device);
             _prepare.Coordinator.Tell(new SwitchoverProtocol.DeviceAcked(Id, approved.Device));
         });
+        // The source asks while it waits for acks: the answer stands in for an ack or a count that was lost on the way.
+        Receive<SwitchoverProtocol.ApprovalsQuery>(query => query.Migration == Id, _ =>
+            Sender.Tell(new SwitchoverProtocol.Approvals(Id, _capabilities.SwitchoverAck ? _owingAcks : null, _approved.ToArray())));
         Receive<PrecopyLocal.StreamFailed>(failed => Fail(failed.Reason));
         Receive<Commit>(_ => Fail("commit before every device was loaded and verified"));
         Receive<WarmDigests>(_ => _warmer?.Warm());
@@ -139,6 +146,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         });
         Receive<PrecopyLocal.DeviceLoaded>(_ => { });
         Receive<WarmDigests>(_ => { });
+        Receive<SwitchoverProtocol.ApprovalsQuery>(_ => { }); // the source has stopped: it no longer waits for acks
         if (_ledger is not null)
         {
             // Fully loaded and verified: the source may have recorded the commit and died before telling us.

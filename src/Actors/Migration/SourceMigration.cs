@@ -138,6 +138,7 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
             Timers.Cancel("setup");
             _incoming = prepared.Incoming;
             Context.Watch(_incoming);
+            _coordinator.Tell(new SwitchoverProtocol.DestinationPrepared(_incoming));
             _destinationVm = VmStates.Paused;
             var loaders = prepared.Loaders.ToDictionary(l => l.Device, l => l.Ref);
             var missing = _vm.Devices.Where(d => !loaders.ContainsKey(d.Name)).Select(d => d.Name.Value).ToArray();
@@ -299,9 +300,10 @@ internal sealed class SourceMigration : ReceiveActor, IWithTimers
         {
             if (_status is not (MigrationStatus.Active or MigrationStatus.Setup))
                 return;
+            var asked = passed.DestinationSays is { } says ? $" ({says})" : "";
             Fail(passed.CountKnown
-                ? $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; still waiting for an ack from: {string.Join(", ", passed.Pending)}"
-                : $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; the destination never counted its acks (is switchover-ack on at the destination?)");
+                ? $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; still waiting for an ack from: {string.Join(", ", passed.Pending)}{asked}"
+                : $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; the destination never counted its acks (is switchover-ack on at the destination?){asked}");
         });
     }
 

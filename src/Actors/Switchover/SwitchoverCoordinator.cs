@@ -10,7 +10,9 @@ namespace Orchestrator.Actors.Switchover;
 /// <summary>
 /// Holds the pending-ack counter of one migration. The destination says which devices will ack; each
 /// of them decrements the counter once; at zero the source may stop its VM. A repeated, unknown or
-/// foreign ack is logged and never decrements.
+/// foreign ack is logged and never decrements. Once the migration waits for acks, the coordinator also
+/// asks the destination every second which devices have approved: an ack or the count is one message,
+/// which Akka.Remote may drop, and the answer counts what such a message would have.
 /// </summary>
 internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithStash
 {
@@ -19,6 +21,15 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
         public static readonly DeadlinePassed Instance = new();
     }
 
+    /// <summary>Asks the destination for its approvals: on the timer while the migration waits for acks.</summary>
+    private sealed record AskDestination
+    {
+        public static readonly AskDestination Instance = new();
+    }
+
+    /// <summary>How often a waiting migration asks; acks normally arrive within milliseconds of the approval.</summary>
+    internal static readonly TimeSpan AskInterval = TimeSpan.FromSeconds(1);
+
     private const int MaxEarlyAcks = 64;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MigrationId _migration;
@@ -26,6 +37,10 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private readonly Stopwatch _sinceStart;
     private readonly HashSet<DeviceName> _pending = [];
     private readonly HashSet<DeviceName> _acked = [];
+    private readonly HashSet<DeviceName> _countedFromAnswer = [];
+    private IActorRef? _destination;
+    private bool _asked;
+    private Approvals? _lastAnswer;
     private int _stashed;
     private TimeSpan? _armedAt;
 
@@ -47,15 +62,19 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     {
         Receive<ExpectAcks>(expect =>
         {
-            if (!Ours(expect.Migration, expect))
+            if (Ours(expect.Migration, expect))
+                Expect(expect.Devices);
+        });
+        Receive<Approvals>(answer =>
+        {
+            if (!Ours(answer.Migration, answer))
                 return;
-            foreach (var device in expect.Devices)
-                _pending.Add(device);
-            _log.Info("Migration {0}: {1} device(s) owe a switchover ack: {2}", _migration, _pending.Count, string.Join(", ", _pending));
-            _migrationActor.Tell(new AcksExpected(_pending.ToArray()));
-            Become(CountingDown);
-            Stash.UnstashAll();
-            AllowIfDone();
+            _lastAnswer = answer;
+            if (answer.Expected is null)
+                return; // switchover-ack is off at the destination: its count never comes, and the deadline says so
+            _log.Warning("Migration {0}: the destination's ack count never arrived; taken from its answer", _migration);
+            Expect(answer.Expected);
+            CountApproved(answer);
         });
         // An ack may overtake the count; keep a few until the count arrives.
         Receive<DeviceAcked>(ack =>
@@ -66,7 +85,8 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
                 _log.Warning("Migration {0}: ack from {1} before any count, beyond {2} early acks; dropped", _migration, ack.Device, MaxEarlyAcks);
         });
         Receive<ArmDeadline>(Arm);
-        Receive<DeadlinePassed>(_ => _migrationActor.Tell(new AckDeadlinePassed([], CountKnown: false)));
+        Receive<DeadlinePassed>(_ => _migrationActor.Tell(new AckDeadlinePassed([], CountKnown: false, DestinationSays())));
+        Asking();
     }
 
     private void CountingDown()
@@ -75,36 +95,110 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
         {
             if (!Ours(ack.Migration, ack))
                 return;
+            if (_countedFromAnswer.Remove(ack.Device))
+            {
+                _log.Info("Migration {0}: the ack from {1} arrived after the destination's answer had counted it", _migration, ack.Device);
+                return;
+            }
             if (_acked.Contains(ack.Device))
             {
                 _log.Warning("Migration {0}: repeated switchover ack from {1}; the counter stays at {2}", _migration, ack.Device, _pending.Count);
                 return;
             }
-            if (!_pending.Remove(ack.Device))
+            if (!_pending.Contains(ack.Device))
             {
                 _log.Warning("Migration {0}: switchover ack from {1}, which owes none; ignored", _migration, ack.Device);
                 return;
             }
-            _acked.Add(ack.Device);
+            Count(ack.Device);
             _log.Info("Migration {0}: {1} acked; {2} ack(s) pending", _migration, ack.Device, _pending.Count);
-            _migrationActor.Tell(new AckRecorded(ack.Device, _sinceStart.Elapsed, _pending.Count));
             AllowIfDone();
+        });
+        Receive<Approvals>(answer =>
+        {
+            if (!Ours(answer.Migration, answer))
+                return;
+            _lastAnswer = answer;
+            CountApproved(answer);
         });
         Receive<ExpectAcks>(expect => _log.Warning("Migration {0}: a second ack count ({1}) ignored", _migration, expect.Devices.Count));
         Receive<ArmDeadline>(Arm);
         Receive<DeadlinePassed>(_ =>
         {
             if (_pending.Count > 0)
-                _migrationActor.Tell(new AckDeadlinePassed(_pending.ToArray(), CountKnown: true));
+                _migrationActor.Tell(new AckDeadlinePassed(_pending.ToArray(), CountKnown: true, DestinationSays()));
         });
+        Asking();
+    }
+
+    /// <summary>Where and when to ask the destination: valid until switchover is allowed.</summary>
+    private void Asking()
+    {
+        Receive<DestinationPrepared>(prepared => _destination = prepared.Incoming);
+        Receive<AskDestination>(_ =>
+        {
+            _destination?.Tell(new ApprovalsQuery(_migration));
+            _asked |= _destination is not null;
+        });
+    }
+
+    /// <summary>For the deadline's error text: what the destination said when last asked, if it was.</summary>
+    private string? DestinationSays() => (_asked, _lastAnswer) switch
+    {
+        (_, { Expected: null }) => "the destination says switchover-ack is off there",
+        (_, not null) => "asked, the destination says it has not approved yet",
+        (true, null) => "the destination did not answer when asked",
+        _ => null,
+    };
+
+    private void Expect(IReadOnlyList<DeviceName> devices)
+    {
+        foreach (var device in devices)
+            _pending.Add(device);
+        _log.Info("Migration {0}: {1} device(s) owe a switchover ack: {2}", _migration, _pending.Count, string.Join(", ", _pending));
+        _migrationActor.Tell(new AcksExpected(_pending.ToArray()));
+        Become(CountingDown);
+        Stash.UnstashAll();
+        AllowIfDone();
+    }
+
+    /// <summary>Devices the destination says approved, whose ack has not arrived: counted now, and said so.</summary>
+    private void CountApproved(Approvals answer)
+    {
+        var approved = answer.Approved.Where(_pending.Contains).ToArray();
+        foreach (var device in approved)
+        {
+            Count(device);
+            _countedFromAnswer.Add(device);
+            _log.Warning("Migration {0}: the destination says {1} approved the switchover, but its ack has not arrived; counted from the answer ({2} ack(s) pending)",
+                _migration, device, _pending.Count);
+        }
+        if (approved.Length > 0)
+            AllowIfDone();
+    }
+
+    private void Count(DeviceName device)
+    {
+        _pending.Remove(device);
+        _acked.Add(device);
+        _migrationActor.Tell(new AckRecorded(device, _sinceStart.Elapsed, _pending.Count));
     }
 
     private void Allowed()
     {
-        Receive<DeviceAcked>(ack => _log.Warning("Migration {0}: ack from {1} after switchover was allowed; ignored", _migration, ack.Device));
+        Receive<DeviceAcked>(ack =>
+        {
+            if (_countedFromAnswer.Remove(ack.Device))
+                _log.Info("Migration {0}: the ack from {1} arrived after the destination's answer had counted it", _migration, ack.Device);
+            else
+                _log.Warning("Migration {0}: ack from {1} after switchover was allowed; ignored", _migration, ack.Device);
+        });
         Receive<ExpectAcks>(_ => { });
+        Receive<Approvals>(_ => { });
         Receive<ArmDeadline>(_ => { });
         Receive<DeadlinePassed>(_ => { });
+        Receive<DestinationPrepared>(_ => { });
+        Receive<AskDestination>(_ => { });
     }
 
     private void AllowIfDone()
@@ -112,6 +206,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
         if (_pending.Count > 0)
             return;
         Timers.Cancel(DeadlinePassed.Instance);
+        Timers.Cancel(AskDestination.Instance);
         _migrationActor.Tell(new SwitchoverAllowed(_migration));
         Become(Allowed);
     }
@@ -124,6 +219,9 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private void Arm(ArmDeadline arm)
     {
         _armedAt ??= _sinceStart.Elapsed;
+        // Waiting for acks from here on, with or without a deadline: ask, so that a lost ack cannot hold the switchover.
+        if (!Timers.IsTimerActive(AskDestination.Instance))
+            Timers.StartPeriodicTimer(AskDestination.Instance, AskDestination.Instance, AskInterval);
         if (arm.Timeout <= TimeSpan.Zero)
         {
             Timers.Cancel(DeadlinePassed.Instance);

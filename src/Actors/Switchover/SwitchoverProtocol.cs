@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wire;
 using Orchestrator.Devices.Contract;
@@ -13,6 +14,20 @@ public static class SwitchoverProtocol
     /// <summary>A destination device has loaded its initial data and its resources are ready (QEMU: approve switchover).</summary>
     public sealed record DeviceAcked(MigrationId Migration, DeviceName Device) : IMigrationWire;
 
+    /// <summary>
+    /// From the coordinator while its migration waits for acks: which devices have approved? An ack is a single
+    /// message and Akka.Remote delivers at most once; the answer is the destination's state, so asking again
+    /// recovers a lost ack (or a lost count) instead of waiting out switchover-ack-timeout.
+    /// </summary>
+    public sealed record ApprovalsQuery(MigrationId Migration) : IMigrationWire;
+
+    /// <summary>The destination's answer: the devices it counted as owing an ack (null: switchover-ack is off there,
+    /// so it counts none) and those of them that have approved so far.</summary>
+    public sealed record Approvals(MigrationId Migration, IReadOnlyList<DeviceName>? Expected, IReadOnlyList<DeviceName> Approved) : IMigrationWire;
+
+    /// <summary>To the coordinator from its migration: the destination's incoming actor, to ask while the migration waits.</summary>
+    public sealed record DestinationPrepared(IActorRef Incoming);
+
     /// <summary>To the migration: the count is known.</summary>
     public sealed record AcksExpected(IReadOnlyList<DeviceName> Devices);
 
@@ -27,5 +42,7 @@ public static class SwitchoverProtocol
     public sealed record ArmDeadline(TimeSpan Timeout);
 
     /// <summary>To the migration: the deadline passed with acks still owed.</summary>
-    public sealed record AckDeadlinePassed(IReadOnlyList<DeviceName> Pending, bool CountKnown);
+    /// <param name="DestinationSays">What asking the destination found, for the error text: whether the devices
+    /// had not approved there, or it did not answer; null when it was never asked.</param>
+    public sealed record AckDeadlinePassed(IReadOnlyList<DeviceName> Pending, bool CountKnown, string? DestinationSays = null);
 }

@@ -24,6 +24,8 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
     private const string ChunkLoadedManifest = "CL";
     private const string ExpectAcksManifest = "EA";
     private const string DeviceAckedManifest = "DA";
+    private const string ApprovalsQueryManifest = "AQ";
+    private const string ApprovalsManifest = "AP";
     private const string PrepareManifest = "P";
     private const string PreparedManifest = "PD";
     private const string RefusedManifest = "RF";
@@ -42,6 +44,8 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
         PrecopyProtocol.ChunkLoaded => ChunkLoadedManifest,
         SwitchoverProtocol.ExpectAcks => ExpectAcksManifest,
         SwitchoverProtocol.DeviceAcked => DeviceAckedManifest,
+        SwitchoverProtocol.ApprovalsQuery => ApprovalsQueryManifest,
+        SwitchoverProtocol.Approvals => ApprovalsManifest,
         IncomingProtocol.Prepare => PrepareManifest,
         IncomingProtocol.Prepared => PreparedManifest,
         IncomingProtocol.Refused => RefusedManifest,
@@ -72,6 +76,16 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                     break;
                 case SwitchoverProtocol.DeviceAcked m:
                     w.Write(m.Migration.Value); w.Write(m.Device.Value);
+                    break;
+                case SwitchoverProtocol.ApprovalsQuery m:
+                    w.Write(m.Migration.Value);
+                    break;
+                case SwitchoverProtocol.Approvals m:
+                    w.Write(m.Migration.Value);
+                    w.Write(m.Expected is not null);
+                    if (m.Expected is not null)
+                        WriteList(w, m.Expected, (x, d) => x.Write(d.Value));
+                    WriteList(w, m.Approved, (x, d) => x.Write(d.Value));
                     break;
                 case IncomingProtocol.Prepare m:
                     w.Write(m.Migration.Value); WriteSpec(w, m.Spec); WriteRef(w, m.Source); WriteRef(w, m.Coordinator); w.Write(m.SourceSwitchoverAck);
@@ -123,6 +137,8 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                 ChunkLoadedManifest => new PrecopyProtocol.ChunkLoaded(Mig(r), Dev(r), r.ReadInt64()),
                 ExpectAcksManifest => new SwitchoverProtocol.ExpectAcks(Mig(r), ReadList(r, Dev)),
                 DeviceAckedManifest => new SwitchoverProtocol.DeviceAcked(Mig(r), Dev(r)),
+                ApprovalsQueryManifest => new SwitchoverProtocol.ApprovalsQuery(Mig(r)),
+                ApprovalsManifest => new SwitchoverProtocol.Approvals(Mig(r), r.ReadBoolean() ? ReadList(r, Dev) : null, ReadList(r, Dev)),
                 PrepareManifest => new IncomingProtocol.Prepare(Mig(r), ReadSpec(r), ReadRef(r), ReadRef(r), SourceSwitchoverAck: More(r) && r.ReadBoolean()),
                 PreparedManifest => new IncomingProtocol.Prepared(Mig(r), ReadRef(r),
                     ReadList(r, x => new IncomingProtocol.Loader(Dev(x), ReadRef(x)))),

@@ -21,6 +21,7 @@ public sealed class VfioDevice : IMigratableDevice
     public const int ConfigSize = 4096;
 
     private readonly Lock sync = new();
+    private readonly TimeProvider time;
     private readonly byte[] config = new byte[ConfigSize];
     private VfioDeviceState state = VfioDeviceState.Running;
 
@@ -44,7 +45,8 @@ public sealed class VfioDevice : IMigratableDevice
     private bool loadComplete;
 
     /// <summary>A device with all-zero state: a destination twin.</summary>
-    public VfioDevice(DeviceSpec spec)
+    /// <param name="time">The clock of the destination's allocation; the system's unless a test gives one.</param>
+    public VfioDevice(DeviceSpec spec, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         if (spec.Kind is not (DeviceKind.Vfio or DeviceKind.Vgpu))
@@ -55,6 +57,7 @@ public sealed class VfioDevice : IMigratableDevice
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.AllocationTime, TimeSpan.Zero, nameof(spec));
         Spec = spec;
         Memory = new PagedMemory(spec.SizeBytes);
+        this.time = time ?? TimeProvider.System;
     }
 
     /// <summary>A source device whose whole state (and config blob) is noise from <paramref name="seed"/>.</summary>
@@ -556,16 +559,19 @@ public sealed class VfioDevice : IMigratableDevice
         allocationCancel = new CancellationTokenSource();
         var token = allocationCancel.Token;
         var context = loadContext!;
-        var time = Spec.AllocationTime;
+        var allocationTime = Spec.AllocationTime;
+        var clock = time;
         // On the pool, so ApproveSwitchover never runs inside LoadState's lock.
         allocation = Task.Run(
             async () =>
             {
-                // At least the whole allocation time: a timer may fire a few milliseconds early.
-                var clock = System.Diagnostics.Stopwatch.StartNew();
-                while (clock.Elapsed < time)
+                // At least the whole allocation time: a timer may fire a few milliseconds early. The time left
+                // is read once per pass: read again for the wait, it can be negative by then (the thread was
+                // descheduled in between), which Task.Delay refuses or, at -1 ms, waits on forever: no approval.
+                var start = clock.GetTimestamp();
+                for (var left = allocationTime; left > TimeSpan.Zero; left = allocationTime - clock.GetElapsedTime(start))
                 {
-                    await Task.Delay(time - clock.Elapsed, token).ConfigureAwait(false);
+                    await Task.Delay(left, clock, token).ConfigureAwait(false);
                 }
 
                 token.ThrowIfCancellationRequested(); // cancelled by LoadCleanup just as the delay ended

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Orchestrator.Tests.Cli;
 using Xunit;
 
@@ -73,6 +74,25 @@ public class LocalCluster : IAsyncLifetime
 
     public string Log(int node) => File.ReadAllText(Path.Combine(_dir, $"host{node}.log"));
 
+    /// <summary>The folder of the nodes' logs (hostN.log); it outlives the run, so a failure can be read afterwards.</summary>
+    public string LogDirectory => _dir;
+
+    /// <summary>
+    /// For a failure message: every node's Akka log lines that contain one of <paramref name="needles"/>, each with its
+    /// host, in the order of their timestamps, and where the whole logs are.
+    /// </summary>
+    public string LogLines(params string[] needles)
+    {
+        var lines = Enumerable.Range(1, _nodes)
+            .Where(n => File.Exists(Path.Combine(_dir, $"host{n}.log")))
+            .SelectMany(n => File.ReadLines(Path.Combine(_dir, $"host{n}.log"))
+                .Where(l => needles.Any(l.Contains) && AkkaTimestamp.IsMatch(l))
+                .Select(l => (Line: l.Trim(), Host: n)))
+            .OrderBy(l => AkkaTimestamp.Match(l.Line).Value, StringComparer.Ordinal)
+            .Select(l => $"host{l.Host} {l.Line}");
+        return $"logs of every node in {_dir}; the lines that matter:\n{string.Join('\n', lines)}";
+    }
+
     public Task<(int Status, JsonNode? Body)> Send(HttpMethod method, string path, string? json = null, int node = 1) =>
         ClusterScript.Send(Http, method, Api(node) + path, json);
 
@@ -85,6 +105,9 @@ public class LocalCluster : IAsyncLifetime
 
     public Task<OrchestratorProcess.Result> Cli(params string[] args) =>
         OrchestratorProcess.Run(TimeSpan.FromSeconds(120), Environment(), args);
+
+    // "[INFO][11/29/2026 20:36:24.937Z][Thread 0010]...": one day's lines sort by it as text.
+    private static readonly Regex AkkaTimestamp = new(@"\d\d:\d\d:\d\d\.\d+Z");
 
     /// <summary>The first of <paramref name="count"/> consecutive free loopback ports.</summary>
     private static int FreePortRun(int count, int after = 0)

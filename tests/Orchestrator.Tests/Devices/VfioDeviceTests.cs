@@ -151,6 +151,36 @@ public class VfioDeviceTests
     }
 
     [Fact]
+    public async Task The_allocation_approves_even_when_its_time_runs_out_between_two_readings_of_the_clock()
+    {
+        // Each reading of this clock is 3 ms after the one before, as a thread sees it that is descheduled
+        // between reading the time left and waiting for it. A 10 ms allocation then reads 9 ms elapsed,
+        // then 12: a wait computed from the second reading is negative, which Task.Delay refuses (or, at
+        // -1 ms, waits forever), and the device would never approve.
+        var spec = Spec(allocationMs: 10);
+        var source = VfioDevice.Filled(spec, 1);
+        var destination = new VfioDevice(spec, new ClockThatMovesBetweenReadings(TimeSpan.FromMilliseconds(3)));
+        var approved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        source.SaveSetup(new SaveContext(true));
+        destination.LoadSetup(Context(true, () => approved.TrySetResult()));
+
+        await Load(destination, Iterate(source, Chunk));
+
+        await approved.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(destination.AllocationCompleted);
+    }
+
+    /// <summary>Real timers; a timestamp that advances by <paramref name="step"/> at every reading.</summary>
+    private sealed class ClockThatMovesBetweenReadings(TimeSpan step) : TimeProvider
+    {
+        private long _now;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _now, step.Ticks);
+    }
+
+    [Fact]
     public async Task Without_switchover_ack_the_final_load_waits_for_the_allocation()
     {
         var spec = Spec(allocationMs: 200);

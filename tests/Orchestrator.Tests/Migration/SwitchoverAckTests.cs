@@ -146,6 +146,20 @@ public sealed class SwitchoverAckTests(ITestOutputHelper output) : TwoNodeTestKi
     }
 
     [Fact]
+    public async Task A_timed_out_wait_for_acks_says_that_the_destination_asked_had_not_approved()
+    {
+        await Create(SmallVm(vfioAllocMs: 120_000));
+        await SetParameters(("switchover-ack-timeout", "2500"));
+        await Migrate();
+
+        var info = await UntilEnded(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(MigrationStatus.Failed, info.Status);
+        Assert.Contains("still waiting for an ack from: 0000:17:00.2 (asked, the destination says it has not approved yet)", info.ErrorDesc);
+        await AssertRolledBack(info);
+    }
+
+    [Fact]
     public async Task Switchover_ack_timeout_names_the_devices_that_still_owe_an_ack()
     {
         await Create(SmallVm(vfioAllocMs: 120_000));

@@ -82,5 +82,116 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         var passed = migration.ExpectMsg<AckDeadlinePassed>(TimeSpan.FromSeconds(3));
         Assert.True(passed.CountKnown);
         Assert.Equal([Vf], passed.Pending);
+        Assert.Null(passed.DestinationSays); // not asked: the deadline came before the first question
+    }
+
+    [Fact]
+    public void An_ack_lost_on_the_way_is_counted_from_the_destinations_answer_while_the_migration_waits()
+    {
+        var migration = CreateTestProbe();
+        var destination = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        coordinator.Tell(new DestinationPrepared(destination.Ref));
+        coordinator.Tell(new ExpectAcks(Id, [Vf]));
+        migration.ExpectMsg<AcksExpected>();
+
+        // The VF approved, but its DeviceAcked never arrives. The migration converges and waits.
+        coordinator.Tell(new ArmDeadline(TimeSpan.FromSeconds(60)));
+
+        destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
+        destination.Reply(new Approvals(Id, [Vf], [Vf]));
+        var recorded = migration.ExpectMsg<AckRecorded>();
+        Assert.Equal((Vf, 0), (recorded.Device, recorded.Pending));
+        migration.ExpectMsg<SwitchoverAllowed>();
+
+        // The ack that was only late changes nothing, and nobody is asked any more.
+        coordinator.Tell(new DeviceAcked(Id, Vf));
+        migration.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        destination.ExpectNoMsg(SwitchoverCoordinator.AskInterval * 2);
+    }
+
+    [Fact]
+    public void A_lost_count_is_taken_from_the_destinations_answer()
+    {
+        var migration = CreateTestProbe();
+        var destination = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        coordinator.Tell(new DestinationPrepared(destination.Ref));
+
+        // Neither ExpectAcks nor any ack arrived; the migration converged and waits.
+        coordinator.Tell(new ArmDeadline(TimeSpan.FromSeconds(60)));
+
+        destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
+        destination.Reply(new Approvals(Id, [Vf, Gpu], [Gpu]));
+        Assert.Equal([Vf, Gpu], migration.ExpectMsg<AcksExpected>().Devices);
+        var gpu = migration.ExpectMsg<AckRecorded>();
+        Assert.Equal((Gpu, 1), (gpu.Device, gpu.Pending));
+        migration.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
+        destination.Reply(new Approvals(Id, [Vf, Gpu], [Gpu, Vf]));
+        var vf = migration.ExpectMsg<AckRecorded>();
+        Assert.Equal((Vf, 0), (vf.Device, vf.Pending));
+        migration.ExpectMsg<SwitchoverAllowed>();
+    }
+
+    [Fact]
+    public void The_destination_is_asked_only_once_the_migration_waits_for_acks()
+    {
+        var migration = CreateTestProbe();
+        var destination = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        coordinator.Tell(new DestinationPrepared(destination.Ref));
+        coordinator.Tell(new ExpectAcks(Id, [Vf]));
+        migration.ExpectMsg<AcksExpected>();
+
+        destination.ExpectNoMsg(SwitchoverCoordinator.AskInterval * 2);
+
+        // switchover-ack-timeout 0 waits without limit, and still asks.
+        coordinator.Tell(new ArmDeadline(TimeSpan.Zero));
+        destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
+    }
+
+    [Fact]
+    public void A_destination_with_switchover_ack_off_is_not_taken_for_one_that_counts_no_device()
+    {
+        var migration = CreateTestProbe();
+        var destination = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        coordinator.Tell(new DestinationPrepared(destination.Ref));
+        coordinator.Tell(new ArmDeadline(SwitchoverCoordinator.AskInterval * 2.5));
+
+        destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
+        destination.Reply(new Approvals(Id, Expected: null, Approved: []));
+
+        var passed = migration.ExpectMsg<AckDeadlinePassed>(SwitchoverCoordinator.AskInterval * 5);
+        Assert.False(passed.CountKnown);
+        Assert.Equal("the destination says switchover-ack is off there", passed.DestinationSays);
+    }
+
+    [Fact]
+    public void The_deadline_says_whether_the_destination_had_approved_or_did_not_answer()
+    {
+        var migration = CreateTestProbe();
+        var destination = CreateTestProbe();
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        coordinator.Tell(new DestinationPrepared(destination.Ref));
+        coordinator.Tell(new ExpectAcks(Id, [Vf]));
+        migration.ExpectMsg<AcksExpected>();
+        coordinator.Tell(new ArmDeadline(SwitchoverCoordinator.AskInterval * 2.5));
+
+        destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
+        destination.Reply(new Approvals(Id, [Vf], []));
+
+        var passed = migration.ExpectMsg<AckDeadlinePassed>(SwitchoverCoordinator.AskInterval * 5);
+        Assert.Equal([Vf], passed.Pending);
+        Assert.Equal("asked, the destination says it has not approved yet", passed.DestinationSays);
+
+        var silent = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        silent.Tell(new DestinationPrepared(CreateTestProbe().Ref));
+        silent.Tell(new ExpectAcks(Id, [Vf]));
+        migration.ExpectMsg<AcksExpected>();
+        silent.Tell(new ArmDeadline(SwitchoverCoordinator.AskInterval * 1.5));
+        Assert.Equal("the destination did not answer when asked", migration.ExpectMsg<AckDeadlinePassed>(SwitchoverCoordinator.AskInterval * 4).DestinationSays);
     }
 }

@@ -30,6 +30,9 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
             new PrecopyProtocol.ChunkLoaded(Id, Ram, 42),
             new SwitchoverProtocol.ExpectAcks(Id, [Ram, new DeviceName("0000:17:00.2")]),
             new SwitchoverProtocol.DeviceAcked(Id, Ram),
+            new SwitchoverProtocol.ApprovalsQuery(Id),
+            new SwitchoverProtocol.Approvals(Id, [Ram, new DeviceName("0000:17:00.2")], [Ram]),
+            new SwitchoverProtocol.Approvals(Id, Expected: null, Approved: []),
             new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody),
             new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody, SourceSwitchoverAck: true),
             new IncomingProtocol.Refused(Id, "no room"),
@@ -138,6 +141,7 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
     private static string Describe(object message) => message switch
     {
         SwitchoverProtocol.ExpectAcks m => $"{m.Migration} {string.Join(",", m.Devices)}",
+        SwitchoverProtocol.Approvals m => $"{m.Migration} {(m.Expected is null ? "no count" : string.Join(",", m.Expected))} {string.Join(",", m.Approved)}",
         IncomingProtocol.Prepare m => $"{m.Migration} {m.Spec.Name} {string.Join(",", m.Spec.Devices)} {m.Spec.Workload} {m.SourceSwitchoverAck}",
         IncomingProtocol.StopCopyStarted m => $"{m.Migration} {string.Join(",", m.SourceDigests)}",
         IncomingProtocol.ReadyToStart m => $"{m.Migration} {string.Join(",", m.DestinationDigests)}",
