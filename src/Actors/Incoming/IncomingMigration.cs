@@ -38,7 +38,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private IReadOnlyList<DeviceName> _owingAcks = [];
     private VirtualMachine? _vm;
     private DigestWarmer? _warmer;
-    private IReadOnlyList<DigestOf>? _sourceDigests;
+    private bool _stopped;
 
     public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger, bool corrupt)
     {
@@ -108,7 +108,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         {
             if (stop.Migration != Id)
                 return;
-            _sourceDigests = stop.SourceDigests;
+            _stopped = true;
             ReadyIfComplete();
         });
         Receive<DeviceApproved>(approved =>
@@ -201,7 +201,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
 
     private void ReadyIfComplete()
     {
-        if (_sourceDigests is null || _loaded.Count < _vm!.Devices.Count)
+        if (!_stopped || _loaded.Count < _vm!.Devices.Count)
             return;
         if (_corrupt)
         {
@@ -209,18 +209,10 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
             _vm.FlipBitForFaultInjection();
             _log.Warning("Incoming migration {0}: fault injection flipped a bit of {1}'s loaded RAM", Id, _vm.Name);
         }
+        // The source compares them with its own: it decides whether to commit, and this copy starts only on that commit.
         var mine = _vm.Digests();
-        var mismatched = _sourceDigests
-            .Where(s => !mine.TryGetValue(s.Device, out var d) || d != s.Digest)
-            .Select(s => $"{s.Device} (source {s.Digest}, destination {(mine.TryGetValue(s.Device, out var d) ? d.Hex : "missing")})")
-            .ToArray();
-        if (mismatched.Length > 0 || _sourceDigests.Count != mine.Count)
-        {
-            Fail($"digest mismatch on {string.Join(", ", mismatched.DefaultIfEmpty("the device list"))}; destination VM not started");
-            return;
-        }
         Timers.Cancel("warm-digests");
-        _log.Info("Incoming migration {0}: every device loaded and every digest matches", Id);
+        _log.Info("Incoming migration {0}: every device loaded after the stop; digests sent to the source", Id);
         _prepare.Source.Tell(new ReadyToStart(Id, mine.Select(kv => new DigestOf(kv.Key, kv.Value)).ToArray()));
         Become(Ready);
     }

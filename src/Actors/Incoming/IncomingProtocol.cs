@@ -26,12 +26,12 @@ public static class IncomingProtocol
     /// <summary>The destination host will not take this VM; the reason says why.</summary>
     public sealed record Refused(MigrationId Migration, string Reason) : IMigrationWire;
 
-    /// <summary>The source VM is stopped; these are its device digests, which the destination must match.</summary>
-    public sealed record StopCopyStarted(MigrationId Migration, IReadOnlyList<DigestOf> SourceDigests) : IMigrationWire;
+    /// <summary>The source VM is stopped: what arrives from here on is the device state at the stop.</summary>
+    public sealed record StopCopyStarted(MigrationId Migration) : IMigrationWire;
 
     public sealed record DigestOf(DeviceName Device, DeviceDigest Digest);
 
-    /// <summary>Every device is loaded and every digest matches: the destination can start on commit.</summary>
+    /// <summary>Every device is loaded after the stop: these are the loaded state's digests, which the source compares with its own before it commits.</summary>
     public sealed record ReadyToStart(MigrationId Migration, IReadOnlyList<DigestOf> DestinationDigests) : IMigrationWire;
 
     /// <summary>The destination failed to load; its state is discarded.</summary>

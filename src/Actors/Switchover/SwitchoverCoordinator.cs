@@ -36,7 +36,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private readonly IActorRef _migrationActor;
     private readonly Stopwatch _sinceStart;
     private readonly HashSet<DeviceName> _pending = [];
-    private readonly HashSet<DeviceName> _acked = [];
+    private readonly Dictionary<DeviceName, TimeSpan> _acked = [];
     private readonly HashSet<DeviceName> _countedFromAnswer = [];
     private IActorRef? _destination;
     private bool _asked;
@@ -100,7 +100,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
                 _log.Info("Migration {0}: the ack from {1} arrived after the destination's answer had counted it", _migration, ack.Device);
                 return;
             }
-            if (_acked.Contains(ack.Device))
+            if (_acked.ContainsKey(ack.Device))
             {
                 _log.Warning("Migration {0}: repeated switchover ack from {1}; the counter stays at {2}", _migration, ack.Device, _pending.Count);
                 return;
@@ -112,7 +112,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
             }
             Count(ack.Device);
             _log.Info("Migration {0}: {1} acked; {2} ack(s) pending", _migration, ack.Device, _pending.Count);
-            AllowIfDone();
+            Report();
         });
         Receive<Approvals>(answer =>
         {
@@ -156,10 +156,9 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
         foreach (var device in devices)
             _pending.Add(device);
         _log.Info("Migration {0}: {1} device(s) owe a switchover ack: {2}", _migration, _pending.Count, string.Join(", ", _pending));
-        _migrationActor.Tell(new AcksExpected(_pending.ToArray()));
         Become(CountingDown);
         Stash.UnstashAll();
-        AllowIfDone();
+        Report();
     }
 
     /// <summary>Devices the destination says approved, whose ack has not arrived: counted now, and said so.</summary>
@@ -174,14 +173,13 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
                 _migration, device, _pending.Count);
         }
         if (approved.Length > 0)
-            AllowIfDone();
+            Report();
     }
 
     private void Count(DeviceName device)
     {
         _pending.Remove(device);
-        _acked.Add(device);
-        _migrationActor.Tell(new AckRecorded(device, _sinceStart.Elapsed, _pending.Count));
+        _acked[device] = _sinceStart.Elapsed;
     }
 
     private void Allowed()
@@ -201,13 +199,18 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
         Receive<AskDestination>(_ => { });
     }
 
-    private void AllowIfDone()
+    /// <summary>Tells the migration where the count stands; at zero, switchover is allowed and nothing is awaited any more.</summary>
+    private void Report()
     {
-        if (_pending.Count > 0)
+        var allowed = _pending.Count == 0;
+        var owed = _pending.ToDictionary(d => d, _ => new DeviceAck(AckState.Pending));
+        foreach (var (device, at) in _acked)
+            owed[device] = new DeviceAck(AckState.Acked, at);
+        _migrationActor.Tell(new AcksChanged(owed, _pending.Count, allowed));
+        if (!allowed)
             return;
         Timers.Cancel(DeadlinePassed.Instance);
         Timers.Cancel(AskDestination.Instance);
-        _migrationActor.Tell(new SwitchoverAllowed(_migration));
         Become(Allowed);
     }
 

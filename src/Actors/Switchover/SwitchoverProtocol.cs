@@ -28,14 +28,19 @@ public static class SwitchoverProtocol
     /// <summary>To the coordinator from its migration: the destination's incoming actor, to ask while the migration waits.</summary>
     public sealed record DestinationPrepared(IActorRef Incoming);
 
-    /// <summary>To the migration: the count is known.</summary>
-    public sealed record AcksExpected(IReadOnlyList<DeviceName> Devices);
+    /// <summary>
+    /// To the migration, at every change of the count: the devices that owe an ack and where each stands, the
+    /// pending-ack counter, and whether the counter reached zero (QEMU's can_switchover, for the ack's part).
+    /// The coordinator owns this state; the migration keeps the latest report for its decisions and query-migrate.
+    /// </summary>
+    public sealed record AcksChanged(IReadOnlyDictionary<DeviceName, DeviceAck> Owed, int Pending, bool Allowed)
+    {
+        /// <summary>Before the destination counted: nothing owed known yet, nothing allowed.</summary>
+        public static readonly AcksChanged Uncounted = new(new Dictionary<DeviceName, DeviceAck>(), -1, false);
 
-    /// <summary>To the migration: one device acked; <paramref name="Pending"/> is the counter after it.</summary>
-    public sealed record AckRecorded(DeviceName Device, TimeSpan At, int Pending);
-
-    /// <summary>To the migration: the pending-ack counter is zero.</summary>
-    public sealed record SwitchoverAllowed(MigrationId Migration);
+        /// <summary>A device's state; one the destination did not count needs no ack.</summary>
+        public DeviceAck Of(DeviceName device) => Owed.TryGetValue(device, out var ack) ? ack : DeviceAck.NotNeeded;
+    }
 
     /// <summary>From the migration: it has converged and waits only for acks; start the switchover-ack-timeout (0: no limit).
     /// Sent again when switchover-ack-timeout changes: the deadline is then the first arm plus the new timeout.</summary>
@@ -45,4 +50,30 @@ public static class SwitchoverProtocol
     /// <param name="DestinationSays">What asking the destination found, for the error text: whether the devices
     /// had not approved there, or it did not answer; null when it was never asked.</param>
     public sealed record AckDeadlinePassed(IReadOnlyList<DeviceName> Pending, bool CountKnown, string? DestinationSays = null);
+}
+
+/// <summary>Where a destination device's switchover ack stands: query-migrate's per-device <c>switchover-ack</c>.</summary>
+public enum AckState
+{
+    /// <summary>The destination did not count it (it sends no initial data, or switchover-ack is off there).</summary>
+    NotNeeded,
+
+    /// <summary>Counted, not acked yet.</summary>
+    Pending,
+
+    Acked,
+}
+
+/// <param name="At">Since the migration started, once acked.</param>
+public sealed record DeviceAck(AckState State, TimeSpan? At = null)
+{
+    public static readonly DeviceAck NotNeeded = new(AckState.NotNeeded);
+
+    /// <summary>query-migrate's spelling: <c>not-needed</c>, <c>pending</c>, <c>acked</c>.</summary>
+    public string Name => State switch
+    {
+        AckState.Pending => "pending",
+        AckState.Acked => "acked",
+        _ => "not-needed",
+    };
 }

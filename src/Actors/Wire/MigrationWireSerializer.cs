@@ -99,7 +99,6 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                     break;
                 case IncomingProtocol.StopCopyStarted m:
                     w.Write(m.Migration.Value);
-                    WriteList(w, m.SourceDigests, (x, d) => { x.Write(d.Device.Value); x.Write(d.Digest.Hex); });
                     break;
                 case IncomingProtocol.ReadyToStart m:
                     w.Write(m.Migration.Value);
@@ -143,8 +142,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                 PreparedManifest => new IncomingProtocol.Prepared(Mig(r), ReadRef(r),
                     ReadList(r, x => new IncomingProtocol.Loader(Dev(x), ReadRef(x)))),
                 RefusedManifest => new IncomingProtocol.Refused(Mig(r), r.ReadString()),
-                StopCopyManifest => new IncomingProtocol.StopCopyStarted(Mig(r),
-                    ReadList(r, x => new IncomingProtocol.DigestOf(Dev(x), new DeviceDigest(x.ReadString())))),
+                StopCopyManifest => new IncomingProtocol.StopCopyStarted(Mig(r)),
                 ReadyManifest => new IncomingProtocol.ReadyToStart(Mig(r),
                     ReadList(r, x => new IncomingProtocol.DigestOf(Dev(x), new DeviceDigest(x.ReadString())))),
                 FailedManifest => new IncomingProtocol.Failed(Mig(r), r.ReadString()),

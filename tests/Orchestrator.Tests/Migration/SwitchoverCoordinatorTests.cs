@@ -22,10 +22,10 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
 
         coordinator.Tell(new ExpectAcks(Id, [Vf, Gpu]));
-        Assert.Equal([Vf, Gpu], migration.ExpectMsg<AcksExpected>().Devices);
+        Assert.Equal("2 pending: 0000:17:00.2 pending, vgpu0 pending", Show(migration.ExpectMsg<AcksChanged>()));
 
         coordinator.Tell(new DeviceAcked(Id, Vf));
-        Assert.Equal(1, migration.ExpectMsg<AckRecorded>().Pending);
+        Assert.Equal("1 pending: 0000:17:00.2 acked, vgpu0 pending", Show(migration.ExpectMsg<AcksChanged>()));
 
         coordinator.Tell(new DeviceAcked(Id, Vf));                  // repeated
         coordinator.Tell(new DeviceAcked(Id, new DeviceName("x"))); // owes none
@@ -33,9 +33,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         migration.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         coordinator.Tell(new DeviceAcked(Id, Gpu));
-        var last = migration.ExpectMsg<AckRecorded>();
-        Assert.Equal((Gpu, 0), (last.Device, last.Pending));
-        migration.ExpectMsg<SwitchoverAllowed>();
+        Assert.Equal("0 pending, allowed: 0000:17:00.2 acked, vgpu0 acked", Show(migration.ExpectMsg<AcksChanged>()));
         coordinator.Tell(new DeviceAcked(Id, Gpu));
         migration.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
@@ -48,8 +46,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
 
         coordinator.Tell(new ExpectAcks(Id, []));
 
-        migration.ExpectMsg<AcksExpected>();
-        migration.ExpectMsg<SwitchoverAllowed>();
+        Assert.Equal("0 pending, allowed: ", Show(migration.ExpectMsg<AcksChanged>()));
     }
 
     [Fact]
@@ -62,9 +59,8 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         migration.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
         coordinator.Tell(new ExpectAcks(Id, [Vf]));
 
-        migration.ExpectMsg<AcksExpected>();
-        Assert.Equal(0, migration.ExpectMsg<AckRecorded>().Pending);
-        migration.ExpectMsg<SwitchoverAllowed>();
+        Assert.Equal("1 pending: 0000:17:00.2 pending", Show(migration.ExpectMsg<AcksChanged>()));
+        Assert.Equal("0 pending, allowed: 0000:17:00.2 acked", Show(migration.ExpectMsg<AcksChanged>()));
     }
 
     [Fact]
@@ -73,9 +69,9 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         var migration = CreateTestProbe();
         var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
         coordinator.Tell(new ExpectAcks(Id, [Vf, Gpu]));
-        migration.ExpectMsg<AcksExpected>();
+        migration.ExpectMsg<AcksChanged>();
         coordinator.Tell(new DeviceAcked(Id, Gpu));
-        migration.ExpectMsg<AckRecorded>();
+        migration.ExpectMsg<AcksChanged>();
 
         coordinator.Tell(new ArmDeadline(TimeSpan.FromMilliseconds(200)));
 
@@ -93,16 +89,14 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
         coordinator.Tell(new DestinationPrepared(destination.Ref));
         coordinator.Tell(new ExpectAcks(Id, [Vf]));
-        migration.ExpectMsg<AcksExpected>();
+        migration.ExpectMsg<AcksChanged>();
 
         // The VF approved, but its DeviceAcked never arrives. The migration converges and waits.
         coordinator.Tell(new ArmDeadline(TimeSpan.FromSeconds(60)));
 
         destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
         destination.Reply(new Approvals(Id, [Vf], [Vf]));
-        var recorded = migration.ExpectMsg<AckRecorded>();
-        Assert.Equal((Vf, 0), (recorded.Device, recorded.Pending));
-        migration.ExpectMsg<SwitchoverAllowed>();
+        Assert.Equal("0 pending, allowed: 0000:17:00.2 acked", Show(migration.ExpectMsg<AcksChanged>()));
 
         // The ack that was only late changes nothing, and nobody is asked any more.
         coordinator.Tell(new DeviceAcked(Id, Vf));
@@ -123,16 +117,13 @@ public sealed class SwitchoverCoordinatorTests : TestKit
 
         destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
         destination.Reply(new Approvals(Id, [Vf, Gpu], [Gpu]));
-        Assert.Equal([Vf, Gpu], migration.ExpectMsg<AcksExpected>().Devices);
-        var gpu = migration.ExpectMsg<AckRecorded>();
-        Assert.Equal((Gpu, 1), (gpu.Device, gpu.Pending));
+        Assert.Equal("2 pending: 0000:17:00.2 pending, vgpu0 pending", Show(migration.ExpectMsg<AcksChanged>()));
+        Assert.Equal("1 pending: 0000:17:00.2 pending, vgpu0 acked", Show(migration.ExpectMsg<AcksChanged>()));
         migration.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
         destination.Reply(new Approvals(Id, [Vf, Gpu], [Gpu, Vf]));
-        var vf = migration.ExpectMsg<AckRecorded>();
-        Assert.Equal((Vf, 0), (vf.Device, vf.Pending));
-        migration.ExpectMsg<SwitchoverAllowed>();
+        Assert.Equal("0 pending, allowed: 0000:17:00.2 acked, vgpu0 acked", Show(migration.ExpectMsg<AcksChanged>()));
     }
 
     [Fact]
@@ -143,7 +134,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
         coordinator.Tell(new DestinationPrepared(destination.Ref));
         coordinator.Tell(new ExpectAcks(Id, [Vf]));
-        migration.ExpectMsg<AcksExpected>();
+        migration.ExpectMsg<AcksChanged>();
 
         destination.ExpectNoMsg(SwitchoverCoordinator.AskInterval * 2);
 
@@ -177,7 +168,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
         coordinator.Tell(new DestinationPrepared(destination.Ref));
         coordinator.Tell(new ExpectAcks(Id, [Vf]));
-        migration.ExpectMsg<AcksExpected>();
+        migration.ExpectMsg<AcksChanged>();
         coordinator.Tell(new ArmDeadline(SwitchoverCoordinator.AskInterval * 2.5));
 
         destination.ExpectMsg<ApprovalsQuery>(SwitchoverCoordinator.AskInterval * 3);
@@ -190,8 +181,13 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         var silent = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
         silent.Tell(new DestinationPrepared(CreateTestProbe().Ref));
         silent.Tell(new ExpectAcks(Id, [Vf]));
-        migration.ExpectMsg<AcksExpected>();
+        migration.ExpectMsg<AcksChanged>();
         silent.Tell(new ArmDeadline(SwitchoverCoordinator.AskInterval * 1.5));
         Assert.Equal("the destination did not answer when asked", migration.ExpectMsg<AckDeadlinePassed>(SwitchoverCoordinator.AskInterval * 4).DestinationSays);
     }
+
+    /// <summary>The report as a sentence: the counter, whether switchover may go, and each owed device's state.</summary>
+    private static string Show(AcksChanged acks) =>
+        $"{acks.Pending} pending{(acks.Allowed ? ", allowed" : "")}: " +
+        string.Join(", ", acks.Owed.OrderBy(o => o.Key.Value).Select(o => $"{o.Key} {o.Value.Name}"));
 }

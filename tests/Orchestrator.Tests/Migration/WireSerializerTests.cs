@@ -36,7 +36,7 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
             new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody),
             new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody, SourceSwitchoverAck: true),
             new IncomingProtocol.Refused(Id, "no room"),
-            new IncomingProtocol.StopCopyStarted(Id, [digest]),
+            new IncomingProtocol.StopCopyStarted(Id),
             new IncomingProtocol.ReadyToStart(Id, [digest]),
             new IncomingProtocol.Failed(Id, "bad"),
             new IncomingProtocol.Commit(Id, 3),
@@ -143,7 +143,6 @@ public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConf
         SwitchoverProtocol.ExpectAcks m => $"{m.Migration} {string.Join(",", m.Devices)}",
         SwitchoverProtocol.Approvals m => $"{m.Migration} {(m.Expected is null ? "no count" : string.Join(",", m.Expected))} {string.Join(",", m.Approved)}",
         IncomingProtocol.Prepare m => $"{m.Migration} {m.Spec.Name} {string.Join(",", m.Spec.Devices)} {m.Spec.Workload} {m.SourceSwitchoverAck}",
-        IncomingProtocol.StopCopyStarted m => $"{m.Migration} {string.Join(",", m.SourceDigests)}",
         IncomingProtocol.ReadyToStart m => $"{m.Migration} {string.Join(",", m.DestinationDigests)}",
         _ => message.ToString()!,
     };

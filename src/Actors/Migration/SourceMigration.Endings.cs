@@ -1,0 +1,116 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Remote;
+using Orchestrator.Actors.Fencing;
+using Orchestrator.Actors.Incoming;
+using Orchestrator.Actors.Precopy;
+using Orchestrator.Devices.Machine;
+using static Orchestrator.Actors.Migration.MigrationProtocol;
+
+namespace Orchestrator.Actors.Migration;
+
+/// <summary>How a source migration ends: completed, rolled back (the source VM resumes), handed over, or left paused.</summary>
+internal sealed partial class SourceMigration
+{
+    private void Ended()
+    {
+        Receive<Cancel>(_ => { }); // cancel after completed or failed changes nothing
+        // A destination that answers after we gave up must not keep a half-loaded twin.
+        Receive<IncomingProtocol.Prepared>(late => late.Incoming.Tell(new IncomingProtocol.Abort(_id, "the source gave up before the destination was ready")));
+        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_view.Status.Name()}")));
+        Receive<Query>(_ => Sender.Tell(Info()));
+        ReceiveAny(_ => { });
+    }
+
+    // ---- endings -----------------------------------------------------------------------------------
+
+    private void Complete(Stopped stop)
+    {
+        Timers.CancelAll();
+        _view.Downtime = Now - stop.At;
+        _view.DestinationVm = VmStates.Running;
+        _vm.Stop(); // QEMU's postmigrate: this copy never runs again
+        CleanupSource();
+        End(MigrationStatus.Completed, handedOver: true);
+        _log.Info("Migration {0} of {1} completed: downtime {2} ms, total {3} ms", _id, _vm.Name, _view.Downtime, Now);
+    }
+
+    /// <summary>Before the commit was asked for: the source VM resumes, the destination discards its twin.</summary>
+    private void Fail(string reason, IActorRef? incoming = null)
+    {
+        _view.ErrorDesc = reason;
+        RollBack(reason, incoming);
+        End(MigrationStatus.Failed);
+    }
+
+    /// <summary>After a commit was sent, the destination did not confirm its start.</summary>
+    private void HandedOver(Handover handover, string reason)
+    {
+        Timers.CancelAll();
+        StopChildren();
+        if (_fence.Ledger is not null)
+        {
+            // The ledger moved ownership: this copy is the old epoch and is discarded, whatever became of the destination.
+            _view.ErrorDesc = $"{reason}; ownership moved to {_destination} at epoch {handover.Epoch} (recorded), so the source copy is stopped";
+            _vm.Stop();
+            End(MigrationStatus.Failed, handedOver: true);
+            return;
+        }
+        // Without a ledger the destination may have started: resuming here could run two copies.
+        _view.ErrorDesc = $"{reason}; the commit was sent, so the source VM stays paused until the destination's state is known";
+        End(MigrationStatus.Failed, ownershipUnknown: true);
+    }
+
+    /// <summary>The ledger fenced this migration's epoch: its destination can never start, so the source resumes.</summary>
+    private void FenceLost(Stopped stop, string reason)
+    {
+        _view.ErrorDesc = $"{reason}; the ownership ledger fenced epoch {_fence.Epoch + 1}, the source VM resumes";
+        RollBack(_view.ErrorDesc, stop.Incoming);
+        End(MigrationStatus.Failed);
+    }
+
+    /// <summary>Ownership cannot be decided now: pausing is safe, resuming might run two copies.</summary>
+    private void StayPaused(string reason)
+    {
+        _view.ErrorDesc = $"{reason}; the source VM stays paused rather than risk two running copies (orchestrator vm resume asks the ledger again)";
+        _log.Error("Migration {0} of {1}: {2}", _id, _vm.Name, _view.ErrorDesc);
+        Timers.CancelAll();
+        StopChildren();
+        End(MigrationStatus.Failed, ownershipUnknown: true);
+    }
+
+    private void RollBack(string reason, IActorRef? incoming)
+    {
+        Timers.CancelAll();
+        incoming?.Tell(new IncomingProtocol.Abort(_id, reason));
+        _view.DestinationVm = VmStates.Absent;
+        CleanupSource();
+        if (_wasRunning && _vm.State == VmRunState.Paused)
+            _vm.Resume();
+        _log.Warning("Migration {0} of {1} rolled back: {2}; source VM {3}", _id, _vm.Name, reason,
+            _vm.State == VmRunState.Running ? "running" : _vm.State.ToString().ToLowerInvariant());
+    }
+
+    private void CleanupSource()
+    {
+        StopChildren();
+        _vm.ThrottlePercent = 0;
+        foreach (var device in _vm.Devices)
+            device.SaveCleanup();
+    }
+
+    /// <summary>Streams, the switchover coordinator and any question to the ledger.</summary>
+    private void StopChildren()
+    {
+        foreach (var child in Context.GetChildren())
+            Context.Stop(child);
+    }
+
+    private void End(MigrationStatus status, bool handedOver = false, bool ownershipUnknown = false)
+    {
+        _view.Ended(status, Now);
+        _host.Tell(new MigrationProtocol.Ended(_id, _vm.Name, Info(), handedOver, ownershipUnknown));
+        Become(Ended);
+    }
+}
