@@ -36,6 +36,12 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
     private const string RunningManifest = "R";
     private const string AbortManifest = "A";
 
+    /// <summary>
+    /// The format's version, the first byte of every message. A message of another version (an older or newer
+    /// node) is refused with an error that says so, never misread; version 1 was the first, unversioned format.
+    /// </summary>
+    public const byte Version = 2;
+
     public override int Identifier => Id;
 
     public override string Manifest(object o) => o switch
@@ -66,6 +72,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
         using var stream = new MemoryStream(64);
         using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
+            w.Write(Version);
             switch (obj)
             {
                 case PrecopyProtocol.ChunkLoaded m:
@@ -108,7 +115,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                     w.Write(m.Migration.Value); w.Write(m.Reason);
                     break;
                 case IncomingProtocol.Commit m:
-                    w.Write(m.Migration.Value); w.Write(m.Epoch); w.Write(m.Recorded); // appended: an older reader stops before it
+                    w.Write(m.Migration.Value); w.Write(m.Epoch); w.Write(m.Recorded);
                     break;
                 case IncomingProtocol.Running m:
                     w.Write(m.Migration.Value);
@@ -125,10 +132,14 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        if (bytes.Length == 0 || bytes[0] != Version)
+            throw new SerializationException(
+                $"A migration message '{manifest}' not in wire format version {Version} (its first byte is {(bytes.Length == 0 ? "missing" : bytes[0])}): " +
+                "the peer runs another release of the orchestrator; every node of a cluster must run the same one");
         if (manifest == ChunkManifest)
             return ChunkFromBinary(bytes);
 
-        using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Encoding.UTF8);
+        using var r = new BinaryReader(new MemoryStream(bytes, 1, bytes.Length - 1, writable: false), Encoding.UTF8);
         try
         {
             return manifest switch
@@ -138,7 +149,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                 DeviceAckedManifest => new SwitchoverProtocol.DeviceAcked(Mig(r), Dev(r)),
                 ApprovalsQueryManifest => new SwitchoverProtocol.ApprovalsQuery(Mig(r)),
                 ApprovalsManifest => new SwitchoverProtocol.Approvals(Mig(r), r.ReadBoolean() ? ReadList(r, Dev) : null, ReadList(r, Dev)),
-                PrepareManifest => new IncomingProtocol.Prepare(Mig(r), ReadSpec(r), ReadRef(r), ReadRef(r), SourceSwitchoverAck: More(r) && r.ReadBoolean()),
+                PrepareManifest => new IncomingProtocol.Prepare(Mig(r), ReadSpec(r), ReadRef(r), ReadRef(r), SourceSwitchoverAck: r.ReadBoolean()),
                 PreparedManifest => new IncomingProtocol.Prepared(Mig(r), ReadRef(r),
                     ReadList(r, x => new IncomingProtocol.Loader(Dev(x), ReadRef(x)))),
                 RefusedManifest => new IncomingProtocol.Refused(Mig(r), r.ReadString()),
@@ -146,7 +157,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                 ReadyManifest => new IncomingProtocol.ReadyToStart(Mig(r),
                     ReadList(r, x => new IncomingProtocol.DigestOf(Dev(x), new DeviceDigest(x.ReadString())))),
                 FailedManifest => new IncomingProtocol.Failed(Mig(r), r.ReadString()),
-                CommitManifest => new IncomingProtocol.Commit(Mig(r), r.ReadInt64(), Recorded: More(r) && r.ReadBoolean()),
+                CommitManifest => new IncomingProtocol.Commit(Mig(r), r.ReadInt64(), Recorded: r.ReadBoolean()),
                 RunningManifest => new IncomingProtocol.Running(Mig(r)),
                 AbortManifest => new IncomingProtocol.Abort(Mig(r), r.ReadString()),
                 _ => throw new SerializationException($"Unknown migration wire manifest '{manifest}'"),
@@ -158,15 +169,16 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
         }
     }
 
-    // Chunk layout: [migration][device][seq:int64][payload length:int32][payload]. The header is written
-    // by hand so the payload is copied once.
+    // Chunk layout: [version][migration][device][seq:int64][payload length:int32][payload]. The header is
+    // written by hand so the payload is copied once.
     private static byte[] ChunkToBinary(PrecopyProtocol.Chunk chunk)
     {
         var migration = Encoding.UTF8.GetBytes(chunk.Migration.Value);
         var device = Encoding.UTF8.GetBytes(chunk.Device.Value);
-        var bytes = new byte[2 + migration.Length + 2 + device.Length + 8 + 4 + chunk.Payload.Length];
+        var bytes = new byte[1 + 2 + migration.Length + 2 + device.Length + 8 + 4 + chunk.Payload.Length];
         var span = bytes.AsSpan();
-        var at = 0;
+        span[0] = Version;
+        var at = 1;
         at = WriteShortBytes(span, at, migration);
         at = WriteShortBytes(span, at, device);
         BitConverter.TryWriteBytes(span[at..], chunk.Seq); at += 8;
@@ -180,7 +192,7 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
         try
         {
             ReadOnlySpan<byte> span = bytes;
-            var at = 0;
+            var at = 1;
             var migration = ReadShortString(span, ref at);
             var device = ReadShortString(span, ref at);
             var seq = BitConverter.ToInt64(span[at..]); at += 8;
@@ -215,9 +227,6 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
     private static MigrationId Mig(BinaryReader r) => new(r.ReadString());
 
     private static DeviceName Dev(BinaryReader r) => new(r.ReadString());
-
-    /// <summary>A field appended after a message's first version is read only when the sender wrote it.</summary>
-    private static bool More(BinaryReader r) => r.BaseStream.Position < r.BaseStream.Length;
 
     private static void WriteSpec(BinaryWriter w, VmSpec spec)
     {
