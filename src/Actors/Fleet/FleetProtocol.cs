@@ -9,13 +9,13 @@ namespace Orchestrator.Actors.Fleet;
 /// </summary>
 public static class FleetProtocol
 {
-    /// <param name="PollInterval">How often running migrations are asked for their progress.</param>
+    /// <param name="PollInterval">How often the fleet judges its running migrations (timeouts, silent sources); a source that has not reported for longer is asked.</param>
     /// <param name="FinishedPerVm">Finished migrations kept per VM.</param>
     /// <param name="RetryBackoff">A failed evacuation migration is tried again after this, doubling each time.</param>
     /// <param name="MaxBandwidth">Bytes per second for each migration the fleet starts, unless the migration sets its own max-bandwidth; 0 is unlimited.</param>
     public sealed record Settings(FleetLimits Limits, TimeSpan PollInterval, FleetTimeouts Timeouts, TimeSpan RetryBackoff, int FinishedPerVm = 5, long MaxBandwidth = 0)
     {
-        public static Settings Default => new(new FleetLimits(), TimeSpan.FromMilliseconds(100), FleetTimeouts.Default, TimeSpan.FromSeconds(20));
+        public static Settings Default => new(new FleetLimits(), TimeSpan.FromSeconds(1), FleetTimeouts.Default, TimeSpan.FromSeconds(20));
     }
 
     /// <summary>A user's migrate: answered with <see cref="MigrationAdmitted"/> or <see cref="CommandResult"/>.</summary>
@@ -80,8 +80,18 @@ public static class FleetProtocol
     /// <summary>The latest finished migration of a VM as the fleet recorded it: answered with <see cref="FinalOf"/>.</summary>
     public sealed record GetFinal(string Vm) : IHostWire;
 
-    /// <param name="Final">Its last query-migrate answer; null when the fleet recorded none.</param>
-    public sealed record FinalOf(string Vm, MigrationInfo? Final) : IHostWire;
+    /// <param name="Id">Its migration; null when the fleet recorded none.</param>
+    /// <param name="Final">How it ended, as the fleet's journal keeps it.</param>
+    public sealed record FinalOf(string Vm, MigrationId? Id, Journal.FleetEvents.MigrationOutcome? Final) : IHostWire;
+
+    /// <summary>
+    /// A source host's news of a migration the fleet started: its query-migrate view, pushed every
+    /// <see cref="ReportInterval"/> while it runs and at once when it ends (the end frees its permit).
+    /// </summary>
+    public sealed record MigrationReport(string Vm, MigrationInfo Info) : IHostWire;
+
+    /// <summary>How often a source host reports a running fleet migration.</summary>
+    public static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Answered with <see cref="Permits"/>.</summary>
     public sealed record GetPermits : IHostWire

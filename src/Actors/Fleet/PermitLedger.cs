@@ -35,41 +35,30 @@ public sealed class PermitLedger
 
     public bool IsQueued(string vm) => IndexOf(_queued, vm) >= 0;
 
-    /// <summary>Queues a migration for a permit; refuses a second one for the same VM and a move onto its own host.</summary>
-    public bool Enqueue(string vm, string source, string destination, MigrationPriority priority, out string? refusal)
+    /// <summary>Why a migration could not be queued: a second one for the same VM, or a move onto its own host; null when it can.</summary>
+    public string? Refusal(string vm, string source, string destination)
     {
         if (Holds(vm) || IsQueued(vm))
         {
-            refusal = InProgress;
-            return false;
+            return InProgress;
         }
 
-        if (string.Equals(source, destination, StringComparison.Ordinal))
+        return string.Equals(source, destination, StringComparison.Ordinal)
+            ? $"{vm} already runs on {source}; source and destination must differ"
+            : null;
+    }
+
+    /// <summary>Queues a migration for a permit; refuses (see <see cref="Refusal"/>) a second one for the same VM and a move onto its own host.</summary>
+    public bool Enqueue(string vm, string source, string destination, MigrationPriority priority, out string? refusal)
+    {
+        refusal = Refusal(vm, source, destination);
+        if (refusal is not null)
         {
-            refusal = $"{vm} already runs on {source}; source and destination must differ";
             return false;
         }
 
         Insert(new PermitRequest(vm, source, destination, priority, _nextSequence++));
-        refusal = null;
         return true;
-    }
-
-    /// <summary>
-    /// Holds a permit for a migration that was already running when this ledger was rebuilt (a new
-    /// fleet coordinator recovering from its journal): it was granted within the limits then.
-    /// </summary>
-    public void Restore(string vm, string source, string destination, MigrationPriority priority)
-    {
-        if (Holds(vm) || IsQueued(vm))
-        {
-            return;
-        }
-
-        var request = new PermitRequest(vm, source, destination, priority, _nextSequence++);
-        _held.Add(request);
-        _outbound[source] = OutboundHeld(source) + 1;
-        _inbound[destination] = InboundHeld(destination) + 1;
     }
 
     /// <summary>
@@ -79,24 +68,47 @@ public sealed class PermitLedger
     public IReadOnlyList<PermitRequest> Grant()
     {
         var granted = new List<PermitRequest>();
-        for (var i = 0; i < _queued.Count && _held.Count < _limits.PerCluster;)
+        while (Next() is { } request)
         {
-            var request = _queued[i];
-            if (OutboundHeld(request.Source) < _limits.OutboundPerHost && InboundHeld(request.Destination) < _limits.InboundPerHost)
-            {
-                _queued.RemoveAt(i);
-                _held.Add(request);
-                _outbound[request.Source] = OutboundHeld(request.Source) + 1;
-                _inbound[request.Destination] = InboundHeld(request.Destination) + 1;
-                granted.Add(request);
-            }
-            else
-            {
-                i++;
-            }
+            Take(request.Vm);
+            granted.Add(request);
         }
 
         return granted;
+    }
+
+    /// <summary>
+    /// The queued request <see cref="Grant"/> would grant first, without granting it: the fleet makes the
+    /// grant durable before it is held (<see cref="Take"/>). Null when the limits allow none.
+    /// </summary>
+    public PermitRequest? Next()
+    {
+        if (_held.Count >= _limits.PerCluster)
+        {
+            return null;
+        }
+
+        return _queued.FirstOrDefault(r => OutboundHeld(r.Source) < _limits.OutboundPerHost && InboundHeld(r.Destination) < _limits.InboundPerHost);
+    }
+
+    /// <summary>
+    /// Holds the permit of a queued request that was granted (by <see cref="Next"/> now, or within the limits
+    /// before a fleet coordinator recovering from its journal started); false if it was not queued.
+    /// </summary>
+    public bool Take(string vm)
+    {
+        var index = IndexOf(_queued, vm);
+        if (index < 0)
+        {
+            return false;
+        }
+
+        var request = _queued[index];
+        _queued.RemoveAt(index);
+        _held.Add(request);
+        _outbound[request.Source] = OutboundHeld(request.Source) + 1;
+        _inbound[request.Destination] = InboundHeld(request.Destination) + 1;
+        return true;
     }
 
     /// <summary>Returns the permit of a migration that reached a terminal state; false if it held none.</summary>

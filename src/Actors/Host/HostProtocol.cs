@@ -119,6 +119,9 @@ internal static class HostLocal
     /// <summary>Migrations of this host commit through this ownership ledger (fencing); without one they commit on their own.</summary>
     public sealed record FenceWith(IActorRef Ledger);
 
+    /// <summary>Migrations the fleet started here report their progress and end to the fleet coordinator through this proxy.</summary>
+    public sealed record ReportTo(IActorRef Fleet);
+
     /// <summary>A VM actor's migration started or ended.</summary>
     public sealed record MigrationRunning(string Vm, bool Running);
 

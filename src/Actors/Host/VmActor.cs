@@ -10,8 +10,14 @@ namespace Orchestrator.Actors.Host;
 /// One VM on this host: the instance, its migration capabilities and parameters, and the migration
 /// out of it. It alone decides whether the VM may be deleted or migrated, so those checks cannot race.
 /// </summary>
-internal sealed class VmActor : ReceiveActor
+internal sealed class VmActor : ReceiveActor, IWithTimers
 {
+    /// <summary>Time to report a fleet migration's progress to the fleet coordinator.</summary>
+    private sealed record ReportTick
+    {
+        public static readonly ReportTick Instance = new();
+    }
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly VirtualMachine _vm;
     private readonly MigrationSettings _settings;
@@ -28,8 +34,12 @@ internal sealed class VmActor : ReceiveActor
     private bool _handedOver;
     private bool _ownershipUnknown;
     private IActorRef? _ledger;
+    private IActorRef? _fleet;
 
-    public VmActor(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host, long epoch, IActorRef? ledger)
+    /// <summary>The fleet coordinator's proxy while a migration the fleet started runs: it hears progress and the end.</summary>
+    private IActorRef? _reportTo;
+
+    public VmActor(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host, long epoch, IActorRef? ledger, IActorRef? fleet)
     {
         _vm = vm;
         _settings = settings;
@@ -37,7 +47,11 @@ internal sealed class VmActor : ReceiveActor
         _host = host;
         _epoch = epoch;
         _ledger = ledger;
+        _fleet = fleet;
         Receive<HostLocal.FenceWith>(fence => _ledger = fence.Ledger);
+        Receive<HostLocal.ReportTo>(report => _fleet = report.Fleet);
+        Receive<ReportTick>(_ => _migration?.Tell(MigrationProtocol.Query.Instance, Self));
+        Receive<MigrationInfo>(info => _reportTo?.Tell(new Fleet.FleetProtocol.MigrationReport(_vm.Name, info)));
         Receive<SetCapabilities>(SetVmCapabilities);
         Receive<SetParameters>(SetVmParameters);
         Receive<GetMigrationSettings>(_ => Sender.Tell(new MigrationSettingsOf(_capabilities, _parameters)));
@@ -112,8 +126,10 @@ internal sealed class VmActor : ReceiveActor
         });
     }
 
-    public static Props Props(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host, long epoch = 0, IActorRef? ledger = null) =>
-        Akka.Actor.Props.Create(() => new VmActor(vm, settings, identity, host, epoch, ledger));
+    public static Props Props(VirtualMachine vm, MigrationSettings settings, HostIdentity identity, IActorRef host, long epoch = 0, IActorRef? ledger = null, IActorRef? fleet = null) =>
+        Akka.Actor.Props.Create(() => new VmActor(vm, settings, identity, host, epoch, ledger, fleet));
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     // A crashed migration must not be restarted with half its state.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
@@ -190,11 +206,22 @@ internal sealed class VmActor : ReceiveActor
         _finished = null;
         _host.Tell(new HostLocal.MigrationRunning(_vm.Name, true));
         Sender.Tell(new MigrationStarted(id, _identity.Name));
+        // A migration the fleet started: the fleet hears its progress and its end without asking.
+        _reportTo = migrate.Id is not null ? _fleet : null;
+        if (_reportTo is not null)
+            Timers.StartPeriodicTimer(ReportTick.Instance, ReportTick.Instance, Fleet.FleetProtocol.ReportInterval);
     }
 
     private void Ended(MigrationProtocol.Ended ended)
     {
         _finished = ended.Final;
+        if (Sender.Equals(_migration) && _reportTo is not null)
+        {
+            // The end frees the migration's permit at once: no poll waits for it.
+            Timers.Cancel(ReportTick.Instance);
+            _reportTo.Tell(new Fleet.FleetProtocol.MigrationReport(_vm.Name, ended.Final));
+            _reportTo = null;
+        }
         _handedOver = ended.HandedOver || ended.Final.Status == MigrationStatus.Completed;
         _ownershipUnknown = ended.OwnershipUnknown;
         if (!Sender.Equals(_migration))

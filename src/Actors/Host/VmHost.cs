@@ -36,6 +36,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
     private IActorRef? _stopWaiter;
     private bool _draining;
     private IActorRef? _ledger;
+    private IActorRef? _fleet;
     private readonly HashSet<string> _corruptNext = [];
 
     public VmHost(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities)
@@ -113,6 +114,12 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
             foreach (var entry in _vms.Values)
                 entry.Actor.Tell(fence);
         });
+        Receive<HostLocal.ReportTo>(report =>
+        {
+            _fleet = report.Fleet;
+            foreach (var entry in _vms.Values)
+                entry.Actor.Tell(report);
+        });
         Receive<HostLocal.CancelOutgoing>(_ => CancelOutgoing());
         Receive<Terminated>(OnTerminated);
     }
@@ -172,7 +179,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
 
     private void Add(VirtualMachine vm, long epoch)
     {
-        var actor = Context.ActorOf(VmActor.Props(vm, _settings, _identity, Self, epoch, _ledger), $"vm-{vm.Name}");
+        var actor = Context.ActorOf(VmActor.Props(vm, _settings, _identity, Self, epoch, _ledger, _fleet), $"vm-{vm.Name}");
         Context.Watch(actor);
         _vms[vm.Name] = new VmEntry(actor, vm, epoch);
         _finished.Remove(vm.Name);

@@ -12,6 +12,9 @@ public static class MigrationConfig
         var serializer = typeof(MigrationWireSerializer);
         var hostWire = typeof(IHostWire);
         var hostSerializer = typeof(HostWireSerializer);
+        var journal = typeof(Fleet.Journal.FleetEvents.IFleetEvent);
+        var snapshot = typeof(Fleet.Journal.FleetEvents.FleetSnapshot);
+        var journalSerializer = typeof(Fleet.Journal.FleetJournalSerializer);
         var logger = typeof(StandardErrorLogger);
         var hocon = $$"""
             akka {
@@ -23,13 +26,17 @@ public static class MigrationConfig
                 provider = {{(options.Cluster ? "cluster" : "remote")}}
                 serializers.migration-wire = "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}"
                 serializers.host-wire = "{{hostSerializer.FullName}}, {{hostSerializer.Assembly.GetName().Name}}"
+                serializers.fleet-journal = "{{journalSerializer.FullName}}, {{journalSerializer.Assembly.GetName().Name}}"
                 serialization-bindings {
+                  "{{journal.FullName}}, {{journal.Assembly.GetName().Name}}" = fleet-journal
+                  "{{snapshot.FullName}}, {{snapshot.Assembly.GetName().Name}}" = fleet-journal
                   "{{wire.FullName}}, {{wire.Assembly.GetName().Name}}" = migration-wire
                   "{{hostWire.FullName}}, {{hostWire.Assembly.GetName().Name}}" = host-wire
                 }
                 serialization-identifiers {
                   "{{serializer.FullName}}, {{serializer.Assembly.GetName().Name}}" = {{MigrationWireSerializer.Id}}
                   "{{hostSerializer.FullName}}, {{hostSerializer.Assembly.GetName().Name}}" = {{HostWireSerializer.Id}}
+                  "{{journalSerializer.FullName}}, {{journalSerializer.Assembly.GetName().Name}}" = {{Fleet.Journal.FleetJournalSerializer.Id}}
                 }
               }
               {{(options.Cluster ? ClusterFailureConfig(options) : "")}}

@@ -33,12 +33,7 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
         typeof(FleetProtocol.EvacuationStarted), typeof(FleetProtocol.CancelEvacuation), typeof(FleetProtocol.Undrain),
         typeof(FleetProtocol.ListMigrations), typeof(FleetProtocol.MigrationList), typeof(FleetProtocol.GetPermits),
         typeof(FleetProtocol.Permits), typeof(FleetProtocol.Rebalance), typeof(FleetProtocol.CancelQueued), typeof(FleetProtocol.RebalanceStarted),
-        typeof(FleetProtocol.GetFinal), typeof(FleetProtocol.FinalOf),
-        // The fleet journal's events and snapshot: written to the database with this same allow-list.
-        typeof(FleetJournal.MigrationQueued), typeof(FleetJournal.PermitGranted), typeof(FleetJournal.MigrationEnded),
-        typeof(FleetJournal.DrainingChanged), typeof(FleetJournal.EvacuationBegan), typeof(FleetJournal.RetryScheduled),
-        typeof(FleetJournal.RetryDropped), typeof(FleetJournal.EvacuationEnded), typeof(FleetJournal.PlacementSeen),
-        typeof(FleetJournal.FleetSnapshot),
+        typeof(FleetProtocol.GetFinal), typeof(FleetProtocol.FinalOf), typeof(FleetProtocol.MigrationReport),
         // Fencing: the ownership ledger's conversation, journal and snapshot.
         typeof(OwnershipProtocol.Commit), typeof(OwnershipProtocol.Resolve),
         typeof(OwnershipProtocol.Committed), typeof(OwnershipProtocol.Fenced), typeof(OwnershipProtocol.Refused),
@@ -71,6 +66,9 @@ public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerW
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
+        // Fleet journals written before the event contracts stored their entries through this serializer.
+        if (LegacyFleetJournal.Manifests.Contains(manifest))
+            return LegacyFleetJournal.Read(bytes, manifest);
         if (!Types.TryGetValue(manifest, out var type))
             throw new SerializationException($"Unknown host wire manifest '{manifest}'");
         try

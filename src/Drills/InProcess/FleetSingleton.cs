@@ -33,11 +33,13 @@ internal static class FleetSingleton
             ClusterSingletonProxySettings.Create(system)), $"{LedgerName}-proxy");
         vmHost.Tell(new HostLocal.FenceWith(ledger));
         system.ActorOf(ClusterSingletonManager.Props(
-            FleetCoordinator.Props(settings),
+            FleetCoordinator.Supervised(settings),
             PoisonPill.Instance,
             ClusterSingletonManagerSettings.Create(system)), ManagerName);
-        return system.ActorOf(ClusterSingletonProxy.Props(
+        var fleet = system.ActorOf(ClusterSingletonProxy.Props(
             $"/user/{ManagerName}",
             ClusterSingletonProxySettings.Create(system)), $"{ManagerName}-proxy");
+        vmHost.Tell(new HostLocal.ReportTo(fleet));
+        return fleet;
     }
 }

@@ -54,9 +54,11 @@ public static class MigrationEndpoints
             // the fleet's journal has it too, for when that host is gone.
             var answers = await cluster.AskAll(new HostProtocol.QueryMigrate(name));
             var recorded = await cluster.TryAskFleet(new FleetProtocol.GetFinal(name)) as FleetProtocol.FinalOf;
-            var latest = answers.Select(a => a.Answer).OfType<MigrationInfo>()
-                .Concat(recorded?.Final is { } final ? [final] : [])
-                .MaxBy(i => i.StartedAt);
+            var latest = answers.Select(a => a.Answer).OfType<MigrationInfo>().MaxBy(i => i.StartedAt);
+            // The journal's outcome only when no host still holds that migration's own, fuller record.
+            if (recorded is { Id: { } id, Final: { } final } && latest?.Id != id
+                && (latest is null || final.StartedAt is { } started && started > latest.StartedAt))
+                return ApiResults.Json(QueryMigrateJson.ToJson(id, final));
             if (latest is not null)
                 return ApiResults.Json(QueryMigrateJson.ToJson(latest));
             return answers.Any(a => a.Answer is HostProtocol.NoMigration)

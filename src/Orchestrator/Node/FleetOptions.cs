@@ -19,8 +19,11 @@ public sealed class FleetOptions
     /// <summary><c>abort</c> or <c>pause</c>.</summary>
     public string TimeoutAction { get; set; } = "abort";
 
-    /// <summary>Milliseconds between two looks at the running migrations: a permit comes back at most this late.</summary>
-    public int PollInterval { get; set; } = 100;
+    /// <summary>
+    /// Milliseconds between two judgements of the running migrations (timeouts; a source silent for longer is
+    /// asked). Sources push their progress and their end, so a permit comes back as soon as a migration ends.
+    /// </summary>
+    public int PollInterval { get; set; } = 1000;
 
     /// <summary>Seconds before a failed evacuation migration is tried again; doubles on each failure.</summary>
     public double RetryBackoff { get; set; } = 20;

@@ -47,7 +47,7 @@ public static class MigrationHostingExtensions
             SplitBrainResolver = new KeepMajorityOption(),
         });
         // One fleet coordinator in the cluster, on the oldest node; every node reaches it through a proxy.
-        akka.WithSingleton<FleetKey>("fleet", FleetCoordinator.Props(node.Fleet), new ClusterSingletonOptions(), createProxyToo: true);
+        akka.WithSingleton<FleetKey>("fleet", FleetCoordinator.Supervised(node.Fleet), new ClusterSingletonOptions(), createProxyToo: true);
         // Fencing: who owns each VM, apart from the coordinator so commits never queue behind fleet work.
         akka.WithSingleton<OwnershipKey>("ownership", OwnershipLedger.Supervised(), new ClusterSingletonOptions(), createProxyToo: true);
         akka.WithActors((system, registry) =>
@@ -61,6 +61,7 @@ public static class MigrationHostingExtensions
                 registry.Register<FaultsKey>(system.ActorOf(FaultInjector.Props(), FaultsProtocol.Name));
             }
             host.Tell(new HostLocal.FenceWith(registry.Get<OwnershipKey>()));
+            host.Tell(new HostLocal.ReportTo(registry.Get<FleetKey>()));
             // A node asked to stop lets no VM leave half-migrated: outgoing migrations are cancelled
             // and their VMs stay here; the host logs which.
             CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "cancel-outgoing-migrations", async () =>

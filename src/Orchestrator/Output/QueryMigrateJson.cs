@@ -65,6 +65,30 @@ public static class QueryMigrateJson
         };
     }
 
+    /// <summary>
+    /// query-migrate of a migration only the fleet's journal still knows (its source host is gone): the
+    /// outcome it keeps, in the same field names; the fields it does not keep are left out.
+    /// </summary>
+    public static JsonObject ToJson(MigrationId id, Actors.Fleet.Journal.FleetEvents.MigrationOutcome outcome) => new()
+    {
+        ["id"] = id.Value,
+        ["started-at"] = outcome.StartedAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        ["status"] = outcome.Status,
+        ["total-time"] = outcome.TotalTime,
+        ["setup-time"] = outcome.SetupTime,
+        ["downtime"] = outcome.Downtime,
+        ["error-desc"] = outcome.Reason,
+        ["ram"] = new JsonObject
+        {
+            ["transferred"] = outcome.Transferred,
+            ["remaining"] = outcome.Remaining,
+            ["total"] = outcome.Total,
+            ["dirty-sync-count"] = outcome.Iteration,
+        },
+        ["transferred"] = outcome.Transferred,
+        ["remaining"] = outcome.Remaining,
+    };
+
     public static string Render(MigrationInfo? info) => ToJson(info).ToJsonString(Indented);
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using Akka.Persistence;
 using Akka.TestKit.Xunit2;
 using Npgsql;
 using Orchestrator.Actors.Fleet;
@@ -8,7 +9,7 @@ using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Migration;
 using Xunit;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
-using static Orchestrator.Actors.Fleet.Journal.FleetJournal;
+using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 
 namespace Orchestrator.Tests.Fleet;
 
@@ -38,71 +39,66 @@ public abstract class FleetStoreTests : IDisposable
         return (kit.Sys, kit);
     }
 
-    /// <summary>Starts a store under a parent that hands its Recovered to the probe, as the coordinator would get it.</summary>
-    private static (IActorRef Store, Recovered Recovered) Start(TestKit kit)
+    /// <summary>Starts the journal as the coordinator would find it, and the state it recovers.</summary>
+    private static (IActorRef Journal, FleetState State) Start(TestKit kit)
     {
         var probe = kit.CreateTestProbe();
-        var parent = kit.Sys.ActorOf(Props.Create(() => new StoreParent(probe.Ref)));
-        var recovered = probe.ExpectMsg<Recovered>(TimeSpan.FromSeconds(30));
-        var store = probe.ExpectMsg<IActorRef>(TimeSpan.FromSeconds(5));
-        return (store, recovered);
+        var journal = kit.Sys.ActorOf(FleetJournalProbe.Props(probe.Ref));
+        return (journal, probe.ExpectMsg<FleetJournalProbe.Recovered>(TimeSpan.FromSeconds(30)).State);
     }
 
-    private static MigrationRecord Record(string vm, string from, string to, MigrationStatus status = MigrationStatus.Queued) =>
-        new(new MigrationId($"id-{vm}"), vm, from, to, status, 0, 32 << 20, 0, 0, null, MigrationPriority.Evacuation, DateTimeOffset.UtcNow);
+    private static MigrationQueued Queued(string vm, string from, string to, string? evacuation = null, IReadOnlyList<Setting>? parameters = null, string onTimeout = "abort") =>
+        new($"id-{vm}", vm, from, to, "evacuation", 32 << 20, DateTimeOffset.UtcNow, null, parameters, onTimeout, evacuation);
 
-    private static MigrationInfo Final(string vm) => new(
-        new MigrationId($"id-{vm}"), DateTimeOffset.UtcNow, MigrationStatus.Completed, 812, 12, 85, 60, null, 0,
-        new RamInfo(33554432, 0, 33554432, 7000, 1192, 4882432, 0, 1100.5, 3, 4096, 0, 30000000, 3554432),
-        [new DeviceInfo("ram", "ram", 33554432, 0, "not-needed", null, 32, 32, "ab12", "ab12")],
-        "stopped", "running", true, 0, 33554432, 0, 1100.5);
+    private static MigrationOutcome Outcome(string status, string? reason = null) =>
+        new(status, reason, 33554432, 0, 3, status == "completed" ? 100 : 40, DateTimeOffset.UtcNow, 812, status == "completed" ? 85 : null, 12, 33554432);
 
-    private static void Write(TestKit kit, IActorRef store, IFleetEvent e)
+    private static void Write(TestKit kit, IActorRef journal, IFleetEvent e)
     {
-        store.Tell(e, kit.TestActor);
-        kit.ExpectMsg<Written>(TimeSpan.FromSeconds(10));
+        journal.Tell(e, kit.TestActor);
+        kit.ExpectMsg<FleetJournalProbe.Written>(TimeSpan.FromSeconds(10));
     }
 
     [Fact]
-    public async Task A_new_store_recovers_queued_and_running_migrations_evacuations_history_and_placement()
+    public async Task A_new_coordinator_recovers_queued_and_running_migrations_evacuations_history_and_placement()
     {
         var (_, first) = Node();
-        var (store, recovered) = Start(first);
-        Assert.Empty(recovered.State.Active);
+        var (journal, recovered) = Start(first);
+        Assert.Empty(recovered.Active);
 
-        Write(first, store, new EvacuationBegan("host2"));
-        Write(first, store, new MigrationQueued(Record("vm1", "host2", "host3"), 32 << 20, null, [("max-bandwidth", "100M")], TimeoutAction.Pause, "host2"));
-        Write(first, store, new MigrationQueued(Record("vm2", "host2", "host4"), 32 << 20, null, null, TimeoutAction.Abort, "host2"));
-        Write(first, store, new MigrationQueued(Record("vm3", "host2", "host3"), 32 << 20, null, null, TimeoutAction.Abort, "host2"));
+        Write(first, journal, new EvacuationBegan("host2"));
+        Write(first, journal, Queued("vm1", "host2", "host3", "host2", [new Setting("max-bandwidth", "100M")], onTimeout: "pause"));
+        Write(first, journal, Queued("vm2", "host2", "host4", "host2"));
+        Write(first, journal, Queued("vm3", "host2", "host3", "host2"));
         var started = DateTimeOffset.UtcNow;
-        Write(first, store, new PermitGranted("vm1", new MigrationId("id-vm1"), started));
-        Write(first, store, new PermitGranted("vm2", new MigrationId("id-vm2"), started));
-        Write(first, store, new MigrationEnded(Record("vm2", "host2", "host4", MigrationStatus.Completed), Final("vm2")));
-        Write(first, store, new MigrationEnded(Record("vm3", "host2", "host3", MigrationStatus.Failed) with { Reason = "host host3 is not up" }, null));
+        Write(first, journal, new PermitGranted("vm1", "id-vm1", started));
+        Write(first, journal, new PermitGranted("vm2", "id-vm2", started));
+        Write(first, journal, new MigrationIntervened("vm1", "id-vm1", "progress timeout (3 s without a drop in remaining bytes) expired: guest paused", false));
+        Write(first, journal, new MigrationEnded("vm2", "id-vm2", Outcome("completed")));
+        Write(first, journal, new MigrationEnded("vm3", "id-vm3", Outcome("failed", "host host3 is not up")));
         var due = DateTimeOffset.UtcNow.AddSeconds(20);
-        Write(first, store, new RetryScheduled("host2", "vm3", 1, due));
-        Write(first, store, new PlacementSeen("vm9", "host1"));
+        Write(first, journal, new RetryScheduled("host2", "vm3", 1, due));
+        Write(first, journal, new PlacementSeen("vm9", "host1"));
         await first.Sys.Terminate(); // the singleton's node goes away
 
         var (_, second) = Node();
-        var state = Start(second).Recovered.State;
-        var active = Assert.Single(state.Active);
-        Assert.Equal("vm1", active.Record.Vm);
-        Assert.Equal(MigrationStatus.Setup, active.Record.Status);
+        var state = Start(second).State;
+        var active = Assert.Single(state.Active.Values);
+        Assert.Equal(("vm1", true, TimeoutAction.Pause), (active.Vm, active.Started, active.OnTimeout));
         Assert.Equal(started.ToUnixTimeMilliseconds(), active.StartedAt!.Value.ToUnixTimeMilliseconds());
-        Assert.Equal(TimeoutAction.Pause, active.OnTimeout);
         Assert.Equal([("max-bandwidth", "100M")], active.Parameters!);
-        var job = Assert.Single(state.Evacuations);
+        Assert.StartsWith("progress timeout", active.Intervention);
+        Assert.True(state.Permits.Holds("vm1"));
+        Assert.Equal((1, 0), (state.Permits.HeldCount, state.Permits.Queued.Count));
+        var job = Assert.Single(state.Evacuations.Values);
         Assert.Equal("host2", job.Host);
-        Assert.Equal(["vm1", "vm2", "vm3"], job.Vms);
+        Assert.Equal(["vm1", "vm2", "vm3"], job.Vms.Order());
         Assert.Equal(1, job.Attempts["vm3"]);
         Assert.Equal(due.ToUnixTimeMilliseconds(), job.RetryDue["vm3"].ToUnixTimeMilliseconds());
         Assert.Equal(["host2"], state.Draining);
-        var completed = Assert.Single(state.Finished, f => f.Record.Vm == "vm2");
-        Assert.Equal(MigrationStatus.Completed, completed.Record.Status);
-        Assert.Equal(85, completed.Final!.Downtime);
-        Assert.Equal("ab12", completed.Final.Devices[0].DestinationDigest);
-        Assert.Equal("host host3 is not up", Assert.Single(state.Finished, f => f.Record.Vm == "vm3").Record.Reason);
+        var completed = Assert.Single(state.Finished["vm2"]);
+        Assert.Equal((MigrationStatus.Completed, 85L, 100), (completed.Status, completed.Outcome.Downtime, completed.Outcome.Percent));
+        Assert.Equal("host host3 is not up", Assert.Single(state.Finished["vm3"]).Outcome.Reason);
         Assert.Equal("host4", state.Placement["vm2"]);
         Assert.Equal("host1", state.Placement["vm9"]);
     }
@@ -111,42 +107,41 @@ public abstract class FleetStoreTests : IDisposable
     public async Task Recovery_from_a_snapshot_and_the_events_after_it_gives_the_same_state()
     {
         var (_, first) = Node();
-        var (store, _) = Start(first);
-        var expected = new FleetState();
-        // More events than a snapshot interval, so the second store starts from a snapshot.
-        for (var i = 0; i < SnapshotEvery + 30; i++)
+        var (journal, _) = Start(first);
+        var expected = new FleetState(new FleetLimits());
+        void Both(IFleetEvent e)
         {
-            IFleetEvent e = i % 3 == 0
-                ? new MigrationQueued(Record($"vm{i}", "host1", "host2"), 1 << 20, null, null, TimeoutAction.Abort, null)
-                : i % 3 == 1
-                    ? new PermitGranted($"vm{i - 1}", new MigrationId($"id-vm{i - 1}"), DateTimeOffset.UnixEpoch.AddSeconds(i))
-                    : new MigrationEnded(Record($"vm{i - 2}", "host1", "host2", MigrationStatus.Completed), null);
-            Write(first, store, e);
+            Write(first, journal, e);
             expected.Apply(e);
         }
-        Write(first, store, new MigrationQueued(Record("last", "host1", "host3"), 1 << 20, null, null, TimeoutAction.Abort, null));
-        expected.Apply(new MigrationQueued(Record("last", "host1", "host3"), 1 << 20, null, null, TimeoutAction.Abort, null));
+        for (var i = 0; i < 30; i++)
+        {
+            IFleetEvent e = (i % 3) switch
+            {
+                0 => Queued($"vm{i}", "host1", "host2"),
+                1 => new PermitGranted($"vm{i - 1}", $"id-vm{i - 1}", DateTimeOffset.UnixEpoch.AddSeconds(i)),
+                _ => new MigrationEnded($"vm{i - 2}", $"id-vm{i - 2}", Outcome("completed")),
+            };
+            Both(e);
+        }
+        Both(new EvacuationBegan("host1"));
+        Both(Queued("queued", "host1", "host3", "host1"));
+        Both(Queued("running", "host1", "host2", "host1"));
+        Both(new PermitGranted("running", "id-running", DateTimeOffset.UnixEpoch));
+        journal.Tell(FleetJournalProbe.TakeSnapshot.Instance, first.TestActor);
+        first.ExpectMsg<SaveSnapshotSuccess>(TimeSpan.FromSeconds(10));
+        Both(Queued("last", "host2", "host3"));
+        Both(new PlacementSeen("vm1", "host2"));
         await first.Sys.Terminate();
 
         var (_, second) = Node();
-        var state = Start(second).Recovered.State;
-        var want = expected.ToSnapshot();
-        Assert.Equal(want.Active.Select(a => a.Record.Vm), state.Active.Select(a => a.Record.Vm));
-        Assert.Equal(want.Placement.OrderBy(p => p.Key), state.Placement.OrderBy(p => p.Key));
-        Assert.Equal(want.Finished.Count, state.Finished.Count);
-    }
-
-    private sealed class StoreParent : ReceiveActor
-    {
-        public StoreParent(IActorRef probe)
-        {
-            var store = Context.ActorOf(FleetStore.Props(5), "store");
-            Receive<Recovered>(r =>
-            {
-                probe.Tell(r);
-                probe.Tell(store);
-            });
-        }
+        var state = Start(second).State;
+        Assert.Equal(expected.ActiveInOrder.Select(a => $"{a.Vm} {a.Started}"), state.ActiveInOrder.Select(a => $"{a.Vm} {a.Started}"));
+        Assert.Equal(expected.Permits.Queued.Select(q => q.Vm), state.Permits.Queued.Select(q => q.Vm));
+        Assert.Equal(expected.Permits.Held.Select(q => q.Vm), state.Permits.Held.Select(q => q.Vm));
+        Assert.Equal(expected.Placement.OrderBy(p => p.Key), state.Placement.OrderBy(p => p.Key));
+        Assert.Equal(expected.Finished.Keys.Order(), state.Finished.Keys.Order());
+        Assert.Equal(["queued", "running"], state.Evacuations["host1"].Vms.Order());
     }
 }
 
