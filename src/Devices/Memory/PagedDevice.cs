@@ -1,4 +1,5 @@
 using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
 
 namespace Orchestrator.Devices.Memory;
 
@@ -7,7 +8,7 @@ namespace Orchestrator.Devices.Memory;
 /// one lock for the device's own fields, the transferred counter, the load-complete flag, the error text
 /// of a malformed chunk, and guest writes as whole pages of noise. Subclasses add the SaveVMHandlers.
 /// </summary>
-public abstract class PagedDevice
+public abstract class PagedDevice : IGuestWorkload
 {
     private long transferred;
 
@@ -62,7 +63,6 @@ public abstract class PagedDevice
 
     public virtual DeviceDigest Digest() => Memory.Digest();
 
-    /// <summary>The guest workload rewrites ceil(<paramref name="bytes"/> / 4 KiB) whole pages with noise, marking them dirty.</summary>
     public void Dirty(long bytes, Random random)
     {
         ArgumentNullException.ThrowIfNull(random);

@@ -10,7 +10,7 @@ namespace Orchestrator.Devices.Ram;
 /// dirty log the guest writes into, explicit syncs that fold the log into the bitmap, and zero pages
 /// sent as markers. One instance is either a source or a destination.
 /// </summary>
-public sealed class RamDevice : PagedDevice, IMigratableDevice
+public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
 {
     private readonly PageBitmap migrationBitmap;
 
@@ -78,6 +78,14 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice
                     Transferred: Transferred);
             }
         }
+    }
+
+    public void FlipBitForFaultInjection()
+    {
+        Span<byte> page = stackalloc byte[PagedMemory.PageSize];
+        Memory.ReadPage(0, page);
+        page[0] ^= 0x01;
+        Memory.LoadPage(0, page);
     }
 
     /// <summary>Guest writes, placed by the VM's pattern.</summary>

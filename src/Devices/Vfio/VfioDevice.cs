@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Memory;
 
 namespace Orchestrator.Devices.Vfio;
@@ -27,20 +28,22 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
     private bool endReceived;
 
     /// <summary>A device with all-zero state: a destination twin.</summary>
+    /// <param name="vm">Where the device registers to follow its VM's run state; none outside a VM.</param>
     /// <param name="time">The clock of the destination's allocation; the system's unless a test gives one.</param>
     /// <exception cref="ArgumentException">The kind is not vfio or vgpu.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The allocation time is negative.</exception>
-    public VfioDevice(DeviceSpec spec, TimeProvider? time = null)
+    public VfioDevice(DeviceSpec spec, VmChangeStateHandlers? vm = null, TimeProvider? time = null)
         : base(spec, "VFIO", DeviceKind.Vfio, DeviceKind.Vgpu)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(spec.AllocationTime, TimeSpan.Zero, nameof(spec));
         allocation = new VfioAllocation(spec.AllocationTime, time ?? TimeProvider.System);
+        vm?.Add(VmStateChanged);
     }
 
     /// <summary>A source device whose whole state (and config blob) is noise from <paramref name="seed"/>.</summary>
-    public static VfioDevice Filled(DeviceSpec spec, int seed)
+    public static VfioDevice Filled(DeviceSpec spec, int seed, VmChangeStateHandlers? vm = null)
     {
-        var device = new VfioDevice(spec);
+        var device = new VfioDevice(spec, vm);
         var noise = NoiseSource.From(new Random(seed));
         noise.Fill(device.config);
         for (long page = 0; page < device.Memory.PageCount; page++)
@@ -102,7 +105,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
     /// QEMU's vfio_vmstate_change: the VM started or stopped outside a migration, STOP and RUNNING follow
     /// it; migration states are left alone.
     /// </summary>
-    public void VmStateChanged(bool running)
+    private void VmStateChanged(bool running)
     {
         lock (Sync)
         {
