@@ -1,5 +1,3 @@
-using System.Collections.Immutable;
-
 namespace Orchestrator.Devices.Machine;
 
 /// <summary>
@@ -8,24 +6,14 @@ namespace Orchestrator.Devices.Machine;
 /// </summary>
 public sealed class VmChangeStateHandlers
 {
-    private ImmutableList<Action<bool>> handlers = [];
+    private event Action<bool>? Changed;
 
     /// <summary>
     /// QEMU's <c>qemu_add_vm_change_state_handler</c>: <paramref name="handler"/> hears <c>running</c> true or
     /// false. It runs under the VM's lock, so it must be quick and never call back into the VM.
     /// </summary>
-    public void Add(Action<bool> handler)
-    {
-        ArgumentNullException.ThrowIfNull(handler);
-        ImmutableInterlocked.Update(ref handlers, list => list.Add(handler));
-    }
+    public void Add(Action<bool> handler) => Changed += handler ?? throw new ArgumentNullException(nameof(handler));
 
     /// <summary>QEMU's <c>vm_state_notify</c>.</summary>
-    internal void Notify(bool running)
-    {
-        foreach (var handler in Volatile.Read(ref handlers))
-        {
-            handler(running);
-        }
-    }
+    internal void Notify(bool running) => Changed?.Invoke(running);
 }

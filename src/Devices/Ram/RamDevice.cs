@@ -227,7 +227,8 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
             writer.Advance(size);
             migrationBitmap.Clear(page);
             cursor = page + 1;
-            _ = zero ? duplicate++ : normal++;
+            duplicate += zero ? 1 : 0;
+            normal += zero ? 0 : 1;
         }
     }
 
