@@ -75,7 +75,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
             loaders.Add(new Loader(name, loader));
         }
         // QEMU counts the devices needing an ack at load setup, and only when the capability is on here.
-        var needed = _vm.Devices.Where(d => ((IDeviceLoadHandlers)d).SwitchoverAckNeeded).Select(d => d.Name).ToArray();
+        var needed = _vm.Devices.Where(d => d.SwitchoverAckNeeded).Select(d => d.Name).ToArray();
         _owingAcks = needed;
         if (_capabilities.SwitchoverAck)
             coordinator.Tell(new SwitchoverProtocol.ExpectAcks(Id, needed));
@@ -228,7 +228,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         _log.Warning("Incoming migration {0} of {1} discarded: {2}", Id, _prepare.Spec.Name, reason);
         if (_vm is not null)
         {
-            foreach (IDeviceLoadHandlers device in _vm.Devices)
+            foreach (var device in _vm.Devices)
                 device.LoadCleanup();
             _vm.Dispose();
             _vm = null;

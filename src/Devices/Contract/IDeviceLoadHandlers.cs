@@ -1,11 +1,8 @@
 namespace Orchestrator.Devices.Contract;
 
 /// <summary>The destination half of QEMU's SaveVMHandlers.</summary>
-public interface IDeviceLoadHandlers
+public interface IDeviceLoadHandlers : IDevice
 {
-    DeviceName Name { get; }
-    DeviceKind Kind { get; }
-
     /// <summary><c>switchover_ack_needed</c>: true exactly when the device supports precopy (VFIO).</summary>
     bool SwitchoverAckNeeded { get; }
 
@@ -23,6 +20,4 @@ public interface IDeviceLoadHandlers
 
     /// <summary><c>load_cleanup</c>: drop anything half-loaded or allocated.</summary>
     void LoadCleanup();
-
-    DeviceDigest Digest();
 }

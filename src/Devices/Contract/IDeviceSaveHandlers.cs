@@ -5,12 +5,8 @@ namespace Orchestrator.Devices.Contract;
 /// Implementations are thread-safe: the guest workload, the streaming actor and the migration
 /// loop call in from different threads.
 /// </summary>
-public interface IDeviceSaveHandlers
+public interface IDeviceSaveHandlers : IDevice
 {
-    DeviceName Name { get; }
-    DeviceKind Kind { get; }
-    DeviceSpec Spec { get; }
-
     /// <summary><c>save_setup</c>: start tracking dirty state; everything is pending.</summary>
     void SaveSetup(SaveContext context);
 
@@ -34,6 +30,4 @@ public interface IDeviceSaveHandlers
 
     /// <summary>Payload bytes handed out by SaveIterate and SaveCompleteNext since setup.</summary>
     long Transferred { get; }
-
-    DeviceDigest Digest();
 }

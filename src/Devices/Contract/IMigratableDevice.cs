@@ -1,12 +1,4 @@
 namespace Orchestrator.Devices.Contract;
 
 /// <summary>A device model: one instance is either a source or a destination of a migration.</summary>
-public interface IMigratableDevice : IDeviceSaveHandlers, IDeviceLoadHandlers
-{
-    new DeviceName Name { get; }
-    new DeviceKind Kind { get; }
-    new DeviceDigest Digest();
-
-    /// <summary>Called by the guest workload while the VM runs: the device rewrites about this many bytes of its state.</summary>
-    void Dirty(long bytes, Random random);
-}
+public interface IMigratableDevice : IDeviceSaveHandlers, IDeviceLoadHandlers;

@@ -5,32 +5,33 @@ using Orchestrator.Devices.Vgpu;
 
 namespace Orchestrator.Devices.Machine;
 
-/// <summary>Builds device models from their specs: filled sources, empty destination twins.</summary>
+/// <summary>
+/// Builds device models from their specs: filled sources, empty destination twins. A device that follows
+/// its VM's run state registers with <c>vm</c> as it is made.
+/// </summary>
 public static class DeviceFactory
 {
-    public static IMigratableDevice CreateSource(DeviceSpec spec, DirtyPattern pattern, int seed)
+    public static IMigratableDevice CreateSource(DeviceSpec spec, DirtyPattern pattern, int seed, VmChangeStateHandlers? vm = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return spec.Kind switch
         {
             DeviceKind.Ram => RamDevice.Filled(spec, pattern, seed),
-            DeviceKind.Vfio => VfioDevice.Filled(spec, seed),
-            DeviceKind.Vgpu => VgpuDevice.CreateSource(spec, seed),
+            DeviceKind.Vfio => VfioDevice.Filled(spec, seed, vm),
+            DeviceKind.Vgpu => VgpuDevice.CreateSource(spec, seed, vm),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "unknown device kind"),
         };
     }
 
-    public static IMigratableDevice CreateDestination(DeviceSpec spec) => CreateDestination(spec, DirtyPattern.Random);
-
     /// <summary>An empty twin whose RAM, once the VM runs there, is written with the VM's pattern.</summary>
-    public static IMigratableDevice CreateDestination(DeviceSpec spec, DirtyPattern pattern)
+    public static IMigratableDevice CreateDestination(DeviceSpec spec, DirtyPattern pattern = DirtyPattern.Random, VmChangeStateHandlers? vm = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         return spec.Kind switch
         {
             DeviceKind.Ram => new RamDevice(spec, pattern),
-            DeviceKind.Vfio => new VfioDevice(spec),
-            DeviceKind.Vgpu => VgpuDevice.CreateDestination(spec),
+            DeviceKind.Vfio => new VfioDevice(spec, vm),
+            DeviceKind.Vgpu => VgpuDevice.CreateDestination(spec, vm),
             _ => throw new ArgumentOutOfRangeException(nameof(spec), spec.Kind, "unknown device kind"),
         };
     }

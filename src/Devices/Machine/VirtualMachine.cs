@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Memory;
 using Orchestrator.Devices.Ram;
-using Orchestrator.Devices.Vfio;
 
 namespace Orchestrator.Devices.Machine;
 
@@ -10,6 +9,7 @@ namespace Orchestrator.Devices.Machine;
 /// One VM instance on one host: its devices and, while it runs, a guest workload thread that keeps
 /// rewriting RAM (at the workload's rate, minus the auto-converge throttle) and lets every other device
 /// rewrite its own state (at the device's rate, never throttled: the guest's vCPUs do not drive it).
+/// Devices that follow the run state registered for its changes when they were made.
 /// </summary>
 public sealed class VirtualMachine : IDisposable
 {
@@ -22,7 +22,8 @@ public sealed class VirtualMachine : IDisposable
     // Monitor (not Lock) because the workload sleeps on it with Monitor.Wait.
     private readonly object gate = new();
     private readonly Random random;
-    private readonly double[] carries; // fractional bytes owed per device, carried to the next tick
+    private readonly VmChangeStateHandlers changeState;
+    private readonly Share[] shares;
     private VmRunState state = VmRunState.Paused;
     private int generation; // bumped on every transition, so a workload thread of an old run never writes
     private Thread? workload;
@@ -30,7 +31,7 @@ public sealed class VirtualMachine : IDisposable
     private long guestBytesWritten;
     private long deviceBytesWritten;
 
-    private VirtualMachine(VmSpec spec, IReadOnlyList<IMigratableDevice> devices)
+    private VirtualMachine(VmSpec spec, IReadOnlyList<IMigratableDevice> devices, VmChangeStateHandlers changeState)
     {
         var duplicate = devices.GroupBy(d => d.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
@@ -40,13 +41,12 @@ public sealed class VirtualMachine : IDisposable
 
         Spec = spec;
         Devices = devices;
-        Ram = devices.OfType<RamDevice>().FirstOrDefault();
+        Ram = devices.OfType<IGuestRam>().FirstOrDefault();
         random = new Random(spec.Workload.Seed);
-        carries = new double[devices.Count];
-        foreach (var vfio in devices.OfType<VfioDevice>())
-        {
-            vfio.VmStateChanged(running: false); // created paused
-        }
+        // A device without a share of the workload (none today) is never written.
+        shares = [.. devices.Select(d => d is IGuestWorkload target ? new Share(target, d.Spec.DirtyRate, ReferenceEquals(d, Ram)) : null).OfType<Share>()];
+        this.changeState = changeState;
+        changeState.Notify(running: false); // created paused
     }
 
     /// <summary>A source VM: devices filled from the workload seed, paused until <see cref="Start"/>.</summary>
@@ -54,38 +54,35 @@ public sealed class VirtualMachine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(spec);
         var seed = spec.Workload.Seed;
+        var changeState = new VmChangeStateHandlers();
         var devices = spec.Devices
-            .Select((device, i) => DeviceFactory.CreateSource(device, spec.Workload.Pattern, unchecked((seed * 1_000_003) + i)))
+            .Select((device, i) => DeviceFactory.CreateSource(device, spec.Workload.Pattern, unchecked((seed * 1_000_003) + i), changeState))
             .ToArray();
-        return new VirtualMachine(spec, devices);
+        return new VirtualMachine(spec, devices, changeState);
     }
 
     /// <summary>The destination twin: the same devices, empty, paused until the migration has loaded them.</summary>
     public static VirtualMachine CreateIncoming(VmSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        return new VirtualMachine(spec, spec.Devices.Select(device => DeviceFactory.CreateDestination(device, spec.Workload.Pattern)).ToArray());
+        var changeState = new VmChangeStateHandlers();
+        return new VirtualMachine(spec, spec.Devices.Select(device => DeviceFactory.CreateDestination(device, spec.Workload.Pattern, changeState)).ToArray(), changeState);
     }
 
     public VmSpec Spec { get; }
     public string Name => Spec.Name;
     public IReadOnlyList<IMigratableDevice> Devices { get; }
 
-    /// <summary>The first RAM device, the one the guest workload writes.</summary>
-    public RamDevice? Ram { get; }
+    /// <summary>The first RAM device, the one the guest's vCPUs write; null for a VM without RAM.</summary>
+    public IGuestRam? Ram { get; }
 
     /// <summary>
     /// Fault injection for drills: flips one bit of the loaded RAM, as a chunk corrupted on its way would.
     /// The destination's digest check must then refuse to start this copy.
     /// </summary>
-    public void FlipBitForFaultInjection()
-    {
-        var memory = Ram?.Memory ?? throw new InvalidOperationException($"{Name} has no RAM to corrupt");
-        Span<byte> page = stackalloc byte[PagedMemory.PageSize];
-        memory.ReadPage(0, page);
-        page[0] ^= 0x01;
-        memory.LoadPage(0, page);
-    }
+    /// <exception cref="InvalidOperationException">The VM has no RAM.</exception>
+    public void FlipBitForFaultInjection() =>
+        (Ram ?? throw new InvalidOperationException($"{Name} has no RAM to corrupt")).FlipBitForFaultInjection();
 
     public VmRunState State
     {
@@ -130,10 +127,7 @@ public sealed class VirtualMachine : IDisposable
 
             state = VmRunState.Running;
             generation++;
-            foreach (var vfio in Devices.OfType<VfioDevice>())
-            {
-                vfio.VmStateChanged(running: true);
-            }
+            changeState.Notify(running: true);
 
             workload = new Thread(RunWorkload) { IsBackground = true, Name = $"guest {Name}" };
             workload.Start(generation);
@@ -194,10 +188,7 @@ public sealed class VirtualMachine : IDisposable
         generation++;
         var thread = workload;
         workload = null;
-        foreach (var vfio in Devices.OfType<VfioDevice>())
-        {
-            vfio.VmStateChanged(running: false);
-        }
+        changeState.Notify(running: false);
 
         Monitor.PulseAll(gate);
         return thread;
@@ -237,29 +228,34 @@ public sealed class VirtualMachine : IDisposable
     /// <summary>One tick's writes, in whole pages; what does not make a page yet waits for the next tick.</summary>
     private void Write(double seconds)
     {
-        for (var i = 0; i < Devices.Count; i++)
+        foreach (var share in shares)
         {
-            var device = Devices[i];
-            var guestRam = ReferenceEquals(device, Ram);
-            var rate = guestRam
+            var rate = share.GuestRam
                 ? Spec.Workload.DirtyRate * (100 - throttlePercent) / 100.0
-                : device.Spec.DirtyRate;
+                : share.OwnRate;
             if (rate <= 0)
             {
                 continue;
             }
 
-            carries[i] += rate * seconds;
-            var pages = (long)(carries[i] / PagedMemory.PageSize);
+            share.Carry += rate * seconds;
+            var pages = (long)(share.Carry / PagedMemory.PageSize);
             if (pages == 0)
             {
                 continue;
             }
 
             var bytes = pages * PagedMemory.PageSize;
-            carries[i] -= bytes;
-            device.Dirty(bytes, random);
-            Interlocked.Add(ref guestRam ? ref guestBytesWritten : ref deviceBytesWritten, bytes);
+            share.Carry -= bytes;
+            share.Target.Dirty(bytes, random);
+            Interlocked.Add(ref share.GuestRam ? ref guestBytesWritten : ref deviceBytesWritten, bytes);
         }
+    }
+
+    /// <summary>A device the workload writes: guest RAM at the guest's throttled rate, any other at its own.</summary>
+    private sealed record Share(IGuestWorkload Target, long OwnRate, bool GuestRam)
+    {
+        /// <summary>Fractional bytes owed, carried to the next tick.</summary>
+        public double Carry { get; set; }
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
@@ -11,11 +10,9 @@ namespace Orchestrator.Devices.Ram;
 /// dirty log the guest writes into, explicit syncs that fold the log into the bitmap, and zero pages
 /// sent as markers. One instance is either a source or a destination.
 /// </summary>
-public sealed class RamDevice : IMigratableDevice
+public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
 {
-    private readonly Lock sync = new();
     private readonly PageBitmap migrationBitmap;
-    private readonly DirtyPattern pattern;
 
     // Source side, per migration (counters survive SaveCleanup so the final statistics stay readable).
     private bool saving;
@@ -25,26 +22,19 @@ public sealed class RamDevice : IMigratableDevice
     private long lastSyncTimestamp;
     private long duplicate;
     private long normal;
-    private long transferred;
     private long dirtySyncCount;
     private long dirtyPagesRate;
 
     // Destination side.
     private LoadContext? loadContext;
-    private bool loadComplete;
 
     /// <summary>An all-zero RAM (a destination twin, or an empty guest).</summary>
+    /// <param name="pattern">Where the guest's writes land.</param>
+    /// <exception cref="ArgumentException">The kind is not ram.</exception>
     public RamDevice(DeviceSpec spec, DirtyPattern pattern = DirtyPattern.Random)
+        : base(spec, "RAM", DeviceKind.Ram)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (spec.Kind != DeviceKind.Ram)
-        {
-            throw new ArgumentException($"a RAM device needs kind ram, not {spec.Kind.Name()}", nameof(spec));
-        }
-
-        Spec = spec;
-        this.pattern = pattern;
-        Memory = new PagedMemory(spec.SizeBytes);
+        Pattern = pattern;
         migrationBitmap = new PageBitmap(Memory.PageCount);
     }
 
@@ -68,30 +58,13 @@ public sealed class RamDevice : IMigratableDevice
         return device;
     }
 
-    public DeviceSpec Spec { get; }
-    public DeviceName Name => Spec.Name;
-    public DeviceKind Kind => DeviceKind.Ram;
-    public DirtyPattern Pattern => pattern;
-
-    /// <summary>The pages themselves; tests poke at them.</summary>
-    internal PagedMemory Memory { get; }
-
-    public long Transferred
-    {
-        get
-        {
-            lock (sync)
-            {
-                return transferred;
-            }
-        }
-    }
+    public DirtyPattern Pattern { get; }
 
     public RamStatistics Statistics
     {
         get
         {
-            lock (sync)
+            lock (Sync)
             {
                 return new RamStatistics(
                     Total: Memory.SizeBytes,
@@ -102,24 +75,48 @@ public sealed class RamDevice : IMigratableDevice
                     DirtyPagesRate: dirtyPagesRate,
                     PageSize: PagedMemory.PageSize,
                     Remaining: migrationBitmap.Count * PagedMemory.PageSize,
-                    Transferred: transferred);
+                    Transferred: Transferred);
             }
         }
     }
 
-    public DeviceDigest Digest() => Memory.Digest();
+    public void FlipBitForFaultInjection()
+    {
+        Span<byte> page = stackalloc byte[PagedMemory.PageSize];
+        Memory.ReadPage(0, page);
+        page[0] ^= 0x01;
+        Memory.LoadPage(0, page);
+    }
+
+    /// <summary>Guest writes, placed by the VM's pattern.</summary>
+    private protected override void Rewrite(long pages, Random random, ref NoiseSource noise)
+    {
+        var count = Memory.PageCount;
+        var hot = Math.Max(1, count / 10);
+        for (long i = 0; i < pages; i++)
+        {
+            var page = Pattern switch
+            {
+                DirtyPattern.HotSet when random.Next(10) < 9 || hot == count => random.NextInt64(hot),
+                DirtyPattern.HotSet => hot + random.NextInt64(count - hot),
+                _ => random.NextInt64(count),
+            };
+            Memory.WriteNoisePage(page, ref noise, guest: true);
+        }
+    }
 
     // ---- source ----
 
     public void SaveSetup(SaveContext context)
     {
-        lock (sync)
+        lock (Sync)
         {
             // QEMU's ram_save_setup: every page is to be sent, and setup counts as the first sync.
             Memory.ClearDirtyLog();
             migrationBitmap.SetAll();
             cursor = 0;
-            duplicate = normal = transferred = dirtyPagesRate = 0;
+            duplicate = normal = dirtyPagesRate = 0;
+            ResetTransferred();
             dirtySyncCount = 1;
             lastSyncTimestamp = Stopwatch.GetTimestamp();
             finalSynced = endSent = false;
@@ -129,7 +126,7 @@ public sealed class RamDevice : IMigratableDevice
 
     public long PendingEstimate()
     {
-        lock (sync)
+        lock (Sync)
         {
             return migrationBitmap.Count * PagedMemory.PageSize;
         }
@@ -137,7 +134,7 @@ public sealed class RamDevice : IMigratableDevice
 
     public long PendingExact()
     {
-        lock (sync)
+        lock (Sync)
         {
             if (saving && !finalSynced)
             {
@@ -151,7 +148,7 @@ public sealed class RamDevice : IMigratableDevice
     public DeviceChunk? SaveIterate(int maxBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
-        lock (sync)
+        lock (Sync)
         {
             RequireSaving();
             if (migrationBitmap.Count == 0)
@@ -168,7 +165,7 @@ public sealed class RamDevice : IMigratableDevice
     public DeviceChunk? SaveCompleteNext(int maxBytes)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
-        lock (sync)
+        lock (Sync)
         {
             RequireSaving();
             if (endSent)
@@ -187,10 +184,7 @@ public sealed class RamDevice : IMigratableDevice
             EmitPages(writer, maxBytes);
             if (migrationBitmap.Count == 0 && (writer.WrittenCount == 0 || writer.WrittenCount + RamRecord.HeaderSize <= maxBytes))
             {
-                var span = writer.GetSpan(RamRecord.HeaderSize);
-                BinaryPrimitives.WriteInt64LittleEndian(span, -1);
-                span[sizeof(long)] = RamRecord.EndOfStream;
-                writer.Advance(RamRecord.HeaderSize);
+                RamRecord.WriteEnd(writer);
                 endSent = true;
             }
 
@@ -200,7 +194,7 @@ public sealed class RamDevice : IMigratableDevice
 
     public void SaveCleanup()
     {
-        lock (sync)
+        lock (Sync)
         {
             // Guest writes keep landing in the dirty log; the next SaveSetup clears it.
             saving = false;
@@ -229,19 +223,12 @@ public sealed class RamDevice : IMigratableDevice
                 return;
             }
 
-            BinaryPrimitives.WriteInt64LittleEndian(span, page);
-            span[sizeof(long)] = zero ? RamRecord.Zero : RamRecord.Page;
+            RamRecord.WriteHeader(span, page, zero ? RamRecord.Zero : RamRecord.Page);
             writer.Advance(size);
             migrationBitmap.Clear(page);
             cursor = page + 1;
-            if (zero)
-            {
-                duplicate++;
-            }
-            else
-            {
-                normal++;
-            }
+            duplicate += zero ? 1 : 0;
+            normal += zero ? 0 : 1;
         }
     }
 
@@ -260,12 +247,6 @@ public sealed class RamDevice : IMigratableDevice
         dirtySyncCount++;
     }
 
-    private DeviceChunk? Hand(ChunkWriter writer)
-    {
-        transferred += writer.WrittenCount;
-        return writer.ToChunk();
-    }
-
     private static ChunkWriter NewWriter(int maxBytes) =>
         new(Math.Min(maxBytes, 1 << 20) + RamRecord.PageRecordSize);
 
@@ -281,24 +262,13 @@ public sealed class RamDevice : IMigratableDevice
 
     public bool SwitchoverAckNeeded => false;
 
-    public bool LoadComplete
-    {
-        get
-        {
-            lock (sync)
-            {
-                return loadComplete;
-            }
-        }
-    }
-
     public void LoadSetup(LoadContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        lock (sync)
+        lock (Sync)
         {
             loadContext = context;
-            loadComplete = false;
+            Loaded = false;
         }
     }
 
@@ -312,7 +282,7 @@ public sealed class RamDevice : IMigratableDevice
 
         try
         {
-            lock (sync)
+            lock (Sync)
             {
                 Apply(chunk.Payload);
             }
@@ -327,7 +297,7 @@ public sealed class RamDevice : IMigratableDevice
 
     public void LoadCleanup()
     {
-        lock (sync)
+        lock (Sync)
         {
             // Records are applied whole, so the only half-state is the context; loaded pages stay
             // (QEMU runs load_cleanup after a successful load too).
@@ -342,88 +312,32 @@ public sealed class RamDevice : IMigratableDevice
             throw new DeviceLoadException($"{Name}: state arrived before load setup");
         }
 
-        var offset = 0;
-        while (offset < payload.Length)
+        for (var offset = 0; offset < payload.Length;)
         {
-            if (loadComplete)
+            if (Loaded)
             {
                 throw Malformed(offset, "data after the end-of-stream marker");
             }
 
-            if (payload.Length - offset < RamRecord.HeaderSize)
+            if (RamRecord.Read(payload, offset, Memory.PageCount, out var record) is { } problem)
             {
-                throw Malformed(offset, "truncated record header");
+                throw Malformed(offset, problem);
             }
 
-            var page = BinaryPrimitives.ReadInt64LittleEndian(payload.AsSpan(offset));
-            var flag = payload[offset + sizeof(long)];
-            switch (flag)
+            switch (record.Flag)
             {
                 case RamRecord.Zero:
-                    CheckPage(page, offset);
-                    Memory.LoadZeroPage(page);
-                    offset += RamRecord.HeaderSize;
+                    Memory.LoadZeroPage(record.PageIndex);
                     break;
                 case RamRecord.Page:
-                    CheckPage(page, offset);
-                    if (payload.Length - offset < RamRecord.PageRecordSize)
-                    {
-                        throw Malformed(offset, "truncated page");
-                    }
-
-                    Memory.LoadPage(page, payload.AsSpan(offset + RamRecord.HeaderSize, PagedMemory.PageSize));
-                    offset += RamRecord.PageRecordSize;
-                    break;
-                case RamRecord.EndOfStream:
-                    if (page != -1)
-                    {
-                        throw Malformed(offset, $"end-of-stream marker with page index {page}");
-                    }
-
-                    loadComplete = true;
-                    offset += RamRecord.HeaderSize;
+                    Memory.LoadPage(record.PageIndex, record.Content);
                     break;
                 default:
-                    throw Malformed(offset, $"unknown record flag 0x{flag:x2}");
+                    Loaded = true;
+                    break;
             }
-        }
-    }
 
-    private void CheckPage(long page, int offset)
-    {
-        if ((ulong)page >= (ulong)Memory.PageCount)
-        {
-            throw Malformed(offset, $"page {page} outside 0..{Memory.PageCount - 1}");
-        }
-    }
-
-    private DeviceLoadException Malformed(int offset, string reason) =>
-        new($"{Name}: malformed chunk at offset {offset}: {reason}");
-
-    // ---- guest ----
-
-    /// <summary>Guest writes: ceil(bytes / 4 KiB) whole pages of fresh noise, placed by the VM's pattern.</summary>
-    public void Dirty(long bytes, Random random)
-    {
-        ArgumentNullException.ThrowIfNull(random);
-        var pageCount = Memory.PageCount;
-        if (bytes <= 0 || pageCount == 0)
-        {
-            return;
-        }
-
-        var writes = (bytes + PagedMemory.PageSize - 1) / PagedMemory.PageSize;
-        var noise = NoiseSource.From(random);
-        var hot = Math.Max(1, pageCount / 10);
-        for (long i = 0; i < writes; i++)
-        {
-            var page = pattern switch
-            {
-                DirtyPattern.HotSet when random.Next(10) < 9 || hot == pageCount => random.NextInt64(hot),
-                DirtyPattern.HotSet => hot + random.NextInt64(pageCount - hot),
-                _ => random.NextInt64(pageCount),
-            };
-            Memory.WriteNoisePage(page, ref noise, guest: true);
+            offset += record.Size;
         }
     }
 }

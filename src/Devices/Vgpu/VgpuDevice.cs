@@ -1,4 +1,5 @@
 using Orchestrator.Devices.Contract;
+using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Vfio;
 
 namespace Orchestrator.Devices.Vgpu;
@@ -12,10 +13,10 @@ public static class VgpuDevice
     public const string DefaultName = "vgpu0";
 
     /// <summary>A source vGPU with seeded state.</summary>
-    public static VfioDevice CreateSource(DeviceSpec spec, int seed) => VfioDevice.Filled(Check(spec), seed);
+    public static VfioDevice CreateSource(DeviceSpec spec, int seed, VmChangeStateHandlers? vm = null) => VfioDevice.Filled(Check(spec), seed, vm);
 
     /// <summary>An empty destination twin.</summary>
-    public static VfioDevice CreateDestination(DeviceSpec spec) => new(Check(spec));
+    public static VfioDevice CreateDestination(DeviceSpec spec, VmChangeStateHandlers? vm = null) => new(Check(spec), vm);
 
     private static DeviceSpec Check(DeviceSpec spec)
     {

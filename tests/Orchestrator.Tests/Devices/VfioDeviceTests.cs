@@ -159,7 +159,7 @@ public class VfioDeviceTests
         // -1 ms, waits forever), and the device would never approve.
         var spec = Spec(allocationMs: 10);
         var source = VfioDevice.Filled(spec, 1);
-        var destination = new VfioDevice(spec, new ClockThatMovesBetweenReadings(TimeSpan.FromMilliseconds(3)));
+        var destination = new VfioDevice(spec, time: new ClockThatMovesBetweenReadings(TimeSpan.FromMilliseconds(3)));
         var approved = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         source.SaveSetup(new SaveContext(true));
         destination.LoadSetup(Context(true, () => approved.TrySetResult()));
@@ -263,6 +263,37 @@ public class VfioDeviceTests
         error = await Assert.ThrowsAsync<DeviceLoadException>(
             async () => await destination.LoadState(new DeviceChunk(overlong), CancellationToken.None));
         Assert.StartsWith("0000:17:00.2: malformed chunk at offset 0", error.Message);
+    }
+
+    [Fact]
+    public void A_device_registered_for_run_state_changes_hears_stop_and_resume()
+    {
+        var vm = new VmChangeStateHandlers();
+        var device = VfioDevice.Filled(Spec(), 1, vm);
+        var bystander = new VfioDevice(Spec()); // made outside a VM: registered nowhere
+        Assert.Equal(VfioDeviceState.Running, device.State);
+
+        vm.Notify(running: false);
+        Assert.Equal(VfioDeviceState.Stop, device.State);
+        Assert.Equal(VfioDeviceState.Running, bystander.State);
+        vm.Notify(running: true);
+        Assert.Equal(VfioDeviceState.Running, device.State);
+    }
+
+    [Fact]
+    public void Run_state_changes_leave_a_migration_state_alone_and_a_stopped_device_ignores_writes()
+    {
+        var vm = new VmChangeStateHandlers();
+        var device = VfioDevice.Filled(Spec(), 1, vm);
+        device.SaveSetup(new SaveContext(SwitchoverAck: true));
+        vm.Notify(running: false);
+        Assert.Equal(VfioDeviceState.PreCopy, device.State);
+        device.SaveCleanup();
+
+        vm.Notify(running: false);
+        var digest = device.Digest();
+        device.Dirty(64 * 1024, new Random(1));
+        Assert.Equal(digest, device.Digest());
     }
 
     [Fact]

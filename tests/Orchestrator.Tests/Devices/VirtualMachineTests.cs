@@ -129,6 +129,51 @@ public class VirtualMachineTests
     }
 
     [Fact]
+    public void A_vm_without_vfio_runs_pauses_and_stops_the_same()
+    {
+        using var vm = VirtualMachine.Create(new VmSpec("plain", [DefaultDevices.Ram(4 << 20)], new WorkloadSpec(16L << 20, Seed: 3)));
+        Assert.Same(vm.Devices[0], vm.Ram);
+        vm.Start();
+        SpinWait.SpinUntil(() => vm.GuestBytesWritten > 0, TimeSpan.FromSeconds(5));
+        vm.Pause();
+        var written = vm.GuestBytesWritten;
+        Thread.Sleep(50);
+
+        Assert.True(written > 0);
+        Assert.Equal(written, vm.GuestBytesWritten);
+        Assert.Equal(0, vm.DeviceBytesWritten);
+        vm.Resume();
+        vm.Stop();
+        Assert.Equal(VmRunState.Stopped, vm.State);
+    }
+
+    [Fact]
+    public void A_vm_without_ram_has_no_guest_writes_and_nothing_to_corrupt()
+    {
+        using var vm = VirtualMachine.Create(new VmSpec("nic-only", [DefaultDevices.Vfio(1 << 20, TimeSpan.Zero)], new WorkloadSpec(16L << 20)));
+        Assert.Null(vm.Ram);
+        vm.Start();
+        SpinWait.SpinUntil(() => vm.DeviceBytesWritten > 0, TimeSpan.FromSeconds(5));
+        vm.Pause();
+
+        Assert.True(vm.DeviceBytesWritten > 0);
+        Assert.Equal(0, vm.GuestBytesWritten);
+        Assert.Equal("nic-only has no RAM to corrupt", Assert.Throws<InvalidOperationException>(vm.FlipBitForFaultInjection).Message);
+    }
+
+    [Fact]
+    public void Fault_injection_changes_the_ram_digest_and_nothing_else()
+    {
+        using var vm = VirtualMachine.Create(SmallVm());
+        var before = vm.Digests();
+        vm.FlipBitForFaultInjection();
+        var after = vm.Digests();
+
+        Assert.NotEqual(before[new DeviceName("ram")], after[new DeviceName("ram")]);
+        Assert.Equal(before.Where(d => d.Key.Value != "ram"), after.Where(d => d.Key.Value != "ram"));
+    }
+
+    [Fact]
     public async Task Whole_vm_migrates_while_the_guest_runs_and_the_twin_matches()
     {
         using var source = VirtualMachine.Create(SmallVm());
