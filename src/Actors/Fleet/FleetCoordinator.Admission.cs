@@ -12,7 +12,8 @@ namespace Orchestrator.Actors.Fleet;
 /// <summary>Admission: a user's migrate checked against the hosts' answers, queued for a permit, started when granted.</summary>
 internal sealed partial class FleetCoordinator
 {
-    private sealed record Admission(RequestMigration Request, IActorRef ReplyTo) : Decision(ReplyTo)
+    /// <param name="Everywhere">Every host was asked: the VM was not where the fleet last saw it, or the fleet never saw it.</param>
+    private sealed record Admission(RequestMigration Request, IActorRef ReplyTo, bool Everywhere) : Decision(ReplyTo)
     {
         public override void Run(FleetCoordinator fleet, IReadOnlyList<HostView> views) => fleet.Admit(this, views);
     }
@@ -39,12 +40,23 @@ internal sealed partial class FleetCoordinator
             Reply(CommandResult.Fail(e.Message));
             return;
         }
-        Decide(new Admission(request, Sender));
+        // Only the VM's host (where the fleet last saw it) and the destination are asked: a silent third host
+        // does not hold up a migration between two live ones.
+        if (_state.Placement.TryGetValue(request.Vm, out var seenOn) && seenOn != request.To)
+            Decide(new Admission(request, Sender, Everywhere: false), new HashSet<string> { seenOn, request.To });
+        else
+            Decide(new Admission(request, Sender, Everywhere: true));
     }
 
     private void Admit(Admission admission, IReadOnlyList<HostView> views)
     {
-        var answer = Admitted(admission.Request, views);
+        var request = admission.Request;
+        if (!admission.Everywhere && !views.Any(v => v.List.Vms.Any(vm => vm.Name == request.Vm)))
+        {
+            Decide(admission with { Everywhere = true }); // moved since, or its host was silent: ask them all
+            return;
+        }
+        var answer = Admitted(request, views);
         After(() => admission.ReplyTo.Tell(answer));
     }
 

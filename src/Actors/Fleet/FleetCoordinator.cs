@@ -138,9 +138,10 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
     {
         On<Decided>(decided =>
         {
+            // Back to Ready first: the decision may need another round of answers (it then decides again).
+            UnbecomeStacked();
             RecordPlacement(decided.Views);
             decided.Decision.Run(this, decided.Views);
-            UnbecomeStacked();
             Stash.UnstashAll();
         });
         Command<RequestMigration>(_ => Stash.Stash());
@@ -270,10 +271,15 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
 
     private sealed record Decided(Decision Decision, IReadOnlyList<HostView> Views);
 
-    /// <summary>Asks every up host (once this command's events are durable) and waits in <see cref="Deciding"/>.</summary>
-    private void Decide(Decision decision)
+    /// <summary>
+    /// Asks the up hosts (<paramref name="only"/> those, when the decision knows which it needs) once this
+    /// command's events are durable, and waits in <see cref="Deciding"/>.
+    /// </summary>
+    private void Decide(Decision decision, IReadOnlySet<string>? only = null)
     {
         var hosts = HostViews.Up(Cluster.Get(Context.System));
+        if (only is not null)
+            hosts = hosts.Where(h => only.Contains(h.Key)).ToDictionary();
         var self = Self;
         After(() => HostViews.Ask(Context, hosts).PipeTo(self,
             success: views => new Decided(decision, views),
@@ -281,7 +287,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         BecomeStacked(() => Deciding(decision));
     }
 
-    /// <summary>Keeps the durable placement in step with what the hosts report, writing only changes.</summary>
+    /// <summary>Keeps the durable placement in step with what the hosts report, writing only changes (of the hosts that answered).</summary>
     private void RecordPlacement(IReadOnlyList<HostView> views)
     {
         var seen = new Dictionary<string, string>();

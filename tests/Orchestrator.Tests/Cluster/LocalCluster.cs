@@ -61,6 +61,20 @@ public class LocalCluster : IAsyncLifetime
         Process.GetProcessById(pid).Kill();
     }
 
+    /// <summary>SIGSTOP a node's process: it keeps its sockets open and answers nothing, as a host stuck in the kernel or a hung VM host does.</summary>
+    public Task Freeze(int node) => Signal(node, "-STOP");
+
+    /// <summary>SIGCONT a node frozen by <see cref="Freeze"/>.</summary>
+    public Task Thaw(int node) => Signal(node, "-CONT");
+
+    private async Task Signal(int node, string signal)
+    {
+        var pid = File.ReadAllText(Path.Combine(_dir, $"host{node}.pid")).Trim();
+        using var kill = Process.Start("kill", [signal, pid]);
+        await kill.WaitForExitAsync();
+        Assert.True(kill.ExitCode == 0, $"kill {signal} {pid} failed");
+    }
+
     /// <summary>SIGTERM a node's process, as systemd or Ctrl+C would, and wait for it to exit.</summary>
     public async Task Terminate(int node)
     {
