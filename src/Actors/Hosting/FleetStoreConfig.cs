@@ -26,6 +26,9 @@ public static class FleetStoreConfig
                   connection-string = {{connection}}
                   provider-name = "{{provider}}"
                   auto-initialize = true
+                  # A journal that cannot be read stops the singleton after this (it backs off and tries again),
+                  # instead of Akka's 30 s with every command waiting.
+                  recovery-event-timeout = 10s
                 }
               }
               snapshot-store {
