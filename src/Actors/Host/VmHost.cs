@@ -45,6 +45,14 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
         _identity = identity;
         _incomingCapabilities = incomingCapabilities ?? new MigrationCapabilities();
         Receive<CreateVm>(Create);
+        Receive<Workflows.CreationProtocol.Create>(create =>
+        {
+            if (_ledger is null)
+                Sender.Tell(CommandResult.Fail($"VM '{create.Spec.Name}' was not created: this host has no ownership ledger to record it (it is not in a cluster)") with { Kind = ErrorKind.Unavailable });
+            else
+                Context.ActorOf(Workflows.VmCreation.Props(create, _ledger, Sender));
+        });
+        Receive<Workflows.LookupProtocol.FindMigration>(find => Context.ActorOf(Workflows.QueryMigrateLookup.Props(find, _fleet, Sender)));
         Receive<ListVms>(_ => Sender.Tell(new VmList(
             _identity.Name,
             _vms.Values.Select(e => Summary(e.Vm) with { Epoch = e.Epoch }).OrderBy(v => v.Name).ToArray(),

@@ -96,4 +96,7 @@ public enum ErrorKind
     Invalid,
     NotFound,
     Conflict,
+
+    /// <summary>A part of the cluster it needs (a singleton, a host) did not answer in time: try again.</summary>
+    Unavailable,
 }

@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Workflows;
 using Akka.Actor;
 using Akka.Cluster;
 using Orchestrator.Actors.Fencing;
@@ -131,8 +132,9 @@ internal sealed class InProcessCluster : IDrillCluster
 
     public async Task<string?> CreateVm(VmDefinition vm)
     {
-        var created = await TryAsk(this[vm.Host].Host, new HostProtocol.CreateVm(vm.ToSpec()), _options.AskTimeout);
-        return created is CommandResult { Succeeded: true } ? null : (created as CommandResult)?.Error ?? "no answer";
+        // The path every engine takes: the ledger records the VM at its first epoch, as through the API.
+        var created = await TryAsk(this[vm.Host].Host, new CreationProtocol.Create(vm.ToSpec(), vm.Host), CreationProtocol.Bound);
+        return created is CreationProtocol.Created ? null : (created as CommandResult)?.Error ?? "no answer";
     }
 
     public async Task<DrillAdmission> Migrate(MigrateStep step)

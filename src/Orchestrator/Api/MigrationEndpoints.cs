@@ -2,6 +2,10 @@ using System.Text.Json.Nodes;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Workflows;
+using Akka.Actor;
+using Akka.Hosting;
+using Orchestrator.Node;
 using Orchestrator.Output;
 
 namespace Orchestrator.Api;
@@ -38,33 +42,22 @@ public static class MigrationEndpoints
             };
         });
 
-        api.MapGet("/vms/{name}/migration", async (string name, ClusterHosts cluster) =>
-        {
-            // A migration waiting for a permit is only known to the fleet.
-            if (await cluster.TryAskFleet(FleetProtocol.ListMigrations.Instance) is FleetProtocol.MigrationList list
-                && list.Migrations.FirstOrDefault(m => m.Vm == name && m.Status == MigrationStatus.Queued) is { } queued)
-                return ApiResults.Json(new JsonObject
+        api.MapGet("/vms/{name}/migration", async (string name, ActorRegistry registry) =>
+            await registry.Get<VmHostKey>().Ask<object>(new LookupProtocol.FindMigration(name), LookupProtocol.Bound) switch
+            {
+                LookupProtocol.Queued queued => ApiResults.Json(new JsonObject
                 {
-                    ["id"] = queued.Id.Value,
+                    ["id"] = queued.Record.Id.Value,
                     ["status"] = "queued",
-                    ["source"] = queued.Source,
-                    ["destination"] = queued.Destination,
-                });
-            // The latest migration's record lives on the host it left from, wherever the VM is now;
-            // the fleet's journal has it too, for when that host is gone.
-            var answers = await cluster.AskAll(new HostProtocol.QueryMigrate(name));
-            var recorded = await cluster.TryAskFleet(new FleetProtocol.GetFinal(name)) as FleetProtocol.FinalOf;
-            var latest = answers.Select(a => a.Answer).OfType<MigrationInfo>().MaxBy(i => i.StartedAt);
-            // The journal's outcome only when no host still holds that migration's own, fuller record.
-            if (recorded is { Id: { } id, Final: { } final } && latest?.Id != id
-                && (latest is null || final.StartedAt is { } started && started > latest.StartedAt))
-                return ApiResults.Json(QueryMigrateJson.ToJson(id, final));
-            if (latest is not null)
-                return ApiResults.Json(QueryMigrateJson.ToJson(latest));
-            return answers.Any(a => a.Answer is HostProtocol.NoMigration)
-                ? ApiResults.Json(new JsonObject())
-                : ApiResults.VmMissing(name, cluster.Silent(answers.Select(a => a.Host.Name)));
-        });
+                    ["source"] = queued.Record.Source,
+                    ["destination"] = queued.Record.Destination,
+                }),
+                LookupProtocol.Found found => ApiResults.Json(QueryMigrateJson.ToJson(found.Info)),
+                LookupProtocol.Recorded recorded => ApiResults.Json(QueryMigrateJson.ToJson(recorded.Id, recorded.Outcome)),
+                LookupProtocol.Never => ApiResults.Json(new JsonObject()),
+                LookupProtocol.Missing missing => ApiResults.VmMissing(name, missing.Silent),
+                var other => ApiResults.Unexpected(other),
+            });
 
         api.MapPost("/vms/{name}/migration/cancel", async (string name, ClusterHosts cluster) =>
         {

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Hosting;
+using Orchestrator.Node;
+using Orchestrator.Actors.Workflows;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
@@ -52,15 +54,23 @@ public static class VmEndpoints
                 var other => ApiResults.Unexpected(other),
             });
 
-        api.MapPost("/vms", async (HttpRequest request, ClusterHosts cluster, VmCreation creation) =>
+        api.MapPost("/vms", async (HttpRequest request, ActorRegistry registry) =>
         {
             var body = await RequestBody.Read(request, CreateFields);
             var name = body.Required("name");
             var hostName = body.Required("host");
             if (HostName.Problem(hostName) is { } badHost)
                 throw new ApiInputException(badHost);
-            var spec = Spec(name, body);
-            return cluster.Host(hostName) is { } host ? await creation.Create(spec, host) : ApiResults.HostNotFound(hostName);
+            if (VmName.Problem(name) is { } badName)
+                throw new ApiInputException(badName);
+            var create = new CreationProtocol.Create(Spec(name, body), hostName);
+            return await registry.Get<VmHostKey>().Ask<object>(create, CreationProtocol.Bound) switch
+            {
+                CreationProtocol.Created created => ApiResults.Json(ApiJson.Vm(created.Host, created.Vm), StatusCodes.Status201Created),
+                CommandResult { Kind: ErrorKind.NotFound } => ApiResults.HostNotFound(hostName),
+                CommandResult error => ApiResults.Error(error),
+                var other => ApiResults.Unexpected(other),
+            };
         });
 
         api.MapPost("/vms/{name}/resume", async (string name, ClusterHosts cluster) =>

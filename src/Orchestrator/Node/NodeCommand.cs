@@ -24,7 +24,6 @@ public static class NodeCommand
         builder.WebHost.UseUrls(settings.Api.ToString());
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<ClusterHosts>();
-        builder.Services.AddSingleton<VmCreation>();
         builder.Services.AddAkka(NodeSettings.SystemName, akka => akka
             .WithMigration(settings, settings.Migration)
             .AddStartup((system, _) => Cluster.Get(system).RegisterOnMemberUp(() =>

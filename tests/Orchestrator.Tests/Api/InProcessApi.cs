@@ -41,7 +41,6 @@ public sealed class InProcessApi : IAsyncLifetime
         builder.Services.AddSingleton(registry);
         builder.Services.AddSingleton(new NodeOptions { Name = "host1", Faults = { Enabled = true } }.Validate());
         builder.Services.AddSingleton<ClusterHosts>();
-        builder.Services.AddSingleton<VmCreation>();
         _app = builder.Build();
         _app.MapOrchestratorApi();
         _app.MapGet(FailingPath, IResult () => throw new InvalidOperationException("a handler failed"));

@@ -1,0 +1,84 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Orchestrator.Actors.Fleet;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Migration;
+using static Orchestrator.Actors.Workflows.LookupProtocol;
+
+namespace Orchestrator.Actors.Workflows;
+
+/// <summary>
+/// One query-migrate across the cluster. A migration waiting for a permit is known only to the fleet;
+/// a migration's record lives on the host it left from, wherever the VM is now; the fleet's journal
+/// keeps an outcome for when that host is gone. All three are asked at once; the answer is the most
+/// telling of them. Stops once it has answered.
+/// </summary>
+internal sealed class QueryMigrateLookup : ReceiveActor
+{
+    public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+
+    private sealed record Answers(object? Queue, object? Final, (string Host, object? Answer)[] Hosts);
+
+    public QueryMigrateLookup(FindMigration find, IActorRef? fleet, IActorRef replyTo)
+    {
+        var state = Cluster.Get(Context.System).State;
+        var hosts = state.Members
+            .Select(m => (Name: HostRole.NameIn(m.Roles), Member: m))
+            .Where(m => m.Name is not null)
+            .ToArray();
+        var reachable = hosts
+            .Where(h => !state.Unreachable.Contains(h.Member) && h.Member.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.Leaving)
+            .Select(h => (Host: h.Name!, Selection: Context.ActorSelection(MigrationNode.HostPath(h.Member.Address))))
+            .ToArray();
+        Asked(fleet, reachable, find.Vm).PipeTo(Self);
+        Receive<Answers>(answers =>
+        {
+            replyTo.Tell(Decide(find.Vm, answers, hosts.Select(h => h.Name!)));
+            Context.Stop(Self);
+        });
+    }
+
+    public static Props Props(FindMigration find, IActorRef? fleet, IActorRef replyTo) =>
+        Akka.Actor.Props.Create(() => new QueryMigrateLookup(find, fleet, replyTo));
+
+    private static async Task<Answers> Asked(IActorRef? fleet, (string Host, ActorSelection Selection)[] hosts, string vm)
+    {
+        var queue = OrNull(fleet?.Ask<object>(FleetProtocol.ListMigrations.Instance, AskTimeout));
+        var final = OrNull(fleet?.Ask<object>(new FleetProtocol.GetFinal(vm), AskTimeout));
+        var answers = hosts.Select(async h => (h.Host, await OrNull(h.Selection.Ask<object>(new HostProtocol.QueryMigrate(vm), AskTimeout)))).ToArray();
+        return new Answers(await queue, await final, await Task.WhenAll(answers));
+    }
+
+    private static object Decide(string vm, Answers answers, IEnumerable<string> members)
+    {
+        if (answers.Queue is FleetProtocol.MigrationList list
+            && list.Migrations.FirstOrDefault(m => m.Vm == vm && m.Status == MigrationStatus.Queued) is { } queued)
+            return new Queued(queued);
+        var latest = answers.Hosts.Select(h => h.Answer).OfType<MigrationInfo>().MaxBy(i => i.StartedAt);
+        // The journal's outcome only when no host still holds that migration's own, fuller record.
+        if (answers.Final is FleetProtocol.FinalOf { Id: { } id, Final: { } outcome } && latest?.Id != id
+            && (latest is null || outcome.StartedAt is { } started && started > latest.StartedAt))
+            return new Recorded(id, outcome);
+        if (latest is not null)
+            return new Found(latest);
+        if (answers.Hosts.Any(h => h.Answer is HostProtocol.NoMigration))
+            return Never.Instance;
+        var heard = answers.Hosts.Where(h => h.Answer is not null).Select(h => h.Host).ToHashSet();
+        return new Missing(members.Where(m => !heard.Contains(m)).Order().ToArray());
+    }
+
+    private static async Task<object?> OrNull(Task<object>? asked)
+    {
+        if (asked is null)
+            return null;
+        try
+        {
+            return await asked;
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,175 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Migration;
+using static Orchestrator.Actors.Workflows.CreationProtocol;
+using static Orchestrator.Actors.Fencing.OwnershipProtocol;
+
+namespace Orchestrator.Actors.Workflows;
+
+/// <summary>
+/// One VM creation, start to end: reserve the name at the ownership ledger, make sure no host runs or
+/// receives it, claim it (the ledger records the VM at an epoch above every epoch the name ever had),
+/// create it on its host, release the name. Names are unique in the whole cluster, and two creates of
+/// one name cannot both pass the check; a VM deleted and created again migrates like any other and no
+/// stale copy can commit over it. Every ask is bounded; the actor stops when it has answered.
+/// </summary>
+internal sealed class VmCreation : ReceiveActor
+{
+    /// <summary>The ledger is a singleton that may be starting or moving: give it as long as the fleet gets.</summary>
+    public static readonly TimeSpan LedgerTimeout = TimeSpan.FromSeconds(20);
+
+    public static readonly TimeSpan HostTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>An ask's answer, or null when none came in time.</summary>
+    private sealed record Answer(object? Message);
+
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Create _create;
+    private readonly IActorRef _ledger;
+    private readonly IActorRef _replyTo;
+    private Guid? _reserved;
+
+    public VmCreation(Create create, IActorRef ledger, IActorRef replyTo)
+    {
+        _create = create;
+        _ledger = ledger;
+        _replyTo = replyTo;
+    }
+
+    public static Props Props(Create create, IActorRef ledger, IActorRef replyTo) =>
+        Akka.Actor.Props.Create(() => new VmCreation(create, ledger, replyTo));
+
+    private string Name => _create.Spec.Name;
+
+    protected override void PreStart()
+    {
+        if (VmName.Problem(Name) is { } badName)
+        {
+            Finish(CommandResult.Fail(badName));
+            return;
+        }
+        var host = Cluster.Get(Context.System).State.Members.FirstOrDefault(m => HostRole.NameIn(m.Roles) == _create.Host);
+        if (host is null)
+        {
+            Finish(CommandResult.NotFound($"Host '{_create.Host}' not found"));
+            return;
+        }
+        Ask(_ledger, new ReserveName(Name), LedgerTimeout);
+        Become(() => Reserving(host.Address));
+    }
+
+    /// <summary>Make sure the name is released whatever ended this creation.</summary>
+    protected override void PostStop()
+    {
+        if (_reserved is { } token)
+            _ledger.Tell(new ReleaseName(Name, token));
+    }
+
+    private void Reserving(Address host) => Receive<Answer>(answer =>
+    {
+        if (answer.Message is not NameReserved { Token: var token })
+        {
+            Finish(Refusal(answer.Message));
+            return;
+        }
+        _reserved = token;
+        var selections = ReachableHosts().Select(address => Context.ActorSelection(MigrationNode.HostPath(address))).ToArray();
+        var lists = Task.WhenAll(selections.Select(selection => AskOrNull(selection.Ask<object>(HostProtocol.ListVms.Instance, HostTimeout))));
+        lists.PipeTo(Self, success: answers => new Answer(answers));
+        Become(() => Scanning(host, token));
+    });
+
+    private void Scanning(Address host, Guid token) => Receive<Answer>(answer =>
+    {
+        var lists = ((object?[])answer.Message!).OfType<HostProtocol.VmList>();
+        if (lists.FirstOrDefault(list => list.Vms.Any(v => v.Name == Name) || list.Incoming.Contains(Name)) is { } holder)
+        {
+            Finish(CommandResult.Conflict($"VM '{Name}' already exists on host {holder.Host}"));
+            return;
+        }
+        Ask(_ledger, new ClaimName(Name, token, host.ToString()), LedgerTimeout);
+        Become(() => Claiming(host));
+    });
+
+    private void Claiming(Address host) => Receive<Answer>(answer =>
+    {
+        if (answer.Message is not NameClaimed { Epoch: var epoch })
+        {
+            Finish(Refusal(answer.Message));
+            return;
+        }
+        Ask(Context.ActorSelection(MigrationNode.HostPath(host)), new HostProtocol.CreateVm(_create.Spec, epoch), HostTimeout);
+        Become(() => Creating(host));
+    });
+
+    private void Creating(Address host) => Receive<Answer>(answer =>
+    {
+        switch (answer.Message)
+        {
+            case CommandResult { Error: null }:
+                _log.Info("VM {0} created on host {1}", Name, _create.Host);
+                Ask(Context.ActorSelection(MigrationNode.HostPath(host)), HostProtocol.ListVms.Instance, HostTimeout);
+                Become(Describing);
+                break;
+            case CommandResult error:
+                Finish(error);
+                break;
+            default:
+                Finish(CommandResult.Fail($"Host {_create.Host} did not answer within {HostTimeout.TotalSeconds:0} s: VM '{Name}' may or may not exist there; look with `orchestrator vm list`") with { Kind = ErrorKind.Unavailable });
+                break;
+        }
+    });
+
+    private void Describing() => Receive<Answer>(answer =>
+        Finish(answer.Message is HostProtocol.VmList list && list.Vms.FirstOrDefault(v => v.Name == Name) is { } vm
+            ? new Created(_create.Host, vm)
+            : CommandResult.Fail($"VM '{Name}' was created on host {_create.Host}, which did not describe it in time") with { Kind = ErrorKind.Unavailable }));
+
+    private IEnumerable<Address> ReachableHosts()
+    {
+        var state = Cluster.Get(Context.System).State;
+        return state.Members.Where(m => HostRole.NameIn(m.Roles) is not null && !state.Unreachable.Contains(m)
+                                        && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.Leaving)
+            .Select(m => m.Address);
+    }
+
+    private void Ask(ICanTell target, object question, TimeSpan timeout)
+    {
+        var asked = target switch
+        {
+            IActorRef actor => actor.Ask<object>(question, timeout),
+            ActorSelection selection => selection.Ask<object>(question, timeout),
+            _ => throw new ArgumentException("an actor or a selection", nameof(target)),
+        };
+        AskOrNull(asked).PipeTo(Self, success: message => new Answer(message));
+    }
+
+    private static async Task<object?> AskOrNull(Task<object> asked)
+    {
+        try
+        {
+            return await asked;
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
+    }
+
+    private CommandResult Refusal(object? answer) => answer switch
+    {
+        NameRefused refused => CommandResult.Conflict($"VM '{Name}' was not created: {refused.Reason}"),
+        null => CommandResult.Fail(
+            $"VM '{Name}' was not created: the ownership ledger (a cluster singleton) did not answer within {LedgerTimeout.TotalSeconds:0} s; try again when the cluster has settled") with { Kind = ErrorKind.Unavailable },
+        _ => CommandResult.Fail($"VM '{Name}' was not created: the ownership ledger answered {answer.GetType().Name}"),
+    };
+
+    private void Finish(object answer)
+    {
+        _replyTo.Tell(answer);
+        Context.Stop(Self);
+    }
+}
