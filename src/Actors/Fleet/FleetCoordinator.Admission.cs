@@ -23,7 +23,7 @@ internal sealed partial class FleetCoordinator
         // What needs no host's answer is refused at once.
         if (_state.Active.ContainsKey(request.Vm))
         {
-            Reply(CommandResult.Conflict(PermitLedger.InProgress));
+            Reply(CommandResult.Conflict(QemuErrors.InProgress));
             return;
         }
         if (request.Capabilities?.Check() is { } capsError)
@@ -63,7 +63,7 @@ internal sealed partial class FleetCoordinator
     private object Admitted(RequestMigration request, IReadOnlyList<HostView> views)
     {
         if (_state.Active.ContainsKey(request.Vm))
-            return CommandResult.Conflict(PermitLedger.InProgress);
+            return CommandResult.Conflict(QemuErrors.InProgress);
         var found = views.SelectMany(v => v.List.Vms.Select(vm => (v.Host, Vm: vm))).FirstOrDefault(x => x.Vm.Name == request.Vm);
         if (found.Vm is null)
             return CommandResult.NotFound($"VM '{request.Vm}' not found");

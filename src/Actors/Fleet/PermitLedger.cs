@@ -1,3 +1,5 @@
+using Orchestrator.Actors.Migration;
+
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>
@@ -7,9 +9,6 @@ namespace Orchestrator.Actors.Fleet;
 /// </summary>
 public sealed class PermitLedger
 {
-    /// <summary>The refusal for a VM that already has a queued or held request (one migration per VM).</summary>
-    public const string InProgress = "There's a migration process in progress";
-
     private readonly FleetLimits _limits;
 
     // Kept sorted in grant order (priority, then sequence) so Grant is a single forward scan.
@@ -40,7 +39,7 @@ public sealed class PermitLedger
     {
         if (Holds(vm) || IsQueued(vm))
         {
-            return InProgress;
+            return QemuErrors.InProgress;
         }
 
         return string.Equals(source, destination, StringComparison.Ordinal)

@@ -74,14 +74,14 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
             if (_migration is not null)
                 _migration.Forward(MigrationProtocol.Continue.Instance);
             else
-                Sender.Tell(CommandResult.Conflict($"Migration not in expected state: {_finished?.Status.Name() ?? "none"}"));
+                Sender.Tell(CommandResult.Conflict(QemuErrors.NotInExpectedState(_finished?.Status.Name() ?? "none")));
         });
         Receive<GetDigests>(_ => Sender.Tell(new VmDigests(_vm.Digests())));
         Receive<PauseGuest>(_ =>
         {
             if (_migration is null)
             {
-                Sender.Tell(CommandResult.Conflict($"Migration not in expected state: {_finished?.Status.Name() ?? "none"}"));
+                Sender.Tell(CommandResult.Conflict(QemuErrors.NotInExpectedState(_finished?.Status.Name() ?? "none")));
                 return;
             }
             _migration.Tell(MigrationProtocol.PauseGuest.Instance);
@@ -141,7 +141,7 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
     private void SetVmCapabilities(SetCapabilities set)
     {
         if (_migration is not null)
-            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+            Sender.Tell(CommandResult.Conflict(QemuErrors.InProgress));
         else if (MigrationSettingsChange.Apply(_capabilities, set.Changes, out var caps) is { } error)
             Sender.Tell(error);
         else
@@ -244,7 +244,7 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
     {
         if (_migration is not null)
         {
-            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+            Sender.Tell(CommandResult.Conflict(QemuErrors.InProgress));
             return true;
         }
         if (_retiring is null)

@@ -79,7 +79,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
         Receive<QueryMigrate>(c => Route(c.Vm, c, () => _finished.TryGetValue(c.Vm, out var info) ? info : null));
         Receive<MigrateCancel>(c => Route(c.Vm, c, () => _finished.ContainsKey(c.Vm) ? CommandResult.Ok : null));
         Receive<MigrateContinue>(c => Route(c.Vm, c, () => _finished.TryGetValue(c.Vm, out var info)
-            ? CommandResult.Conflict($"Migration not in expected state: {info.Status.Name()}")
+            ? CommandResult.Conflict(QemuErrors.NotInExpectedState(info.Status.Name()))
             : null));
 
         Receive<HostLocal.MigrationRunning>(running =>
@@ -226,7 +226,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
         if (capabilities.Check() is { } error)
             Sender.Tell(CommandResult.Fail(error));
         else if (_incoming.Count > 0)
-            Sender.Tell(CommandResult.Conflict("There's a migration process in progress"));
+            Sender.Tell(CommandResult.Conflict(QemuErrors.InProgress));
         else
         {
             _incomingCapabilities = capabilities;

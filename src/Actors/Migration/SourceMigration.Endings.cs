@@ -18,7 +18,7 @@ internal sealed partial class SourceMigration
         Receive<Cancel>(_ => { }); // cancel after completed or failed changes nothing
         // A destination that answers after we gave up must not keep a half-loaded twin.
         Receive<IncomingProtocol.Prepared>(late => late.Incoming.Tell(new IncomingProtocol.Abort(_id, "the source gave up before the destination was ready")));
-        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_view.Status.Name()}")));
+        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail(QemuErrors.NotInExpectedState(_view.Status.Name()))));
         Receive<Query>(_ => Sender.Tell(Info()));
         ReceiveAny(_ => { });
     }

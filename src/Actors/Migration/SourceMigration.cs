@@ -353,7 +353,7 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
     private void Always()
     {
         Receive<Query>(_ => Sender.Tell(Info()));
-        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail($"Migration not in expected state: {_view.Status.Name()}")));
+        Receive<Continue>(_ => Sender.Tell(CommandResult.Fail(QemuErrors.NotInExpectedState(_view.Status.Name()))));
         Receive<OwnershipProtocol.OwnerOf>(owner => owner.Vm == _vm.Name, _ => _ledgerPulse.Answered(Now));
         Receive<SwitchoverProtocol.AcksChanged>(acks => _acks = acks);
         Receive<ParametersChanged>(changed => ApplyParameters(changed.Parameters));

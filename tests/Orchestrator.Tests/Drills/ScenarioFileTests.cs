@@ -57,6 +57,27 @@ public sealed class ScenarioFileTests
         Assert.Contains(scenario.Expectations, e => e is MigrationEnds { Outcomes: [MigrationStatus.Completed, MigrationStatus.Failed] });
     }
 
+    [Theory]
+    [InlineData("256MB", "4MB/s", "2min")]
+    [InlineData("256M", "4M/s", "120s")]
+    [InlineData("268435456", "4194304", "120000")]
+    public void Sizes_rates_and_durations_read_as_the_CLI_reads_them(string ram, string rate, string within)
+    {
+        var scenario = ScenarioFile.Parse($$"""
+            name: units
+            hosts: [host1, host2]
+            vms:
+              - {name: web, host: host1, ram: {{ram}}, dirty-rate: {{rate}}}
+            steps:
+              - {wait-for-migration: web, within: {{within}}}
+            """, "drill.yaml");
+
+        var vm = scenario.Vms.Single();
+        Assert.Equal((Orchestrator.Cli.ByteUnits.ParseSize(ram, "--ram"), Orchestrator.Cli.ByteUnits.ParseRate(rate, "--dirty-rate")), (vm.Ram, vm.DirtyRate));
+        Assert.Equal((256L << 20, 4L << 20), (vm.Ram, vm.DirtyRate));
+        Assert.Equal(TimeSpan.FromMinutes(2), ((WaitForMigrationStep)scenario.Steps.Single()).Within);
+    }
+
     [Fact]
     public void Json_uses_the_same_schema()
     {
