@@ -4,7 +4,6 @@ using Akka.Hosting;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.Scenario;
 using Orchestrator.Node;
 
 namespace Orchestrator.Api;
@@ -26,8 +25,8 @@ public static class FaultEndpoints
             var body = await RequestBody.Read(request, "vm", "phase", "host");
             var vm = body.Required("vm");
             var phaseName = body.Required("phase");
-            if (!PhaseNames.ByName.TryGetValue(phaseName, out var phase))
-                throw new ApiInputException($"Field 'phase' must be one of {string.Join(", ", PhaseNames.ByName.Keys)}, not '{NameRule.Shown(phaseName)}'");
+            if (!MigrationPhaseNames.ByName.TryGetValue(phaseName, out var phase))
+                throw new ApiInputException($"Field 'phase' must be one of {string.Join(", ", MigrationPhaseNames.ByName.Keys)}, not '{NameRule.Shown(phaseName)}'");
             var host = body.Required("host");
             var victim = host == settings.Name
                 ? Akka.Cluster.Cluster.Get(system).SelfAddress
