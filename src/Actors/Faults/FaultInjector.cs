@@ -11,7 +11,7 @@ namespace Orchestrator.Actors.Faults;
 /// phase and obeys <see cref="FaultsProtocol.Die"/> by killing its own process with SIGKILL, so peers
 /// see a crash (the kernel closes the sockets), never a leave. The phase is watched by a tap on the
 /// event stream that runs on the publishing migration's own thread: the order to die is sent before
-/// the migration takes its next step.
+/// the migration takes its next step, and nothing waits on that thread for it to be obeyed.
 /// </summary>
 public sealed class FaultInjector : ReceiveActor
 {
@@ -84,32 +84,37 @@ public sealed class FaultInjector : ReceiveActor
                 return;
             }
             log.Warning("Fault: telling {0} to die ({1})", fire.Victim, reason);
+            // The order is queued ahead of whatever the migration sends the victim after this phase (one
+            // association, in order). Whether it was obeyed is watched off this thread, for the log alone.
             system.ActorSelection(FaultsProtocol.PathOn(fire.Victim)).Tell(new FaultsProtocol.Die(reason), ActorRefs.NoSender);
-            // As in-process, the migration takes no further step until the victim is gone: this blocks the
-            // publishing migration's thread until the victim's remoting port refuses connections (bounded).
-            var gone = UntilGone(fire.Victim, TimeSpan.FromSeconds(3));
-            log.Warning(gone ? "Fault: {0} is gone" : "Fault: {0} still answers 3 s after the order to die", fire.Victim);
+            _ = Gone(fire.Victim, TimeSpan.FromSeconds(3)).ContinueWith(gone =>
+                log.Warning(gone.Result ? "Fault: {0} is gone" : "Fault: {0} still answers 3 s after the order to die", fire.Victim), TaskScheduler.Default);
         }
 
         /// <summary>True once the node's remoting port refuses connections (a SIGKILLed process's sockets are closed by the kernel).</summary>
-        private static bool UntilGone(Address victim, TimeSpan within)
+        private static async Task<bool> Gone(Address victim, TimeSpan within)
         {
             if (victim.Host is not { } host || victim.Port is not { } port)
                 return false;
-            var deadline = DateTime.UtcNow + within;
-            while (DateTime.UtcNow < deadline)
+            using var bound = new CancellationTokenSource(within);
+            while (!bound.IsCancellationRequested)
             {
                 using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(bound.Token);
+                attempt.CancelAfter(TimeSpan.FromMilliseconds(200));
                 try
                 {
-                    if (!socket.ConnectAsync(host, port).Wait(TimeSpan.FromMilliseconds(200)))
-                        continue; // no answer at all (a cut link): keep trying until the bound
+                    await socket.ConnectAsync(host, port, attempt.Token);
+                    await Task.Delay(10, bound.Token); // it still answers
                 }
-                catch (AggregateException e) when (e.InnerException is SocketException)
+                catch (SocketException)
                 {
                     return true;
                 }
-                Thread.Sleep(10);
+                catch (OperationCanceledException)
+                {
+                    // no answer at all (a cut link): keep trying until the bound
+                }
             }
             return false;
         }

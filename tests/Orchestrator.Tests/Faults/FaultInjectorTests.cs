@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Faults;
@@ -35,6 +38,23 @@ public sealed class FaultInjectorTests() : TestKit(new RemotingOptions().ToConfi
 
         Publish("web", MigrationPhase.StopCopy);
         await died.Task.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task A_kill_of_another_node_never_holds_the_migration_thread_that_reached_the_phase()
+    {
+        // A "victim" that accepts connections and never dies: waiting for it to go would take the whole 3 s.
+        using var victim = new TcpListener(IPAddress.Loopback, 0);
+        victim.Start();
+        var address = new Address("akka.tcp", Sys.Name, "127.0.0.1", ((IPEndPoint)victim.LocalEndpoint).Port);
+        var (injector, died) = Spawn();
+        await injector.Ask<FaultsProtocol.Armed>(new FaultsProtocol.KillAt("web", MigrationPhase.StopCopy, address), TimeSpan.FromSeconds(3));
+
+        var publishing = Stopwatch.StartNew();
+        Publish("web", MigrationPhase.StopCopy);
+
+        Assert.True(publishing.Elapsed < TimeSpan.FromSeconds(1), $"the phase's publisher was held {publishing.ElapsedMilliseconds} ms");
+        Assert.False(died.Task.IsCompleted);
     }
 
     [Fact]
