@@ -8,7 +8,7 @@ namespace Orchestrator.Actors.Faults;
 
 /// <summary>
 /// TEST-ONLY fault injection on one node (see <see cref="FaultsProtocol"/>): arms kills at a migration
-/// phase and obeys <see cref="FaultsProtocol.Die"/> by killing its own process with SIGKILL, so peers
+/// phase and corruptions of incoming copies (<see cref="IncomingCorruption"/>), and obeys <see cref="FaultsProtocol.Die"/> by killing its own process with SIGKILL, so peers
 /// see a crash (the kernel closes the sockets), never a leave. The phase is watched by a tap on the
 /// event stream that runs on the publishing migration's own thread: the order to die is sent before
 /// the migration takes its next step, and nothing waits on that thread for it to be obeyed.
@@ -17,7 +17,7 @@ public sealed class FaultInjector : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public FaultInjector(Action die)
+    public FaultInjector(IncomingCorruption corruption, Action die)
     {
         var armings = new Armings(Context.System, die, Context.GetLogger());
         PhaseTap.Attach(Context.System, armings.OnPhase);
@@ -26,6 +26,12 @@ public sealed class FaultInjector : ReceiveActor
             armings.Add(arm);
             _log.Warning("Fault armed: kill {0} when {1}'s migration reaches {2} here", arm.Victim, arm.Vm, arm.Phase);
             Sender.Tell(new FaultsProtocol.Armed(arm.Vm, arm.Phase, arm.Victim));
+        });
+        Receive<FaultsProtocol.CorruptNextIncoming>(corrupt =>
+        {
+            corruption.Arm(corrupt.Vm);
+            _log.Warning("Fault armed: corrupt the next incoming copy of {0} here", corrupt.Vm);
+            Sender.Tell(new FaultsProtocol.CorruptionArmed(corrupt.Vm));
         });
         Receive<FaultsProtocol.GetPhases>(_ => Sender.Tell(new FaultsProtocol.Phases(armings.Seen())));
         Receive<FaultsProtocol.Die>(order =>
@@ -37,8 +43,10 @@ public sealed class FaultInjector : ReceiveActor
         });
     }
 
+    /// <param name="corruption">What the node's host was given to decorate incoming loads with.</param>
     /// <param name="die">How the node dies; the default SIGKILLs this process.</param>
-    public static Props Props(Action? die = null) => Akka.Actor.Props.Create(() => new FaultInjector(die ?? KillThisProcess));
+    public static Props Props(IncomingCorruption corruption, Action? die = null) =>
+        Akka.Actor.Props.Create(() => new FaultInjector(corruption, die ?? KillThisProcess));
 
     /// <summary>SIGKILL to itself: <c>Environment.Exit</c> would run shutdown hooks, which is not a crash.</summary>
     public static void KillThisProcess() => Process.GetCurrentProcess().Kill();

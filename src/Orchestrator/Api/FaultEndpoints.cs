@@ -46,14 +46,14 @@ public static class FaultEndpoints
         // On any node: the VM's next incoming copy here gets one bit flipped, as a corrupted chunk would.
         api.MapPost("/faults/corrupt", async (HttpRequest request, NodeSettings settings, ActorRegistry registry) =>
         {
-            if (!settings.FaultsEnabled)
+            if (!settings.FaultsEnabled || !registry.TryGet<FaultsKey>(out var faults))
                 return ApiResults.Error(StatusCodes.Status404NotFound,
                     "Fault injection is not enabled on this node (test-only: start it with ORCHESTRATOR__FAULTS__ENABLED=true)");
             var body = await RequestBody.Read(request, "vm");
             var vm = body.Required("vm");
-            return await registry.Get<VmHostKey>().Ask<object>(new HostLocal.CorruptNextIncoming(vm), ClusterHosts.AskTimeout) switch
+            return await faults.Ask<object>(new FaultsProtocol.CorruptNextIncoming(vm), ClusterHosts.AskTimeout) switch
             {
-                CommandResult { Error: null } => ApiResults.Json(new JsonObject { ["vm"] = vm }),
+                FaultsProtocol.CorruptionArmed => ApiResults.Json(new JsonObject { ["vm"] = vm }),
                 var other => ApiResults.Unexpected(other),
             };
         });
