@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Migration;
@@ -92,39 +91,9 @@ public sealed class FaultInjector : ReceiveActor
                 return;
             }
             log.Warning("Fault: telling {0} to die ({1})", fire.Victim, reason);
-            // The order is queued ahead of whatever the migration sends the victim after this phase (one
-            // association, in order). Whether it was obeyed is watched off this thread, for the log alone.
+            // Queued ahead of whatever the migration sends the victim after this phase (one association, in
+            // order); nothing waits here for it to be obeyed: the drill's kill step waits for the victim to be gone.
             system.ActorSelection(FaultsProtocol.PathOn(fire.Victim)).Tell(new FaultsProtocol.Die(reason), ActorRefs.NoSender);
-            _ = Gone(fire.Victim, TimeSpan.FromSeconds(3)).ContinueWith(gone =>
-                log.Warning(gone.Result ? "Fault: {0} is gone" : "Fault: {0} still answers 3 s after the order to die", fire.Victim), TaskScheduler.Default);
-        }
-
-        /// <summary>True once the node's remoting port refuses connections (a SIGKILLed process's sockets are closed by the kernel).</summary>
-        private static async Task<bool> Gone(Address victim, TimeSpan within)
-        {
-            if (victim.Host is not { } host || victim.Port is not { } port)
-                return false;
-            using var bound = new CancellationTokenSource(within);
-            while (!bound.IsCancellationRequested)
-            {
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(bound.Token);
-                attempt.CancelAfter(TimeSpan.FromMilliseconds(200));
-                try
-                {
-                    await socket.ConnectAsync(host, port, attempt.Token);
-                    await Task.Delay(10, bound.Token); // it still answers
-                }
-                catch (SocketException)
-                {
-                    return true;
-                }
-                catch (OperationCanceledException)
-                {
-                    // no answer at all (a cut link): keep trying until the bound
-                }
-            }
-            return false;
         }
     }
 }
