@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Migration;
@@ -8,16 +7,16 @@ namespace Orchestrator.Actors.Faults;
 
 /// <summary>
 /// TEST-ONLY fault injection on one node (see <see cref="FaultsProtocol"/>): arms kills at a migration
-/// phase and obeys <see cref="FaultsProtocol.Die"/> by killing its own process with SIGKILL, so peers
+/// phase and corruptions of incoming copies (<see cref="IncomingCorruption"/>), and obeys <see cref="FaultsProtocol.Die"/> by killing its own process with SIGKILL, so peers
 /// see a crash (the kernel closes the sockets), never a leave. The phase is watched by a tap on the
 /// event stream that runs on the publishing migration's own thread: the order to die is sent before
-/// the migration takes its next step.
+/// the migration takes its next step, and nothing waits on that thread for it to be obeyed.
 /// </summary>
 public sealed class FaultInjector : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public FaultInjector(Action die)
+    public FaultInjector(IncomingCorruption corruption, Action die)
     {
         var armings = new Armings(Context.System, die, Context.GetLogger());
         PhaseTap.Attach(Context.System, armings.OnPhase);
@@ -26,6 +25,12 @@ public sealed class FaultInjector : ReceiveActor
             armings.Add(arm);
             _log.Warning("Fault armed: kill {0} when {1}'s migration reaches {2} here", arm.Victim, arm.Vm, arm.Phase);
             Sender.Tell(new FaultsProtocol.Armed(arm.Vm, arm.Phase, arm.Victim));
+        });
+        Receive<FaultsProtocol.CorruptNextIncoming>(corrupt =>
+        {
+            corruption.Arm(corrupt.Vm);
+            _log.Warning("Fault armed: corrupt the next incoming copy of {0} here", corrupt.Vm);
+            Sender.Tell(new FaultsProtocol.CorruptionArmed(corrupt.Vm));
         });
         Receive<FaultsProtocol.GetPhases>(_ => Sender.Tell(new FaultsProtocol.Phases(armings.Seen())));
         Receive<FaultsProtocol.Die>(order =>
@@ -37,8 +42,10 @@ public sealed class FaultInjector : ReceiveActor
         });
     }
 
+    /// <param name="corruption">What the node's host was given to decorate incoming loads with.</param>
     /// <param name="die">How the node dies; the default SIGKILLs this process.</param>
-    public static Props Props(Action? die = null) => Akka.Actor.Props.Create(() => new FaultInjector(die ?? KillThisProcess));
+    public static Props Props(IncomingCorruption corruption, Action? die = null) =>
+        Akka.Actor.Props.Create(() => new FaultInjector(corruption, die ?? KillThisProcess));
 
     /// <summary>SIGKILL to itself: <c>Environment.Exit</c> would run shutdown hooks, which is not a crash.</summary>
     public static void KillThisProcess() => Process.GetCurrentProcess().Kill();
@@ -84,34 +91,9 @@ public sealed class FaultInjector : ReceiveActor
                 return;
             }
             log.Warning("Fault: telling {0} to die ({1})", fire.Victim, reason);
+            // Queued ahead of whatever the migration sends the victim after this phase (one association, in
+            // order); nothing waits here for it to be obeyed: the drill's kill step waits for the victim to be gone.
             system.ActorSelection(FaultsProtocol.PathOn(fire.Victim)).Tell(new FaultsProtocol.Die(reason), ActorRefs.NoSender);
-            // As in-process, the migration takes no further step until the victim is gone: this blocks the
-            // publishing migration's thread until the victim's remoting port refuses connections (bounded).
-            var gone = UntilGone(fire.Victim, TimeSpan.FromSeconds(3));
-            log.Warning(gone ? "Fault: {0} is gone" : "Fault: {0} still answers 3 s after the order to die", fire.Victim);
-        }
-
-        /// <summary>True once the node's remoting port refuses connections (a SIGKILLed process's sockets are closed by the kernel).</summary>
-        private static bool UntilGone(Address victim, TimeSpan within)
-        {
-            if (victim.Host is not { } host || victim.Port is not { } port)
-                return false;
-            var deadline = DateTime.UtcNow + within;
-            while (DateTime.UtcNow < deadline)
-            {
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    if (!socket.ConnectAsync(host, port).Wait(TimeSpan.FromMilliseconds(200)))
-                        continue; // no answer at all (a cut link): keep trying until the bound
-                }
-                catch (AggregateException e) when (e.InnerException is SocketException)
-                {
-                    return true;
-                }
-                Thread.Sleep(10);
-            }
-            return false;
         }
     }
 }

@@ -25,6 +25,11 @@ public static class FaultsProtocol
 
     public sealed record Armed(string Vm, MigrationPhase Phase, Address Victim);
 
+    /// <summary>Local, from the API of any node: the VM's next incoming copy here is corrupted (<see cref="IncomingCorruption"/>). Answered <see cref="CorruptionArmed"/>.</summary>
+    public sealed record CorruptNextIncoming(string Vm);
+
+    public sealed record CorruptionArmed(string Vm);
+
     /// <summary>Local: the phases this node's source migrations reached (the latest 1000), for a drill's report. Answered <see cref="Phases"/>.</summary>
     public sealed record GetPhases
     {

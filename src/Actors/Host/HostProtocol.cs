@@ -113,9 +113,6 @@ internal static class HostLocal
     /// <summary>An incoming migration committed: this VM runs here now, at ownership <paramref name="Epoch"/>.</summary>
     public sealed record AdoptVm(VirtualMachine Vm, MigrationId Migration, long Epoch);
 
-    /// <summary>Fault injection (drills, tests; local only, never from the wire): the next incoming copy of this VM gets a bit flipped, as a corrupted chunk would.</summary>
-    public sealed record CorruptNextIncoming(string Vm);
-
     /// <summary>Migrations of this host commit through this ownership ledger (fencing); without one they commit on their own.</summary>
     public sealed record FenceWith(IActorRef Ledger);
 

@@ -37,10 +37,11 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
     private bool _draining;
     private IActorRef? _ledger;
     private IActorRef? _fleet;
-    private readonly HashSet<string> _corruptNext = [];
+    private readonly IncomingLoadDecorator? _decorateLoads;
 
-    public VmHost(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities)
+    public VmHost(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities, IncomingLoadDecorator? decorateLoads)
     {
+        _decorateLoads = decorateLoads;
         _settings = settings;
         _identity = identity;
         _incomingCapabilities = incomingCapabilities ?? new MigrationCapabilities();
@@ -111,11 +112,6 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
                 Prepare(later.Prepare, later.ReplyTo);
         });
         Receive<HostLocal.AdoptVm>(Adopt);
-        Receive<HostLocal.CorruptNextIncoming>(corrupt =>
-        {
-            _corruptNext.Add(corrupt.Vm);
-            Sender.Tell(CommandResult.Ok);
-        });
         Receive<HostLocal.FenceWith>(fence =>
         {
             _ledger = fence.Ledger;
@@ -134,8 +130,9 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities = null) =>
-        Akka.Actor.Props.Create(() => new VmHost(settings, identity, incomingCapabilities));
+    /// <param name="decorateLoads">Only with fault injection enabled: wraps what incoming migrations load.</param>
+    public static Props Props(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities = null, IncomingLoadDecorator? decorateLoads = null) =>
+        Akka.Actor.Props.Create(() => new VmHost(settings, identity, incomingCapabilities, decorateLoads));
 
     // Akka logs few dead letters; a migration message this node drops is always logged (UndeliveredWireLog says why).
     protected override void PreStart() => Context.ActorOf(UndeliveredWireLog.Props(), UndeliveredWireLog.Name);
@@ -281,7 +278,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
             return;
         }
         var incoming = Context.ActorOf(
-            IncomingMigration.Props(prepare, _incomingCapabilities, _settings, Self, _ledger, corrupt: _corruptNext.Remove(prepare.Spec.Name)),
+            IncomingMigration.Props(prepare, _incomingCapabilities, _settings, Self, _ledger, _decorateLoads),
             $"incoming-{prepare.Migration}");
         Context.Watch(incoming);
         _incoming[prepare.Spec.Name] = (incoming, Size(prepare.Spec));

@@ -31,7 +31,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private readonly PrecopyProtocol.Settings _settings;
     private readonly IActorRef _host;
     private readonly IActorRef? _ledger;
-    private bool _corrupt;
+    private readonly IncomingLoadDecorator? _decorateLoads;
     private readonly TimeSpan _retry;
     private readonly HashSet<DeviceName> _loaded = [];
     private readonly HashSet<DeviceName> _approved = [];
@@ -40,9 +40,9 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private DigestWarmer? _warmer;
     private bool _stopped;
 
-    public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger, bool corrupt)
+    public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger, IncomingLoadDecorator? decorateLoads)
     {
-        _corrupt = corrupt;
+        _decorateLoads = decorateLoads;
         _prepare = prepare;
         _capabilities = capabilities;
         _settings = settings.Precopy;
@@ -52,8 +52,8 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         Loading();
     }
 
-    public static Props Props(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger = null, bool corrupt = false) =>
-        Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, settings, host, ledger, corrupt));
+    public static Props Props(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger = null, IncomingLoadDecorator? decorateLoads = null) =>
+        Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, settings, host, ledger, decorateLoads));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -71,7 +71,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         {
             var name = device.Name;
             device.LoadSetup(new LoadContext(_capabilities.SwitchoverAck, () => self.Tell(new DeviceApproved(name))));
-            var loader = Context.ActorOf(DestinationDeviceLoader.Props(Id, device, _settings.DestinationLoadDelay), StreamNames.Loader(name));
+            var loader = Context.ActorOf(DestinationDeviceLoader.Props(Id, _decorateLoads?.Invoke(_prepare.Spec, device) ?? device, _settings.DestinationLoadDelay), StreamNames.Loader(name));
             loaders.Add(new Loader(name, loader));
         }
         // QEMU counts the devices needing an ack at load setup, and only when the capability is on here.
@@ -203,12 +203,6 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     {
         if (!_stopped || _loaded.Count < _vm!.Devices.Count)
             return;
-        if (_corrupt)
-        {
-            _corrupt = false;
-            _vm.FlipBitForFaultInjection();
-            _log.Warning("Incoming migration {0}: fault injection flipped a bit of {1}'s loaded RAM", Id, _vm.Name);
-        }
         // The source compares them with its own: it decides whether to commit, and this copy starts only on that commit.
         var mine = _vm.Digests();
         Timers.Cancel("warm-digests");

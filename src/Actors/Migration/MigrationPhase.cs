@@ -25,3 +25,18 @@ public enum MigrationPhase
 /// <summary>A source migration reached <paramref name="Phase"/>; for fault injection and drills, not for control.</summary>
 /// <param name="Destination">The node the VM moves to, so a drill can tell where each copy lives.</param>
 public sealed record MigrationPhaseReached(MigrationId Migration, string Vm, MigrationPhase Phase, Akka.Actor.Address Destination);
+
+/// <summary>The names a phase goes by in drill files and the fault API (<c>stop-copy</c>, <c>after-commit</c>...).</summary>
+public static class MigrationPhaseNames
+{
+    public static readonly IReadOnlyDictionary<string, MigrationPhase> ByName = new Dictionary<string, MigrationPhase>
+    {
+        ["setup"] = MigrationPhase.Setup,
+        ["precopy"] = MigrationPhase.Precopy,
+        ["waiting-for-acks"] = MigrationPhase.WaitingForAcks,
+        ["stop-copy"] = MigrationPhase.StopCopy,
+        ["after-commit"] = MigrationPhase.AfterCommit,
+    };
+
+    public static string Name(this MigrationPhase phase) => ByName.First(kv => kv.Value == phase).Key;
+}

@@ -76,14 +76,6 @@ public sealed class VirtualMachine : IDisposable
     /// <summary>The first RAM device, the one the guest's vCPUs write; null for a VM without RAM.</summary>
     public IGuestRam? Ram { get; }
 
-    /// <summary>
-    /// Fault injection for drills: flips one bit of the loaded RAM, as a chunk corrupted on its way would.
-    /// The destination's digest check must then refuse to start this copy.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The VM has no RAM.</exception>
-    public void FlipBitForFaultInjection() =>
-        (Ram ?? throw new InvalidOperationException($"{Name} has no RAM to corrupt")).FlipBitForFaultInjection();
-
     public VmRunState State
     {
         get

@@ -146,10 +146,10 @@ internal sealed class ScenarioBinder
                 MigrationPhase? phase = null;
                 if (at is not null)
                 {
-                    if (PhaseNames.ByName.TryGetValue(at, out var known))
+                    if (MigrationPhaseNames.ByName.TryGetValue(at, out var known))
                         phase = known;
                     else
-                        Error(LineOf($"{path}.at"), $"{path}.at", $"'{at}' is not a phase: use one of {string.Join(", ", PhaseNames.ByName.Keys)}");
+                        Error(LineOf($"{path}.at"), $"{path}.at", $"'{at}' is not a phase: use one of {string.Join(", ", MigrationPhaseNames.ByName.Keys)}");
                 }
                 var of = Text(map, "of", path, required: false);
                 var within = Quantity(map, "within", path, Quantities.Duration, "a duration like 20s");

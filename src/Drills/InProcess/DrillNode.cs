@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Orchestrator.Actors.Faults;
 
 namespace Orchestrator.Drills.InProcess;
 
@@ -15,7 +16,7 @@ public enum NodeFate
 }
 
 /// <summary>One host of the in-process cluster: its ActorSystem, its VM host and its proxy to the fleet.</summary>
-internal sealed class DrillNode(string name, ActorSystem system, IActorRef host, IActorRef fleet)
+internal sealed class DrillNode(string name, ActorSystem system, IActorRef host, IActorRef fleet, IncomingCorruption corruption)
 {
     private int _fate = (int)NodeFate.Alive;
 
@@ -26,6 +27,10 @@ internal sealed class DrillNode(string name, ActorSystem system, IActorRef host,
     public IActorRef Host { get; } = host;
 
     public IActorRef Fleet { get; } = fleet;
+
+    /// <summary>What its host decorates incoming loads with: a drill's corrupt step arms it.</summary>
+    public IncomingCorruption Corruption { get; } = corruption;
+
     public Address Address { get; } = ((ExtendedActorSystem)system).Provider.DefaultAddress;
 
     public NodeFate Fate => (NodeFate)Volatile.Read(ref _fate);

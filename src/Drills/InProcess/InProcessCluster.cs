@@ -1,6 +1,7 @@
 using Orchestrator.Actors.Workflows;
 using Akka.Actor;
 using Akka.Cluster;
+using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
@@ -50,8 +51,9 @@ internal sealed class InProcessCluster : IDrillCluster
                 var config = membership.ToConfig().WithFallback(remoting.ToConfig())
                     .WithFallback(FleetSingleton.Config(FleetStoreOptions.Sqlite(cluster._storeDirectory)));
                 var system = ActorSystem.Create(SystemName, config);
-                var vmHost = MigrationNode.SpawnHost(system, options.Migration, host.Name, host.Capacity);
-                nodes.Add(new DrillNode(host.Name, system, vmHost, ActorRefs.Nobody));
+                var corruption = new IncomingCorruption(system.Log);
+                var vmHost = MigrationNode.SpawnHost(system, options.Migration, host.Name, host.Capacity, decorateLoads: corruption.Decorate);
+                nodes.Add(new DrillNode(host.Name, system, vmHost, ActorRefs.Nobody, corruption));
             }
             var seed = nodes[0].Address;
             foreach (var node in nodes)
@@ -60,7 +62,7 @@ internal sealed class InProcessCluster : IDrillCluster
                 "every host to be Up in the cluster", options.StartTimeout, cancel);
             // The fleet starts once everyone is in, so its singleton lands on the oldest member, host 1.
             for (var i = 0; i < nodes.Count; i++)
-                nodes[i] = new DrillNode(nodes[i].Name, nodes[i].System, nodes[i].Host, FleetSingleton.Start(nodes[i].System, nodes[i].Host, options.Fleet));
+                nodes[i] = new DrillNode(nodes[i].Name, nodes[i].System, nodes[i].Host, FleetSingleton.Start(nodes[i].System, nodes[i].Host, options.Fleet), nodes[i].Corruption);
             await UntilFleetAnswers(nodes[0].Fleet, options, cancel);
             foreach (var node in nodes)
                 _ = node.System.WhenTerminated.ContinueWith(_ => node.End(NodeFate.Died), TaskScheduler.Default);
@@ -153,13 +155,11 @@ internal sealed class InProcessCluster : IDrillCluster
             : throw new DrillStepException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
     }
 
-    public async Task Corrupt(string vm)
+    public Task Corrupt(string vm)
     {
         foreach (var node in _nodes.Where(n => n.Alive))
-        {
-            if (await node.Host.Ask<object>(new HostLocal.CorruptNextIncoming(vm), _options.AskTimeout) is not CommandResult { Succeeded: true })
-                throw new DrillStepException($"{node.Name} did not arm the corruption of {vm}");
-        }
+            node.Corruption.Arm(vm);
+        return Task.CompletedTask;
     }
 
     public Task Kill(string host)

@@ -149,7 +149,7 @@ public static class ScenarioCheck
                 if (kill.At is not null && kill.Of is null)
                     error($"{at}.of", "a kill at a phase needs the VM whose migration reaches it (of: VM)");
                 else if (kill.At is null && kill.Of is not null)
-                    error($"{at}.at", $"'of' needs the phase to kill at (at: {string.Join(", ", PhaseNames.ByName.Keys)})");
+                    error($"{at}.at", $"'of' needs the phase to kill at (at: {string.Join(", ", MigrationPhaseNames.ByName.Keys)})");
                 if (kill.Of is not null)
                     vm($"{at}.of", kill.Of);
                 Within(kill.Within);

@@ -4,14 +4,13 @@ using Akka.Hosting;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.Scenario;
 using Orchestrator.Node;
 
 namespace Orchestrator.Api;
 
 /// <summary>
-/// <c>/faults</c>: TEST-ONLY fault injection for drills across processes, served only by a node started
-/// with <c>ORCHESTRATOR__FAULTS__ENABLED=true</c> (404 otherwise).
+/// <c>/faults</c>: TEST-ONLY fault injection for drills across processes, mapped only on a node started
+/// with <c>ORCHESTRATOR__FAULTS__ENABLED=true</c> (elsewhere a 404, as any unknown path).
 /// </summary>
 public static class FaultEndpoints
 {
@@ -20,21 +19,18 @@ public static class FaultEndpoints
         // On the migration's source node: when the VM's migration reaches the phase here, the host dies (SIGKILL).
         api.MapPost("/faults/kill-at", async (HttpRequest request, ClusterHosts cluster, NodeSettings settings, ActorRegistry registry, ActorSystem system) =>
         {
-            if (!settings.FaultsEnabled || !registry.TryGet<FaultsKey>(out var faults))
-                return ApiResults.Error(StatusCodes.Status404NotFound,
-                    "Fault injection is not enabled on this node (test-only: start it with ORCHESTRATOR__FAULTS__ENABLED=true)");
             var body = await RequestBody.Read(request, "vm", "phase", "host");
             var vm = body.Required("vm");
             var phaseName = body.Required("phase");
-            if (!PhaseNames.ByName.TryGetValue(phaseName, out var phase))
-                throw new ApiInputException($"Field 'phase' must be one of {string.Join(", ", PhaseNames.ByName.Keys)}, not '{NameRule.Shown(phaseName)}'");
+            if (!MigrationPhaseNames.ByName.TryGetValue(phaseName, out var phase))
+                throw new ApiInputException($"Field 'phase' must be one of {string.Join(", ", MigrationPhaseNames.ByName.Keys)}, not '{NameRule.Shown(phaseName)}'");
             var host = body.Required("host");
             var victim = host == settings.Name
                 ? Akka.Cluster.Cluster.Get(system).SelfAddress
                 : cluster.Host(host)?.Address;
             if (victim is null)
                 return ApiResults.HostNotFound(host);
-            return await faults.Ask<object>(new FaultsProtocol.KillAt(vm, phase, victim), ClusterHosts.AskTimeout) switch
+            return await registry.Get<FaultsKey>().Ask<object>(new FaultsProtocol.KillAt(vm, phase, victim), ClusterHosts.AskTimeout) switch
             {
                 FaultsProtocol.Armed armed => ApiResults.Json(new JsonObject
                 {
@@ -45,27 +41,21 @@ public static class FaultEndpoints
         });
 
         // On any node: the VM's next incoming copy here gets one bit flipped, as a corrupted chunk would.
-        api.MapPost("/faults/corrupt", async (HttpRequest request, NodeSettings settings, ActorRegistry registry) =>
+        api.MapPost("/faults/corrupt", async (HttpRequest request, ActorRegistry registry) =>
         {
-            if (!settings.FaultsEnabled)
-                return ApiResults.Error(StatusCodes.Status404NotFound,
-                    "Fault injection is not enabled on this node (test-only: start it with ORCHESTRATOR__FAULTS__ENABLED=true)");
             var body = await RequestBody.Read(request, "vm");
             var vm = body.Required("vm");
-            return await registry.Get<VmHostKey>().Ask<object>(new HostLocal.CorruptNextIncoming(vm), ClusterHosts.AskTimeout) switch
+            return await registry.Get<FaultsKey>().Ask<object>(new FaultsProtocol.CorruptNextIncoming(vm), ClusterHosts.AskTimeout) switch
             {
-                CommandResult { Error: null } => ApiResults.Json(new JsonObject { ["vm"] = vm }),
+                FaultsProtocol.CorruptionArmed => ApiResults.Json(new JsonObject { ["vm"] = vm }),
                 var other => ApiResults.Unexpected(other),
             };
         });
 
         // The phases this node's source migrations reached, with when (UTC): a drill's report shows them.
-        api.MapGet("/faults/phases", async (NodeSettings settings, ActorRegistry registry) =>
+        api.MapGet("/faults/phases", async (ActorRegistry registry) =>
         {
-            if (!settings.FaultsEnabled || !registry.TryGet<FaultsKey>(out var faults))
-                return ApiResults.Error(StatusCodes.Status404NotFound,
-                    "Fault injection is not enabled on this node (test-only: start it with ORCHESTRATOR__FAULTS__ENABLED=true)");
-            var phases = await faults.Ask<FaultsProtocol.Phases>(FaultsProtocol.GetPhases.Instance, ClusterHosts.AskTimeout);
+            var phases = await registry.Get<FaultsKey>().Ask<FaultsProtocol.Phases>(FaultsProtocol.GetPhases.Instance, ClusterHosts.AskTimeout);
             return ApiResults.Json(new JsonArray(phases.Seen.Select(p => (JsonNode)new JsonObject
             {
                 ["migration"] = p.Migration.Value, ["vm"] = p.Vm, ["phase"] = p.Phase.Name(),

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Node;
 
 namespace Orchestrator.Api;
 
@@ -50,7 +51,9 @@ public static class OrchestratorApi
         VmEndpoints.Map(app);
         MigrationEndpoints.Map(app);
         FleetEndpoints.Map(app);
-        FaultEndpoints.Map(app);
+        // TEST-ONLY: a node without fault injection answers /faults/* as it answers any unknown path.
+        if (app.Services.GetRequiredService<NodeSettings>().FaultsEnabled)
+            FaultEndpoints.Map(app);
         return app;
     }
 }

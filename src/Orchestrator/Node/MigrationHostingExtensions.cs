@@ -52,13 +52,14 @@ public static class MigrationHostingExtensions
         akka.WithSingleton<OwnershipKey>("ownership", OwnershipLedger.Supervised(), new ClusterSingletonOptions(), createProxyToo: true);
         akka.WithActors((system, registry) =>
         {
-            var host = MigrationNode.SpawnHost(system, settings, node.Name, node.Capacity, node.Capabilities);
+            // TEST-ONLY: drills across processes kill nodes at a migration phase and corrupt copies (docs/drills.md, --netns).
+            var corruption = node.FaultsEnabled ? new IncomingCorruption(system.Log) : null;
+            var host = MigrationNode.SpawnHost(system, settings, node.Name, node.Capacity, node.Capabilities, corruption is null ? null : corruption.Decorate);
             registry.Register<VmHostKey>(host);
-            // TEST-ONLY: drills across processes kill nodes at a migration phase (docs/drills.md, --netns).
-            if (node.FaultsEnabled)
+            if (corruption is not null)
             {
                 system.Log.Warning("Fault injection is ENABLED on this node (Faults:Enabled): for drills only, never in production");
-                registry.Register<FaultsKey>(system.ActorOf(FaultInjector.Props(), FaultsProtocol.Name));
+                registry.Register<FaultsKey>(system.ActorOf(FaultInjector.Props(corruption), FaultsProtocol.Name));
             }
             host.Tell(new HostLocal.FenceWith(registry.Get<OwnershipKey>()));
             host.Tell(new HostLocal.ReportTo(registry.Get<FleetKey>()));

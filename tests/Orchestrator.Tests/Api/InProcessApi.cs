@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Orchestrator.Actors.Faults;
 using Orchestrator.Api;
 using Orchestrator.Node;
 using Xunit;
@@ -23,7 +24,16 @@ public sealed class InProcessApi : IAsyncLifetime
     public const string FailingPath = "/test/fails";
 
     private readonly ActorSystem _system = ActorSystem.Create("api-tests");
+    private readonly bool _faultsEnabled;
     private WebApplication? _app;
+
+    public InProcessApi()
+        : this(faultsEnabled: true)
+    {
+    }
+
+    /// <param name="faultsEnabled">As <c>Faults:Enabled</c> on a node: with it, <c>/faults/*</c> are mapped.</param>
+    internal InProcessApi(bool faultsEnabled) => _faultsEnabled = faultsEnabled;
 
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
@@ -35,11 +45,11 @@ public sealed class InProcessApi : IAsyncLifetime
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var registry = new ActorRegistry();
-        // The fault hook exists, so /faults/* read their bodies as on a node with faults enabled.
-        registry.Register<FaultsKey>(_system.DeadLetters);
+        if (_faultsEnabled)
+            registry.Register<FaultsKey>(_system.ActorOf(FaultInjector.Props(new IncomingCorruption(_system.Log), () => { }), FaultsProtocol.Name));
         builder.Services.AddSingleton(_system);
         builder.Services.AddSingleton(registry);
-        builder.Services.AddSingleton(new NodeOptions { Name = "host1", Faults = { Enabled = true } }.Validate());
+        builder.Services.AddSingleton(new NodeOptions { Name = "host1", Faults = { Enabled = _faultsEnabled } }.Validate());
         builder.Services.AddSingleton<ClusterHosts>();
         _app = builder.Build();
         _app.MapOrchestratorApi();

@@ -1,9 +1,13 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Hosting;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wire;
+using Orchestrator.Devices.Machine;
 using Xunit;
 
 namespace Orchestrator.Tests.Faults;
@@ -16,7 +20,7 @@ public sealed class FaultInjectorTests() : TestKit(new RemotingOptions().ToConfi
     private (IActorRef Injector, TaskCompletionSource Died) Spawn()
     {
         var died = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var injector = Sys.ActorOf(FaultInjector.Props(() => died.TrySetResult()), FaultsProtocol.Name);
+        var injector = Sys.ActorOf(FaultInjector.Props(new IncomingCorruption(Sys.Log), () => died.TrySetResult()), FaultsProtocol.Name);
         return (injector, died);
     }
 
@@ -35,6 +39,38 @@ public sealed class FaultInjectorTests() : TestKit(new RemotingOptions().ToConfi
 
         Publish("web", MigrationPhase.StopCopy);
         await died.Task.WaitAsync(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
+    public async Task A_kill_of_another_node_never_holds_the_migration_thread_that_reached_the_phase()
+    {
+        // A "victim" that accepts connections and never dies: waiting for it to go would take the whole 3 s.
+        using var victim = new TcpListener(IPAddress.Loopback, 0);
+        victim.Start();
+        var address = new Address("akka.tcp", Sys.Name, "127.0.0.1", ((IPEndPoint)victim.LocalEndpoint).Port);
+        var (injector, died) = Spawn();
+        await injector.Ask<FaultsProtocol.Armed>(new FaultsProtocol.KillAt("web", MigrationPhase.StopCopy, address), TimeSpan.FromSeconds(3));
+
+        var publishing = Stopwatch.StartNew();
+        Publish("web", MigrationPhase.StopCopy);
+
+        Assert.True(publishing.Elapsed < TimeSpan.FromSeconds(1), $"the phase's publisher was held {publishing.ElapsedMilliseconds} ms");
+        Assert.False(died.Task.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_corruption_armed_here_decorates_the_ram_of_the_vms_next_incoming_copy_only()
+    {
+        var corruption = new IncomingCorruption(Sys.Log);
+        var injector = Sys.ActorOf(FaultInjector.Props(corruption, () => { }));
+        await injector.Ask<FaultsProtocol.CorruptionArmed>(new FaultsProtocol.CorruptNextIncoming("web"), TimeSpan.FromSeconds(3));
+        var spec = new VmSpec("web", [DefaultDevices.Ram(1L << 20), DefaultDevices.Vgpu(1L << 20)], new WorkloadSpec(0));
+        using var first = VirtualMachine.CreateIncoming(spec);
+        using var second = VirtualMachine.CreateIncoming(spec);
+
+        Assert.Same(first.Devices[1], corruption.Decorate(spec, first.Devices[1]));
+        Assert.NotSame(first.Devices[0], corruption.Decorate(spec, first.Devices[0]));
+        Assert.Same(second.Devices[0], corruption.Decorate(spec, second.Devices[0]));
     }
 
     [Fact]

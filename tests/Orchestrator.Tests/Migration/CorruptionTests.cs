@@ -1,4 +1,5 @@
-using Orchestrator.Actors.Host;
+using Orchestrator.Actors.Faults;
+using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Devices.Machine;
 using Xunit;
@@ -9,11 +10,18 @@ namespace Orchestrator.Tests.Migration;
 /// <summary>State corrupted on its way: the digest check fails the migration, the corrupt copy never runs.</summary>
 public sealed class CorruptionTests(ITestOutputHelper output) : TwoNodeTestKit(output)
 {
+    private IncomingCorruption? _corruption;
+
+    /// <summary>The destination runs as with fault injection enabled.</summary>
+    private IncomingCorruption Corruption => _corruption ??= new IncomingCorruption(Sys.Log);
+
+    protected override IncomingLoadDecorator DestinationLoads => Corruption.Decorate;
+
     [Fact]
     public async Task A_corrupted_copy_fails_the_digest_check_and_the_source_keeps_running()
     {
         await Create(SmallVm(vfio: 0, vgpu: 0));
-        Assert.Equal(CommandResult.Ok, await Ask(Destination.Host, new HostLocal.CorruptNextIncoming(Vm)));
+        Corruption.Arm(Vm);
         await Migrate();
         var info = await UntilEnded();
         Assert.Equal(MigrationStatus.Failed, info.Status);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
 using Orchestrator.Devices.Contract;
@@ -35,9 +36,12 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
 
     protected MigrationNode Destination => _destination ?? throw new InvalidOperationException("not started");
 
+    /// <summary>What the destination's incoming migrations load through: nothing, as on a node without fault injection.</summary>
+    protected virtual IncomingLoadDecorator? DestinationLoads => null;
+
     public Task InitializeAsync()
     {
-        _destination = MigrationNode.Start("destination", settings: Settings);
+        _destination = MigrationNode.Start("destination", settings: Settings, decorateLoads: DestinationLoads);
         return Task.CompletedTask;
     }
 
