@@ -22,18 +22,15 @@ public sealed class ClusterTests(LocalCluster cluster)
         return json.ToJsonString();
     }
 
-    private async Task<JsonObject> UntilEnded(string vm, Action<JsonObject>? observe = null)
+    private Task<JsonObject> UntilEnded(string vm, Action<JsonObject>? observe = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
+        JsonObject? last = null;
+        return Eventually.Until(async () =>
         {
-            var info = (await cluster.Get($"/vms/{vm}/migration")).AsObject();
-            observe?.Invoke(info);
-            if ((string?)info["status"] is "completed" or "failed" or "cancelled")
-                return info;
-            Assert.True(DateTime.UtcNow < deadline, $"migration of {vm} still {(string?)info["status"]}");
-            await Task.Delay(100);
-        }
+            last = (await cluster.Get($"/vms/{vm}/migration")).AsObject();
+            observe?.Invoke(last);
+            return (string?)last["status"] is "completed" or "failed" or "cancelled" ? last : null;
+        }, TimeSpan.FromSeconds(90), () => $"migration of {vm} still {(string?)last?["status"]}", TimeSpan.FromMilliseconds(100));
     }
 
     private async Task Create(string name, string host, string ram = "32MiB", string vfio = "16MiB", string vgpu = "4MiB", string dirty = "4MiB/s")

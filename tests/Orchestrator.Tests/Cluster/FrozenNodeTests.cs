@@ -84,13 +84,5 @@ public sealed class FrozenNodeTests(LocalCluster cluster, ITestOutputHelper outp
         return (string?)info["status"] == "completed";
     }, $"{vm}'s migration completed");
 
-    private static async Task Until(Func<Task<bool>> done, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!await done())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within 60 s: {what}");
-            await Task.Delay(200);
-        }
-    }
+    private static Task Until(Func<Task<bool>> done, string what) => Eventually.Until(done, TimeSpan.FromSeconds(60), what);
 }

@@ -99,13 +99,6 @@ public sealed class HeartbeatTests(NetnsCluster cluster) : IClassFixture<NetnsCl
         }
     }
 
-    private static async Task Until(Func<Task<bool>> condition, TimeSpan limit, string failure)
-    {
-        var deadline = DateTime.UtcNow + limit;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, failure);
-            await Task.Delay(250);
-        }
-    }
+    private static Task Until(Func<Task<bool>> condition, TimeSpan limit, string failure) =>
+        Eventually.Until(condition, limit, failure, TimeSpan.FromMilliseconds(250));
 }

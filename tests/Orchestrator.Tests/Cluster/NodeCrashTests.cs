@@ -35,18 +35,11 @@ public sealed class NodeCrashTests(LocalCluster cluster) : IClassFixture<LocalCl
         Assert.Equal("host3", (string?)(await cluster.Get("/vms/crash-vm"))["host"]);
     }
 
-    private async Task<JsonObject> Until(Func<JsonObject, bool> done, string? migration = null)
+    private Task<JsonObject> Until(Func<JsonObject, bool> done, string? migration = null)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
-        {
-            var info = (await cluster.Get("/vms/crash-vm/migration")).AsObject();
-            if (done(info))
-                return info;
-            if (DateTime.UtcNow >= deadline)
-                Assert.Fail($"still {(string?)info["status"]}: {info.ToJsonString()}\n{Trail(migration)}");
-            await Task.Delay(100);
-        }
+        JsonObject? info = null;
+        return Eventually.Until(async () => done(info = (await cluster.Get("/vms/crash-vm/migration")).AsObject()) ? info : null,
+            TimeSpan.FromSeconds(90), () => $"still {(string?)info?["status"]}: {info?.ToJsonString()}\n{Trail(migration)}", TimeSpan.FromMilliseconds(100));
     }
 
     /// <summary>The migration's own log lines on every node (its ack trail among them), and what the cluster and remoting did meanwhile.</summary>

@@ -121,16 +121,10 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
     private async Task<JsonObject[]> Records(string vm) =>
         (await cluster.Get("/migrations")).AsArray().Select(m => m!.AsObject()).Where(m => (string?)m["vm"] == vm).ToArray();
 
-    private async Task<JsonObject> Until(string vm, Func<JsonObject[], JsonObject?> pick, int within = 60)
+    private Task<JsonObject> Until(string vm, Func<JsonObject[], JsonObject?> pick, int within = 60)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(within);
-        while (true)
-        {
-            var records = await Records(vm);
-            if (pick(records) is { } found)
-                return found;
-            Assert.True(DateTime.UtcNow < deadline, $"{vm}: {string.Join(" | ", records.Select(r => r.ToJsonString()))}");
-            await Task.Delay(200);
-        }
+        JsonObject[] records = [];
+        return Eventually.Until(async () => pick(records = await Records(vm)), TimeSpan.FromSeconds(within),
+            () => $"{vm}: {string.Join(" | ", records.Select(r => r.ToJsonString()))}");
     }
 }
