@@ -7,14 +7,18 @@ namespace Orchestrator.Actors.Migration;
 /// <param name="CommitTimeout">After commit, the destination must say it runs within this; else ownership is unknown and the source stays paused.</param>
 /// <param name="PreSwitchoverTimeout">pre-switchover waits this long for migrate-continue, then fails and resumes the source.</param>
 /// <param name="Ownership">Fencing: how long the ownership ledger's answers may take.</param>
+/// <param name="Clock">What a migration measures time with (total-time, downtime, bandwidth slices, stalls); tests pass a fake one.</param>
 public sealed record MigrationSettings(
     PrecopyProtocol.Settings Precopy,
     TimeSpan SetupTimeout,
     TimeSpan CommitTimeout,
     TimeSpan PreSwitchoverTimeout,
-    OwnershipTimeouts? Ownership = null)
+    OwnershipTimeouts? Ownership = null,
+    TimeProvider? Clock = null)
 {
     public OwnershipTimeouts OwnershipTimeouts => Ownership ?? OwnershipTimeouts.Default;
+
+    public TimeProvider Time => Clock ?? TimeProvider.System;
 
     public static readonly MigrationSettings Default = new(
         new PrecopyProtocol.Settings(),

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Remote;
@@ -78,7 +77,8 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
     private readonly MigrationSettings _settings;
     private readonly IActorRef _host;
     private readonly Fence _fence;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeProvider _time;
+    private readonly long _start;
     private readonly bool _wasRunning;
     private readonly Dictionary<DeviceName, StreamCounters> _counters;
     private readonly Dictionary<DeviceName, IActorRef> _streamers = [];
@@ -101,11 +101,13 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
         _capabilities = capabilities;
         _parameters = parameters;
         _settings = settings;
+        _time = settings.Time;
+        _start = _time.GetTimestamp();
         _host = host;
         _fence = fence ?? new Fence(null, 0, Address.AllSystems);
         _wasRunning = vm.State == VmRunState.Running;
         _counters = vm.Devices.ToDictionary(d => d.Name, _ => new StreamCounters());
-        _limiter = new BandwidthLimiter(parameters.MaxBandwidth);
+        _limiter = new BandwidthLimiter(parameters.MaxBandwidth, settings.Time);
         _warmer = new DigestWarmer(vm);
         _loop = new PrecopyLoop(vm, _counters);
         _ledgerPulse = LedgerPulse.For(settings.OwnershipTimeouts);
@@ -120,11 +122,11 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
         MigrationParameters parameters, MigrationSettings settings, IActorRef host, Fence? fence = null) =>
         Akka.Actor.Props.Create(() => new SourceMigration(id, vm, destination, capabilities, parameters, settings, host, fence));
 
-    private long Now => _clock.ElapsedMilliseconds;
+    private long Now => (long)_time.GetElapsedTime(_start).TotalMilliseconds;
 
     protected override void PreStart()
     {
-        _coordinator = Context.ActorOf(SwitchoverCoordinator.Props(_id, Self, _clock), "switchover");
+        _coordinator = Context.ActorOf(SwitchoverCoordinator.Props(_id, Self, _time, _start), "switchover");
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         var host = Context.System.ActorSelection(new RootActorPath(_destination) / "user" / Host.VmHost.Name);
         host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator, _capabilities.SwitchoverAck));
@@ -174,7 +176,7 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
             var loader = loaders[device.Name];
             Context.Watch(loader);
             _streamers[device.Name] = Context.ActorOf(
-                SourceDeviceStreamer.Props(_id, device, loader, _limiter, _settings.Precopy, _counters[device.Name]),
+                SourceDeviceStreamer.Props(_id, device, loader, _limiter, _settings.Precopy, _counters[device.Name], _time),
                 StreamNames.Streamer(device.Name));
         }
         _view.SetupTime = Now;

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>
@@ -12,13 +10,21 @@ public sealed class BandwidthLimiter
     public static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(100);
 
     private readonly object _gate = new();
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly TimeProvider _time;
+    private readonly long _start;
     private long _bytesPerSecond;
     private long _sliceIndex;
     private long _usedInSlice;
 
     /// <param name="bytesPerSecond">0 means unlimited.</param>
-    public BandwidthLimiter(long bytesPerSecond) => _bytesPerSecond = bytesPerSecond;
+    public BandwidthLimiter(long bytesPerSecond, TimeProvider? time = null)
+    {
+        _bytesPerSecond = bytesPerSecond;
+        _time = time ?? TimeProvider.System;
+        _start = _time.GetTimestamp();
+    }
+
+    private long ElapsedMilliseconds => (long)_time.GetElapsedTime(_start).TotalMilliseconds;
 
     public long BytesPerSecond
     {
@@ -38,7 +44,7 @@ public sealed class BandwidthLimiter
             if (_usedInSlice < BudgetPerSlice())
                 return true;
             var sliceMs = (long)Slice.TotalMilliseconds;
-            retryIn = TimeSpan.FromMilliseconds(Math.Max(1, sliceMs - _clock.ElapsedMilliseconds % sliceMs));
+            retryIn = TimeSpan.FromMilliseconds(Math.Max(1, sliceMs - ElapsedMilliseconds % sliceMs));
             return false;
         }
     }
@@ -56,7 +62,7 @@ public sealed class BandwidthLimiter
 
     private void Roll()
     {
-        var slice = _clock.ElapsedMilliseconds / (long)Slice.TotalMilliseconds;
+        var slice = ElapsedMilliseconds / (long)Slice.TotalMilliseconds;
         if (slice == _sliceIndex)
             return;
         // Carry only the overshoot forward; unused budget does not accumulate into bursts.

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Migration;
@@ -27,8 +26,9 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
     private readonly BandwidthLimiter _limiter;
     private readonly PrecopyProtocol.Settings _settings;
     private readonly StreamCounters _counters;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private long _progressAt; // _clock ticks of the last credit, or of the first chunk out after none were in flight
+    private readonly TimeProvider _time;
+    private readonly long _start;
+    private long _progressAt; // ticks since _start of the last credit, or of the first chunk out after none were in flight
     private readonly SendWindow _window;
     private long _nextSeq;
     private long _acked;
@@ -36,8 +36,10 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     public SourceDeviceStreamer(
         MigrationId migration, IDeviceSaveHandlers device, IActorRef loader, BandwidthLimiter limiter,
-        PrecopyProtocol.Settings settings, StreamCounters counters)
+        PrecopyProtocol.Settings settings, StreamCounters counters, TimeProvider? time = null)
     {
+        _time = time ?? TimeProvider.System;
+        _start = _time.GetTimestamp();
         _migration = migration;
         _device = device;
         _loader = loader;
@@ -52,8 +54,10 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     public static Props Props(
         MigrationId migration, IDeviceSaveHandlers device, IActorRef loader, BandwidthLimiter limiter,
-        PrecopyProtocol.Settings settings, StreamCounters counters) =>
-        Akka.Actor.Props.Create(() => new SourceDeviceStreamer(migration, device, loader, limiter, settings, counters));
+        PrecopyProtocol.Settings settings, StreamCounters counters, TimeProvider? time = null) =>
+        Akka.Actor.Props.Create(() => new SourceDeviceStreamer(migration, device, loader, limiter, settings, counters, time));
+
+    private long Ticks => _time.GetElapsedTime(_start).Ticks;
 
     private int InFlight => (int)(_nextSeq - _acked);
 
@@ -148,7 +152,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     private void Send(DeviceChunk chunk, bool vmStopped)
     {
-        var now = _clock.Elapsed.Ticks;
+        var now = Ticks;
         if (InFlight == 0)
             _progressAt = now;
         _window.Sent(_nextSeq, now);
@@ -170,7 +174,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
             Fail($"{_device.Name}: destination acknowledged chunk {credit.Seq}, expected {_acked}");
             return false;
         }
-        var now = _clock.Elapsed.Ticks;
+        var now = Ticks;
         _window.Acked(credit.Seq, now);
         _acked++;
         _progressAt = now;
@@ -179,7 +183,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     private void CheckStall()
     {
-        if (InFlight > 0 && _clock.Elapsed.Ticks - _progressAt > _settings.Stall.Ticks)
+        if (InFlight > 0 && Ticks - _progressAt > _settings.Stall.Ticks)
             Fail($"{_device.Name}: no progress from the destination for {_settings.Stall.TotalSeconds:0} s with {InFlight} chunks in flight");
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Migration;
@@ -34,7 +33,8 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MigrationId _migration;
     private readonly IActorRef _migrationActor;
-    private readonly Stopwatch _sinceStart;
+    private readonly TimeProvider _time;
+    private readonly long _start;
     private readonly HashSet<DeviceName> _pending = [];
     private readonly Dictionary<DeviceName, TimeSpan> _acked = [];
     private readonly HashSet<DeviceName> _countedFromAnswer = [];
@@ -44,19 +44,23 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private int _stashed;
     private TimeSpan? _armedAt;
 
-    public SwitchoverCoordinator(MigrationId migration, IActorRef migrationActor, Stopwatch sinceStart)
+    public SwitchoverCoordinator(MigrationId migration, IActorRef migrationActor, TimeProvider time, long start)
     {
         _migration = migration;
         _migrationActor = migrationActor;
-        _sinceStart = sinceStart;
+        _time = time;
+        _start = start;
         WaitingForExpectation();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(MigrationId migration, IActorRef migrationActor, Stopwatch sinceStart) =>
-        Akka.Actor.Props.Create(() => new SwitchoverCoordinator(migration, migrationActor, sinceStart));
+    /// <summary>Time since the migration started, as the migration measures it: ack times are reported on its clock.</summary>
+    private TimeSpan SinceStart => _time.GetElapsedTime(_start);
+
+    public static Props Props(MigrationId migration, IActorRef migrationActor, TimeProvider time, long start) =>
+        Akka.Actor.Props.Create(() => new SwitchoverCoordinator(migration, migrationActor, time, start));
 
     private void WaitingForExpectation()
     {
@@ -179,7 +183,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     private void Count(DeviceName device)
     {
         _pending.Remove(device);
-        _acked[device] = _sinceStart.Elapsed;
+        _acked[device] = SinceStart;
     }
 
     private void Allowed()
@@ -221,7 +225,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     /// </summary>
     private void Arm(ArmDeadline arm)
     {
-        _armedAt ??= _sinceStart.Elapsed;
+        _armedAt ??= SinceStart;
         // Waiting for acks from here on, with or without a deadline: ask, so that a lost ack cannot hold the switchover.
         if (!Timers.IsTimerActive(AskDestination.Instance))
             Timers.StartPeriodicTimer(AskDestination.Instance, AskDestination.Instance, AskInterval);
@@ -230,7 +234,7 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
             Timers.Cancel(DeadlinePassed.Instance);
             return;
         }
-        var left = _armedAt.Value + arm.Timeout - _sinceStart.Elapsed;
+        var left = _armedAt.Value + arm.Timeout - SinceStart;
         Timers.StartSingleTimer(DeadlinePassed.Instance, DeadlinePassed.Instance, left > TimeSpan.Zero ? left : TimeSpan.Zero);
     }
 

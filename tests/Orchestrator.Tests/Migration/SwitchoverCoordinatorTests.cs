@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Migration;
@@ -19,7 +18,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     public void Each_device_decrements_once_and_zero_allows_switchover()
     {
         var migration = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
 
         coordinator.Tell(new ExpectAcks(Id, [Vf, Gpu]));
         Assert.Equal("2 pending: 0000:17:00.2 pending, vgpu0 pending", Show(migration.ExpectMsg<AcksChanged>()));
@@ -42,7 +41,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     public void Zero_devices_allow_switchover_at_once()
     {
         var migration = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
 
         coordinator.Tell(new ExpectAcks(Id, []));
 
@@ -53,7 +52,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     public void An_ack_that_overtakes_the_count_is_kept_until_the_count_arrives()
     {
         var migration = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
 
         coordinator.Tell(new DeviceAcked(Id, Vf));
         migration.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
@@ -67,7 +66,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     public void The_armed_deadline_names_the_devices_still_owing()
     {
         var migration = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
         coordinator.Tell(new ExpectAcks(Id, [Vf, Gpu]));
         migration.ExpectMsg<AcksChanged>();
         coordinator.Tell(new DeviceAcked(Id, Gpu));
@@ -86,7 +85,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     {
         var migration = CreateTestProbe();
         var destination = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
         coordinator.Tell(new DestinationPrepared(destination.Ref));
         coordinator.Tell(new ExpectAcks(Id, [Vf]));
         migration.ExpectMsg<AcksChanged>();
@@ -109,7 +108,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     {
         var migration = CreateTestProbe();
         var destination = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
         coordinator.Tell(new DestinationPrepared(destination.Ref));
 
         // Neither ExpectAcks nor any ack arrived; the migration converged and waits.
@@ -131,7 +130,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     {
         var migration = CreateTestProbe();
         var destination = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
         coordinator.Tell(new DestinationPrepared(destination.Ref));
         coordinator.Tell(new ExpectAcks(Id, [Vf]));
         migration.ExpectMsg<AcksChanged>();
@@ -148,7 +147,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     {
         var migration = CreateTestProbe();
         var destination = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
         coordinator.Tell(new DestinationPrepared(destination.Ref));
         coordinator.Tell(new ArmDeadline(SwitchoverCoordinator.AskInterval * 2.5));
 
@@ -165,7 +164,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
     {
         var migration = CreateTestProbe();
         var destination = CreateTestProbe();
-        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var coordinator = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
         coordinator.Tell(new DestinationPrepared(destination.Ref));
         coordinator.Tell(new ExpectAcks(Id, [Vf]));
         migration.ExpectMsg<AcksChanged>();
@@ -178,7 +177,7 @@ public sealed class SwitchoverCoordinatorTests : TestKit
         Assert.Equal([Vf], passed.Pending);
         Assert.Equal("asked, the destination says it has not approved yet", passed.DestinationSays);
 
-        var silent = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, Stopwatch.StartNew()));
+        var silent = Sys.ActorOf(SwitchoverCoordinator.Props(Id, migration.Ref, TimeProvider.System, TimeProvider.System.GetTimestamp()));
         silent.Tell(new DestinationPrepared(CreateTestProbe().Ref));
         silent.Tell(new ExpectAcks(Id, [Vf]));
         migration.ExpectMsg<AcksChanged>();
