@@ -69,5 +69,12 @@ public static class Program
             Console.Error.WriteLine(e.Message);
             return 2;
         }
+        catch (Microsoft.Extensions.Options.OptionsValidationException e)
+        {
+            // A node's settings, checked at start: each failure already names its setting.
+            foreach (var failure in e.Failures)
+                Console.Error.WriteLine(failure);
+            return 2;
+        }
     }
 }

@@ -5,7 +5,7 @@ using Akka.Pattern;
 using Akka.Persistence;
 using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
 using static Orchestrator.Actors.Fleet.Journal.FleetEvents;

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 
 namespace Orchestrator.Actors.Fleet;
 

@@ -6,7 +6,7 @@ namespace Orchestrator.Actors.Migration;
 /// An event-stream subscriber that runs its callback on the publishing thread, so a fault placed at a
 /// phase lands before the source migration takes its next step (an actor subscriber would see it later).
 /// </summary>
-internal sealed class PhaseTap : MinimalActorRef
+public sealed class PhaseTap : MinimalActorRef
 {
     private readonly Action<MigrationPhaseReached> _callback;
 

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Workflows.LookupProtocol;
 

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using Orchestrator.Actors.Faults;
+using Orchestrator.Actors.Wiring;
 
 namespace Orchestrator.Drills.InProcess;
 
@@ -15,23 +15,28 @@ public enum NodeFate
     Died,
 }
 
-/// <summary>One host of the in-process cluster: its ActorSystem, its VM host and its proxy to the fleet.</summary>
-internal sealed class DrillNode(string name, ActorSystem system, IActorRef host, IActorRef fleet, IncomingCorruption corruption)
+/// <summary>One host of the in-process cluster: a node wired as production wires it, and its proxies.</summary>
+internal sealed class DrillNode(string name, MigrationNode node)
 {
     private int _fate = (int)NodeFate.Alive;
 
     public string Name { get; } = name;
-    public ActorSystem System { get; } = system;
+
+    public MigrationNode Node { get; } = node;
+
+    public ActorSystem System => Node.System;
 
     /// <summary>The VM host's local reference: invariant checks read it without crossing any link.</summary>
-    public IActorRef Host { get; } = host;
+    public IActorRef Host { get; } = node.Host;
 
-    public IActorRef Fleet { get; } = fleet;
+    public IActorRef Fleet { get; } = node.Registry.Get<FleetKey>();
 
-    /// <summary>What its host decorates incoming loads with: a drill's corrupt step arms it.</summary>
-    public IncomingCorruption Corruption { get; } = corruption;
+    public IActorRef Ledger { get; } = node.Registry.Get<OwnershipKey>();
 
-    public Address Address { get; } = ((ExtendedActorSystem)system).Provider.DefaultAddress;
+    /// <summary>The node's fault injector: a drill's corrupt step arms it.</summary>
+    public IActorRef Faults { get; } = node.Registry.Get<FaultsKey>();
+
+    public Address Address => Node.Address;
 
     public NodeFate Fate => (NodeFate)Volatile.Read(ref _fate);
 

@@ -44,5 +44,5 @@ public sealed record DrillOptions
     public TimeSpan FleetAskTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Akka's own log on stderr; ERROR by default, since a drill's faults make remoting complain by design.</summary>
-    public string AkkaLogLevel { get; init; } = "ERROR";
+    public Akka.Event.LogLevel AkkaLogLevel { get; init; } = Akka.Event.LogLevel.ErrorLevel;
 }

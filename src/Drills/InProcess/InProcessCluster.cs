@@ -6,14 +6,14 @@ using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Drills.Scenario;
 
 namespace Orchestrator.Drills.InProcess;
 
 /// <summary>
 /// A cluster of one ActorSystem per host in this process, on 127.0.0.1 free ports, each with its VM host
-/// and the fleet singleton's manager and proxy. Faults: kill (a crash), partition and heal (throttler blackhole).
+/// and the fleet's singletons, wired by WithOrchestrator as a node is. Faults: kill (a crash), partition and heal (throttler blackhole).
 /// </summary>
 internal sealed class InProcessCluster : IDrillCluster
 {
@@ -46,23 +46,25 @@ internal sealed class InProcessCluster : IDrillCluster
         {
             foreach (var host in hosts)
             {
-                var remoting = new RemotingOptions(LogLevel: options.AkkaLogLevel, Cluster: true, FaultInjection: true);
-                var membership = new MembershipOptions([HostRole.Of(host.Name)], options.FailureDetectorPause, options.DownAfter, ShutdownOnTerminate: false);
-                var config = membership.ToConfig().WithFallback(remoting.ToConfig())
-                    .WithFallback(FleetSingleton.Config(FleetStoreOptions.Sqlite(cluster._storeDirectory)));
-                var system = ActorSystem.Create(SystemName, config);
-                var corruption = new IncomingCorruption(system.Log);
-                var vmHost = MigrationNode.SpawnHost(system, options.Migration, host.Name, host.Capacity, decorateLoads: corruption.Decorate);
-                nodes.Add(new DrillNode(host.Name, system, vmHost, ActorRefs.Nobody, corruption));
+                var node = await MigrationNode.Start(SystemName, new OrchestratorOptions(host.Name)
+                {
+                    Remoting = new RemotingOptions(Throttler: true),
+                    Membership = new MembershipOptions([], options.FailureDetectorPause, options.DownAfter, ShutdownOnTerminate: false),
+                    Store = FleetStoreOptions.Sqlite(cluster._storeDirectory),
+                    Fleet = options.Fleet,
+                    Migration = options.Migration,
+                    Capacity = host.Capacity,
+                    FaultInjection = true,
+                    LogLevel = options.AkkaLogLevel,
+                }, cancel);
+                nodes.Add(new DrillNode(host.Name, node));
             }
+            // Host 1 joins itself first, so it is the oldest member and the fleet's singletons land there.
             var seed = nodes[0].Address;
             foreach (var node in nodes)
                 Cluster.Get(node.System).Join(seed);
             await Until(() => nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == nodes.Count),
                 "every host to be Up in the cluster", options.StartTimeout, cancel);
-            // The fleet starts once everyone is in, so its singleton lands on the oldest member, host 1.
-            for (var i = 0; i < nodes.Count; i++)
-                nodes[i] = new DrillNode(nodes[i].Name, nodes[i].System, nodes[i].Host, FleetSingleton.Start(nodes[i].System, nodes[i].Host, options.Fleet), nodes[i].Corruption);
             await UntilFleetAnswers(nodes[0].Fleet, options, cancel);
             foreach (var node in nodes)
                 _ = node.System.WhenTerminated.ContinueWith(_ => node.End(NodeFate.Died), TaskScheduler.Default);
@@ -108,6 +110,7 @@ internal sealed class InProcessCluster : IDrillCluster
             try
             {
                 await n.System.Terminate().WaitAsync(TimeSpan.FromSeconds(10));
+                await n.Node.DisposeAsync();
             }
             catch (TimeoutException)
             {
@@ -155,12 +158,8 @@ internal sealed class InProcessCluster : IDrillCluster
             : throw new DrillStepException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
     }
 
-    public Task Corrupt(string vm)
-    {
-        foreach (var node in _nodes.Where(n => n.Alive))
-            node.Corruption.Arm(vm);
-        return Task.CompletedTask;
-    }
+    public Task Corrupt(string vm) =>
+        Task.WhenAll(_nodes.Where(n => n.Alive).Select(n => n.Faults.Ask<FaultsProtocol.CorruptionArmed>(new FaultsProtocol.CorruptNextIncoming(vm), _options.AskTimeout)));
 
     public Task Kill(string host)
     {
@@ -189,10 +188,9 @@ internal sealed class InProcessCluster : IDrillCluster
     {
         if (_nodes.FirstOrDefault(n => n.Alive) is not { } living)
             return null;
-        var ledger = living.System.ActorSelection($"/user/{FleetSingleton.LedgerName}-proxy");
         try
         {
-            var owner = await ledger.Ask<OwnershipProtocol.OwnerOf>(new OwnershipProtocol.GetOwner(vm), _options.AskTimeout);
+            var owner = await living.Ledger.Ask<OwnershipProtocol.OwnerOf>(new OwnershipProtocol.GetOwner(vm), _options.AskTimeout);
             return owner.Owner is { } address ? ByAddress(Address.Parse(address))?.Name : null;
         }
         catch (Exception)

@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Orchestrator.Actors.Host;
 using Akka.Hosting;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Node;
 
 namespace Orchestrator.Api;

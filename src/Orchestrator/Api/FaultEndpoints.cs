@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Wiring;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Hosting;

@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Wiring;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Hosting;
@@ -43,7 +44,7 @@ public static class VmEndpoints
 
         // Fencing: the ownership ledger's record (docs/cluster.md); owner null when no migration of it ever committed.
         api.MapGet("/vms/{name}/owner", async (string name, ActorRegistry registry) =>
-            await registry.Get<Node.OwnershipKey>().Ask<object>(new OwnershipProtocol.GetOwner(name), ClusterHosts.AskTimeout) switch
+            await registry.Get<OwnershipKey>().Ask<object>(new OwnershipProtocol.GetOwner(name), ClusterHosts.AskTimeout) switch
             {
                 OwnershipProtocol.OwnerOf owner => ApiResults.Json(new JsonObject
                 {

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Output;
 
@@ -34,8 +34,8 @@ public static class DemoCommand
     {
         var ask = TimeSpan.FromSeconds(30);
         var settings = MigrationSettings.Default with { Precopy = options.Precopy ?? MigrationSettings.Default.Precopy };
-        var source = MigrationNode.Start("source", settings: settings);
-        var destination = MigrationNode.Start("destination", settings: settings);
+        var source = await MigrationNode.Start("source", new OrchestratorOptions("source") { Migration = settings }, cancel);
+        var destination = await MigrationNode.Start("destination", new OrchestratorOptions("destination") { Migration = settings }, cancel);
         try
         {
             return await Migrate(options, source, destination, progress, continuation ?? new Continuation(options.ContinueAfter ?? TimeSpan.Zero, TextReader.Null, progress), cancel);

@@ -1,5 +1,6 @@
 using Akka.Cluster;
 using Akka.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Api;
 
 namespace Orchestrator.Node;
@@ -16,23 +17,25 @@ public static class NodeCommand
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddInMemoryCollection(flags); // flags win over the environment and appsettings.json
-        var settings = (builder.Configuration.GetSection(NodeFlags.Section).Get<NodeOptions>() ?? new NodeOptions()).Validate();
-
-        if (settings.Store.Provider == Actors.Hosting.FleetStoreProvider.Sqlite)
-            CreateDataDirectory(settings.DataDir);
-
-        builder.WebHost.UseUrls(settings.Api.ToString());
-        builder.Services.AddSingleton(settings);
+        builder.Services.AddNodeOptions(builder.Configuration);
         builder.Services.AddSingleton<ClusterHosts>();
-        builder.Services.AddAkka(NodeSettings.SystemName, akka => akka
-            .WithMigration(settings, settings.Migration)
-            .AddStartup((system, _) => Cluster.Get(system).RegisterOnMemberUp(() =>
-            {
-                var cluster = Cluster.Get(system);
-                output.WriteLine($"node {settings.Name} up at {cluster.SelfAddress}, API {settings.Api}, cluster of {cluster.State.Members.Count} member(s), fleet store {settings.Store}");
-                output.Flush();
-            })));
+        builder.Services.AddAkka(NodeSettings.SystemName, (akka, services) =>
+        {
+            var settings = services.GetRequiredService<NodeSettings>();
+            akka.WithOrchestrator(settings.ToOrchestrator())
+                .AddStartup((system, _) => Cluster.Get(system).RegisterOnMemberUp(() =>
+                {
+                    var cluster = Cluster.Get(system);
+                    output.WriteLine($"node {settings.Name} up at {cluster.SelfAddress}, API {settings.Api}, cluster of {cluster.State.Members.Count} member(s), fleet store {settings.Store}");
+                    output.Flush();
+                }));
+        });
         var app = builder.Build();
+        // Binding and validating the options (OptionsValidationException on a bad one) before anything listens.
+        var node = app.Services.GetRequiredService<NodeSettings>();
+        if (node.Store.Provider == Actors.Wiring.FleetStoreProvider.Sqlite)
+            CreateDataDirectory(node.DataDir);
+        app.Urls.Add(node.Api.ToString());
         app.MapOrchestratorApi();
         await app.RunAsync();
         return 0;

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Cli;
 
@@ -36,8 +36,11 @@ public sealed class NodeOptions
             ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "orchestrator");
 
-    /// <summary>Checks everything and gives the typed settings; a clear error names the bad setting.</summary>
-    public NodeSettings Validate()
+    /// <summary>
+    /// The typed settings; throws <see cref="UsageException"/> (or <see cref="MigrationArgumentException"/>) naming the
+    /// bad setting. <see cref="NodeOptionsValidation"/> calls it at start, so a node never runs with a bad one.
+    /// </summary>
+    public NodeSettings ToSettings()
     {
         if (string.IsNullOrWhiteSpace(Name))
             throw new UsageException("A node needs a name, unique in the cluster: --name HOST (or ORCHESTRATOR__NAME)");
@@ -86,8 +89,20 @@ public sealed record NodeSettings(
     /// <summary>Every node's ActorSystem has this name: a cluster needs one.</summary>
     public const string SystemName = "orchestrator";
 
-    /// <summary>The cluster role that carries a node's host name.</summary>
-    public string Role => HostRole.Of(Name);
+    /// <summary>How <see cref="OrchestratorWiring.WithOrchestrator"/> starts this node.</summary>
+    public OrchestratorOptions ToOrchestrator() => new(Name)
+    {
+        Remoting = new RemotingOptions(Hostname, Port),
+        Membership = new MembershipOptions(Seeds, Failure?.HeartbeatPause ?? MembershipOptions.DefaultHeartbeatPause, Failure?.DownAfter ?? MembershipOptions.DefaultDownAfter),
+        Store = Store,
+        Fleet = Fleet,
+        Migration = Migration ?? MigrationSettings.Default,
+        Capacity = Capacity,
+        IncomingCapabilities = Capabilities,
+        FaultInjection = FaultsEnabled,
+        LogLevel = Akka.Event.LogLevel.InfoLevel,
+        StandardErrorLog = false,
+    };
 }
 
 /// <summary>

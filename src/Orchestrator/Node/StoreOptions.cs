@@ -1,4 +1,4 @@
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Cli;
 
 namespace Orchestrator.Node;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestrator.Actors.Faults;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Api;
 using Orchestrator.Node;
 using Xunit;
@@ -49,7 +50,7 @@ public sealed class InProcessApi : IAsyncLifetime
             registry.Register<FaultsKey>(_system.ActorOf(FaultInjector.Props(new IncomingCorruption(_system.Log), () => { }), FaultsProtocol.Name));
         builder.Services.AddSingleton(_system);
         builder.Services.AddSingleton(registry);
-        builder.Services.AddSingleton(new NodeOptions { Name = "host1", Faults = { Enabled = _faultsEnabled } }.Validate());
+        builder.Services.AddSingleton(new NodeOptions { Name = "host1", Faults = { Enabled = _faultsEnabled } }.ToSettings());
         builder.Services.AddSingleton<ClusterHosts>();
         _app = builder.Build();
         _app.MapOrchestratorApi();

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Cli;
 using Orchestrator.Node;
@@ -15,7 +17,8 @@ public sealed class NodeOptionsTests
             .AddInMemoryCollection(environment)
             .AddInMemoryCollection(NodeFlags.ToConfiguration(flags))
             .Build();
-        return (configuration.GetSection(NodeFlags.Section).Get<NodeOptions>() ?? new NodeOptions()).Validate();
+        // As the node binds and validates them at start.
+        return new ServiceCollection().AddNodeOptions(configuration).BuildServiceProvider().GetRequiredService<NodeSettings>();
     }
 
     [Fact]
@@ -51,7 +54,7 @@ public sealed class NodeOptionsTests
         Assert.Equal(MigrationSettings.Default.CommitTimeout, drill.Migration.CommitTimeout);
         Assert.Equal(TimeSpan.FromSeconds(2.5), drill.Migration.Precopy.Stall);
         Assert.Contains("Migration:SetupTimeout",
-            Assert.Throws<UsageException>(() => Settings(new Dictionary<string, string?> { ["Orchestrator:Migration:SetupTimeout"] = "0" }, "--name", "h")).Message);
+            Assert.Throws<OptionsValidationException>(() => Settings(new Dictionary<string, string?> { ["Orchestrator:Migration:SetupTimeout"] = "0" }, "--name", "h")).Message);
     }
 
     [Fact]
@@ -65,7 +68,7 @@ public sealed class NodeOptionsTests
         Assert.Equal(TimeSpan.FromMilliseconds(250), MigrationSettings.Default.Precopy.QueueDelay);
         Assert.Equal((TimeSpan.FromSeconds(0.1), 2), (tight.QueueDelay, tight.MinWindow));
         Assert.Equal(fixedWindows.Window, fixedWindows.MinWindow);
-        Assert.Equal("Invalid Migration:QueueDelayTarget -1: use 0 (a fixed window) to 60 seconds", Assert.Throws<UsageException>(() => Of("-1")).Message);
+        Assert.Equal("Invalid Migration:QueueDelayTarget -1: use 0 (a fixed window) to 60 seconds", Assert.Throws<OptionsValidationException>(() => Of("-1")).Message);
     }
 
     [Fact]
@@ -87,7 +90,8 @@ public sealed class NodeOptionsTests
     {
         var error = Assert.ThrowsAny<Exception>(() => Settings(new Dictionary<string, string?>(), flags));
 
-        Assert.True(error is UsageException or MigrationArgumentException, error.GetType().Name);
+        // Unknown flags are the command line's; every setting is refused by the options' validation.
+        Assert.True(error is UsageException or OptionsValidationException, error.GetType().Name);
         Assert.StartsWith(message, error.Message);
     }
 }

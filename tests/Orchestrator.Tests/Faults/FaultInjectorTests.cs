@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Faults;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wire;
 using Orchestrator.Devices.Machine;
@@ -13,7 +13,7 @@ using Xunit;
 namespace Orchestrator.Tests.Faults;
 
 /// <summary>The test-only fault hook of a node (drills with --netns), with a stand-in for SIGKILL.</summary>
-public sealed class FaultInjectorTests() : TestKit(new RemotingOptions().ToConfig())
+public sealed class FaultInjectorTests() : TestKit(TestConfig.Node())
 {
     private Address Self => ((ExtendedActorSystem)Sys).Provider.DefaultAddress;
 

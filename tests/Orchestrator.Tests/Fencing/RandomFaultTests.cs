@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
@@ -60,7 +60,7 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
     private Task _failover = Task.CompletedTask;
     private IActorRef _relay = ActorRefs.Nobody;
 
-    public RandomFaultTests(ITestOutputHelper output) : base(FleetStoreOptions.InMemory.ToConfig().WithFallback(new RemotingOptions().ToConfig()), "ledger", output)
+    public RandomFaultTests(ITestOutputHelper output) : base(TestConfig.Node(), "ledger", output)
     {
         _output = output;
         _seed = int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_TEST_SEED"), out var seed) ? seed : Random.Shared.Next();
@@ -89,7 +89,8 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
 
     private async Task StartNode(int i)
     {
-        var node = MigrationNode.Start($"n{i}-{Guid.NewGuid():N}"[..10], settings: Settings);
+        var name = $"n{i}-{Guid.NewGuid():N}"[..10];
+        var node = await MigrationNode.Start(name, new OrchestratorOptions(name) { Migration = Settings });
         var relay = await node.System.ActorSelection(new RootActorPath(((ExtendedActorSystem)Sys).Provider.DefaultAddress) / "user" / "relay").ResolveOne(AskTimeout);
         node.Host.Tell(new HostLocal.FenceWith(relay));
         _nodes[i] = node;

@@ -5,7 +5,7 @@ using Akka.TestKit.Xunit2;
 using Npgsql;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Xunit;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
@@ -33,7 +33,7 @@ public abstract class FleetStoreTests : IDisposable
     /// <summary>A node's lifetime: a system with the store's configuration and the fleet's serializer.</summary>
     private (ActorSystem System, TestKit Kit) Node()
     {
-        var config = _store.ToConfig().WithFallback(new RemotingOptions(Port: 0).ToConfig());
+        var config = TestConfig.Node(_store);
         var kit = new TestKit(config);
         _systems.Add(kit.Sys);
         return (kit.Sys, kit);

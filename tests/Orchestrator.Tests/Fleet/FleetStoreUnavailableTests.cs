@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Xunit;
 using Xunit.Abstractions;
@@ -10,8 +10,7 @@ namespace Orchestrator.Tests.Fleet;
 
 /// <summary>A fleet whose journal cannot be read says so to every command, instead of leaving it to time out.</summary>
 public sealed class FleetStoreUnavailableTests(ITestOutputHelper output) : TestKit(
-    new FleetStoreOptions(FleetStoreProvider.Sqlite, "Data Source=/nonexistent/orchestrator/fleet.db").ToConfig()
-        .WithFallback(new RemotingOptions(Port: 0, Cluster: true).ToConfig()), "unavailable", output)
+    TestConfig.Node(new FleetStoreOptions(FleetStoreProvider.Sqlite, "Data Source=/nonexistent/orchestrator/fleet.db"), cluster: true), "unavailable", output)
 {
     [Fact]
     public void Commands_are_answered_that_the_fleet_store_is_unavailable_while_the_coordinator_backs_off()

@@ -3,7 +3,7 @@ using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Xunit;
 using Xunit.Abstractions;
@@ -17,7 +17,7 @@ namespace Orchestrator.Tests.Fleet;
 public sealed class JournalUpgradeTests : TestKit
 {
     public JournalUpgradeTests(ITestOutputHelper output)
-        : base(FleetStoreOptions.Sqlite(CopyOf("fleet-2026-11-29.db")).ToConfig().WithFallback(new RemotingOptions(Port: 0, Cluster: true).ToConfig()), "upgraded", output)
+        : base(TestConfig.Node(FleetStoreOptions.Sqlite(CopyOf("fleet-2026-11-29.db")), cluster: true), "upgraded", output)
     {
     }
 

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
 using Xunit;
@@ -15,7 +15,7 @@ public sealed class CancelAndFailureTests(ITestOutputHelper output) : TwoNodeTes
     public async Task Cancel_in_setup_ends_cancelled_with_the_source_running()
     {
         // A node with no VM host never answers Prepare, so the migration stays in setup.
-        await using var silent = MigrationNode.Start("silent");
+        await using var silent = await MigrationNode.Start("silent", new OrchestratorOptions("silent"));
         await silent.Host.GracefulStop(TimeSpan.FromSeconds(5));
         await Create(SmallVm());
         var reply = await Source.Host.Ask<object>(new HostProtocol.Migrate(Vm, silent.Address), AskTimeout);
@@ -33,7 +33,7 @@ public sealed class CancelAndFailureTests(ITestOutputHelper output) : TwoNodeTes
     [Fact]
     public async Task Setup_that_gets_no_answer_fails_within_its_bound()
     {
-        await using var silent = MigrationNode.Start("silent");
+        await using var silent = await MigrationNode.Start("silent", new OrchestratorOptions("silent"));
         await silent.Host.GracefulStop(TimeSpan.FromSeconds(5));
         await Create(SmallVm());
         await Source.Host.Ask<object>(new HostProtocol.Migrate(Vm, silent.Address), AskTimeout);

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
@@ -14,7 +14,7 @@ namespace Orchestrator.Tests.Migration;
 
 /// <summary>
 /// Two nodes over real Akka.Remote on 127.0.0.1: the TestKit's ActorSystem is the source, a second
-/// ActorSystem the destination. VMs are small so a migration takes about a second.
+/// node (<see cref="MigrationNode.Start"/>, wired as production wires it) the destination. VMs are small so a migration takes about a second.
 /// </summary>
 public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
 {
@@ -24,26 +24,23 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
     private MigrationNode? _destination;
 
     protected TwoNodeTestKit(ITestOutputHelper output, MigrationSettings? settings = null)
-        : base(FleetStoreOptions.InMemory.ToConfig().WithFallback(new RemotingOptions().ToConfig()), "source", output)
+        : base(TestConfig.Node(), "source", output)
     {
         Settings = settings ?? MigrationSettings.Default;
-        Source = MigrationNode.Attach(Sys, Settings);
+        Source = new SourceNode(TestConfig.SpawnHost(Sys, Settings), ((ExtendedActorSystem)Sys).Provider.DefaultAddress);
     }
 
     protected MigrationSettings Settings { get; }
 
-    protected MigrationNode Source { get; }
+    protected SourceNode Source { get; }
 
     protected MigrationNode Destination => _destination ?? throw new InvalidOperationException("not started");
 
     /// <summary>What the destination's incoming migrations load through: nothing, as on a node without fault injection.</summary>
     protected virtual IncomingLoadDecorator? DestinationLoads => null;
 
-    public Task InitializeAsync()
-    {
-        _destination = MigrationNode.Start("destination", settings: Settings, decorateLoads: DestinationLoads);
-        return Task.CompletedTask;
-    }
+    public async Task InitializeAsync() =>
+        _destination = await MigrationNode.Start("destination", new OrchestratorOptions("destination") { Migration = Settings, DecorateLoads = DestinationLoads });
 
     public async Task DisposeAsync()
     {
@@ -124,14 +121,24 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
         }
     }
 
-    protected static async Task<IReadOnlyList<HostProtocol.VmSummary>> Vms(MigrationNode node) =>
-        (await node.Host.Ask<HostProtocol.VmList>(HostProtocol.ListVms.Instance, AskTimeout)).Vms;
+    protected static Task<IReadOnlyList<HostProtocol.VmSummary>> Vms(MigrationNode node) => Vms(node.Host);
 
-    protected static async Task<IReadOnlyList<string>> Incoming(MigrationNode node) =>
-        (await node.Host.Ask<HostProtocol.VmList>(HostProtocol.ListVms.Instance, AskTimeout)).Incoming;
+    protected static Task<IReadOnlyList<HostProtocol.VmSummary>> Vms(SourceNode node) => Vms(node.Host);
 
-    protected static async Task<IReadOnlyDictionary<DeviceName, DeviceDigest>> Digests(MigrationNode node, string vm = Vm) =>
-        (await node.Host.Ask<HostProtocol.VmDigests>(new HostProtocol.GetDigests(vm), AskTimeout)).Digests;
+    protected static Task<IReadOnlyList<string>> Incoming(MigrationNode node) => Incoming(node.Host);
+
+    protected static Task<IReadOnlyDictionary<DeviceName, DeviceDigest>> Digests(MigrationNode node, string vm = Vm) => Digests(node.Host, vm);
+
+    protected static Task<IReadOnlyDictionary<DeviceName, DeviceDigest>> Digests(SourceNode node, string vm = Vm) => Digests(node.Host, vm);
+
+    private static async Task<IReadOnlyList<HostProtocol.VmSummary>> Vms(IActorRef host) =>
+        (await host.Ask<HostProtocol.VmList>(HostProtocol.ListVms.Instance, AskTimeout)).Vms;
+
+    private static async Task<IReadOnlyList<string>> Incoming(IActorRef host) =>
+        (await host.Ask<HostProtocol.VmList>(HostProtocol.ListVms.Instance, AskTimeout)).Incoming;
+
+    private static async Task<IReadOnlyDictionary<DeviceName, DeviceDigest>> Digests(IActorRef host, string vm = Vm) =>
+        (await host.Ask<HostProtocol.VmDigests>(new HostProtocol.GetDigests(vm), AskTimeout)).Digests;
 
     /// <summary>The source VM runs again and the destination holds no copy, however the migration ended.</summary>
     protected async Task AssertRolledBack(MigrationInfo info)
@@ -146,3 +153,6 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
         }, TimeSpan.FromSeconds(10));
     }
 }
+
+/// <summary>The source side of <see cref="TwoNodeTestKit"/>: a VM host on the TestKit's own system.</summary>
+public sealed record SourceNode(IActorRef Host, Address Address);

@@ -2,7 +2,7 @@ using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Hosting;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
@@ -14,7 +14,7 @@ using Xunit;
 
 namespace Orchestrator.Tests.Migration;
 
-public sealed class WireSerializerTests() : TestKit(new RemotingOptions().ToConfig())
+public sealed class WireSerializerTests() : TestKit(TestConfig.Node())
 {
     private static readonly MigrationId Id = new("abc123");
     private static readonly DeviceName Ram = new("ram");

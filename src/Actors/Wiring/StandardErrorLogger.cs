@@ -2,7 +2,7 @@ using Akka.Actor;
 using Akka.Dispatch;
 using Akka.Event;
 
-namespace Orchestrator.Actors.Hosting;
+namespace Orchestrator.Actors.Wiring;
 
 /// <summary>
 /// Akka's log on stderr: stdout belongs to the command's output (the demo's <c>--json</c> promises one

@@ -1,4 +1,4 @@
-namespace Orchestrator.Actors.Hosting;
+namespace Orchestrator.Actors.Wiring;
 
 public enum FleetStoreProvider
 {

@@ -1,4 +1,4 @@
-namespace Orchestrator.Actors.Hosting;
+namespace Orchestrator.Actors.Wiring;
 
 /// <summary>Host names travel as cluster roles, so every member knows every host's name.</summary>
 public static class HostRole

@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Options;
+using Orchestrator.Actors.Migration;
+using Orchestrator.Cli;
+
+namespace Orchestrator.Node;
+
+/// <summary>
+/// The <c>Orchestrator</c> section, bound and checked by Microsoft.Extensions.Options when the node starts
+/// (<c>ValidateOnStart</c>): a bad setting stops it with <see cref="OptionsValidationException"/> naming the
+/// setting, which the CLI prints (exit code 2).
+/// </summary>
+public sealed class NodeOptionsValidation : IValidateOptions<NodeOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NodeOptions options)
+    {
+        try
+        {
+            options.ToSettings();
+            return ValidateOptionsResult.Success;
+        }
+        catch (Exception e) when (e is UsageException or MigrationArgumentException)
+        {
+            return ValidateOptionsResult.Fail(e.Message);
+        }
+    }
+}
+
+public static class NodeOptionsRegistration
+{
+    /// <summary>Binds <see cref="NodeOptions"/> to <paramref name="configuration"/>'s <c>Orchestrator</c> section and serves the validated <see cref="NodeSettings"/>.</summary>
+    public static IServiceCollection AddNodeOptions(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<NodeOptions>().Bind(configuration.GetSection(NodeFlags.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidation>();
+        return services.AddSingleton(provider => provider.GetRequiredService<IOptions<NodeOptions>>().Value.ToSettings());
+    }
+}
