@@ -1,4 +1,4 @@
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills;
 
@@ -29,7 +29,7 @@ public sealed record LinkFaults(string? Rate, string? Delay, string? Loss, strin
     };
 
     /// <summary>Every step of <paramref name="scenario"/> that cannot be played here, as <c>steps[i]: 'step' why</c>.</summary>
-    public IReadOnlyList<string> Problems(Scenario.Scenario scenario) =>
+    public IReadOnlyList<string> Problems(Scenarios.Scenario scenario) =>
         scenario.Steps.Select((step, i) => Problem(step) is { } why ? $"steps[{i}]: '{step}' {why}" : null)
             .OfType<string>()
             .ToArray();

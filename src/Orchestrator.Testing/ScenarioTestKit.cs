@@ -2,7 +2,7 @@ using Akka.TestKit.Xunit2;
 using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Report;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 using Xunit.Abstractions;
 
 namespace Orchestrator.Testing;

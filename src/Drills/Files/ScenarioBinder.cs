@@ -1,10 +1,10 @@
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Files;
 
 /// <summary>
-/// Turns a drill file's nodes into a <see cref="Scenario.Scenario"/>, collecting every error with the line
+/// Turns a drill file's nodes into a <see cref="Scenarios.Scenario"/>, collecting every error with the line
 /// and the field it concerns. Unknown fields are errors, so a typo never silently changes a drill.
 /// </summary>
 internal sealed class ScenarioBinder
@@ -52,7 +52,7 @@ internal sealed class ScenarioBinder
         return cut <= 0 ? "" : path[..cut];
     }
 
-    public Scenario.Scenario? Bind(FileNode? root)
+    public Scenarios.Scenario? Bind(FileNode? root)
     {
         if (root is null)
         {
@@ -67,7 +67,7 @@ internal sealed class ScenarioBinder
         var vms = List(top, "vms", "", required: false).Select((n, i) => Vm(n, $"vms[{i}]")).OfType<VmDefinition>().ToArray();
         var steps = List(top, "steps", "", required: true).Select((n, i) => Step(n, $"steps[{i}]")).OfType<Step>().ToArray();
         var expect = Field(top, "expect", "") is { } e ? Expectations(e, "expect") : [];
-        return new Scenario.Scenario(name, hosts, vms, steps, expect);
+        return new Scenarios.Scenario(name, hosts, vms, steps, expect);
     }
 
     // ---- sections ---------------------------------------------------------------------------

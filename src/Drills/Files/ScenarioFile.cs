@@ -1,4 +1,4 @@
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Files;
 
@@ -9,7 +9,7 @@ namespace Orchestrator.Drills.Files;
 public static class ScenarioFile
 {
     /// <exception cref="ScenarioFileException">The file is missing, malformed, or describes a drill that cannot run.</exception>
-    public static Scenario.Scenario Load(string path)
+    public static Scenarios.Scenario Load(string path)
     {
         string text;
         try
@@ -24,7 +24,7 @@ public static class ScenarioFile
     }
 
     /// <param name="name">The file's name, for error messages; its extension picks JSON or YAML.</param>
-    public static Scenario.Scenario Parse(string text, string name)
+    public static Scenarios.Scenario Parse(string text, string name)
     {
         var display = Path.GetFileName(name);
         FileNode? root;

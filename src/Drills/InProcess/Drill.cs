@@ -4,7 +4,7 @@ using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Report;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.InProcess;
 
@@ -14,7 +14,7 @@ namespace Orchestrator.Drills.InProcess;
 /// </summary>
 public sealed class Drill
 {
-    private readonly Scenario.Scenario _scenario;
+    private readonly Scenarios.Scenario _scenario;
     private readonly DrillOptions _options;
     private readonly Func<CancellationToken, Task<IDrillCluster>> _start;
     private readonly string _engine;
@@ -23,7 +23,7 @@ public sealed class Drill
     private readonly Dictionary<string, MigrationId> _admitted = [];
     private readonly List<string> _errors = [];
 
-    private Drill(Scenario.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
+    private Drill(Scenarios.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
     {
         _scenario = scenario;
         _options = options;
@@ -34,7 +34,7 @@ public sealed class Drill
 
     /// <summary>Runs the scenario to its end and reports; throws <see cref="DrillNotSupportedException"/> before starting anything it cannot do.</summary>
     /// <param name="progress">Each step as it starts and ends, for a person watching.</param>
-    public static Task<DrillReport> Run(Scenario.Scenario scenario, DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
+    public static Task<DrillReport> Run(Scenarios.Scenario scenario, DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
     {
         CheckSupported(scenario, LinkFaults.InProcess);
         var settings = options ?? new DrillOptions();
@@ -48,7 +48,7 @@ public sealed class Drill
     /// <see cref="TimeoutException"/> when the cluster does not come up; the cluster is disposed at the end.
     /// Throws <see cref="DrillNotSupportedException"/>, before starting anything, for a step <paramref name="faults"/> cannot produce.
     /// </summary>
-    public static Task<DrillReport> Run(Scenario.Scenario scenario, LinkFaults faults, Func<CancellationToken, Task<IDrillCluster>> start, string engine,
+    public static Task<DrillReport> Run(Scenarios.Scenario scenario, LinkFaults faults, Func<CancellationToken, Task<IDrillCluster>> start, string engine,
         DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
     {
         CheckSupported(scenario, faults);
@@ -56,7 +56,7 @@ public sealed class Drill
     }
 
     /// <summary>Throws <see cref="DrillNotSupportedException"/> naming every step the engine cannot produce honestly, and why.</summary>
-    public static void CheckSupported(Scenario.Scenario scenario, LinkFaults faults)
+    public static void CheckSupported(Scenarios.Scenario scenario, LinkFaults faults)
     {
         if (faults.Problems(scenario) is { Count: > 0 } problems)
             throw new DrillNotSupportedException(string.Join(Environment.NewLine, problems));

@@ -4,7 +4,7 @@ using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Report;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.InProcess;
 

@@ -1,5 +1,5 @@
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Report;
 

@@ -40,7 +40,7 @@ public static class DrillCommand
                 throw new UsageException($"--netns: {e.Message}");
             }
         }
-        Drills.Scenario.Scenario scenario;
+        Drills.Scenarios.Scenario scenario;
         try
         {
             scenario = ScenarioFile.Load(parsed.Positionals[0]);

@@ -1,6 +1,6 @@
 using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Report;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 using Orchestrator.Testing;
 using Xunit;
 using Xunit.Abstractions;

@@ -1,7 +1,7 @@
 using Orchestrator.Drills;
 using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Netns;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 using Xunit;
 
 namespace Orchestrator.Tests.Drills;

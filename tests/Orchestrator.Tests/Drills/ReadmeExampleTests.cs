@@ -1,5 +1,5 @@
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 using Orchestrator.Testing;
 using Xunit;
 using Xunit.Abstractions;

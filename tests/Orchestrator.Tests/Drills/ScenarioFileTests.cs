@@ -1,6 +1,6 @@
 using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Files;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 using Xunit;
 
 namespace Orchestrator.Tests.Drills;

@@ -7,7 +7,7 @@ using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.InProcess;
-using Orchestrator.Drills.Scenario;
+using Orchestrator.Drills.Scenarios;
 using Orchestrator.Output;
 
 namespace Orchestrator.Drills.Netns;

@@ -1,6 +1,6 @@
 using Orchestrator.Actors.Migration;
 
-namespace Orchestrator.Drills.Scenario;
+namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>One entry of a drill's timeline. <see cref="ToString"/> is how the report names it.</summary>
 public abstract record Step

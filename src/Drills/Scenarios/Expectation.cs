@@ -1,6 +1,6 @@
 using Orchestrator.Actors.Migration;
 
-namespace Orchestrator.Drills.Scenario;
+namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>What must hold when a drill ends. <see cref="ToString"/> is how the report names it.</summary>
 public abstract record Expectation;

@@ -1,7 +1,7 @@
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
 
-namespace Orchestrator.Drills.Scenario;
+namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>
 /// A VM of a drill: RAM the guest dirties, and optionally a VFIO VF and a vGPU. Small by default so a

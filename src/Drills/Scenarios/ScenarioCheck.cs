@@ -1,6 +1,6 @@
 using Orchestrator.Actors.Migration;
 
-namespace Orchestrator.Drills.Scenario;
+namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>
 /// Every rule a scenario must follow, in one place for both the fluent builder and the files. Paths use

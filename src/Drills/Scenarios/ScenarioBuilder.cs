@@ -1,6 +1,6 @@
 using Orchestrator.Actors.Migration;
 
-namespace Orchestrator.Drills.Scenario;
+namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>
 /// The fluent form of a drill:

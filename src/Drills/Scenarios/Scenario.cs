@@ -1,4 +1,4 @@
-namespace Orchestrator.Drills.Scenario;
+namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>
 /// A failover drill: hosts, the VMs on them, a timeline of steps (migrations and faults), and what

@@ -1,4 +1,4 @@
-namespace Orchestrator.Drills.Scenario;
+namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>A scenario that cannot run: each error names where (e.g. <c>steps[3].to</c>) and what to change.</summary>
 public sealed class ScenarioException(IReadOnlyList<string> errors)
