@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
-using Akka.Pattern;
 using Akka.Persistence;
 using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
@@ -76,16 +75,9 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>
-    /// The coordinator as the singleton runs it: a journal that cannot be read or written stops it (nothing
-    /// it could not make durable is acted on) and it comes back after a backoff, recovering what was
-    /// written; meanwhile every command is answered with why.
-    /// </summary>
-    public static Props Supervised(FleetProtocol.Settings settings) => BackoffSupervisor.Props(
-        Backoff.OnStop(Props.Create(() => new FleetCoordinator(settings, null)), "coordinator",
-                TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1)
-            .WithReplyWhileStopped(CommandResult.Conflict(
-                "The fleet store is unavailable: the fleet coordinator could not read or write its journal and tries again every few seconds")));
+    /// <summary>The coordinator as the singleton runs it, under a <see cref="FleetSupervisor"/>.</summary>
+    public static Props Supervised(FleetProtocol.Settings settings) =>
+        Props.Create(() => new FleetSupervisor(Props.Create(() => new FleetCoordinator(settings, null))));
 
     protected override void PreStart()
     {
@@ -112,6 +104,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         foreach (var running in _state.Active.Values.Where(a => a.Started))
             _progress[running.Vm] = new MigrationProgress(running.Id, now);
         Timers.StartPeriodicTimer(Judge.Instance, Judge.Instance, _settings.PollInterval);
+        Context.Parent.Tell(FleetSupervisor.Ready.Instance);
         _log.Info("Fleet: recovered at event {0}: {1} migration(s) ({2} running), {3} evacuation(s)",
             LastSequenceNr, _state.Active.Count, _progress.Count, _state.Evacuations.Count);
     }
