@@ -65,7 +65,6 @@ public static class ContractNames
     };
 
     public static MigrationStatus Status(string name) =>
-        Enum.GetValues<MigrationStatus>().FirstOrDefault(s => s.Name() == name) is var status && status.Name() == name
-            ? status
-            : throw new FormatException($"unknown migration status '{name}' in the fleet journal");
+        Enum.GetValues<MigrationStatus>().Where(s => s.Name() == name).Cast<MigrationStatus?>().FirstOrDefault()
+        ?? throw new FormatException($"unknown migration status '{name}' in the fleet journal");
 }
