@@ -175,7 +175,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
             Sender.Tell(error);
             return;
         }
-        var vm = VirtualMachine.Create(create.Spec);
+        var vm = VirtualMachine.Create(create.Spec, _settings.Time);
         vm.Start();
         Add(vm, create.Epoch);
         _log.Info("VM {0} created and running", vm.Name);

@@ -29,6 +29,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private readonly Prepare _prepare;
     private readonly MigrationCapabilities _capabilities;
     private readonly PrecopyProtocol.Settings _settings;
+    private readonly TimeProvider _time;
     private readonly IActorRef _host;
     private readonly IActorRef? _ledger;
     private readonly IncomingLoadDecorator? _decorateLoads;
@@ -46,6 +47,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         _prepare = prepare;
         _capabilities = capabilities;
         _settings = settings.Precopy;
+        _time = settings.Time;
         _host = host;
         _ledger = ledger;
         _retry = settings.OwnershipTimeouts.Retry;
@@ -62,7 +64,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Context.Watch(_prepare.Source);
-        _vm = VirtualMachine.CreateIncoming(_prepare.Spec);
+        _vm = VirtualMachine.CreateIncoming(_prepare.Spec, _time);
         _warmer = new DigestWarmer(_vm);
         var coordinator = _prepare.Coordinator;
         var self = Self;

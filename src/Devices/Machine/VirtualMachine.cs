@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Memory;
 using Orchestrator.Devices.Ram;
@@ -24,6 +23,7 @@ public sealed class VirtualMachine : IDisposable
     private readonly Random random;
     private readonly VmChangeStateHandlers changeState;
     private readonly Share[] shares;
+    private readonly TimeProvider time;
     private VmRunState state = VmRunState.Paused;
     private int generation; // bumped on every transition, so a workload thread of an old run never writes
     private Thread? workload;
@@ -31,7 +31,7 @@ public sealed class VirtualMachine : IDisposable
     private long guestBytesWritten;
     private long deviceBytesWritten;
 
-    private VirtualMachine(VmSpec spec, IReadOnlyList<IMigratableDevice> devices, VmChangeStateHandlers changeState)
+    private VirtualMachine(VmSpec spec, IReadOnlyList<IMigratableDevice> devices, VmChangeStateHandlers changeState, TimeProvider time)
     {
         var duplicate = devices.GroupBy(d => d.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
@@ -46,27 +46,30 @@ public sealed class VirtualMachine : IDisposable
         // A device without a share of the workload (none today) is never written.
         shares = [.. devices.Select(d => d is IGuestWorkload target ? new Share(target, d.Spec.DirtyRate, ReferenceEquals(d, Ram)) : null).OfType<Share>()];
         this.changeState = changeState;
+        this.time = time;
         changeState.Notify(running: false); // created paused
     }
 
     /// <summary>A source VM: devices filled from the workload seed, paused until <see cref="Start"/>.</summary>
-    public static VirtualMachine Create(VmSpec spec)
+    /// <param name="time">What the workload and the devices measure time with; tests pass a fake one.</param>
+    public static VirtualMachine Create(VmSpec spec, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var seed = spec.Workload.Seed;
         var changeState = new VmChangeStateHandlers();
         var devices = spec.Devices
-            .Select((device, i) => DeviceFactory.CreateSource(device, spec.Workload.Pattern, unchecked((seed * 1_000_003) + i), changeState))
+            .Select((device, i) => DeviceFactory.CreateSource(device, spec.Workload.Pattern, unchecked((seed * 1_000_003) + i), changeState, time))
             .ToArray();
-        return new VirtualMachine(spec, devices, changeState);
+        return new VirtualMachine(spec, devices, changeState, time ?? TimeProvider.System);
     }
 
     /// <summary>The destination twin: the same devices, empty, paused until the migration has loaded them.</summary>
-    public static VirtualMachine CreateIncoming(VmSpec spec)
+    public static VirtualMachine CreateIncoming(VmSpec spec, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var changeState = new VmChangeStateHandlers();
-        return new VirtualMachine(spec, spec.Devices.Select(device => DeviceFactory.CreateDestination(device, spec.Workload.Pattern, changeState)).ToArray(), changeState);
+        var devices = spec.Devices.Select(device => DeviceFactory.CreateDestination(device, spec.Workload.Pattern, changeState, time)).ToArray();
+        return new VirtualMachine(spec, devices, changeState, time ?? TimeProvider.System);
     }
 
     public VmSpec Spec { get; }
@@ -122,7 +125,8 @@ public sealed class VirtualMachine : IDisposable
             changeState.Notify(running: true);
 
             workload = new Thread(RunWorkload) { IsBackground = true, Name = $"guest {Name}" };
-            workload.Start(generation);
+            // The run's time starts here, not when the thread first runs: a tick owes what passed since Start.
+            workload.Start((generation, time.GetTimestamp()));
         }
     }
 
@@ -196,8 +200,7 @@ public sealed class VirtualMachine : IDisposable
 
     private void RunWorkload(object? start)
     {
-        var run = (int)start!;
-        var clock = Stopwatch.StartNew();
+        var (run, started) = ((int, long))start!;
         var last = TimeSpan.Zero;
         lock (gate)
         {
@@ -209,7 +212,7 @@ public sealed class VirtualMachine : IDisposable
                     return;
                 }
 
-                var now = clock.Elapsed;
+                var now = time.GetElapsedTime(started);
                 var elapsed = now - last < MaxCatchUp ? now - last : MaxCatchUp;
                 last = now;
                 Write(elapsed.TotalSeconds);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Memory;
@@ -13,6 +12,7 @@ namespace Orchestrator.Devices.Ram;
 public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
 {
     private readonly PageBitmap migrationBitmap;
+    private readonly TimeProvider time;
 
     // Source side, per migration (counters survive SaveCleanup so the final statistics stay readable).
     private bool saving;
@@ -30,11 +30,13 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
 
     /// <summary>An all-zero RAM (a destination twin, or an empty guest).</summary>
     /// <param name="pattern">Where the guest's writes land.</param>
+    /// <param name="time">What the dirty rate is measured with; tests pass a fake one.</param>
     /// <exception cref="ArgumentException">The kind is not ram.</exception>
-    public RamDevice(DeviceSpec spec, DirtyPattern pattern = DirtyPattern.Random)
+    public RamDevice(DeviceSpec spec, DirtyPattern pattern = DirtyPattern.Random, TimeProvider? time = null)
         : base(spec, "RAM", DeviceKind.Ram)
     {
         Pattern = pattern;
+        this.time = time ?? TimeProvider.System;
         migrationBitmap = new PageBitmap(Memory.PageCount);
     }
 
@@ -42,9 +44,9 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
     /// A source RAM with content: about half the pages noise, the rest zero, chosen page by page from
     /// <paramref name="seed"/>, so a stream carries both zero markers and normal pages.
     /// </summary>
-    public static RamDevice Filled(DeviceSpec spec, DirtyPattern pattern, int seed)
+    public static RamDevice Filled(DeviceSpec spec, DirtyPattern pattern, int seed, TimeProvider? time = null)
     {
-        var device = new RamDevice(spec, pattern);
+        var device = new RamDevice(spec, pattern, time);
         var random = new Random(seed);
         var noise = NoiseSource.From(random);
         for (long page = 0; page < device.Memory.PageCount; page++)
@@ -118,7 +120,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
             duplicate = normal = dirtyPagesRate = 0;
             ResetTransferred();
             dirtySyncCount = 1;
-            lastSyncTimestamp = Stopwatch.GetTimestamp();
+            lastSyncTimestamp = time.GetTimestamp();
             finalSynced = endSent = false;
             saving = true;
         }
@@ -235,9 +237,9 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
     /// <summary>QEMU's migration_bitmap_sync: fold the dirty log into the migration bitmap and measure the dirty rate.</summary>
     private void SyncDirtyBitmap()
     {
-        var now = Stopwatch.GetTimestamp();
+        var now = time.GetTimestamp();
         var dirtied = Memory.SyncDirtyLogInto(migrationBitmap);
-        var seconds = Stopwatch.GetElapsedTime(lastSyncTimestamp, now).TotalSeconds;
+        var seconds = time.GetElapsedTime(lastSyncTimestamp, now).TotalSeconds;
         if (seconds > 0)
         {
             dirtyPagesRate = (long)Math.Round(dirtied / seconds);

@@ -41,9 +41,9 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
     }
 
     /// <summary>A source device whose whole state (and config blob) is noise from <paramref name="seed"/>.</summary>
-    public static VfioDevice Filled(DeviceSpec spec, int seed, VmChangeStateHandlers? vm = null)
+    public static VfioDevice Filled(DeviceSpec spec, int seed, VmChangeStateHandlers? vm = null, TimeProvider? time = null)
     {
-        var device = new VfioDevice(spec, vm);
+        var device = new VfioDevice(spec, vm, time);
         var noise = NoiseSource.From(new Random(seed));
         noise.Fill(device.config);
         for (long page = 0; page < device.Memory.PageCount; page++)

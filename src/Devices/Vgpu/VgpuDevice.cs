@@ -13,10 +13,10 @@ public static class VgpuDevice
     public const string DefaultName = "vgpu0";
 
     /// <summary>A source vGPU with seeded state.</summary>
-    public static VfioDevice CreateSource(DeviceSpec spec, int seed, VmChangeStateHandlers? vm = null) => VfioDevice.Filled(Check(spec), seed, vm);
+    public static VfioDevice CreateSource(DeviceSpec spec, int seed, VmChangeStateHandlers? vm = null, TimeProvider? time = null) => VfioDevice.Filled(Check(spec), seed, vm, time);
 
     /// <summary>An empty destination twin.</summary>
-    public static VfioDevice CreateDestination(DeviceSpec spec, VmChangeStateHandlers? vm = null) => new(Check(spec), vm);
+    public static VfioDevice CreateDestination(DeviceSpec spec, VmChangeStateHandlers? vm = null, TimeProvider? time = null) => new(Check(spec), vm, time);
 
     private static DeviceSpec Check(DeviceSpec spec)
     {

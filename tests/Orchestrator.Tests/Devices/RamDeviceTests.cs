@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Microsoft.Extensions.Time.Testing;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Memory;
@@ -134,13 +135,15 @@ public class RamDeviceTests
     [Fact]
     public void Pending_exact_syncs_the_dirty_log_and_measures_the_rate()
     {
-        var (source, _) = Pair(Spec4);
+        var time = new FakeTimeProvider();
+        var source = RamDevice.Filled(Spec4, DirtyPattern.Random, 7, time);
+        source.SaveSetup(new SaveContext(SwitchoverAck: false));
         Assert.Equal(4L << 20, source.PendingEstimate());
         Assert.Equal(1, source.Statistics.DirtySyncCount);
         Iterate(source, 1 << 20);
         Assert.Equal(0, source.PendingEstimate());
 
-        Thread.Sleep(20);
+        time.Advance(TimeSpan.FromMilliseconds(500));
         source.Dirty(40 * 4096, new Random(1));
         var dirtied = source.Memory.DirtyLogCount;
         Assert.InRange(dirtied, 30, 40);
@@ -149,7 +152,7 @@ public class RamDeviceTests
         Assert.Equal(dirtied * 4096, source.PendingExact());
         var stats = source.Statistics;
         Assert.Equal(2, stats.DirtySyncCount);
-        Assert.True(stats.DirtyPagesRate > 0);
+        Assert.Equal(dirtied * 2, stats.DirtyPagesRate); // pages per second, over the half second since setup
         Assert.Equal(dirtied * 4096, stats.Remaining);
         Assert.Equal(0, source.Memory.DirtyLogCount);
     }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Vfio;
@@ -64,37 +64,39 @@ public class VirtualMachineTests
     [Fact]
     public void Guest_rate_follows_the_workload_and_the_throttle_cuts_it()
     {
-        using var vm = VirtualMachine.Create(SmallVm(dirtyRate: 64L << 20));
-        var full = Measure(vm, 0);
-        var throttled = Measure(vm, 90);
+        var time = new FakeTimeProvider();
+        using var vm = VirtualMachine.Create(SmallVm(dirtyRate: 64L << 20), time);
 
-        Assert.InRange(full, 20.0 * (1 << 20), 100.0 * (1 << 20)); // about 64 MiB/s
-        Assert.True(throttled < full * 0.4, $"throttled {throttled:F0} B/s vs {full:F0} B/s");
+        // Half a second at 64 MiB/s is 32 MiB; at a 90 % throttle, 6.4 MiB/s, it is 3,355,443 bytes: 819 whole pages.
+        Assert.Equal(32L << 20, WrittenIn(vm, time, throttle: 0));
+        Assert.Equal(819 * 4096, WrittenIn(vm, time, throttle: 90));
         Assert.Throws<ArgumentOutOfRangeException>(() => vm.ThrottlePercent = 100);
         Assert.Throws<ArgumentOutOfRangeException>(() => vm.ThrottlePercent = -1);
 
-        static double Measure(VirtualMachine vm, int throttle)
+        static long WrittenIn(VirtualMachine vm, FakeTimeProvider time, int throttle)
         {
             vm.ThrottlePercent = throttle;
             var before = vm.GuestBytesWritten;
-            var clock = Stopwatch.StartNew();
             vm.Start();
-            Thread.Sleep(300);
+            time.Advance(TimeSpan.FromMilliseconds(500));
+            Assert.True(SpinWait.SpinUntil(() => vm.GuestBytesWritten > before, TimeSpan.FromSeconds(10)), "the workload never wrote");
             vm.Pause();
-            return (vm.GuestBytesWritten - before) / clock.Elapsed.TotalSeconds;
+            return vm.GuestBytesWritten - before;
         }
     }
 
     [Fact]
     public void Device_rates_are_not_throttled()
     {
-        using var vm = VirtualMachine.Create(SmallVm());
+        var time = new FakeTimeProvider();
+        using var vm = VirtualMachine.Create(SmallVm(), time);
         vm.ThrottlePercent = 99;
         vm.Start();
-        Thread.Sleep(300);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        // vfio 1 MiB/s + vgpu 2 MiB/s over 500 ms is 1.5 MiB; the throttle must not touch it.
+        Assert.True(SpinWait.SpinUntil(() => vm.DeviceBytesWritten == 3L << 19, TimeSpan.FromSeconds(10)), $"devices wrote {vm.DeviceBytesWritten}");
         vm.Pause();
-        // vfio 1 MiB/s + vgpu 2 MiB/s over 300 ms is about 900 KiB; the throttle must not touch it.
-        Assert.True(vm.DeviceBytesWritten > 300 * 1024, $"devices wrote {vm.DeviceBytesWritten}");
+        Assert.Equal(3L << 19, vm.DeviceBytesWritten);
     }
 
     [Fact]
