@@ -101,8 +101,7 @@ public sealed class CancelAndFailureTests(ITestOutputHelper output) : TwoNodeTes
         await SetParameters(("max-bandwidth", (8L << 20).ToString()));
         var before = await Digests(Source);
         await Migrate();
-        await UntilStatus(MigrationStatus.Active);
-        await Task.Delay(300);
+        await Until(info => info.Ram.Transferred >= 1L << 20, TimeSpan.FromSeconds(30), "a MiB of precopy");
 
         await Destination.System.Terminate();
         var info = await UntilEnded(TimeSpan.FromSeconds(20));

@@ -53,8 +53,7 @@ public sealed class LiveParameterTests(ITestOutputHelper output) : TwoNodeTestKi
         await SetParameters(("downtime-limit", "0"));
         await Migrate();
         await UntilStatus(MigrationStatus.Active);
-        await Task.Delay(1500);
-        Assert.Equal(MigrationStatus.Active, (await Query()).Status);
+        Assert.Equal(MigrationStatus.Active, (await UntilSyncs(5)).Status);
         await SetParameters(("downtime-limit", "300"));
 
         var info = await UntilEnded(TimeSpan.FromSeconds(20));
@@ -71,8 +70,7 @@ public sealed class LiveParameterTests(ITestOutputHelper output) : TwoNodeTestKi
         await SetParameters(("max-bandwidth", (2L << 20).ToString()), ("downtime-limit", "10"));
         await Migrate();
         await UntilStatus(MigrationStatus.Active);
-        await Task.Delay(1500);
-        Assert.Equal(MigrationStatus.Active, (await Query()).Status);
+        Assert.Equal(MigrationStatus.Active, (await UntilSyncs(5)).Status);
         await SetParameters(("avail-switchover-bandwidth", (1L << 30).ToString()));
 
         var info = await UntilEnded(TimeSpan.FromSeconds(20));
@@ -89,8 +87,8 @@ public sealed class LiveParameterTests(ITestOutputHelper output) : TwoNodeTestKi
         await SetParameters(("max-bandwidth", (4L << 20).ToString()), ("throttle-trigger-threshold", "100"));
         await Migrate();
         await UntilStatus(MigrationStatus.Active);
-        await Task.Delay(3500);
-        Assert.Equal(0, (await Query()).CpuThrottlePercentage);
+        // Three sync periods, one more than auto-converge needs to trigger.
+        Assert.Equal(0, (await UntilSyncs(3)).CpuThrottlePercentage);
         await SetParameters(("throttle-trigger-threshold", "10"));
 
         var throttled = await UntilThrottle(t => t > 0, TimeSpan.FromSeconds(10));
@@ -114,8 +112,7 @@ public sealed class LiveParameterTests(ITestOutputHelper output) : TwoNodeTestKi
         Assert.Equal(60, await UntilThrottle(t => t > 35, TimeSpan.FromSeconds(10)));
         await SetParameters(("max-cpu-throttle", "40"));
         Assert.Equal(40, await UntilThrottle(t => t < 60, TimeSpan.FromSeconds(2)));
-        await Task.Delay(2500); // two more periods: the next step is capped too
-        Assert.Equal(40, (await Query()).CpuThrottlePercentage);
+        Assert.Equal(40, (await UntilSyncs(3)).CpuThrottlePercentage); // a step is due every two periods: capped too
         await Ask(Source.Host, new HostProtocol.MigrateCancel(Vm));
     }
 
@@ -127,17 +124,6 @@ public sealed class LiveParameterTests(ITestOutputHelper output) : TwoNodeTestKi
         return reached.FishForMessageAsync<MigrationPhaseReached>(r => r.Vm == Vm && r.Phase == phase, TimeSpan.FromSeconds(30)).AsTask();
     }
 
-    private async Task<int> UntilThrottle(Func<int, bool> wanted, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (true)
-        {
-            var info = await Query();
-            if (wanted(info.CpuThrottlePercentage))
-                return info.CpuThrottlePercentage;
-            Assert.False(info.Status.IsTerminal(), $"migration ended {info.Status.Name()} at throttle {info.CpuThrottlePercentage}%: {info.ErrorDesc}");
-            Assert.True(DateTime.UtcNow < deadline, $"throttle still {info.CpuThrottlePercentage}% after {within.TotalSeconds:0} s");
-            await Task.Delay(20);
-        }
-    }
+    private async Task<int> UntilThrottle(Func<int, bool> wanted, TimeSpan within) =>
+        (await Until(info => wanted(info.CpuThrottlePercentage), within, "the throttle wanted")).CpuThrottlePercentage;
 }

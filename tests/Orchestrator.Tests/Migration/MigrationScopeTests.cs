@@ -48,9 +48,8 @@ public sealed class MigrationScopeTests(ITestOutputHelper output) : TwoNodeTestK
         await MigrateWith(null, ("downtime-limit", "0"));
         await UntilStatus(MigrationStatus.Active);
         await SetParameters(("max-bandwidth", (64L << 20).ToString()));
-        await Task.Delay(1500);
 
-        Assert.Equal(MigrationStatus.Active, (await Query()).Status);
+        Assert.Equal(MigrationStatus.Active, (await UntilSyncs(5)).Status);
         var settings = await SettingsOf();
         Assert.Equal((300L, 64L << 20), (settings.Parameters.DowntimeLimit, settings.Parameters.MaxBandwidth));
         await Ask(Source.Host, new HostProtocol.MigrateCancel(Vm));

@@ -91,34 +91,43 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
         return Assert.IsType<MigrationInfo>(reply);
     }
 
-    /// <summary>Polls query-migrate until the migration ends, handing every sample to <paramref name="observe"/>.</summary>
-    protected async Task<MigrationInfo> UntilEnded(TimeSpan? within = null, Action<MigrationInfo>? observe = null, string vm = Vm)
+    /// <summary>
+    /// Polls query-migrate until <paramref name="done"/> holds, handing every sample to <paramref name="observe"/>;
+    /// fails as soon as the migration has ended without it, or once <paramref name="within"/> has passed.
+    /// </summary>
+    protected Task<MigrationInfo> Until(Func<MigrationInfo, bool> done, TimeSpan within, string what, Action<MigrationInfo>? observe = null, string vm = Vm)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
-        while (true)
-        {
-            var info = await Query(vm);
-            observe?.Invoke(info);
-            if (info.Status.IsTerminal())
-                return info;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"migration still {info.Status.Name()} after {within}");
-            await Task.Delay(20);
-        }
+        MigrationInfo? last = null;
+        return Eventually.Until(
+            async () =>
+            {
+                var info = last = await Query(vm);
+                observe?.Invoke(info);
+                if (done(info))
+                    return info;
+                Assert.False(info.Status.IsTerminal(), $"the migration ended {info.Status.Name()} before {what} ({info.ErrorDesc})");
+                return null;
+            },
+            within,
+            () => $"{what}: the migration is {last?.Status.Name()} ({last?.ErrorDesc})",
+            every: TimeSpan.FromMilliseconds(20));
     }
 
-    protected async Task<MigrationInfo> UntilStatus(MigrationStatus status, TimeSpan? within = null, string vm = Vm)
+    protected Task<MigrationInfo> UntilEnded(TimeSpan? within = null, Action<MigrationInfo>? observe = null, string vm = Vm) =>
+        Until(info => info.Status.IsTerminal(), within ?? TimeSpan.FromSeconds(60), "the end", observe, vm);
+
+    protected Task<MigrationInfo> UntilStatus(MigrationStatus status, TimeSpan? within = null, string vm = Vm) =>
+        Until(info => info.Status == status, within ?? TimeSpan.FromSeconds(30), status.Name(), vm: vm);
+
+    /// <summary>
+    /// Until the migration has synced its dirty bitmap <paramref name="more"/> more times: each sync is one
+    /// chance to switch over or step auto-converge (QEMU decides both per iteration), so a test that shows
+    /// something did not happen waits for chances, not for a fixed time.
+    /// </summary>
+    protected async Task<MigrationInfo> UntilSyncs(int more, string vm = Vm)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var info = await Query(vm);
-            if (info.Status == status)
-                return info;
-            if (info.Status.IsTerminal() || DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"expected {status.Name()}, migration is {info.Status.Name()} ({info.ErrorDesc})");
-            await Task.Delay(10);
-        }
+        var from = (await Query(vm)).Ram.DirtySyncCount;
+        return await Until(info => info.Ram.DirtySyncCount >= from + more, TimeSpan.FromSeconds(30), $"{more} more dirty syncs", vm: vm);
     }
 
     protected static Task<IReadOnlyList<HostProtocol.VmSummary>> Vms(MigrationNode node) => Vms(node.Host);
