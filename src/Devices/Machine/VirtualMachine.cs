@@ -35,9 +35,7 @@ public sealed class VirtualMachine : IDisposable
     {
         var duplicate = devices.GroupBy(d => d.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
-        {
             throw new ArgumentException($"VM '{spec.Name}' has two devices named '{duplicate.Key}'", nameof(spec));
-        }
 
         Spec = spec;
         Devices = devices;
@@ -84,9 +82,7 @@ public sealed class VirtualMachine : IDisposable
         get
         {
             lock (gate)
-            {
                 return state;
-            }
         }
     }
 
@@ -163,9 +159,7 @@ public sealed class VirtualMachine : IDisposable
         lock (gate)
         {
             if (state == VmRunState.Stopped)
-            {
                 return;
-            }
 
             thread = Halt(VmRunState.Stopped);
         }
@@ -193,9 +187,7 @@ public sealed class VirtualMachine : IDisposable
     private static void Join(Thread? thread)
     {
         if (thread is not null && thread != Thread.CurrentThread)
-        {
             thread.Join();
-        }
     }
 
     private void RunWorkload(object? start)
@@ -208,9 +200,7 @@ public sealed class VirtualMachine : IDisposable
             {
                 Monitor.Wait(gate, Tick);
                 if (state != VmRunState.Running || generation != run)
-                {
                     return;
-                }
 
                 var now = time.GetElapsedTime(started);
                 var elapsed = now - last < MaxCatchUp ? now - last : MaxCatchUp;
@@ -229,16 +219,12 @@ public sealed class VirtualMachine : IDisposable
                 ? Spec.Workload.DirtyRate * (100 - throttlePercent) / 100.0
                 : share.OwnRate;
             if (rate <= 0)
-            {
                 continue;
-            }
 
             share.Carry += rate * seconds;
             var pages = (long)(share.Carry / PagedMemory.PageSize);
             if (pages == 0)
-            {
                 continue;
-            }
 
             var bytes = pages * PagedMemory.PageSize;
             share.Carry -= bytes;

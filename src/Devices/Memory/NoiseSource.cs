@@ -28,13 +28,9 @@ internal struct NoiseSource
     {
         var whole = MemoryMarshal.Cast<byte, ulong>(bytes);
         for (var i = 0; i < whole.Length; i++)
-        {
             whole[i] = Next();
-        }
 
         for (var i = whole.Length * sizeof(ulong); i < bytes.Length; i++)
-        {
             bytes[i] = (byte)(Next() | 1);
-        }
     }
 }

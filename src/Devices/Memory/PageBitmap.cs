@@ -30,9 +30,7 @@ internal sealed class PageBitmap
         ref var word = ref words[index >> 6];
         var mask = 1UL << (int)(index & 63);
         if ((word & mask) != 0)
-        {
             return false;
-        }
 
         word |= mask;
         Count++;
@@ -45,9 +43,7 @@ internal sealed class PageBitmap
         ref var word = ref words[index >> 6];
         var mask = 1UL << (int)(index & 63);
         if ((word & mask) == 0)
-        {
             return false;
-        }
 
         word &= ~mask;
         Count--;
@@ -60,9 +56,7 @@ internal sealed class PageBitmap
         // Bits past Length stay clear so Count and scans never see phantom pages.
         var tail = (int)(Length & 63);
         if (tail != 0)
-        {
             words[^1] = (1UL << tail) - 1;
-        }
 
         Count = Length;
     }
@@ -77,23 +71,17 @@ internal sealed class PageBitmap
     public long NextSet(long from)
     {
         if (from >= Length || Count == 0)
-        {
             return -1;
-        }
 
         var w = (int)(from >> 6);
         var word = words[w] & (ulong.MaxValue << (int)(from & 63));
         while (true)
         {
             if (word != 0)
-            {
                 return ((long)w << 6) + BitOperations.TrailingZeroCount(word);
-            }
 
             if (++w >= words.Length)
-            {
                 return -1;
-            }
 
             word = words[w];
         }
@@ -103,9 +91,7 @@ internal sealed class PageBitmap
     public long NextSetWrapping(long from)
     {
         if (Count == 0)
-        {
             return -1;
-        }
 
         var found = NextSet(from >= Length ? 0 : from);
         return found >= 0 ? found : NextSet(0);
@@ -116,22 +102,16 @@ internal sealed class PageBitmap
     {
         limit = Math.Min(limit, Length);
         if (limit <= 0)
-        {
             return 0;
-        }
 
         var full = (int)(limit >> 6);
         long count = 0;
         for (var w = 0; w < full; w++)
-        {
             count += BitOperations.PopCount(words[w]);
-        }
 
         var tail = (int)(limit & 63);
         if (tail != 0)
-        {
             count += BitOperations.PopCount(words[full] & ((1UL << tail) - 1));
-        }
 
         return count;
     }
@@ -143,23 +123,17 @@ internal sealed class PageBitmap
     public long MoveInto(PageBitmap target)
     {
         if (target.Length != Length)
-        {
             throw new ArgumentException("bitmaps differ in length", nameof(target));
-        }
 
         var moved = Count;
         if (moved == 0)
-        {
             return 0;
-        }
 
         for (var w = 0; w < words.Length; w++)
         {
             var bits = words[w];
             if (bits == 0)
-            {
                 continue;
-            }
 
             target.Count += BitOperations.PopCount(bits & ~target.words[w]);
             target.words[w] |= bits;

@@ -41,9 +41,7 @@ public abstract class PagedDevice : IGuestWorkload
         get
         {
             lock (Sync)
-            {
                 return transferred;
-            }
         }
     }
 
@@ -52,9 +50,7 @@ public abstract class PagedDevice : IGuestWorkload
         get
         {
             lock (Sync)
-            {
                 return Loaded;
-            }
         }
     }
 
@@ -77,9 +73,7 @@ public abstract class PagedDevice : IGuestWorkload
     private protected virtual void Rewrite(long pages, Random random, ref NoiseSource noise)
     {
         for (long i = 0; i < pages; i++)
-        {
             Memory.WriteNoisePage(random.NextInt64(Memory.PageCount), ref noise, guest: true);
-        }
     }
 
     /// <summary>Counts the chunk's bytes as transferred (call under <see cref="Sync"/>); null when it is empty.</summary>

@@ -57,9 +57,7 @@ public sealed class PagedMemory
         get
         {
             lock (sync)
-            {
                 return dirtyLog.Count;
-            }
         }
     }
 
@@ -81,9 +79,7 @@ public sealed class PagedMemory
         CheckPage(page);
         CheckPageBuffer(content.Length);
         lock (sync)
-        {
             Store(page, content);
-        }
     }
 
     /// <summary>A zero-page marker from a migration stream: the page becomes all zeros.</summary>
@@ -108,9 +104,7 @@ public sealed class PagedMemory
         CheckPage(page);
         CheckPageBuffer(into.Length);
         lock (sync)
-        {
             Read(page, into);
-        }
     }
 
     /// <summary>Reads the page and clears its dirty-log bit in one step, so a racing guest write is never lost.</summary>
@@ -147,45 +141,35 @@ public sealed class PagedMemory
             noise.Fill(PageIn(segment, page));
             stale.Set(page);
             if (guest)
-            {
                 dirtyLog.Set(page);
-            }
         }
     }
 
     public void ClearDirtyLog()
     {
         lock (sync)
-        {
             dirtyLog.ClearAll();
-        }
     }
 
     /// <summary>QEMU's dirty bitmap sync: OR the log into <paramref name="target"/>, clear the log; returns the pages the log held.</summary>
     internal long SyncDirtyLogInto(PageBitmap target)
     {
         lock (sync)
-        {
             return dirtyLog.MoveInto(target);
-        }
     }
 
     /// <summary>Dirty-log pages in [0, limit).</summary>
     internal long CountDirtyBelow(long limit)
     {
         lock (sync)
-        {
             return dirtyLog.CountBelow(limit);
-        }
     }
 
     /// <summary>Next dirty-log page at or after <paramref name="from"/>, wrapping; -1 if the log is empty.</summary>
     internal long NextDirty(long from)
     {
         lock (sync)
-        {
             return dirtyLog.NextSetWrapping(from);
-        }
     }
 
     /// <summary>Back to all zeros (a reset device); drops the segments.</summary>
@@ -214,9 +198,7 @@ public sealed class PagedMemory
         for (var start = 0; start < wordCount; start += DigestBatchWords)
         {
             lock (sync)
-            {
                 RehashStale(start, Math.Min(start + DigestBatchWords, wordCount));
-            }
         }
 
         // ... then whatever was written meanwhile, and the answer, under one hold so it is consistent.
@@ -234,9 +216,7 @@ public sealed class PagedMemory
         {
             var bits = words[w];
             if (bits == 0)
-            {
                 continue;
-            }
 
             words[w] = 0;
             stale.AdjustCount(-System.Numerics.BitOperations.PopCount(bits));
@@ -292,16 +272,12 @@ public sealed class PagedMemory
     private void CheckPage(long page)
     {
         if ((ulong)page >= (ulong)PageCount)
-        {
             throw new ArgumentOutOfRangeException(nameof(page), page, $"page outside 0..{PageCount - 1}");
-        }
     }
 
     private static void CheckPageBuffer(int length)
     {
         if (length != PageSize)
-        {
             throw new ArgumentException($"a page is {PageSize} bytes, got {length}");
-        }
     }
 }

@@ -52,9 +52,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
         for (long page = 0; page < device.Memory.PageCount; page++)
         {
             if (random.Next(2) == 0)
-            {
                 device.Memory.WriteNoisePage(page, ref noise, guest: false);
-            }
         }
 
         return device;
@@ -129,9 +127,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
     public long PendingEstimate()
     {
         lock (Sync)
-        {
             return migrationBitmap.Count * PagedMemory.PageSize;
-        }
     }
 
     public long PendingExact()
@@ -139,9 +135,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
         lock (Sync)
         {
             if (saving && !finalSynced)
-            {
                 SyncDirtyBitmap();
-            }
 
             return migrationBitmap.Count * PagedMemory.PageSize;
         }
@@ -154,9 +148,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
         {
             RequireSaving();
             if (migrationBitmap.Count == 0)
-            {
                 return null;
-            }
 
             using var writer = NewWriter(maxBytes);
             EmitPages(writer, maxBytes);
@@ -171,9 +163,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
         {
             RequireSaving();
             if (endSent)
-            {
                 return null;
-            }
 
             if (!finalSynced)
             {
@@ -221,9 +211,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
             var zero = PagedMemory.IsZero(content);
             var size = zero ? RamRecord.HeaderSize : RamRecord.PageRecordSize;
             if (writer.WrittenCount > 0 && writer.WrittenCount + size > maxBytes)
-            {
                 return;
-            }
 
             RamRecord.WriteHeader(span, page, zero ? RamRecord.Zero : RamRecord.Page);
             writer.Advance(size);
@@ -241,9 +229,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
         var dirtied = Memory.SyncDirtyLogInto(migrationBitmap);
         var seconds = time.GetElapsedTime(lastSyncTimestamp, now).TotalSeconds;
         if (seconds > 0)
-        {
             dirtyPagesRate = (long)Math.Round(dirtied / seconds);
-        }
 
         lastSyncTimestamp = now;
         dirtySyncCount++;
@@ -255,9 +241,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
     private void RequireSaving()
     {
         if (!saving)
-        {
             throw new InvalidOperationException($"{Name}: save_setup has not run");
-        }
     }
 
     // ---- destination ----
@@ -278,16 +262,12 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
     {
         ArgumentNullException.ThrowIfNull(chunk);
         if (cancellationToken.IsCancellationRequested)
-        {
             return ValueTask.FromCanceled(cancellationToken);
-        }
 
         try
         {
             lock (Sync)
-            {
                 Apply(chunk.Payload);
-            }
 
             return ValueTask.CompletedTask;
         }
@@ -310,21 +290,15 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
     private void Apply(byte[] payload)
     {
         if (loadContext is null)
-        {
             throw new DeviceLoadException($"{Name}: state arrived before load setup");
-        }
 
         for (var offset = 0; offset < payload.Length;)
         {
             if (Loaded)
-            {
                 throw Malformed(offset, "data after the end-of-stream marker");
-            }
 
             if (RamRecord.Read(payload, offset, Memory.PageCount, out var record) is { } problem)
-            {
                 throw Malformed(offset, problem);
-            }
 
             switch (record.Flag)
             {

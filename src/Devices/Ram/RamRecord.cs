@@ -50,16 +50,12 @@ internal readonly ref struct RamRecord(long page, byte flag, ReadOnlySpan<byte> 
     {
         record = default;
         if (payload.Length - at < HeaderSize)
-        {
             return "truncated record header";
-        }
 
         var page = BinaryPrimitives.ReadInt64LittleEndian(payload[at..]);
         var flag = payload[at + sizeof(long)];
         if (flag is not (Zero or Page or EndOfStream))
-        {
             return $"unknown record flag 0x{flag:x2}";
-        }
 
         if (flag == EndOfStream)
         {
@@ -68,14 +64,10 @@ internal readonly ref struct RamRecord(long page, byte flag, ReadOnlySpan<byte> 
         }
 
         if ((ulong)page >= (ulong)pageCount)
-        {
             return $"page {page} outside 0..{pageCount - 1}";
-        }
 
         if (flag == Page && payload.Length - at < PageRecordSize)
-        {
             return "truncated page";
-        }
 
         record = new RamRecord(page, flag, flag == Page ? payload.Slice(at + HeaderSize, PagedMemory.PageSize) : default);
         return null;

@@ -26,9 +26,7 @@ internal sealed class VfioAllocation(TimeSpan allocationTime, TimeProvider time)
         lock (sync)
         {
             if (running is not null)
-            {
                 return running;
-            }
 
             cancel = new CancellationTokenSource();
             var token = cancel.Token;
@@ -58,15 +56,11 @@ internal sealed class VfioAllocation(TimeSpan allocationTime, TimeProvider time)
         // descheduled in between), which Task.Delay refuses or, at -1 ms, waits on forever: no approval.
         var start = time.GetTimestamp();
         for (var left = allocationTime; left > TimeSpan.Zero; left = allocationTime - time.GetElapsedTime(start))
-        {
             await Task.Delay(left, time, token).ConfigureAwait(false);
-        }
 
         token.ThrowIfCancellationRequested(); // cancelled by LoadCleanup just as the delay ended
         completed = true;
         if (approve is not null && Interlocked.Exchange(ref approved, 1) == 0)
-        {
             approve();
-        }
     }
 }

@@ -47,9 +47,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         var noise = NoiseSource.From(new Random(seed));
         noise.Fill(device.config);
         for (long page = 0; page < device.Memory.PageCount; page++)
-        {
             device.Memory.WriteNoisePage(page, ref noise, guest: false);
-        }
 
         return device;
     }
@@ -59,9 +57,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         get
         {
             lock (Sync)
-            {
                 return state;
-            }
         }
     }
 
@@ -71,9 +67,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         get
         {
             lock (Sync)
-            {
                 return save?.InitialBytes ?? Memory.SizeBytes;
-            }
         }
     }
 
@@ -83,9 +77,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         get
         {
             lock (Sync)
-            {
                 return save?.DirtyBytes ?? 0;
-            }
         }
     }
 
@@ -94,9 +86,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         var memory = Memory.Digest();
         ulong configHash;
         lock (Sync)
-        {
             configHash = XxHash3.HashToUInt64(config);
-        }
 
         return new DeviceDigest($"{memory.Hex}{configHash:x16}");
     }
@@ -125,9 +115,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         lock (Sync)
         {
             if (state is VfioDeviceState.Running or VfioDeviceState.PreCopy)
-            {
                 base.Rewrite(pages, random, ref noise);
-            }
         }
     }
 
@@ -148,9 +136,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
     public long PendingEstimate()
     {
         lock (Sync)
-        {
             return save?.Pending ?? Memory.SizeBytes + ConfigSize;
-        }
     }
 
     /// <summary>QEMU asks the device for its stop-copy size here; the model knows it exactly anyway.</summary>
@@ -163,9 +149,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         {
             var stream = Saving();
             if (state != VfioDeviceState.PreCopy)
-            {
                 throw new InvalidOperationException($"{Name}: save_live_iterate in {state}");
-            }
 
             var limit = Math.Min(maxBytes, DataBufferSize);
             using var writer = new ChunkWriter(limit + VfioRecord.HeaderSize + PagedMemory.PageSize);
@@ -181,9 +165,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         {
             var stream = Saving();
             if (stream.EndSent)
-            {
                 return null;
-            }
 
             state = VfioDeviceState.StopCopy;
             var limit = Math.Min(maxBytes, DataBufferSize);
@@ -233,14 +215,10 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         cancellationToken.ThrowIfCancellationRequested();
         Task? finalWait;
         lock (Sync)
-        {
             finalWait = Apply(chunk.Payload);
-        }
 
         if (finalWait is null)
-        {
             return;
-        }
 
         // Without switchover-ack this is where the allocation time lands: inside the downtime.
         await finalWait.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -275,22 +253,16 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
     private Task? Apply(byte[] payload)
     {
         if (loadContext is null || state != VfioDeviceState.Resuming)
-        {
             throw new DeviceLoadException($"{Name}: state arrived while the device is {state}, not resuming");
-        }
 
         Task? finalWait = null;
         for (var offset = 0; offset < payload.Length;)
         {
             if (endReceived)
-            {
                 throw Malformed(offset, "data after the end-of-state marker");
-            }
 
             if (VfioRecord.Read(payload, offset, out var record) is { } problem)
-            {
                 throw Malformed(offset, problem);
-            }
 
             switch (record.Tag)
             {
@@ -305,9 +277,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
                 case VfioRecord.InitDataSent:
                     RequireMarker(record, offset);
                     if (!loadContext.SwitchoverAck)
-                    {
                         throw new DeviceLoadException($"{Name}: Received INIT_DATA_SENT but switchover ack is not used");
-                    }
 
                     // Approval only follows INIT_DATA_SENT: without the marker no switchover waits on this device.
                     allocation.Start(loadContext.ApproveSwitchover);
@@ -337,16 +307,12 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
 
         var first = at / PagedMemory.PageSize;
         for (var i = 0; i < data.Length / PagedMemory.PageSize; i++)
-        {
             Memory.LoadPage(first + i, data.Slice(i * PagedMemory.PageSize, PagedMemory.PageSize));
-        }
     }
 
     private void RequireMarker(VfioRecord record, int offset)
     {
         if (!record.IsMarker)
-        {
             throw Malformed(offset, "marker with a payload");
-        }
     }
 }

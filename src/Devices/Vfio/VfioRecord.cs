@@ -58,15 +58,11 @@ internal readonly ref struct VfioRecord(byte tag, long offset, ReadOnlySpan<byte
     {
         record = default;
         if (payload.Length - at < HeaderSize)
-        {
             return "truncated record header";
-        }
 
         var length = BinaryPrimitives.ReadInt32LittleEndian(payload[(at + 1 + sizeof(long))..]);
         if (length < 0 || length > payload.Length - at - HeaderSize)
-        {
             return $"record length {length} runs past the chunk";
-        }
 
         record = new VfioRecord(payload[at], BinaryPrimitives.ReadInt64LittleEndian(payload[(at + 1)..]), payload.Slice(at + HeaderSize, length));
         return null;

@@ -40,9 +40,7 @@ internal sealed class VfioSaveStream(PagedMemory memory, byte[] config, bool swi
         }
 
         if (InitialSent && (!switchoverAck || initDataSent))
-        {
             EmitDirty(writer, limit);
-        }
     }
 
     /// <summary>Stop-copy: whatever is left, then the config blob, then END_OF_STATE.</summary>
@@ -50,9 +48,7 @@ internal sealed class VfioSaveStream(PagedMemory memory, byte[] config, bool swi
     {
         EmitInitial(writer, limit);
         if (InitialSent)
-        {
             EmitDirty(writer, limit);
-        }
 
         if (InitialSent && memory.DirtyLogCount == 0 && !configSent && Fits(writer, VfioRecord.HeaderSize + config.Length, limit))
         {
@@ -74,9 +70,7 @@ internal sealed class VfioSaveStream(PagedMemory memory, byte[] config, bool swi
         var room = (limit - writer.WrittenCount - VfioRecord.HeaderSize) / PageSize;
         var pages = (int)Math.Min(left, writer.WrittenCount == 0 ? Math.Max(1, room) : room);
         if (pages <= 0)
-        {
             return;
-        }
 
         var length = pages * PageSize;
         var span = writer.GetSpan(VfioRecord.HeaderSize + length);
@@ -99,9 +93,7 @@ internal sealed class VfioSaveStream(PagedMemory memory, byte[] config, bool swi
         {
             var page = memory.NextDirty(dirtyCursor);
             if (page < 0)
-            {
                 return;
-            }
 
             var span = writer.GetSpan(recordSize);
             VfioRecord.WriteHeader(span, VfioRecord.Data, page * PageSize, PageSize);
