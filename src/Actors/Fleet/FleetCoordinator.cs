@@ -176,7 +176,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         Command<ClusterEvent.MemberUp>(up =>
         {
             if (HostRole.NameIn(up.Member.Roles) is { } host && _state.Draining.Contains(host))
-                Context.ActorSelection(MigrationNode.HostPath(up.Member.Address)).Tell(new HostProtocol.SetDraining(true));
+                Context.ActorSelection(VmHost.PathOn(up.Member.Address)).Tell(new HostProtocol.SetDraining(true));
         });
         // The hosts' answers to what the coordinator told them without waiting.
         Command<CommandResult>(_ => { });
@@ -299,7 +299,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         views.Select(v => new HostLoad(
             v.Host, v.Status.Capacity, v.Status.Used + _state.Reserved(v.Host), _state.Draining.Contains(v.Host) || v.Status.Draining, Reachable: true)).ToArray();
 
-    private ActorSelection HostAt(Address address) => Context.ActorSelection(MigrationNode.HostPath(address));
+    private ActorSelection HostAt(Address address) => Context.ActorSelection(VmHost.PathOn(address));
 
     /// <summary>Tells a host something once the events before it are durable; its answer comes back here and is dropped.</summary>
     private void TellHost(Address host, object message)

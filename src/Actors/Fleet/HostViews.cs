@@ -37,7 +37,7 @@ internal static class HostViews
     /// </summary>
     public static Task<IReadOnlyList<HostView>> Ask(IActorContext context, Dictionary<string, Address> hosts)
     {
-        var selections = hosts.Select(h => (Host: h.Key, Selection: context.ActorSelection(MigrationNode.HostPath(h.Value)))).ToArray();
+        var selections = hosts.Select(h => (Host: h.Key, Selection: context.ActorSelection(VmHost.PathOn(h.Value)))).ToArray();
         return AskAll(selections);
     }
 

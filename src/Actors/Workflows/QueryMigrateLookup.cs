@@ -29,7 +29,7 @@ internal sealed class QueryMigrateLookup : ReceiveActor
             .ToArray();
         var reachable = hosts
             .Where(h => !state.Unreachable.Contains(h.Member) && h.Member.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.Leaving)
-            .Select(h => (Host: h.Name!, Selection: Context.ActorSelection(MigrationNode.HostPath(h.Member.Address))))
+            .Select(h => (Host: h.Name!, Selection: Context.ActorSelection(VmHost.PathOn(h.Member.Address))))
             .ToArray();
         Asked(fleet, reachable, find.Vm).PipeTo(Self);
         Receive<Answers>(answers =>

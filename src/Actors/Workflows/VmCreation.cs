@@ -76,7 +76,7 @@ internal sealed class VmCreation : ReceiveActor
             return;
         }
         _reserved = token;
-        var selections = ReachableHosts().Select(address => Context.ActorSelection(MigrationNode.HostPath(address))).ToArray();
+        var selections = ReachableHosts().Select(address => Context.ActorSelection(VmHost.PathOn(address))).ToArray();
         var lists = Task.WhenAll(selections.Select(selection => AskOrNull(selection.Ask<object>(HostProtocol.ListVms.Instance, HostTimeout))));
         lists.PipeTo(Self, success: answers => new Answer(answers));
         Become(() => Scanning(host, token));
@@ -101,7 +101,7 @@ internal sealed class VmCreation : ReceiveActor
             Finish(Refusal(answer.Message));
             return;
         }
-        Ask(Context.ActorSelection(MigrationNode.HostPath(host)), new HostProtocol.CreateVm(_create.Spec, epoch), HostTimeout);
+        Ask(Context.ActorSelection(VmHost.PathOn(host)), new HostProtocol.CreateVm(_create.Spec, epoch), HostTimeout);
         Become(() => Creating(host));
     });
 
@@ -111,7 +111,7 @@ internal sealed class VmCreation : ReceiveActor
         {
             case CommandResult { Error: null }:
                 _log.Info("VM {0} created on host {1}", Name, _create.Host);
-                Ask(Context.ActorSelection(MigrationNode.HostPath(host)), HostProtocol.ListVms.Instance, HostTimeout);
+                Ask(Context.ActorSelection(VmHost.PathOn(host)), HostProtocol.ListVms.Instance, HostTimeout);
                 Become(Describing);
                 break;
             case CommandResult error:
