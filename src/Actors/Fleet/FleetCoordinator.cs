@@ -25,10 +25,7 @@ namespace Orchestrator.Actors.Fleet;
 internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTimers
 {
     /// <summary>Time to judge running migrations: timeouts, silent sources, evacuations that are over.</summary>
-    private sealed record Judge
-    {
-        public static readonly Judge Instance = new();
-    }
+    private sealed record Judge { public static readonly Judge Instance = new(); }
 
     /// <summary>Time to plan a failed evacuation move again; the timer is keyed by <see cref="RetryTimer"/>.</summary>
     private sealed record Retry(string Host, string Vm);
@@ -134,7 +131,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
             // Back to Ready first: the decision may need another round of answers (it then decides again).
             UnbecomeStacked();
             RecordPlacement(decided.Views);
-            decided.Decision.Run(this, decided.Views);
+            decided.Decision.Run(decided.Views);
             Stash.UnstashAll();
         });
         Command<RequestMigration>(_ => Stash.Stash());
@@ -253,14 +250,9 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
 
     // ---- decisions that need the hosts' answers ----------------------------------------------
 
-    /// <summary>A command waiting for the hosts' answers; <see cref="Run"/> decides with them.</summary>
-    private abstract record Decision(IActorRef ReplyTo)
-    {
-        /// <summary>The host whose evacuation this decision plans, if any: it must not end meanwhile.</summary>
-        public virtual string? Evacuating => null;
-
-        public abstract void Run(FleetCoordinator fleet, IReadOnlyList<HostView> views);
-    }
+    /// <summary>A command waiting for the hosts' answers: <paramref name="Run"/> decides with them.</summary>
+    /// <param name="Evacuating">The host whose evacuation this decision plans, if any: it must not end meanwhile.</param>
+    private sealed record Decision(Action<IReadOnlyList<HostView>> Run, string? Evacuating = null);
 
     private sealed record Decided(Decision Decision, IReadOnlyList<HostView> Views);
 
@@ -270,7 +262,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
     /// </summary>
     private void Decide(Decision decision, IReadOnlySet<string>? only = null)
     {
-        var hosts = HostViews.Up(Cluster.Get(Context.System));
+        var hosts = UpHosts;
         if (only is not null)
             hosts = hosts.Where(h => only.Contains(h.Key)).ToDictionary();
         var self = Self;
@@ -300,6 +292,13 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
             v.Host, v.Status.Capacity, v.Status.Used + _state.Reserved(v.Host), _state.Draining.Contains(v.Host) || v.Status.Draining, Reachable: true)).ToArray();
 
     private ActorSelection HostAt(Address address) => Context.ActorSelection(VmHost.PathOn(address));
+
+    /// <summary>Hosts up and reachable now.</summary>
+    private Dictionary<string, Address> UpHosts => HostViews.Up(Cluster.Get(Context.System));
+
+    /// <summary>What the fleet has heard of <paramref name="vm"/>'s migration <paramref name="id"/>; heard from now on if nothing yet.</summary>
+    private MigrationProgress ProgressOf(string vm, MigrationId id, DateTimeOffset now) =>
+        _progress.TryGetValue(vm, out var p) && p.Id == id ? p : _progress[vm] = new MigrationProgress(id, now);
 
     /// <summary>Tells a host something once the events before it are durable; its answer comes back here and is dropped.</summary>
     private void TellHost(Address host, object message)

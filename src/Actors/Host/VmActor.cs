@@ -13,10 +13,7 @@ namespace Orchestrator.Actors.Host;
 internal sealed class VmActor : ReceiveActor, IWithTimers
 {
     /// <summary>Time to report a fleet migration's progress to the fleet coordinator.</summary>
-    private sealed record ReportTick
-    {
-        public static readonly ReportTick Instance = new();
-    }
+    private sealed record ReportTick { public static readonly ReportTick Instance = new(); }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly VirtualMachine _vm;

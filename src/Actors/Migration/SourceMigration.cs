@@ -24,25 +24,10 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
 {
     // ---- timers, keyed by their messages ---------------------------------------------------------
 
-    private sealed class Tick
-    {
-        public static readonly Tick Instance = new();
-    }
-
-    private sealed class SetupTimedOut
-    {
-        public static readonly SetupTimedOut Instance = new();
-    }
-
-    private sealed class PreSwitchoverTimedOut
-    {
-        public static readonly PreSwitchoverTimedOut Instance = new();
-    }
-
-    private sealed class CommitTimedOut
-    {
-        public static readonly CommitTimedOut Instance = new();
-    }
+    private sealed class Tick { public static readonly Tick Instance = new(); }
+    private sealed class SetupTimedOut { public static readonly SetupTimedOut Instance = new(); }
+    private sealed class PreSwitchoverTimedOut { public static readonly PreSwitchoverTimedOut Instance = new(); }
+    private sealed class CommitTimedOut { public static readonly CommitTimedOut Instance = new(); }
 
     /// <summary>A destination actor stopped; the message that explains it gets <see cref="PeerStoppedGrace"/> to arrive first.</summary>
     private sealed record PeerStopped(string Reason)
@@ -246,9 +231,7 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
                 return;
             }
             else if (!WaitForLedger(iteration, now))
-            {
                 return;
-            }
         }
         // Hash what the guest wrote since the last tick, so the check at the stop has little left to do.
         _warmer.Warm();
