@@ -8,8 +8,6 @@ namespace Orchestrator.Actors.Host;
 /// </summary>
 public static partial class NameRule
 {
-    public const int MaxLength = 63;
-
     public const string Advice = "use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit";
 
     public static bool IsValid(string name) => Pattern().IsMatch(name);

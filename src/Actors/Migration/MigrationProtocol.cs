@@ -74,8 +74,6 @@ public sealed record CommandResult(string? Error) : Wire.IHostWire
 {
     public static readonly CommandResult Ok = new((string?)null);
 
-    public bool Succeeded => Error is null;
-
     public static CommandResult Fail(string error) => new(error);
 
     /// <summary>How an HTTP API should present the error: not found, a conflict, or bad input.</summary>

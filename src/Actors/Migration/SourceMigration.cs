@@ -30,10 +30,7 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
     private sealed class CommitTimedOut { public static readonly CommitTimedOut Instance = new(); }
 
     /// <summary>A destination actor stopped; the message that explains it gets <see cref="PeerStoppedGrace"/> to arrive first.</summary>
-    private sealed record PeerStopped(string Reason)
-    {
-        public static readonly object Key = new();
-    }
+    private sealed record PeerStopped(string Reason) { public static readonly object Key = new(); }
 
     // ---- phase data ------------------------------------------------------------------------------
 
@@ -302,36 +299,6 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
                 : $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; the destination never counted its acks (is switchover-ack on at the destination?){asked}",
                 incoming);
         });
-    }
-
-    /// <summary>QEMU's migrate_cancel, while the source may still resume.</summary>
-    private void Cancellable(IActorRef? incoming) => Receive<Cancel>(cancel =>
-    {
-        _view.ErrorDesc = cancel.Reason;
-        RollBack("cancelled by the source", incoming);
-        End(MigrationStatus.Cancelled);
-    });
-
-    /// <summary>
-    /// How a phase hears that the destination failed: its own reason, a stream that failed, a lost connection, or
-    /// its actors stopping. Remote DeathWatch is not ordered with user messages, so the destination's Failed (with
-    /// its reason) or Running may still be on its way after a Terminated: it gets a bounded moment first.
-    /// </summary>
-    private void DestinationFailures(IActorRef incoming, Action<string> failed)
-    {
-        Receive<IncomingProtocol.Failed>(f => f.Migration == _id, f => failed($"destination: {f.Reason}"));
-        Receive<PrecopyLocal.StreamFailed>(f => failed(f.Reason));
-        Receive<DisassociatedEvent>(e => e.RemoteAddress.Equals(_destination), _ => failed($"lost the connection to the destination {_destination}"));
-        Receive<Terminated>(t =>
-        {
-            if (Timers.IsTimerActive(PeerStopped.Key))
-                return;
-            var reason = t.ActorRef.Equals(incoming)
-                ? $"the destination migration actor {t.ActorRef.Path} stopped"
-                : $"destination actor {t.ActorRef.Path.Name} stopped";
-            Timers.StartSingleTimer(PeerStopped.Key, new PeerStopped(reason), PeerStoppedGrace);
-        });
-        Receive<PeerStopped>(p => failed(p.Reason));
     }
 
     /// <summary>Valid until the migration ends: query-migrate, live parameters, the ledger's pulse and the ack count.</summary>
