@@ -157,12 +157,7 @@ public sealed class VmHost : ReceiveActor, IWithTimers
 
     private static VmSummary Summary(VirtualMachine vm) => new(
         vm.Name,
-        vm.State switch
-        {
-            VmRunState.Running => VmStates.Running,
-            VmRunState.Paused => VmStates.Paused,
-            _ => VmStates.Stopped,
-        },
+        VmStates.Of(vm.State),
         vm.Ram?.Spec.SizeBytes ?? 0,
         vm.Devices.Select(d => new DeviceSummary(d.Name.Value, d.Kind.Name(), d.Spec.SizeBytes)).ToArray());
 
