@@ -4,8 +4,8 @@ using Akka.Event;
 using Akka.Persistence;
 using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
 using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 
@@ -13,14 +13,11 @@ namespace Orchestrator.Actors.Fleet;
 
 /// <summary>
 /// Admits, runs and follows every migration of the cluster, as a cluster singleton. A migration holds its
-/// permits from admission until it is terminal (REFERENCE §5: limits checked against a stale view are
-/// exceeded under races). One state (<see cref="FleetState"/>) changes only through its events, which are
-/// durable before the coordinator acts on them, so a coordinator started elsewhere after a crash recovers
-/// queued and running migrations, evacuation jobs and history without duplicating or losing a VM.
-/// It never waits inside a message: a decision that needs the hosts' answers (an admission, an evacuation,
-/// a rebalance, a retry) is the <see cref="Deciding"/> behaviour, which sets other decisions aside and
-/// answers queries, cancels and the sources' reports meanwhile. Sources push progress and ends; a
-/// migration's permit comes back when its end arrives.
+/// permits from admission until its end arrives (REFERENCE §5: limits checked against a stale view are
+/// exceeded under races). <see cref="FleetState"/> changes only through events made durable before the
+/// coordinator acts, so a successor recovers migrations, evacuations and history without duplicating or
+/// losing a VM. A decision that needs the hosts' answers is the <see cref="Deciding"/> behaviour, which sets
+/// other decisions aside and answers queries, cancels and the sources' reports meanwhile.
 /// </summary>
 internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTimers
 {
