@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
