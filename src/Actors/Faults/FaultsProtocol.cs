@@ -31,10 +31,7 @@ public static class FaultsProtocol
     public sealed record CorruptionArmed(string Vm);
 
     /// <summary>Local: the phases this node's source migrations reached (the latest 1000), for a drill's report. Answered <see cref="Phases"/>.</summary>
-    public sealed record GetPhases
-    {
-        public static readonly GetPhases Instance = new();
-    }
+    public sealed record GetPhases { public static readonly GetPhases Instance = new(); }
 
     public sealed record PhaseSeen(MigrationId Migration, string Vm, MigrationPhase Phase, Address Destination, DateTimeOffset At);
 

@@ -17,10 +17,7 @@ internal sealed class LedgerQuestion : ReceiveActor, IWithTimers
     /// <summary>To the parent: the ledger did not decide after <paramref name="Attempts"/> asks over <paramref name="Asked"/>.</summary>
     public sealed record Unanswered(MigrationId Migration, int Attempts, TimeSpan Asked);
 
-    private sealed record AskAgain
-    {
-        public static readonly AskAgain Instance = new();
-    }
+    private sealed record AskAgain { public static readonly AskAgain Instance = new(); }
 
     /// <summary>A silent ledger is logged once per this many asks by an unbounded question.</summary>
     private const int LogEvery = 15;

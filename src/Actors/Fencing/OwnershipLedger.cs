@@ -69,16 +69,17 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
     public static Props Supervised() => BackoffSupervisor.Props(
         Backoff.OnStop(Props(), "ledger", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
 
+    /// <summary>What the ledger decided of a migration, if it did: committed, or fenced (its source resumes, its destination never starts).</summary>
+    private object? Decision(string vm, MigrationId migration) =>
+        _commits.TryGetValue(migration, out var moved) ? new Committed(vm, migration, moved.Epoch)
+        : _fenced.ContainsKey(migration) ? new Fenced(vm, migration)
+        : null;
+
     private void OnCommit(Commit commit)
     {
-        if (_commits.TryGetValue(commit.Migration, out var done))
+        if (Decision(commit.Vm, commit.Migration) is { } decided)
         {
-            Sender.Tell(new Committed(commit.Vm, commit.Migration, done.Epoch)); // a retry of a recorded commit
-            return;
-        }
-        if (_fenced.ContainsKey(commit.Migration))
-        {
-            Sender.Tell(new Fenced(commit.Vm, commit.Migration)); // its source resumes, its destination never starts
+            Sender.Tell(decided); // a retry of a decided commit
             return;
         }
         var current = _owners.TryGetValue(commit.Vm, out var owner) ? owner.Epoch : 0;
@@ -100,14 +101,9 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
 
     private void OnResolve(Resolve resolve)
     {
-        if (_commits.TryGetValue(resolve.Migration, out var moved))
+        if (Decision(resolve.Vm, resolve.Migration) is { } decided)
         {
-            Sender.Tell(new Committed(resolve.Vm, resolve.Migration, moved.Epoch));
-            return;
-        }
-        if (_fenced.ContainsKey(resolve.Migration))
-        {
-            Sender.Tell(new Fenced(resolve.Vm, resolve.Migration));
+            Sender.Tell(decided);
             return;
         }
         var replyTo = Sender;

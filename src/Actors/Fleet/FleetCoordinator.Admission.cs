@@ -12,12 +12,6 @@ namespace Orchestrator.Actors.Fleet;
 /// <summary>Admission: a user's migrate checked against the hosts' answers, queued for a permit, started when granted.</summary>
 internal sealed partial class FleetCoordinator
 {
-    /// <param name="Everywhere">Every host was asked: the VM was not where the fleet last saw it, or the fleet never saw it.</param>
-    private sealed record Admission(RequestMigration Request, IActorRef ReplyTo, bool Everywhere) : Decision(ReplyTo)
-    {
-        public override void Run(FleetCoordinator fleet, IReadOnlyList<HostView> views) => fleet.Admit(this, views);
-    }
-
     private void Admit(RequestMigration request)
     {
         // What needs no host's answer is refused at once.
@@ -42,22 +36,23 @@ internal sealed partial class FleetCoordinator
         }
         // Only the VM's host (where the fleet last saw it) and the destination are asked: a silent third host
         // does not hold up a migration between two live ones.
+        var replyTo = Sender;
         if (_state.Placement.TryGetValue(request.Vm, out var seenOn) && seenOn != request.To)
-            Decide(new Admission(request, Sender, Everywhere: false), new HashSet<string> { seenOn, request.To });
+            Decide(new Decision(views => Admit(request, replyTo, everywhere: false, views)), new HashSet<string> { seenOn, request.To });
         else
-            Decide(new Admission(request, Sender, Everywhere: true));
+            Decide(new Decision(views => Admit(request, replyTo, everywhere: true, views)));
     }
 
-    private void Admit(Admission admission, IReadOnlyList<HostView> views)
+    /// <param name="everywhere">Every host was asked: the VM was not where the fleet last saw it, or the fleet never saw it.</param>
+    private void Admit(RequestMigration request, IActorRef replyTo, bool everywhere, IReadOnlyList<HostView> views)
     {
-        var request = admission.Request;
-        if (!admission.Everywhere && !views.Any(v => v.List.Vms.Any(vm => vm.Name == request.Vm)))
+        if (!everywhere && !views.Any(v => v.List.Vms.Any(vm => vm.Name == request.Vm)))
         {
-            Decide(admission with { Everywhere = true }); // moved since, or its host was silent: ask them all
+            Decide(new Decision(all => Admit(request, replyTo, everywhere: true, all))); // moved since, or its host was silent: ask them all
             return;
         }
         var answer = Admitted(request, views);
-        After(() => admission.ReplyTo.Tell(answer));
+        After(() => replyTo.Tell(answer));
     }
 
     private object Admitted(RequestMigration request, IReadOnlyList<HostView> views)
@@ -67,7 +62,7 @@ internal sealed partial class FleetCoordinator
         var found = views.SelectMany(v => v.List.Vms.Select(vm => (v.Host, Vm: vm))).FirstOrDefault(x => x.Vm.Name == request.Vm);
         if (found.Vm is null)
             return CommandResult.NotFound($"VM '{request.Vm}' not found");
-        if (!HostViews.Up(Akka.Cluster.Cluster.Get(Context.System)).ContainsKey(request.To))
+        if (!UpHosts.ContainsKey(request.To))
             return CommandResult.NotFound($"Host '{request.To}' not found");
         if (request.To == found.Host)
             return CommandResult.Conflict($"VM '{request.Vm}' already runs on host {request.To}: pick another destination host");
@@ -89,6 +84,10 @@ internal sealed partial class FleetCoordinator
             admitted.Started ? MigrationStatus.Setup : MigrationStatus.Queued);
     }
 
+    /// <summary>A planned move, queued for a permit with the fleet's timeout action; false when the permit ledger refuses it.</summary>
+    private bool Enqueue(Placement move, MigrationPriority kind, string? evacuation) =>
+        Enqueue(move.Vm, move.From, move.To, move.Size, kind, null, null, _settings.Timeouts.Action, evacuation).Migration is not null;
+
     /// <summary>Queues a migration for a permit, or says why the permit ledger refuses it.</summary>
     private (FleetMigration? Migration, string? Refusal) Enqueue(string vm, string source, string destination, long size, MigrationPriority kind,
         MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, TimeoutAction onTimeout, string? evacuation)
@@ -109,7 +108,7 @@ internal sealed partial class FleetCoordinator
     /// </summary>
     private void StartGranted()
     {
-        var hosts = HostViews.Up(Akka.Cluster.Cluster.Get(Context.System));
+        var hosts = UpHosts;
         while (_state.Permits.Next() is { } permit)
         {
             var migration = _state.Active[permit.Vm];

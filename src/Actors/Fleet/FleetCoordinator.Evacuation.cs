@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
@@ -11,31 +10,12 @@ namespace Orchestrator.Actors.Fleet;
 /// <summary>Evacuation, undrain and rebalance: the fleet's decisions about where VMs should be.</summary>
 internal sealed partial class FleetCoordinator
 {
-    private sealed record Evacuation(string Host, IActorRef ReplyTo) : Decision(ReplyTo)
-    {
-        public override string? Evacuating => Host;
-
-        public override void Run(FleetCoordinator fleet, IReadOnlyList<HostView> views) => fleet.PlanEvacuation(this, views);
-    }
-
-    private sealed record EvacuationRetry(Retry Retry) : Decision(ActorRefs.Nobody)
-    {
-        public override string? Evacuating => Retry.Host;
-
-        public override void Run(FleetCoordinator fleet, IReadOnlyList<HostView> views) => fleet.PlanRetry(Retry, views);
-    }
-
-    private sealed record Rebalancing(Rebalance Request, IActorRef ReplyTo) : Decision(ReplyTo)
-    {
-        public override void Run(FleetCoordinator fleet, IReadOnlyList<HostView> views) => fleet.PlanRebalance(this, views);
-    }
-
     /// <summary>Spread of memory use the rebalance aims for: within 10% of capacity between fullest and emptiest host.</summary>
     public const double RebalanceBound = 0.10;
 
     private void StartEvacuation(Evacuate evacuate)
     {
-        var hosts = HostViews.Up(Akka.Cluster.Cluster.Get(Context.System));
+        var hosts = UpHosts;
         if (!hosts.TryGetValue(evacuate.Host, out var address))
         {
             Reply(CommandResult.NotFound($"Host '{evacuate.Host}' not found"));
@@ -50,12 +30,12 @@ internal sealed partial class FleetCoordinator
         // Draining before the hosts are asked: no create lands there while the plan is made.
         TellHost(address, new HostProtocol.SetDraining(true));
         StopInbound(evacuate.Host, hosts);
-        Decide(new Evacuation(evacuate.Host, Sender));
+        var replyTo = Sender;
+        Decide(new Decision(views => PlanEvacuation(evacuate.Host, replyTo, views), Evacuating: evacuate.Host));
     }
 
-    private void PlanEvacuation(Evacuation evacuation, IReadOnlyList<HostView> views)
+    private void PlanEvacuation(string host, IActorRef replyTo, IReadOnlyList<HostView> views)
     {
-        var host = evacuation.Host;
         if (!_state.Evacuations.ContainsKey(host))
             return; // cancelled meanwhile (a cancel waits for this decision, so only a successor's state could say so)
         // A VM already migrating keeps its migration; everything else on the host is planned.
@@ -66,11 +46,10 @@ internal sealed partial class FleetCoordinator
             .ToArray();
         var plan = EvacuationPlanner.Plan(host, Loads(views), vms);
         foreach (var move in plan.Moves)
-            Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, evacuation: host);
+            Enqueue(move, MigrationPriority.Evacuation, evacuation: host);
         foreach (var stays in plan.Unplaceable)
             _log.Warning("Fleet: {0} stays on {1}: {2}", stays.Vm, host, stays.Reason);
         StartGranted();
-        var replyTo = evacuation.ReplyTo;
         After(() => replyTo.Tell(new EvacuationStarted(host, plan.Moves, plan.Unplaceable)));
     }
 
@@ -109,7 +88,7 @@ internal sealed partial class FleetCoordinator
         foreach (var vm in job.RetryDue.Keys)
             Timers.Cancel(new RetryTimer(vm));
         Emit(new EvacuationEnded(cancel.Host, Cancelled: true));
-        var hosts = HostViews.Up(Akka.Cluster.Cluster.Get(Context.System));
+        var hosts = UpHosts;
         foreach (var vm in vms.Where(_state.Active.ContainsKey))
         {
             if (_state.Permits.IsQueued(vm))
@@ -123,7 +102,7 @@ internal sealed partial class FleetCoordinator
     private void RetryEvacuation(Retry retry)
     {
         if (_state.Evacuations.TryGetValue(retry.Host, out var job) && job.RetryDue.ContainsKey(retry.Vm) && !_state.Active.ContainsKey(retry.Vm))
-            Decide(new EvacuationRetry(retry));
+            Decide(new Decision(views => PlanRetry(retry, views), Evacuating: retry.Host));
     }
 
     private void PlanRetry(Retry retry, IReadOnlyList<HostView> views)
@@ -143,7 +122,7 @@ internal sealed partial class FleetCoordinator
             return;
         }
         foreach (var move in plan.Moves)
-            Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.Evacuation, null, null, _settings.Timeouts.Action, evacuation: retry.Host);
+            Enqueue(move, MigrationPriority.Evacuation, evacuation: retry.Host);
         StartGranted();
     }
 
@@ -152,28 +131,27 @@ internal sealed partial class FleetCoordinator
         if (rebalance.MaxMoves is < 1 or > 1000)
             Reply(CommandResult.Fail($"max-moves must be 1 to 1000, not {rebalance.MaxMoves}"));
         else
-            Decide(new Rebalancing(rebalance, Sender));
+        {
+            var replyTo = Sender;
+            Decide(new Decision(views => PlanRebalance(rebalance.MaxMoves, replyTo, views)));
+        }
     }
 
-    private void PlanRebalance(Rebalancing rebalancing, IReadOnlyList<HostView> views)
+    private void PlanRebalance(int maxMoves, IActorRef replyTo, IReadOnlyList<HostView> views)
     {
         // VMs already migrating stay out of the plan; the load they bring is counted where they go.
         var vms = views.SelectMany(v => v.List.Vms.Where(vm => !_state.Active.ContainsKey(vm.Name))
             .Select(vm => new VmLoad(vm.Name, v.Host, vm.Devices.Sum(d => d.Size)))).ToArray();
-        var plan = RebalancePlanner.Plan(Loads(views), vms, rebalancing.Request.MaxMoves, RebalanceBound);
-        var admitted = plan.Moves
-            .Where(move => Enqueue(move.Vm, move.From, move.To, move.Size, MigrationPriority.User, null, null, _settings.Timeouts.Action, evacuation: null).Migration is not null)
-            .ToArray();
+        var plan = RebalancePlanner.Plan(Loads(views), vms, maxMoves, RebalanceBound);
+        var admitted = plan.Moves.Where(move => Enqueue(move, MigrationPriority.User, evacuation: null)).ToArray();
         StartGranted();
         _log.Info("Fleet: rebalance of {0} move(s), spread {1:P0} -> {2:P0}", admitted.Length, plan.SpreadBefore, plan.SpreadAfter);
-        var replyTo = rebalancing.ReplyTo;
         After(() => replyTo.Tell(new RebalanceStarted(admitted, plan.SpreadBefore, plan.SpreadAfter, RebalanceBound)));
     }
 
     private void UndrainHost(Undrain undrain)
     {
-        var hosts = HostViews.Up(Akka.Cluster.Cluster.Get(Context.System));
-        if (!hosts.TryGetValue(undrain.Host, out var address))
+        if (!UpHosts.TryGetValue(undrain.Host, out var address))
         {
             Reply(CommandResult.NotFound($"Host '{undrain.Host}' not found"));
             return;

@@ -16,7 +16,7 @@ internal sealed partial class FleetCoordinator
     {
         if (!_state.Active.TryGetValue(vm, out var migration) || migration.Id != id || !migration.Started)
             return;
-        var progress = _progress.TryGetValue(vm, out var p) && p.Id == id ? p : _progress[vm] = new MigrationProgress(id, _clock.GetUtcNow());
+        var progress = ProgressOf(vm, id, _clock.GetUtcNow());
         if (news is not MigrationInfo info || info.Id != id)
             return; // no answer: the next judgement asks again, and gives up after NoNewsLimit
         progress.Observe(info, _clock.GetUtcNow());
@@ -49,7 +49,7 @@ internal sealed partial class FleetCoordinator
                 Finish(vm, MigrationStatus.Failed, $"source host {migration.Source} left the cluster");
                 continue;
             }
-            var progress = _progress.TryGetValue(vm, out var p) && p.Id == migration.Id ? p : _progress[vm] = new MigrationProgress(migration.Id, now);
+            var progress = ProgressOf(vm, migration.Id, now);
             if (now - progress.LastHeard > NoNewsLimit)
             {
                 Finish(vm, MigrationStatus.Failed, $"source host {migration.Source} gave no news of the migration for {NoNewsLimit.TotalSeconds:0} s");

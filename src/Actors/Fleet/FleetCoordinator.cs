@@ -4,8 +4,8 @@ using Akka.Event;
 using Akka.Persistence;
 using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
 using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 
@@ -13,22 +13,16 @@ namespace Orchestrator.Actors.Fleet;
 
 /// <summary>
 /// Admits, runs and follows every migration of the cluster, as a cluster singleton. A migration holds its
-/// permits from admission until it is terminal (REFERENCE §5: limits checked against a stale view are
-/// exceeded under races). One state (<see cref="FleetState"/>) changes only through its events, which are
-/// durable before the coordinator acts on them, so a coordinator started elsewhere after a crash recovers
-/// queued and running migrations, evacuation jobs and history without duplicating or losing a VM.
-/// It never waits inside a message: a decision that needs the hosts' answers (an admission, an evacuation,
-/// a rebalance, a retry) is the <see cref="Deciding"/> behaviour, which sets other decisions aside and
-/// answers queries, cancels and the sources' reports meanwhile. Sources push progress and ends; a
-/// migration's permit comes back when its end arrives.
+/// permits from admission until its end arrives (REFERENCE §5: limits checked against a stale view are
+/// exceeded under races). <see cref="FleetState"/> changes only through events made durable before the
+/// coordinator acts, so a successor recovers migrations, evacuations and history without duplicating or
+/// losing a VM. A decision that needs the hosts' answers is the <see cref="Deciding"/> behaviour, which sets
+/// other decisions aside and answers queries, cancels and the sources' reports meanwhile.
 /// </summary>
 internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTimers
 {
     /// <summary>Time to judge running migrations: timeouts, silent sources, evacuations that are over.</summary>
-    private sealed record Judge
-    {
-        public static readonly Judge Instance = new();
-    }
+    private sealed record Judge { public static readonly Judge Instance = new(); }
 
     /// <summary>Time to plan a failed evacuation move again; the timer is keyed by <see cref="RetryTimer"/>.</summary>
     private sealed record Retry(string Host, string Vm);
@@ -134,7 +128,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
             // Back to Ready first: the decision may need another round of answers (it then decides again).
             UnbecomeStacked();
             RecordPlacement(decided.Views);
-            decided.Decision.Run(this, decided.Views);
+            decided.Decision.Run(decided.Views);
             Stash.UnstashAll();
         });
         Command<RequestMigration>(_ => Stash.Stash());
@@ -176,7 +170,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         Command<ClusterEvent.MemberUp>(up =>
         {
             if (HostRole.NameIn(up.Member.Roles) is { } host && _state.Draining.Contains(host))
-                Context.ActorSelection(MigrationNode.HostPath(up.Member.Address)).Tell(new HostProtocol.SetDraining(true));
+                Context.ActorSelection(VmHost.PathOn(up.Member.Address)).Tell(new HostProtocol.SetDraining(true));
         });
         // The hosts' answers to what the coordinator told them without waiting.
         Command<CommandResult>(_ => { });
@@ -253,14 +247,9 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
 
     // ---- decisions that need the hosts' answers ----------------------------------------------
 
-    /// <summary>A command waiting for the hosts' answers; <see cref="Run"/> decides with them.</summary>
-    private abstract record Decision(IActorRef ReplyTo)
-    {
-        /// <summary>The host whose evacuation this decision plans, if any: it must not end meanwhile.</summary>
-        public virtual string? Evacuating => null;
-
-        public abstract void Run(FleetCoordinator fleet, IReadOnlyList<HostView> views);
-    }
+    /// <summary>A command waiting for the hosts' answers: <paramref name="Run"/> decides with them.</summary>
+    /// <param name="Evacuating">The host whose evacuation this decision plans, if any: it must not end meanwhile.</param>
+    private sealed record Decision(Action<IReadOnlyList<HostView>> Run, string? Evacuating = null);
 
     private sealed record Decided(Decision Decision, IReadOnlyList<HostView> Views);
 
@@ -270,7 +259,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
     /// </summary>
     private void Decide(Decision decision, IReadOnlySet<string>? only = null)
     {
-        var hosts = HostViews.Up(Cluster.Get(Context.System));
+        var hosts = UpHosts;
         if (only is not null)
             hosts = hosts.Where(h => only.Contains(h.Key)).ToDictionary();
         var self = Self;
@@ -299,7 +288,14 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         views.Select(v => new HostLoad(
             v.Host, v.Status.Capacity, v.Status.Used + _state.Reserved(v.Host), _state.Draining.Contains(v.Host) || v.Status.Draining, Reachable: true)).ToArray();
 
-    private ActorSelection HostAt(Address address) => Context.ActorSelection(MigrationNode.HostPath(address));
+    private ActorSelection HostAt(Address address) => Context.ActorSelection(VmHost.PathOn(address));
+
+    /// <summary>Hosts up and reachable now.</summary>
+    private Dictionary<string, Address> UpHosts => HostViews.Up(Cluster.Get(Context.System));
+
+    /// <summary>What the fleet has heard of <paramref name="vm"/>'s migration <paramref name="id"/>; heard from now on if nothing yet.</summary>
+    private MigrationProgress ProgressOf(string vm, MigrationId id, DateTimeOffset now) =>
+        _progress.TryGetValue(vm, out var p) && p.Id == id ? p : _progress[vm] = new MigrationProgress(id, now);
 
     /// <summary>Tells a host something once the events before it are durable; its answer comes back here and is dropped.</summary>
     private void TellHost(Address host, object message)

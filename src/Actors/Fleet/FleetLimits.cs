@@ -19,8 +19,6 @@ public sealed record FleetLimits(int PerCluster = 5, int OutboundPerHost = 2, in
     private static void Require(int value, string name)
     {
         if (value < 1)
-        {
             throw new ArgumentException($"{name} must be at least 1, was {value}", name);
-        }
     }
 }

@@ -53,10 +53,7 @@ public static class FleetProtocol
     public sealed record Undrain(string Host) : IHostWire;
 
     /// <summary>Answered with <see cref="MigrationList"/>.</summary>
-    public sealed record ListMigrations : IHostWire
-    {
-        public static readonly ListMigrations Instance = new();
-    }
+    public sealed record ListMigrations : IHostWire { public static readonly ListMigrations Instance = new(); }
 
     public sealed record MigrationList(IReadOnlyList<MigrationRecord> Migrations) : IHostWire;
 
@@ -94,10 +91,7 @@ public static class FleetProtocol
     public static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Answered with <see cref="Permits"/>.</summary>
-    public sealed record GetPermits : IHostWire
-    {
-        public static readonly GetPermits Instance = new();
-    }
+    public sealed record GetPermits : IHostWire { public static readonly GetPermits Instance = new(); }
 
     /// <param name="Coordinator">The host whose node runs the fleet coordinator singleton now.</param>
     public sealed record Permits(

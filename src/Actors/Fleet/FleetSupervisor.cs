@@ -14,15 +14,9 @@ namespace Orchestrator.Actors.Fleet;
 internal sealed class FleetSupervisor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {
     /// <summary>Sent by the coordinator to its parent once it has recovered its journal.</summary>
-    public sealed record Ready
-    {
-        public static readonly Ready Instance = new();
-    }
+    public sealed record Ready { public static readonly Ready Instance = new(); }
 
-    private sealed record Restart
-    {
-        public static readonly Restart Instance = new();
-    }
+    private sealed record Restart { public static readonly Restart Instance = new(); }
 
     public const string Unavailable =
         "The fleet store is unavailable: the fleet coordinator could not read or write its journal and tries again every few seconds";

@@ -8,7 +8,7 @@ namespace Orchestrator.Actors.Fleet;
 /// <summary>One host as it answered: its capacity and use, and its VMs.</summary>
 internal sealed record HostView(string Host, HostProtocol.HostStatus Status, HostProtocol.VmList List);
 
-/// <summary>The cluster as the fleet coordinator sees it: members by host name, and what the up ones answer.</summary>
+/// <summary>The cluster's hosts by name (their cluster role), as the fleet and the workflows find and ask them.</summary>
 internal static class HostViews
 {
     /// <summary>How long a host may take to answer a question of the fleet's.</summary>
@@ -25,7 +25,15 @@ internal static class HostViews
     public static Dictionary<string, Address> Members(Cluster cluster) =>
         Named(cluster.State.Members.Where(m => m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.WeaklyUp or MemberStatus.Leaving));
 
-    private static Dictionary<string, Address> Named(IEnumerable<Member> members) =>
+    /// <summary>Hosts worth asking about their VMs now: reachable members that are up, joining or leaving.</summary>
+    public static Dictionary<string, Address> Askable(Cluster cluster)
+    {
+        var state = cluster.State;
+        return Named(state.Members.Where(m => !state.Unreachable.Contains(m) && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.Leaving));
+    }
+
+    /// <summary>The members that host VMs, by host name, whatever their status.</summary>
+    public static Dictionary<string, Address> Named(IEnumerable<Member> members) =>
         members.Select(m => (Name: HostRole.NameIn(m.Roles), m.Address))
             .Where(m => m.Name is not null)
             .GroupBy(m => m.Name!)
@@ -35,15 +43,10 @@ internal static class HostViews
     /// Every host asked at once for its status and VMs: a silent host costs one ask timeout, not one per
     /// question, and is left out. The selections are made on the actor's thread; the asks run off it.
     /// </summary>
-    public static Task<IReadOnlyList<HostView>> Ask(IActorContext context, Dictionary<string, Address> hosts)
+    public static async Task<IReadOnlyList<HostView>> Ask(IActorContext context, Dictionary<string, Address> hosts)
     {
-        var selections = hosts.Select(h => (Host: h.Key, Selection: context.ActorSelection(MigrationNode.HostPath(h.Value)))).ToArray();
-        return AskAll(selections);
-    }
-
-    private static async Task<IReadOnlyList<HostView>> AskAll((string Host, ActorSelection Selection)[] hosts)
-    {
-        var answers = await Task.WhenAll(hosts.Select(async h =>
+        var selections = hosts.Select(h => (Host: h.Key, Selection: context.ActorSelection(VmHost.PathOn(h.Value)))).ToArray();
+        var answers = await Task.WhenAll(selections.Select(async h =>
         {
             var status = Answer(h.Selection, HostProtocol.GetStatus.Instance);
             var list = Answer(h.Selection, HostProtocol.ListVms.Instance);
@@ -52,12 +55,14 @@ internal static class HostViews
         return answers.Where(a => a.Status is not null && a.List is not null).Select(a => new HostView(a.Host, a.Status!, a.List!)).ToArray();
     }
 
-    /// <summary>The host's answer, or null when it gave none in time.</summary>
-    public static async Task<object?> Answer(ActorSelection host, object question)
+    /// <summary>The answer of <paramref name="target"/> within <paramref name="timeout"/> (<see cref="AskTimeout"/>), or null when none came or there is no one to ask.</summary>
+    public static async Task<object?> Answer(ICanTell? target, object question, TimeSpan? timeout = null)
     {
+        if (target is null)
+            return null;
         try
         {
-            return await host.Ask<object>(question, AskTimeout);
+            return await target.Ask<object>(question, timeout ?? AskTimeout);
         }
         catch (AskTimeoutException)
         {

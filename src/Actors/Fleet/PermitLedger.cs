@@ -35,27 +35,17 @@ public sealed class PermitLedger
     public bool IsQueued(string vm) => IndexOf(_queued, vm) >= 0;
 
     /// <summary>Why a migration could not be queued: a second one for the same VM, or a move onto its own host; null when it can.</summary>
-    public string? Refusal(string vm, string source, string destination)
-    {
-        if (Holds(vm) || IsQueued(vm))
-        {
-            return QemuErrors.InProgress;
-        }
-
-        return string.Equals(source, destination, StringComparison.Ordinal)
-            ? $"{vm} already runs on {source}; source and destination must differ"
-            : null;
-    }
+    public string? Refusal(string vm, string source, string destination) =>
+        Holds(vm) || IsQueued(vm) ? QemuErrors.InProgress
+        : source == destination ? $"{vm} already runs on {source}; source and destination must differ"
+        : null;
 
     /// <summary>Queues a migration for a permit; refuses (see <see cref="Refusal"/>) a second one for the same VM and a move onto its own host.</summary>
     public bool Enqueue(string vm, string source, string destination, MigrationPriority priority, out string? refusal)
     {
         refusal = Refusal(vm, source, destination);
         if (refusal is not null)
-        {
             return false;
-        }
-
         Insert(new PermitRequest(vm, source, destination, priority, _nextSequence++));
         return true;
     }
@@ -72,7 +62,6 @@ public sealed class PermitLedger
             Take(request.Vm);
             granted.Add(request);
         }
-
         return granted;
     }
 
@@ -80,15 +69,9 @@ public sealed class PermitLedger
     /// The queued request <see cref="Grant"/> would grant first, without granting it: the fleet makes the
     /// grant durable before it is held (<see cref="Take"/>). Null when the limits allow none.
     /// </summary>
-    public PermitRequest? Next()
-    {
-        if (_held.Count >= _limits.PerCluster)
-        {
-            return null;
-        }
-
-        return _queued.FirstOrDefault(r => OutboundHeld(r.Source) < _limits.OutboundPerHost && InboundHeld(r.Destination) < _limits.InboundPerHost);
-    }
+    public PermitRequest? Next() => _held.Count >= _limits.PerCluster
+        ? null
+        : _queued.FirstOrDefault(r => OutboundHeld(r.Source) < _limits.OutboundPerHost && InboundHeld(r.Destination) < _limits.InboundPerHost);
 
     /// <summary>
     /// Holds the permit of a queued request that was granted (by <see cref="Next"/> now, or within the limits
@@ -98,10 +81,7 @@ public sealed class PermitLedger
     {
         var index = IndexOf(_queued, vm);
         if (index < 0)
-        {
             return false;
-        }
-
         var request = _queued[index];
         _queued.RemoveAt(index);
         _held.Add(request);
@@ -115,10 +95,7 @@ public sealed class PermitLedger
     {
         var index = IndexOf(_held, vm);
         if (index < 0)
-        {
             return false;
-        }
-
         var request = _held[index];
         _held.RemoveAt(index);
         Decrement(_outbound, request.Source);
@@ -127,17 +104,7 @@ public sealed class PermitLedger
     }
 
     /// <summary>Drops a request that has not been granted yet (cancelled while waiting).</summary>
-    public bool Withdraw(string vm)
-    {
-        var index = IndexOf(_queued, vm);
-        if (index < 0)
-        {
-            return false;
-        }
-
-        _queued.RemoveAt(index);
-        return true;
-    }
+    public bool Withdraw(string vm) => _queued.RemoveAll(r => r.Vm == vm) > 0;
 
     /// <summary>
     /// Points a waiting request at another host (its planned destination filled up), keeping its place in
@@ -146,11 +113,8 @@ public sealed class PermitLedger
     public bool Retarget(string vm, string newDestination)
     {
         var index = IndexOf(_queued, vm);
-        if (index < 0 || string.Equals(_queued[index].Source, newDestination, StringComparison.Ordinal))
-        {
+        if (index < 0 || _queued[index].Source == newDestination)
             return false;
-        }
-
         _queued[index] = _queued[index] with { Destination = newDestination };
         return true;
     }
@@ -159,53 +123,36 @@ public sealed class PermitLedger
     public void CheckInvariants()
     {
         if (_held.Count > _limits.PerCluster)
-        {
             throw new InvalidOperationException($"PerCluster exceeded: {_held.Count} held, limit {_limits.PerCluster}");
-        }
-
         CheckPerHost(_held.GroupBy(r => r.Source, StringComparer.Ordinal), _outbound, _limits.OutboundPerHost, "OutboundPerHost");
         CheckPerHost(_held.GroupBy(r => r.Destination, StringComparer.Ordinal), _inbound, _limits.InboundPerHost, "InboundPerHost");
-
         var duplicate = _held.Concat(_queued).GroupBy(r => r.Vm, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
-        {
             throw new InvalidOperationException($"one migration per VM violated: {duplicate.Key} has {duplicate.Count()} requests");
-        }
     }
 
     private static void CheckPerHost(IEnumerable<IGrouping<string, PermitRequest>> byHost, Dictionary<string, int> counted, int limit, string name)
     {
         var actual = byHost.ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        foreach (var (host, count) in actual)
-        {
-            if (count > limit)
-            {
-                throw new InvalidOperationException($"{name} exceeded on {host}: {count} held, limit {limit}");
-            }
-        }
-
+        if (actual.FirstOrDefault(kv => kv.Value > limit) is { Key: not null } over)
+            throw new InvalidOperationException($"{name} exceeded on {over.Key}: {over.Value} held, limit {limit}");
         // The counters Grant trusts must agree with the permits themselves, or a later grant could overshoot.
         var drifted = counted.Where(kv => kv.Value != actual.GetValueOrDefault(kv.Key))
             .Concat(actual.Where(kv => !counted.ContainsKey(kv.Key)))
             .Select(kv => kv.Key)
             .FirstOrDefault();
         if (drifted is not null)
-        {
             throw new InvalidOperationException(
                 $"{name} count drifted on {drifted}: counted {counted.GetValueOrDefault(drifted)}, held {actual.GetValueOrDefault(drifted)}");
-        }
     }
 
-    private static int IndexOf(List<PermitRequest> requests, string vm) =>
-        requests.FindIndex(r => string.Equals(r.Vm, vm, StringComparison.Ordinal));
+    private static int IndexOf(List<PermitRequest> requests, string vm) => requests.FindIndex(r => r.Vm == vm);
 
     private static void Decrement(Dictionary<string, int> counts, string host)
     {
         // Remove at zero so the counters hold exactly the hosts with permits, which CheckInvariants compares.
         if (--counts[host] == 0)
-        {
             counts.Remove(host);
-        }
     }
 
     private void Insert(PermitRequest request)

@@ -37,9 +37,7 @@ public static class RebalancePlanner
 
             var best = BestMove(fullest, used, capacity, location, sizes, moved);
             if (best is null)
-            {
                 break;
-            }
 
             var (vm, to) = best.Value;
             used[fullest] -= sizes[vm];
@@ -87,9 +85,7 @@ public static class RebalancePlanner
             {
                 var size = sizes[vm];
                 if (used[to] + size > capacity[to])
-                {
                     continue;
-                }
 
                 used[from] -= size;
                 used[to] += size;
@@ -105,9 +101,7 @@ public static class RebalancePlanner
                     || spread < best.Value.Spread - Epsilon
                     || (spread <= best.Value.Spread + Epsilon && squares < best.Value.Squares - Epsilon);
                 if (improves && better)
-                {
                     best = (vm, to, spread, squares);
-                }
             }
         }
 
@@ -120,9 +114,7 @@ public static class RebalancePlanner
     private static double Spread(Dictionary<string, long> used, Dictionary<string, long> capacity)
     {
         if (used.Count == 0)
-        {
             return 0;
-        }
 
         var ratios = used.Keys.Select(h => Ratio(used, capacity, h)).ToList();
         return ratios.Max() - ratios.Min();

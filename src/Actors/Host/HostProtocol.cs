@@ -26,10 +26,7 @@ public static class HostProtocol
     public sealed record ResumeVm(string Vm) : IHostWire;
 
     /// <summary>Answered with <see cref="VmList"/>.</summary>
-    public sealed record ListVms : IHostWire
-    {
-        public static readonly ListVms Instance = new();
-    }
+    public sealed record ListVms : IHostWire { public static readonly ListVms Instance = new(); }
 
     /// <param name="Incoming">Names of VMs whose state is being received here; none of them runs yet.</param>
     public sealed record VmList(string Host, IReadOnlyList<VmSummary> Vms, IReadOnlyList<string> Incoming) : IHostWire;
@@ -41,10 +38,7 @@ public static class HostProtocol
     public sealed record DeviceSummary(string Name, string Kind, long Size);
 
     /// <summary>Answered with <see cref="HostStatus"/>.</summary>
-    public sealed record GetStatus : IHostWire
-    {
-        public static readonly GetStatus Instance = new();
-    }
+    public sealed record GetStatus : IHostWire { public static readonly GetStatus Instance = new(); }
 
     /// <param name="Capacity">Bytes of VM state this host may hold.</param>
     /// <param name="Used">Bytes held by its VMs and reserved by incoming migrations.</param>
@@ -88,10 +82,7 @@ public static class HostProtocol
     /// <summary>Answered with <see cref="MigrationInfo"/>, <see cref="NoMigration"/> before any, or <see cref="CommandResult"/> for an unknown VM.</summary>
     public sealed record QueryMigrate(string Vm) : IHostWire;
 
-    public sealed record NoMigration : IHostWire
-    {
-        public static readonly NoMigration Instance = new();
-    }
+    public sealed record NoMigration : IHostWire { public static readonly NoMigration Instance = new(); }
 
     /// <summary>QEMU's <c>migrate_cancel</c>; <paramref name="Reason"/> (when the fleet cancels, say) becomes the migration's error-desc.</summary>
     public sealed record MigrateCancel(string Vm, string? Reason = null) : IHostWire;
@@ -126,10 +117,7 @@ internal static class HostLocal
     public sealed record VmGone(string Vm, MigrationInfo? Final);
 
     /// <summary>The node is stopping: cancel every outgoing migration and answer when all have ended.</summary>
-    public sealed record CancelOutgoing
-    {
-        public static readonly CancelOutgoing Instance = new();
-    }
+    public sealed record CancelOutgoing { public static readonly CancelOutgoing Instance = new(); }
 }
 
 /// <summary>Who a host is: its name in the cluster and how much VM state it may hold.</summary>

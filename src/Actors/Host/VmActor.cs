@@ -13,10 +13,7 @@ namespace Orchestrator.Actors.Host;
 internal sealed class VmActor : ReceiveActor, IWithTimers
 {
     /// <summary>Time to report a fleet migration's progress to the fleet coordinator.</summary>
-    private sealed record ReportTick
-    {
-        public static readonly ReportTick Instance = new();
-    }
+    private sealed record ReportTick { public static readonly ReportTick Instance = new(); }
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly VirtualMachine _vm;
@@ -61,7 +58,7 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
             if (_migration is not null)
                 _migration.Forward(MigrationProtocol.Query.Instance);
             else
-                Sender.Tell(_finished is null ? NoMigration.Instance : _finished);
+                Sender.Tell(LastMigration);
         });
         Receive<MigrateCancel>(cancel =>
         {
@@ -74,18 +71,13 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
             if (_migration is not null)
                 _migration.Forward(MigrationProtocol.Continue.Instance);
             else
-                Sender.Tell(CommandResult.Conflict(QemuErrors.NotInExpectedState(_finished?.Status.Name() ?? "none")));
+                Sender.Tell(NotMigrating);
         });
         Receive<GetDigests>(_ => Sender.Tell(new VmDigests(_vm.Digests())));
         Receive<PauseGuest>(_ =>
         {
-            if (_migration is null)
-            {
-                Sender.Tell(CommandResult.Conflict(QemuErrors.NotInExpectedState(_finished?.Status.Name() ?? "none")));
-                return;
-            }
-            _migration.Tell(MigrationProtocol.PauseGuest.Instance);
-            Sender.Tell(CommandResult.Ok);
+            _migration?.Tell(MigrationProtocol.PauseGuest.Instance);
+            Sender.Tell(_migration is null ? NotMigrating : CommandResult.Ok);
         });
         Receive<DeleteVm>(delete =>
         {
@@ -137,6 +129,12 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
     protected override void PostStop() => _vm.Dispose();
 
     private Address SelfAddress => ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+
+    /// <summary>query-migrate without a running migration: the last one, or none yet.</summary>
+    private object LastMigration => _finished is null ? NoMigration.Instance : _finished;
+
+    /// <summary>QEMU's answer to a command that needs a running migration.</summary>
+    private CommandResult NotMigrating => CommandResult.Conflict(QemuErrors.NotInExpectedState(_finished?.Status.Name() ?? "none"));
 
     private void SetVmCapabilities(SetCapabilities set)
     {
@@ -328,7 +326,7 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
         _host.Tell(new HostLocal.VmGone(_vm.Name, _finished));
         Become(() =>
         {
-            Receive<QueryMigrate>(_ => Sender.Tell(_finished is null ? NoMigration.Instance : _finished));
+            Receive<QueryMigrate>(_ => Sender.Tell(LastMigration));
             Receive<MigrateCancel>(_ => Sender.Tell(CommandResult.Ok));
             ReceiveAny(_ => Sender.Tell(CommandResult.NotFound($"VM '{_vm.Name}' not found on host {_identity.Name}")));
         });

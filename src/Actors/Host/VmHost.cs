@@ -15,9 +15,12 @@ namespace Orchestrator.Actors.Host;
 /// for what this host holds. Capacity is held from the moment an incoming migration is prepared,
 /// so two migrations can never both count on the same free memory.
 /// </summary>
-internal sealed class VmHost : ReceiveActor, IWithTimers
+public sealed class VmHost : ReceiveActor, IWithTimers
 {
     public const string Name = "vm-host";
+
+    /// <summary>Where the VM host of <paramref name="node"/> lives.</summary>
+    public static ActorPath PathOn(Address node) => new RootActorPath(node) / "user" / Name;
 
     /// <summary>Guards against a peer asking for absurd twins.</summary>
     private const long MaxDeviceBytes = 1L << 40;
@@ -154,12 +157,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
 
     private static VmSummary Summary(VirtualMachine vm) => new(
         vm.Name,
-        vm.State switch
-        {
-            VmRunState.Running => VmStates.Running,
-            VmRunState.Paused => VmStates.Paused,
-            _ => VmStates.Stopped,
-        },
+        VmStates.Of(vm.State),
         vm.Ram?.Spec.SizeBytes ?? 0,
         vm.Devices.Select(d => new DeviceSummary(d.Name.Value, d.Kind.Name(), d.Spec.SizeBytes)).ToArray());
 

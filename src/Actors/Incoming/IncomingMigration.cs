@@ -17,10 +17,7 @@ namespace Orchestrator.Actors.Incoming;
 /// </summary>
 internal sealed class IncomingMigration : ReceiveActor, IWithTimers
 {
-    private sealed record WarmDigests
-    {
-        public static readonly WarmDigests Instance = new();
-    }
+    private sealed record WarmDigests { public static readonly WarmDigests Instance = new(); }
 
     /// <summary>A device approved the switchover, from its own thread: the ack goes out from here, logged.</summary>
     private sealed record DeviceApproved(DeviceName Device);

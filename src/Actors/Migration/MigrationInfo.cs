@@ -64,4 +64,12 @@ public static class VmStates
     public const string Paused = "paused";
     public const string Stopped = "stopped";
     public const string Absent = "absent";
+
+    /// <summary>A VM instance's run state as these names say it.</summary>
+    public static string Of(Devices.Machine.VmRunState state) => state switch
+    {
+        Devices.Machine.VmRunState.Running => Running,
+        Devices.Machine.VmRunState.Paused => Paused,
+        _ => Stopped,
+    };
 }

@@ -49,20 +49,6 @@ public sealed record MigrationParameters(
         };
     }
 
-    /// <summary>All values in range; a record built in code goes through the same checks as typed input.</summary>
-    public MigrationParameters Validated()
-    {
-        var copy = this;
-        copy = copy.With("downtime-limit", DowntimeLimit.ToString());
-        copy = copy.With("max-bandwidth", MaxBandwidth.ToString());
-        copy = copy.With("avail-switchover-bandwidth", AvailSwitchoverBandwidth.ToString());
-        copy = copy.With("throttle-trigger-threshold", ThrottleTriggerThreshold.ToString());
-        copy = copy.With("cpu-throttle-initial", CpuThrottleInitial.ToString());
-        copy = copy.With("cpu-throttle-increment", CpuThrottleIncrement.ToString());
-        copy = copy.With("max-cpu-throttle", MaxCpuThrottle.ToString());
-        return copy.With("switchover-ack-timeout", SwitchoverAckTimeout.ToString());
-    }
-
     private static long Integer(string name, string value, long min, long max, string unit)
     {
         if (long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)

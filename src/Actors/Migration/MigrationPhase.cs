@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>
@@ -29,14 +31,9 @@ public sealed record MigrationPhaseReached(MigrationId Migration, string Vm, Mig
 /// <summary>The names a phase goes by in drill files and the fault API (<c>stop-copy</c>, <c>after-commit</c>...).</summary>
 public static class MigrationPhaseNames
 {
-    public static readonly IReadOnlyDictionary<string, MigrationPhase> ByName = new Dictionary<string, MigrationPhase>
-    {
-        ["setup"] = MigrationPhase.Setup,
-        ["precopy"] = MigrationPhase.Precopy,
-        ["waiting-for-acks"] = MigrationPhase.WaitingForAcks,
-        ["stop-copy"] = MigrationPhase.StopCopy,
-        ["after-commit"] = MigrationPhase.AfterCommit,
-    };
+    /// <summary>Every phase by name, in the order a migration passes them.</summary>
+    public static readonly IReadOnlyDictionary<string, MigrationPhase> ByName = Enum.GetValues<MigrationPhase>().ToDictionary(Name);
 
-    public static string Name(this MigrationPhase phase) => ByName.First(kv => kv.Value == phase).Key;
+    /// <summary>The value's name in kebab case.</summary>
+    public static string Name(this MigrationPhase phase) => JsonNamingPolicy.KebabCaseLower.ConvertName(phase.ToString());
 }

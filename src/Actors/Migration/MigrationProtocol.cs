@@ -43,10 +43,7 @@ public sealed record OwnershipTimeouts(TimeSpan Ask, TimeSpan Retry, int Resolve
 public static class MigrationProtocol
 {
     /// <summary>QEMU's <c>query-migrate</c>; answered with <see cref="MigrationInfo"/>.</summary>
-    public sealed record Query
-    {
-        public static readonly Query Instance = new();
-    }
+    public sealed record Query { public static readonly Query Instance = new(); }
 
     /// <summary>QEMU's <c>migrate_cancel</c>.</summary>
     /// <param name="Reason">What error-desc says of it: QEMU's words for a user's cancel, the cause when the fleet or the node cancels.</param>
@@ -58,16 +55,10 @@ public static class MigrationProtocol
     }
 
     /// <summary>QEMU's <c>migrate-continue</c> from <c>pre-switchover</c>; answered with <see cref="CommandResult"/>.</summary>
-    public sealed record Continue
-    {
-        public static readonly Continue Instance = new();
-    }
+    public sealed record Continue { public static readonly Continue Instance = new(); }
 
     /// <summary>Stop the guest so precopy converges; a rollback restarts it, a completion starts it on the destination.</summary>
-    public sealed record PauseGuest
-    {
-        public static readonly PauseGuest Instance = new();
-    }
+    public sealed record PauseGuest { public static readonly PauseGuest Instance = new(); }
 
     /// <summary>New parameters while running: max-bandwidth and the others take effect at the next tick.</summary>
     public sealed record ParametersChanged(MigrationParameters Parameters);
@@ -82,8 +73,6 @@ public static class MigrationProtocol
 public sealed record CommandResult(string? Error) : Wire.IHostWire
 {
     public static readonly CommandResult Ok = new((string?)null);
-
-    public bool Succeeded => Error is null;
 
     public static CommandResult Fail(string error) => new(error);
 

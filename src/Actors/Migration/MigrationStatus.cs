@@ -1,6 +1,8 @@
+using System.Text.Json;
+
 namespace Orchestrator.Actors.Migration;
 
-/// <summary>QEMU's MigrationStatus values that this engine uses, with their wire names.</summary>
+/// <summary>QEMU's MigrationStatus values that this engine uses; <see cref="MigrationStatusNames.Name"/> gives QEMU's name.</summary>
 public enum MigrationStatus
 {
     None,
@@ -19,20 +21,8 @@ public enum MigrationStatus
 
 public static class MigrationStatusNames
 {
-    public static string Name(this MigrationStatus status) => status switch
-    {
-        MigrationStatus.None => "none",
-        MigrationStatus.Queued => "queued",
-        MigrationStatus.Setup => "setup",
-        MigrationStatus.Active => "active",
-        MigrationStatus.PreSwitchover => "pre-switchover",
-        MigrationStatus.Device => "device",
-        MigrationStatus.Completed => "completed",
-        MigrationStatus.Failed => "failed",
-        MigrationStatus.Cancelling => "cancelling",
-        MigrationStatus.Cancelled => "cancelled",
-        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
-    };
+    /// <summary>QEMU's name is the value's in kebab case: <c>setup</c>, <c>pre-switchover</c>, <c>completed</c>.</summary>
+    public static string Name(this MigrationStatus status) => JsonNamingPolicy.KebabCaseLower.ConvertName(status.ToString());
 
     public static bool IsTerminal(this MigrationStatus status) =>
         status is MigrationStatus.Completed or MigrationStatus.Failed or MigrationStatus.Cancelled;

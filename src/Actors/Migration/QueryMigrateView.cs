@@ -111,12 +111,7 @@ internal sealed class QueryMigrateView(MigrationId id, VirtualMachine vm, DateTi
             CpuThrottlePercentage: vm.ThrottlePercent,
             Ram: ram,
             Devices: devices,
-            SourceVm: vm.State switch
-            {
-                VmRunState.Running => VmStates.Running,
-                VmRunState.Paused => VmStates.Paused,
-                _ => VmStates.Stopped,
-            },
+            SourceVm: VmStates.Of(vm.State),
             DestinationVm: DestinationVm,
             Verified: Verified,
             PendingAcks: acks.Pending,

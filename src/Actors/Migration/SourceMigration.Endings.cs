@@ -1,8 +1,6 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Remote;
-using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Precopy;
 using Orchestrator.Devices.Machine;
@@ -21,6 +19,38 @@ internal sealed partial class SourceMigration
         Receive<Continue>(_ => Sender.Tell(CommandResult.Fail(QemuErrors.NotInExpectedState(_view.Status.Name()))));
         Receive<Query>(_ => Sender.Tell(Info()));
         ReceiveAny(_ => { });
+    }
+
+    // ---- how a phase hears of an end ------------------------------------------------------------
+
+    /// <summary>QEMU's migrate_cancel, while the source may still resume.</summary>
+    private void Cancellable(IActorRef? incoming) => Receive<Cancel>(cancel =>
+    {
+        _view.ErrorDesc = cancel.Reason;
+        RollBack("cancelled by the source", incoming);
+        End(MigrationStatus.Cancelled);
+    });
+
+    /// <summary>
+    /// How a phase hears that the destination failed: its own reason, a stream that failed, a lost connection, or
+    /// its actors stopping. Remote DeathWatch is not ordered with user messages, so the destination's Failed (with
+    /// its reason) or Running may still be on its way after a Terminated: it gets a bounded moment first.
+    /// </summary>
+    private void DestinationFailures(IActorRef incoming, Action<string> failed)
+    {
+        Receive<IncomingProtocol.Failed>(f => f.Migration == _id, f => failed($"destination: {f.Reason}"));
+        Receive<PrecopyLocal.StreamFailed>(f => failed(f.Reason));
+        Receive<DisassociatedEvent>(e => e.RemoteAddress.Equals(_destination), _ => failed($"lost the connection to the destination {_destination}"));
+        Receive<Terminated>(t =>
+        {
+            if (Timers.IsTimerActive(PeerStopped.Key))
+                return;
+            var reason = t.ActorRef.Equals(incoming)
+                ? $"the destination migration actor {t.ActorRef.Path} stopped"
+                : $"destination actor {t.ActorRef.Path.Name} stopped";
+            Timers.StartSingleTimer(PeerStopped.Key, new PeerStopped(reason), PeerStoppedGrace);
+        });
+        Receive<PeerStopped>(p => failed(p.Reason));
     }
 
     // ---- endings -----------------------------------------------------------------------------------

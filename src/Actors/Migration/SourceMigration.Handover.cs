@@ -5,7 +5,6 @@ using Akka.Remote;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Precopy;
-using Orchestrator.Devices.Machine;
 using static Orchestrator.Actors.Migration.MigrationProtocol;
 
 namespace Orchestrator.Actors.Migration;

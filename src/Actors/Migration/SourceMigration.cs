@@ -24,31 +24,13 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
 {
     // ---- timers, keyed by their messages ---------------------------------------------------------
 
-    private sealed class Tick
-    {
-        public static readonly Tick Instance = new();
-    }
-
-    private sealed class SetupTimedOut
-    {
-        public static readonly SetupTimedOut Instance = new();
-    }
-
-    private sealed class PreSwitchoverTimedOut
-    {
-        public static readonly PreSwitchoverTimedOut Instance = new();
-    }
-
-    private sealed class CommitTimedOut
-    {
-        public static readonly CommitTimedOut Instance = new();
-    }
+    private sealed class Tick { public static readonly Tick Instance = new(); }
+    private sealed class SetupTimedOut { public static readonly SetupTimedOut Instance = new(); }
+    private sealed class PreSwitchoverTimedOut { public static readonly PreSwitchoverTimedOut Instance = new(); }
+    private sealed class CommitTimedOut { public static readonly CommitTimedOut Instance = new(); }
 
     /// <summary>A destination actor stopped; the message that explains it gets <see cref="PeerStoppedGrace"/> to arrive first.</summary>
-    private sealed record PeerStopped(string Reason)
-    {
-        public static readonly object Key = new();
-    }
+    private sealed record PeerStopped(string Reason) { public static readonly object Key = new(); }
 
     // ---- phase data ------------------------------------------------------------------------------
 
@@ -128,7 +110,7 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
     {
         _coordinator = Context.ActorOf(SwitchoverCoordinator.Props(_id, Self, _time, _start), "switchover");
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
-        var host = Context.System.ActorSelection(new RootActorPath(_destination) / "user" / Host.VmHost.Name);
+        var host = Context.System.ActorSelection(Host.VmHost.PathOn(_destination));
         host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator, _capabilities.SwitchoverAck));
         ProbeLedger(Now);
         Timers.StartSingleTimer(SetupTimedOut.Instance, SetupTimedOut.Instance, _settings.SetupTimeout);
@@ -246,9 +228,7 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
                 return;
             }
             else if (!WaitForLedger(iteration, now))
-            {
                 return;
-            }
         }
         // Hash what the guest wrote since the last tick, so the check at the stop has little left to do.
         _warmer.Warm();
@@ -319,36 +299,6 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
                 : $"switchover-ack-timeout ({_parameters.SwitchoverAckTimeout} ms) expired; the destination never counted its acks (is switchover-ack on at the destination?){asked}",
                 incoming);
         });
-    }
-
-    /// <summary>QEMU's migrate_cancel, while the source may still resume.</summary>
-    private void Cancellable(IActorRef? incoming) => Receive<Cancel>(cancel =>
-    {
-        _view.ErrorDesc = cancel.Reason;
-        RollBack("cancelled by the source", incoming);
-        End(MigrationStatus.Cancelled);
-    });
-
-    /// <summary>
-    /// How a phase hears that the destination failed: its own reason, a stream that failed, a lost connection, or
-    /// its actors stopping. Remote DeathWatch is not ordered with user messages, so the destination's Failed (with
-    /// its reason) or Running may still be on its way after a Terminated: it gets a bounded moment first.
-    /// </summary>
-    private void DestinationFailures(IActorRef incoming, Action<string> failed)
-    {
-        Receive<IncomingProtocol.Failed>(f => f.Migration == _id, f => failed($"destination: {f.Reason}"));
-        Receive<PrecopyLocal.StreamFailed>(f => failed(f.Reason));
-        Receive<DisassociatedEvent>(e => e.RemoteAddress.Equals(_destination), _ => failed($"lost the connection to the destination {_destination}"));
-        Receive<Terminated>(t =>
-        {
-            if (Timers.IsTimerActive(PeerStopped.Key))
-                return;
-            var reason = t.ActorRef.Equals(incoming)
-                ? $"the destination migration actor {t.ActorRef.Path} stopped"
-                : $"destination actor {t.ActorRef.Path.Name} stopped";
-            Timers.StartSingleTimer(PeerStopped.Key, new PeerStopped(reason), PeerStoppedGrace);
-        });
-        Receive<PeerStopped>(p => failed(p.Reason));
     }
 
     /// <summary>Valid until the migration ends: query-migrate, live parameters, the ledger's pulse and the ack count.</summary>

@@ -44,16 +44,10 @@ public static class PrecopyProtocol
 internal static class PrecopyLocal
 {
     /// <summary>Try to send more: credit, bandwidth or new dirty data may be there now.</summary>
-    public sealed record Pump
-    {
-        public static readonly Pump Instance = new();
-    }
+    public sealed record Pump { public static readonly Pump Instance = new(); }
 
     /// <summary>The VM is stopped: drain everything left at full speed.</summary>
-    public sealed record EnterStopCopy
-    {
-        public static readonly EnterStopCopy Instance = new();
-    }
+    public sealed record EnterStopCopy { public static readonly EnterStopCopy Instance = new(); }
 
     /// <summary>A source stream sent its last chunk and every chunk was acknowledged.</summary>
     public sealed record StreamDrained(DeviceName Device);

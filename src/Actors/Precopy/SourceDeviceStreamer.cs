@@ -13,10 +13,7 @@ namespace Orchestrator.Actors.Precopy;
 /// </summary>
 internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 {
-    private sealed record StallCheck
-    {
-        public static readonly StallCheck Instance = new();
-    }
+    private sealed record StallCheck { public static readonly StallCheck Instance = new(); }
 
     private const string RateTimer = "rate";
     private readonly ILoggingAdapter _log = Context.GetLogger();

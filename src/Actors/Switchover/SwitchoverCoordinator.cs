@@ -15,16 +15,10 @@ namespace Orchestrator.Actors.Switchover;
 /// </summary>
 internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithStash
 {
-    private sealed record DeadlinePassed
-    {
-        public static readonly DeadlinePassed Instance = new();
-    }
+    private sealed record DeadlinePassed { public static readonly DeadlinePassed Instance = new(); }
 
     /// <summary>Asks the destination for its approvals: on the timer while the migration waits for acks.</summary>
-    private sealed record AskDestination
-    {
-        public static readonly AskDestination Instance = new();
-    }
+    private sealed record AskDestination { public static readonly AskDestination Instance = new(); }
 
     /// <summary>How often a waiting migration asks; acks normally arrive within milliseconds of the approval.</summary>
     internal static readonly TimeSpan AskInterval = TimeSpan.FromSeconds(1);

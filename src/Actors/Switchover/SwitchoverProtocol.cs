@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Akka.Actor;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wire;
@@ -70,10 +71,5 @@ public sealed record DeviceAck(AckState State, TimeSpan? At = null)
     public static readonly DeviceAck NotNeeded = new(AckState.NotNeeded);
 
     /// <summary>query-migrate's spelling: <c>not-needed</c>, <c>pending</c>, <c>acked</c>.</summary>
-    public string Name => State switch
-    {
-        AckState.Pending => "pending",
-        AckState.Acked => "acked",
-        _ => "not-needed",
-    };
+    public string Name => JsonNamingPolicy.KebabCaseLower.ConvertName(State.ToString());
 }

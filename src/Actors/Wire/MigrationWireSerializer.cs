@@ -21,20 +21,6 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
     public const int Id = 4711;
 
     private const string ChunkManifest = "C";
-    private const string ChunkLoadedManifest = "CL";
-    private const string ExpectAcksManifest = "EA";
-    private const string DeviceAckedManifest = "DA";
-    private const string ApprovalsQueryManifest = "AQ";
-    private const string ApprovalsManifest = "AP";
-    private const string PrepareManifest = "P";
-    private const string PreparedManifest = "PD";
-    private const string RefusedManifest = "RF";
-    private const string StopCopyManifest = "SC";
-    private const string ReadyManifest = "RS";
-    private const string FailedManifest = "F";
-    private const string CommitManifest = "CM";
-    private const string RunningManifest = "R";
-    private const string AbortManifest = "A";
 
     /// <summary>
     /// The format's version, the first byte of every message. A message of another version (an older or newer
@@ -42,90 +28,74 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
     /// </summary>
     public const byte Version = 2;
 
+    /// <summary>How one message type travels: its manifest (constant: it is on the wire), its writer and its reader.</summary>
+    private sealed record Codec(string Manifest, Type Type, Action<BinaryWriter, object> Write, Func<BinaryReader, MigrationWireSerializer, object> Read);
+
+    private static Codec Of<T>(string manifest, Action<BinaryWriter, T> write, Func<BinaryReader, MigrationWireSerializer, T> read) where T : notnull =>
+        new(manifest, typeof(T), (w, o) => write(w, (T)o), (r, s) => read(r, s));
+
+    // Chunks ("C") are framed by hand, apart from these.
+    private static readonly Codec[] Codecs =
+    [
+        Of<PrecopyProtocol.ChunkLoaded>("CL",
+            (w, m) => { w.Write(m.Migration.Value); w.Write(m.Device.Value); w.Write(m.Seq); },
+            (r, _) => new(Mig(r), Dev(r), r.ReadInt64())),
+        Of<SwitchoverProtocol.ExpectAcks>("EA",
+            (w, m) => { w.Write(m.Migration.Value); WriteList(w, m.Devices, (x, d) => x.Write(d.Value)); },
+            (r, _) => new(Mig(r), ReadList(r, Dev))),
+        Of<SwitchoverProtocol.DeviceAcked>("DA", (w, m) => { w.Write(m.Migration.Value); w.Write(m.Device.Value); }, (r, _) => new(Mig(r), Dev(r))),
+        Of<SwitchoverProtocol.ApprovalsQuery>("AQ", (w, m) => w.Write(m.Migration.Value), (r, _) => new(Mig(r))),
+        Of<SwitchoverProtocol.Approvals>("AP",
+            (w, m) =>
+            {
+                w.Write(m.Migration.Value);
+                w.Write(m.Expected is not null);
+                if (m.Expected is not null)
+                    WriteList(w, m.Expected, (x, d) => x.Write(d.Value));
+                WriteList(w, m.Approved, (x, d) => x.Write(d.Value));
+            },
+            (r, _) => new(Mig(r), r.ReadBoolean() ? ReadList(r, Dev) : null, ReadList(r, Dev))),
+        Of<IncomingProtocol.Prepare>("P",
+            (w, m) => { w.Write(m.Migration.Value); WriteSpec(w, m.Spec); WriteRef(w, m.Source); WriteRef(w, m.Coordinator); w.Write(m.SourceSwitchoverAck); },
+            (r, s) => new(Mig(r), ReadSpec(r), s.ReadRef(r), s.ReadRef(r), SourceSwitchoverAck: r.ReadBoolean())),
+        Of<IncomingProtocol.Prepared>("PD",
+            (w, m) =>
+            {
+                w.Write(m.Migration.Value); WriteRef(w, m.Incoming);
+                WriteList(w, m.Loaders, (x, l) => { x.Write(l.Device.Value); WriteRef(x, l.Ref); });
+            },
+            (r, s) => new(Mig(r), s.ReadRef(r), ReadList(r, x => new IncomingProtocol.Loader(Dev(x), s.ReadRef(x))))),
+        Of<IncomingProtocol.Refused>("RF", (w, m) => { w.Write(m.Migration.Value); w.Write(m.Reason); }, (r, _) => new(Mig(r), r.ReadString())),
+        Of<IncomingProtocol.StopCopyStarted>("SC", (w, m) => w.Write(m.Migration.Value), (r, _) => new(Mig(r))),
+        Of<IncomingProtocol.ReadyToStart>("RS",
+            (w, m) => { w.Write(m.Migration.Value); WriteList(w, m.DestinationDigests, (x, d) => { x.Write(d.Device.Value); x.Write(d.Digest.Hex); }); },
+            (r, _) => new(Mig(r), ReadList(r, x => new IncomingProtocol.DigestOf(Dev(x), new DeviceDigest(x.ReadString()))))),
+        Of<IncomingProtocol.Failed>("F", (w, m) => { w.Write(m.Migration.Value); w.Write(m.Reason); }, (r, _) => new(Mig(r), r.ReadString())),
+        Of<IncomingProtocol.Commit>("CM",
+            (w, m) => { w.Write(m.Migration.Value); w.Write(m.Epoch); w.Write(m.Recorded); },
+            (r, _) => new(Mig(r), r.ReadInt64(), Recorded: r.ReadBoolean())),
+        Of<IncomingProtocol.Running>("R", (w, m) => w.Write(m.Migration.Value), (r, _) => new(Mig(r))),
+        Of<IncomingProtocol.Abort>("A", (w, m) => { w.Write(m.Migration.Value); w.Write(m.Reason); }, (r, _) => new(Mig(r), r.ReadString())),
+    ];
+
+    private static readonly Dictionary<Type, Codec> ByType = Codecs.ToDictionary(c => c.Type);
+    private static readonly Dictionary<string, Codec> ByManifest = Codecs.ToDictionary(c => c.Manifest);
+
     public override int Identifier => Id;
 
-    public override string Manifest(object o) => o switch
-    {
-        PrecopyProtocol.Chunk => ChunkManifest,
-        PrecopyProtocol.ChunkLoaded => ChunkLoadedManifest,
-        SwitchoverProtocol.ExpectAcks => ExpectAcksManifest,
-        SwitchoverProtocol.DeviceAcked => DeviceAckedManifest,
-        SwitchoverProtocol.ApprovalsQuery => ApprovalsQueryManifest,
-        SwitchoverProtocol.Approvals => ApprovalsManifest,
-        IncomingProtocol.Prepare => PrepareManifest,
-        IncomingProtocol.Prepared => PreparedManifest,
-        IncomingProtocol.Refused => RefusedManifest,
-        IncomingProtocol.StopCopyStarted => StopCopyManifest,
-        IncomingProtocol.ReadyToStart => ReadyManifest,
-        IncomingProtocol.Failed => FailedManifest,
-        IncomingProtocol.Commit => CommitManifest,
-        IncomingProtocol.Running => RunningManifest,
-        IncomingProtocol.Abort => AbortManifest,
-        _ => throw new ArgumentException($"{o.GetType()} is not a migration wire message", nameof(o)),
-    };
+    public override string Manifest(object o) =>
+        o is PrecopyProtocol.Chunk ? ChunkManifest : CodecOf(o).Manifest;
 
     public override byte[] ToBinary(object obj)
     {
         if (obj is PrecopyProtocol.Chunk chunk)
             return ChunkToBinary(chunk);
-
+        var codec = CodecOf(obj);
         using var stream = new MemoryStream(64);
         using (var w = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Version);
-            switch (obj)
-            {
-                case PrecopyProtocol.ChunkLoaded m:
-                    w.Write(m.Migration.Value); w.Write(m.Device.Value); w.Write(m.Seq);
-                    break;
-                case SwitchoverProtocol.ExpectAcks m:
-                    w.Write(m.Migration.Value); WriteList(w, m.Devices, (x, d) => x.Write(d.Value));
-                    break;
-                case SwitchoverProtocol.DeviceAcked m:
-                    w.Write(m.Migration.Value); w.Write(m.Device.Value);
-                    break;
-                case SwitchoverProtocol.ApprovalsQuery m:
-                    w.Write(m.Migration.Value);
-                    break;
-                case SwitchoverProtocol.Approvals m:
-                    w.Write(m.Migration.Value);
-                    w.Write(m.Expected is not null);
-                    if (m.Expected is not null)
-                        WriteList(w, m.Expected, (x, d) => x.Write(d.Value));
-                    WriteList(w, m.Approved, (x, d) => x.Write(d.Value));
-                    break;
-                case IncomingProtocol.Prepare m:
-                    w.Write(m.Migration.Value); WriteSpec(w, m.Spec); WriteRef(w, m.Source); WriteRef(w, m.Coordinator); w.Write(m.SourceSwitchoverAck);
-                    break;
-                case IncomingProtocol.Prepared m:
-                    w.Write(m.Migration.Value); WriteRef(w, m.Incoming);
-                    WriteList(w, m.Loaders, (x, l) => { x.Write(l.Device.Value); WriteRef(x, l.Ref); });
-                    break;
-                case IncomingProtocol.Refused m:
-                    w.Write(m.Migration.Value); w.Write(m.Reason);
-                    break;
-                case IncomingProtocol.StopCopyStarted m:
-                    w.Write(m.Migration.Value);
-                    break;
-                case IncomingProtocol.ReadyToStart m:
-                    w.Write(m.Migration.Value);
-                    WriteList(w, m.DestinationDigests, (x, d) => { x.Write(d.Device.Value); x.Write(d.Digest.Hex); });
-                    break;
-                case IncomingProtocol.Failed m:
-                    w.Write(m.Migration.Value); w.Write(m.Reason);
-                    break;
-                case IncomingProtocol.Commit m:
-                    w.Write(m.Migration.Value); w.Write(m.Epoch); w.Write(m.Recorded);
-                    break;
-                case IncomingProtocol.Running m:
-                    w.Write(m.Migration.Value);
-                    break;
-                case IncomingProtocol.Abort m:
-                    w.Write(m.Migration.Value); w.Write(m.Reason);
-                    break;
-                default:
-                    throw new ArgumentException($"{obj.GetType()} is not a migration wire message", nameof(obj));
-            }
+            codec.Write(w, obj);
         }
         return stream.ToArray();
     }
@@ -138,36 +108,21 @@ public sealed class MigrationWireSerializer(ExtendedActorSystem system) : Serial
                 "the peer runs another release of the orchestrator; every node of a cluster must run the same one");
         if (manifest == ChunkManifest)
             return ChunkFromBinary(bytes);
-
+        if (!ByManifest.TryGetValue(manifest, out var codec))
+            throw new SerializationException($"Unknown migration wire manifest '{manifest}'");
         using var r = new BinaryReader(new MemoryStream(bytes, 1, bytes.Length - 1, writable: false), Encoding.UTF8);
         try
         {
-            return manifest switch
-            {
-                ChunkLoadedManifest => new PrecopyProtocol.ChunkLoaded(Mig(r), Dev(r), r.ReadInt64()),
-                ExpectAcksManifest => new SwitchoverProtocol.ExpectAcks(Mig(r), ReadList(r, Dev)),
-                DeviceAckedManifest => new SwitchoverProtocol.DeviceAcked(Mig(r), Dev(r)),
-                ApprovalsQueryManifest => new SwitchoverProtocol.ApprovalsQuery(Mig(r)),
-                ApprovalsManifest => new SwitchoverProtocol.Approvals(Mig(r), r.ReadBoolean() ? ReadList(r, Dev) : null, ReadList(r, Dev)),
-                PrepareManifest => new IncomingProtocol.Prepare(Mig(r), ReadSpec(r), ReadRef(r), ReadRef(r), SourceSwitchoverAck: r.ReadBoolean()),
-                PreparedManifest => new IncomingProtocol.Prepared(Mig(r), ReadRef(r),
-                    ReadList(r, x => new IncomingProtocol.Loader(Dev(x), ReadRef(x)))),
-                RefusedManifest => new IncomingProtocol.Refused(Mig(r), r.ReadString()),
-                StopCopyManifest => new IncomingProtocol.StopCopyStarted(Mig(r)),
-                ReadyManifest => new IncomingProtocol.ReadyToStart(Mig(r),
-                    ReadList(r, x => new IncomingProtocol.DigestOf(Dev(x), new DeviceDigest(x.ReadString())))),
-                FailedManifest => new IncomingProtocol.Failed(Mig(r), r.ReadString()),
-                CommitManifest => new IncomingProtocol.Commit(Mig(r), r.ReadInt64(), Recorded: r.ReadBoolean()),
-                RunningManifest => new IncomingProtocol.Running(Mig(r)),
-                AbortManifest => new IncomingProtocol.Abort(Mig(r), r.ReadString()),
-                _ => throw new SerializationException($"Unknown migration wire manifest '{manifest}'"),
-            };
+            return codec.Read(r, this);
         }
         catch (EndOfStreamException e)
         {
             throw new SerializationException($"Truncated migration wire message '{manifest}'", e);
         }
     }
+
+    private static Codec CodecOf(object o) =>
+        ByType.TryGetValue(o.GetType(), out var codec) ? codec : throw new ArgumentException($"{o.GetType()} is not a migration wire message", nameof(o));
 
     // Chunk layout: [version][migration][device][seq:int64][payload length:int32][payload]. The header is
     // written by hand so the payload is copied once.

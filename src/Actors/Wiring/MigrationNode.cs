@@ -44,9 +44,6 @@ public sealed class MigrationNode : IAsyncDisposable
         return new MigrationNode(host);
     }
 
-    /// <summary>Where a node's VM host lives.</summary>
-    public static ActorPath HostPath(Address node) => new RootActorPath(node) / "user" / VmHost.Name;
-
     /// <summary>Stops the node through coordinated shutdown, unless its ActorSystem has already ended (a crash).</summary>
     public async ValueTask DisposeAsync()
     {

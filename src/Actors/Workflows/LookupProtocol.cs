@@ -23,10 +23,7 @@ public static class LookupProtocol
     public sealed record Recorded(MigrationId Id, FleetEvents.MigrationOutcome Outcome);
 
     /// <summary>The VM is known and has never migrated (QEMU answers <c>{}</c>).</summary>
-    public sealed record Never
-    {
-        public static readonly Never Instance = new();
-    }
+    public sealed record Never { public static readonly Never Instance = new(); }
 
     /// <summary>No answering host knows the VM; <paramref name="Silent"/> did not answer, so it may be on one of them.</summary>
     public sealed record Missing(IReadOnlyList<string> Silent);

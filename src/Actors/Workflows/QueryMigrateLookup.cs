@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Cluster;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Workflows.LookupProtocol;
 
@@ -22,19 +21,13 @@ internal sealed class QueryMigrateLookup : ReceiveActor
 
     public QueryMigrateLookup(FindMigration find, IActorRef? fleet, IActorRef replyTo)
     {
-        var state = Cluster.Get(Context.System).State;
-        var hosts = state.Members
-            .Select(m => (Name: HostRole.NameIn(m.Roles), Member: m))
-            .Where(m => m.Name is not null)
-            .ToArray();
-        var reachable = hosts
-            .Where(h => !state.Unreachable.Contains(h.Member) && h.Member.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.Leaving)
-            .Select(h => (Host: h.Name!, Selection: Context.ActorSelection(MigrationNode.HostPath(h.Member.Address))))
-            .ToArray();
+        var cluster = Cluster.Get(Context.System);
+        var members = HostViews.Named(cluster.State.Members).Keys.ToArray();
+        var reachable = HostViews.Askable(cluster).Select(h => (Host: h.Key, Selection: Context.ActorSelection(VmHost.PathOn(h.Value)))).ToArray();
         Asked(fleet, reachable, find.Vm).PipeTo(Self);
         Receive<Answers>(answers =>
         {
-            replyTo.Tell(Decide(find.Vm, answers, hosts.Select(h => h.Name!)));
+            replyTo.Tell(Decide(find.Vm, answers, members));
             Context.Stop(Self);
         });
     }
@@ -44,9 +37,9 @@ internal sealed class QueryMigrateLookup : ReceiveActor
 
     private static async Task<Answers> Asked(IActorRef? fleet, (string Host, ActorSelection Selection)[] hosts, string vm)
     {
-        var queue = OrNull(fleet?.Ask<object>(FleetProtocol.ListMigrations.Instance, AskTimeout));
-        var final = OrNull(fleet?.Ask<object>(new FleetProtocol.GetFinal(vm), AskTimeout));
-        var answers = hosts.Select(async h => (h.Host, await OrNull(h.Selection.Ask<object>(new HostProtocol.QueryMigrate(vm), AskTimeout)))).ToArray();
+        var queue = HostViews.Answer(fleet, FleetProtocol.ListMigrations.Instance, AskTimeout);
+        var final = HostViews.Answer(fleet, new FleetProtocol.GetFinal(vm), AskTimeout);
+        var answers = hosts.Select(async h => (h.Host, await HostViews.Answer(h.Selection, new HostProtocol.QueryMigrate(vm), AskTimeout))).ToArray();
         return new Answers(await queue, await final, await Task.WhenAll(answers));
     }
 
@@ -66,19 +59,5 @@ internal sealed class QueryMigrateLookup : ReceiveActor
             return Never.Instance;
         var heard = answers.Hosts.Where(h => h.Answer is not null).Select(h => h.Host).ToHashSet();
         return new Missing(members.Where(m => !heard.Contains(m)).Order().ToArray());
-    }
-
-    private static async Task<object?> OrNull(Task<object>? asked)
-    {
-        if (asked is null)
-            return null;
-        try
-        {
-            return await asked;
-        }
-        catch (AskTimeoutException)
-        {
-            return null;
-        }
     }
 }

@@ -1,11 +1,11 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
-using static Orchestrator.Actors.Workflows.CreationProtocol;
 using static Orchestrator.Actors.Fencing.OwnershipProtocol;
+using static Orchestrator.Actors.Workflows.CreationProtocol;
 
 namespace Orchestrator.Actors.Workflows;
 
@@ -51,14 +51,13 @@ internal sealed class VmCreation : ReceiveActor
             Finish(CommandResult.Fail(badName));
             return;
         }
-        var host = Cluster.Get(Context.System).State.Members.FirstOrDefault(m => HostRole.NameIn(m.Roles) == _create.Host);
-        if (host is null)
+        if (!HostViews.Named(Cluster.Get(Context.System).State.Members).TryGetValue(_create.Host, out var host))
         {
             Finish(CommandResult.NotFound($"Host '{_create.Host}' not found"));
             return;
         }
         Ask(_ledger, new ReserveName(Name), LedgerTimeout);
-        Become(() => Reserving(host.Address));
+        Become(() => Reserving(host));
     }
 
     /// <summary>Make sure the name is released whatever ended this creation.</summary>
@@ -76,8 +75,8 @@ internal sealed class VmCreation : ReceiveActor
             return;
         }
         _reserved = token;
-        var selections = ReachableHosts().Select(address => Context.ActorSelection(MigrationNode.HostPath(address))).ToArray();
-        var lists = Task.WhenAll(selections.Select(selection => AskOrNull(selection.Ask<object>(HostProtocol.ListVms.Instance, HostTimeout))));
+        var selections = HostViews.Askable(Cluster.Get(Context.System)).Values.Select(address => Context.ActorSelection(VmHost.PathOn(address))).ToArray();
+        var lists = Task.WhenAll(selections.Select(selection => HostViews.Answer(selection, HostProtocol.ListVms.Instance, HostTimeout)));
         lists.PipeTo(Self, success: answers => new Answer(answers));
         Become(() => Scanning(host, token));
     });
@@ -101,7 +100,7 @@ internal sealed class VmCreation : ReceiveActor
             Finish(Refusal(answer.Message));
             return;
         }
-        Ask(Context.ActorSelection(MigrationNode.HostPath(host)), new HostProtocol.CreateVm(_create.Spec, epoch), HostTimeout);
+        Ask(Context.ActorSelection(VmHost.PathOn(host)), new HostProtocol.CreateVm(_create.Spec, epoch), HostTimeout);
         Become(() => Creating(host));
     });
 
@@ -111,7 +110,7 @@ internal sealed class VmCreation : ReceiveActor
         {
             case CommandResult { Error: null }:
                 _log.Info("VM {0} created on host {1}", Name, _create.Host);
-                Ask(Context.ActorSelection(MigrationNode.HostPath(host)), HostProtocol.ListVms.Instance, HostTimeout);
+                Ask(Context.ActorSelection(VmHost.PathOn(host)), HostProtocol.ListVms.Instance, HostTimeout);
                 Become(Describing);
                 break;
             case CommandResult error:
@@ -128,36 +127,8 @@ internal sealed class VmCreation : ReceiveActor
             ? new Created(_create.Host, vm)
             : CommandResult.Fail($"VM '{Name}' was created on host {_create.Host}, which did not describe it in time") with { Kind = ErrorKind.Unavailable }));
 
-    private IEnumerable<Address> ReachableHosts()
-    {
-        var state = Cluster.Get(Context.System).State;
-        return state.Members.Where(m => HostRole.NameIn(m.Roles) is not null && !state.Unreachable.Contains(m)
-                                        && m.Status is MemberStatus.Up or MemberStatus.Joining or MemberStatus.Leaving)
-            .Select(m => m.Address);
-    }
-
-    private void Ask(ICanTell target, object question, TimeSpan timeout)
-    {
-        var asked = target switch
-        {
-            IActorRef actor => actor.Ask<object>(question, timeout),
-            ActorSelection selection => selection.Ask<object>(question, timeout),
-            _ => throw new ArgumentException("an actor or a selection", nameof(target)),
-        };
-        AskOrNull(asked).PipeTo(Self, success: message => new Answer(message));
-    }
-
-    private static async Task<object?> AskOrNull(Task<object> asked)
-    {
-        try
-        {
-            return await asked;
-        }
-        catch (AskTimeoutException)
-        {
-            return null;
-        }
-    }
+    private void Ask(ICanTell target, object question, TimeSpan timeout) =>
+        HostViews.Answer(target, question, timeout).PipeTo(Self, success: message => new Answer(message));
 
     private CommandResult Refusal(object? answer) => answer switch
     {
