@@ -170,7 +170,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         Command<ClusterEvent.MemberUp>(up =>
         {
             if (HostRole.NameIn(up.Member.Roles) is { } host && _state.Draining.Contains(host))
-                Context.ActorSelection(VmHost.PathOn(up.Member.Address)).Tell(new HostProtocol.SetDraining(true));
+                Context.ActorSelection(HostProtocol.PathOn(up.Member.Address)).Tell(new HostProtocol.SetDraining(true));
         });
         // The hosts' answers to what the coordinator told them without waiting.
         Command<CommandResult>(_ => { });
@@ -288,7 +288,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         views.Select(v => new HostLoad(
             v.Host, v.Status.Capacity, v.Status.Used + _state.Reserved(v.Host), _state.Draining.Contains(v.Host) || v.Status.Draining, Reachable: true)).ToArray();
 
-    private ActorSelection HostAt(Address address) => Context.ActorSelection(VmHost.PathOn(address));
+    private ActorSelection HostAt(Address address) => Context.ActorSelection(HostProtocol.PathOn(address));
 
     /// <summary>Hosts up and reachable now.</summary>
     private Dictionary<string, Address> UpHosts => HostViews.Up(Cluster.Get(Context.System));

@@ -45,7 +45,7 @@ internal static class HostViews
     /// </summary>
     public static async Task<IReadOnlyList<HostView>> Ask(IActorContext context, Dictionary<string, Address> hosts)
     {
-        var selections = hosts.Select(h => (Host: h.Key, Selection: context.ActorSelection(VmHost.PathOn(h.Value)))).ToArray();
+        var selections = hosts.Select(h => (Host: h.Key, Selection: context.ActorSelection(HostProtocol.PathOn(h.Value)))).ToArray();
         var answers = await Task.WhenAll(selections.Select(async h =>
         {
             var status = Answer(h.Selection, HostProtocol.GetStatus.Instance);

@@ -12,6 +12,12 @@ namespace Orchestrator.Actors.Host;
 /// </summary>
 public static class HostProtocol
 {
+    /// <summary>The VM host's name under /user on every node.</summary>
+    public const string Name = "vm-host";
+
+    /// <summary>Where the VM host of <paramref name="node"/> lives.</summary>
+    public static ActorPath PathOn(Address node) => new RootActorPath(node) / "user" / Name;
+
     /// <summary>Create and start a VM here; answered with <see cref="CommandResult"/>.</summary>
     /// <param name="Epoch">The ownership epoch the ledger recorded for this VM's creation; 0 where no ledger took part.</param>
     public sealed record CreateVm(VmSpec Spec, long Epoch = 0) : IHostWire;

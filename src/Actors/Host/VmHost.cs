@@ -15,12 +15,9 @@ namespace Orchestrator.Actors.Host;
 /// for what this host holds. Capacity is held from the moment an incoming migration is prepared,
 /// so two migrations can never both count on the same free memory.
 /// </summary>
-public sealed class VmHost : ReceiveActor, IWithTimers
+internal sealed class VmHost : ReceiveActor, IWithTimers
 {
-    public const string Name = "vm-host";
-
-    /// <summary>Where the VM host of <paramref name="node"/> lives.</summary>
-    public static ActorPath PathOn(Address node) => new RootActorPath(node) / "user" / Name;
+    public const string Name = HostProtocol.Name;
 
     /// <summary>Guards against a peer asking for absurd twins.</summary>
     private const long MaxDeviceBytes = 1L << 40;

@@ -110,7 +110,7 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
     {
         _coordinator = Context.ActorOf(SwitchoverCoordinator.Props(_id, Self, _time, _start), "switchover");
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
-        var host = Context.System.ActorSelection(Host.VmHost.PathOn(_destination));
+        var host = Context.System.ActorSelection(Host.HostProtocol.PathOn(_destination));
         host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator, _capabilities.SwitchoverAck));
         ProbeLedger(Now);
         Timers.StartSingleTimer(SetupTimedOut.Instance, SetupTimedOut.Instance, _settings.SetupTimeout);

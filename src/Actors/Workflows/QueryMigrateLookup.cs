@@ -23,7 +23,7 @@ internal sealed class QueryMigrateLookup : ReceiveActor
     {
         var cluster = Cluster.Get(Context.System);
         var members = HostViews.Named(cluster.State.Members).Keys.ToArray();
-        var reachable = HostViews.Askable(cluster).Select(h => (Host: h.Key, Selection: Context.ActorSelection(VmHost.PathOn(h.Value)))).ToArray();
+        var reachable = HostViews.Askable(cluster).Select(h => (Host: h.Key, Selection: Context.ActorSelection(HostProtocol.PathOn(h.Value)))).ToArray();
         Asked(fleet, reachable, find.Vm).PipeTo(Self);
         Receive<Answers>(answers =>
         {

@@ -75,7 +75,7 @@ internal sealed class VmCreation : ReceiveActor
             return;
         }
         _reserved = token;
-        var selections = HostViews.Askable(Cluster.Get(Context.System)).Values.Select(address => Context.ActorSelection(VmHost.PathOn(address))).ToArray();
+        var selections = HostViews.Askable(Cluster.Get(Context.System)).Values.Select(address => Context.ActorSelection(HostProtocol.PathOn(address))).ToArray();
         var lists = Task.WhenAll(selections.Select(selection => HostViews.Answer(selection, HostProtocol.ListVms.Instance, HostTimeout)));
         lists.PipeTo(Self, success: answers => new Answer(answers));
         Become(() => Scanning(host, token));
@@ -100,7 +100,7 @@ internal sealed class VmCreation : ReceiveActor
             Finish(Refusal(answer.Message));
             return;
         }
-        Ask(Context.ActorSelection(VmHost.PathOn(host)), new HostProtocol.CreateVm(_create.Spec, epoch), HostTimeout);
+        Ask(Context.ActorSelection(HostProtocol.PathOn(host)), new HostProtocol.CreateVm(_create.Spec, epoch), HostTimeout);
         Become(() => Creating(host));
     });
 
@@ -110,7 +110,7 @@ internal sealed class VmCreation : ReceiveActor
         {
             case CommandResult { Error: null }:
                 _log.Info("VM {0} created on host {1}", Name, _create.Host);
-                Ask(Context.ActorSelection(VmHost.PathOn(host)), HostProtocol.ListVms.Instance, HostTimeout);
+                Ask(Context.ActorSelection(HostProtocol.PathOn(host)), HostProtocol.ListVms.Instance, HostTimeout);
                 Become(Describing);
                 break;
             case CommandResult error:

@@ -58,7 +58,7 @@ public sealed class ClusterHosts(IServiceProvider services)
     }
 
     public Task<object> Ask(HostMember host, object message) =>
-        System.ActorSelection(VmHost.PathOn(host.Address)).Ask<object>(message, AskTimeout);
+        System.ActorSelection(HostProtocol.PathOn(host.Address)).Ask<object>(message, AskTimeout);
 
     /// <summary>Every reachable host's VM list; a host that does not answer in time is left out.</summary>
     public async Task<IReadOnlyList<(HostMember Host, HostProtocol.VmList List)>> VmLists()
