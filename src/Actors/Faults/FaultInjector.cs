@@ -12,7 +12,7 @@ namespace Orchestrator.Actors.Faults;
 /// event stream that runs on the publishing migration's own thread: the order to die is sent before
 /// the migration takes its next step, and nothing waits on that thread for it to be obeyed.
 /// </summary>
-public sealed class FaultInjector : ReceiveActor
+internal sealed class FaultInjector : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
 

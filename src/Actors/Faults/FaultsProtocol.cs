@@ -1,14 +1,17 @@
 using Akka.Actor;
+using Akka.Annotations;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wire;
 
 namespace Orchestrator.Actors.Faults;
 
 /// <summary>
+/// INTERNAL API: for this project's executable and drills; it may change without notice.
 /// Fault injection for drills across processes (<c>orchestrator drill --netns</c>). TEST-ONLY: a node
 /// spawns <see cref="FaultInjector"/> only when started with <c>ORCHESTRATOR__FAULTS__ENABLED=true</c>,
 /// and a node without it never obeys <see cref="Die"/> (the message has no one to go to).
 /// </summary>
+[InternalApi]
 public static class FaultsProtocol
 {
     /// <summary>The injector's name under <c>/user</c> on every node that has faults enabled.</summary>

@@ -11,7 +11,7 @@ namespace Orchestrator.Actors.Faults;
 /// is given <see cref="Decorate"/> only with fault injection enabled. Thread-safe: armed from a drill or
 /// the fault injector, consumed by an incoming migration.
 /// </summary>
-public sealed class IncomingCorruption(ILoggingAdapter log)
+internal sealed class IncomingCorruption(ILoggingAdapter log)
 {
     private readonly Lock _sync = new();
     private readonly HashSet<string> _armed = [];

@@ -6,4 +6,4 @@ namespace Orchestrator.Actors.Fencing;
 /// <param name="Ledger">The ownership ledger's singleton proxy; null: the migration commits on its own, libvirt-style.</param>
 /// <param name="Epoch">The ownership epoch of the copy being migrated.</param>
 /// <param name="Node">The source node's address, recorded as the previous owner.</param>
-public sealed record Fence(IActorRef? Ledger, long Epoch, Address Node);
+internal sealed record Fence(IActorRef? Ledger, long Epoch, Address Node);

@@ -1,9 +1,11 @@
+using Akka.Annotations;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wire;
 
 namespace Orchestrator.Actors.Fencing;
 
 /// <summary>
+/// INTERNAL API: for this project's executable and drills; it may change without notice.
 /// Fencing: who owns a VM, as an epoch recorded in the fleet's durable store by the ownership ledger
 /// (a cluster singleton). A migration moves ownership to epoch N+1 only through <see cref="Commit"/>;
 /// the destination starts only once <see cref="Resolve"/> says that commit is recorded; a source that
@@ -11,6 +13,7 @@ namespace Orchestrator.Actors.Fencing;
 /// which fences the migration's epoch unless it was committed. So at most one copy of a VM ever runs,
 /// whichever messages are lost.
 /// </summary>
+[InternalApi]
 public static class OwnershipProtocol
 {
     /// <summary>The ledger's one journal.</summary>

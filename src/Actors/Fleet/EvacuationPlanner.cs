@@ -1,7 +1,7 @@
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>Decides where each VM of a draining host goes, before any migration starts.</summary>
-public static class EvacuationPlanner
+internal static class EvacuationPlanner
 {
     public static EvacuationPlan Plan(string host, IReadOnlyList<HostLoad> hosts, IReadOnlyList<VmLoad> vms)
     {

@@ -7,7 +7,7 @@ namespace Orchestrator.Actors.Fleet;
 /// permits here, never by looking at a cache of running migrations, so racing requests cannot exceed them.
 /// Not thread-safe: it lives inside one actor, which serialises every call.
 /// </summary>
-public sealed class PermitLedger
+internal sealed class PermitLedger
 {
     private readonly FleetLimits _limits;
 

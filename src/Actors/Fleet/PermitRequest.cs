@@ -4,4 +4,4 @@ namespace Orchestrator.Actors.Fleet;
 /// One migration asking for (or holding) a permit. <paramref name="Sequence"/> is the admission order, so
 /// requests of the same priority are granted first come, first served.
 /// </summary>
-public sealed record PermitRequest(string Vm, string Source, string Destination, MigrationPriority Priority, long Sequence);
+internal sealed record PermitRequest(string Vm, string Source, string Destination, MigrationPriority Priority, long Sequence);

@@ -4,4 +4,4 @@ namespace Orchestrator.Actors.Fleet;
 /// Moves that even out memory use. Spread is the fullest minus the emptiest used/capacity ratio over the
 /// hosts that accept VMs, before and after the moves, so the user sees what the plan buys.
 /// </summary>
-public sealed record RebalancePlan(IReadOnlyList<Placement> Moves, double SpreadBefore, double SpreadAfter);
+internal sealed record RebalancePlan(IReadOnlyList<Placement> Moves, double SpreadBefore, double SpreadAfter);

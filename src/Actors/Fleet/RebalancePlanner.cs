@@ -1,7 +1,7 @@
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>Plans a bounded number of moves that even out memory use across the hosts that accept VMs.</summary>
-public static class RebalancePlanner
+internal static class RebalancePlanner
 {
     // Ratios are doubles; a move must win by more than rounding noise, or the planner could chase its own tail.
     private const double Epsilon = 1e-9;

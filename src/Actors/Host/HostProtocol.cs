@@ -127,4 +127,4 @@ internal static class HostLocal
 }
 
 /// <summary>Who a host is: its name in the cluster and how much VM state it may hold.</summary>
-public sealed record HostIdentity(string Name, long Capacity = long.MaxValue);
+internal sealed record HostIdentity(string Name, long Capacity = long.MaxValue);

@@ -11,7 +11,7 @@ namespace Orchestrator.Actors.Incoming;
 /// ready, commit. The destination starts the VM only on <see cref="Commit"/>, and the source never
 /// resumes its copy once it has sent it, so at no instant do both run.
 /// </summary>
-public static class IncomingProtocol
+internal static class IncomingProtocol
 {
     /// <summary>Source to destination host: make an empty twin of this VM and get ready to load it.</summary>
     /// <param name="SourceSwitchoverAck">The source has switchover-ack on: it will not stop the VM before the destination's ack.

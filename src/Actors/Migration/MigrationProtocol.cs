@@ -40,7 +40,7 @@ public sealed record OwnershipTimeouts(TimeSpan Ask, TimeSpan Retry, int Resolve
 }
 
 /// <summary>What a running migration answers to, on the source node.</summary>
-public static class MigrationProtocol
+internal static class MigrationProtocol
 {
     /// <summary>QEMU's <c>query-migrate</c>; answered with <see cref="MigrationInfo"/>.</summary>
     public sealed record Query { public static readonly Query Instance = new(); }

@@ -1,11 +1,14 @@
 using Akka.Actor;
+using Akka.Annotations;
 
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>
+/// INTERNAL API: for this project's executable and drills; it may change without notice.
 /// An event-stream subscriber that runs its callback on the publishing thread, so a fault placed at a
 /// phase lands before the source migration takes its next step (an actor subscriber would see it later).
 /// </summary>
+[InternalApi]
 public sealed class PhaseTap : MinimalActorRef
 {
     private readonly Action<MigrationPhaseReached> _callback;

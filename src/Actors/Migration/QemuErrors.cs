@@ -1,7 +1,7 @@
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>QEMU's error texts that we keep word for word (migration/migration.c), in one place.</summary>
-public static class QemuErrors
+internal static class QemuErrors
 {
     /// <summary>A second migrate, or a change that cannot happen beside a running migration.</summary>
     public const string InProgress = "There's a migration process in progress";

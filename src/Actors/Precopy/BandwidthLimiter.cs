@@ -5,7 +5,7 @@ namespace Orchestrator.Actors.Precopy;
 /// may overshoot its slice by one chunk; the overshoot is paid back in the next slice. Thread-safe: the
 /// streams of a migration share one instance on the source node.
 /// </summary>
-public sealed class BandwidthLimiter
+internal sealed class BandwidthLimiter
 {
     public static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(100);
 

@@ -4,7 +4,7 @@ namespace Orchestrator.Actors.Precopy;
 /// What one device stream has moved. Written only by its streamer, read by the migration loop on the
 /// same node, so plain interlocked counters are enough.
 /// </summary>
-public sealed class StreamCounters
+internal sealed class StreamCounters
 {
     private long _precopyBytes;
     private long _downtimeBytes;

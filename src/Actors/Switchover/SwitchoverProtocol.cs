@@ -7,7 +7,7 @@ using Orchestrator.Devices.Contract;
 namespace Orchestrator.Actors.Switchover;
 
 /// <summary>Who may stop the source VM, and when: one coordinator per migration, on the source node.</summary>
-public static class SwitchoverProtocol
+internal static class SwitchoverProtocol
 {
     /// <summary>The destination counted these devices as needing an ack (QEMU: switchover_ack_needed at load setup).</summary>
     public sealed record ExpectAcks(MigrationId Migration, IReadOnlyList<DeviceName> Devices) : IMigrationWire;
@@ -54,7 +54,7 @@ public static class SwitchoverProtocol
 }
 
 /// <summary>Where a destination device's switchover ack stands: query-migrate's per-device <c>switchover-ack</c>.</summary>
-public enum AckState
+internal enum AckState
 {
     /// <summary>The destination did not count it (it sends no initial data, or switchover-ack is off there).</summary>
     NotNeeded,
@@ -66,7 +66,7 @@ public enum AckState
 }
 
 /// <param name="At">Since the migration started, once acked.</param>
-public sealed record DeviceAck(AckState State, TimeSpan? At = null)
+internal sealed record DeviceAck(AckState State, TimeSpan? At = null)
 {
     public static readonly DeviceAck NotNeeded = new(AckState.NotNeeded);
 

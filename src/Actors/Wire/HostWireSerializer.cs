@@ -16,7 +16,7 @@ namespace Orchestrator.Actors.Wire;
 /// JSON for the small control-plane messages, with an allow-list of types keyed by short manifests:
 /// a peer can name only these, never an arbitrary .NET type (unlike Akka's default JSON serializer).
 /// </summary>
-public sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int Id = 4712;
 

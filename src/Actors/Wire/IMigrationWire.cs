@@ -5,4 +5,4 @@ namespace Orchestrator.Actors.Wire;
 /// <see cref="MigrationWireSerializer"/> is made once, in configuration, so no migration message ever
 /// falls back to the JSON serializer.
 /// </summary>
-public interface IMigrationWire;
+internal interface IMigrationWire;

@@ -15,7 +15,7 @@ namespace Orchestrator.Actors.Wire;
 /// Compact binary encoding of every <see cref="IMigrationWire"/> message. Chunks cost one copy each way
 /// and a few dozen header bytes; nothing here goes through JSON.
 /// </summary>
-public sealed class MigrationWireSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     /// <summary>Outside Akka's reserved 0..40.</summary>
     public const int Id = 4711;

@@ -1,6 +1,8 @@
+using Akka.Annotations;
 namespace Orchestrator.Actors.Wiring;
 
-/// <summary>Host names travel as cluster roles, so every member knows every host's name.</summary>
+/// <summary>INTERNAL API: for this project's executable and drills; it may change without notice. Host names travel as cluster roles, so every member knows every host's name.</summary>
+[InternalApi]
 public static class HostRole
 {
     private const string Prefix = "host_"; // no ":" : Akka.Cluster.Hosting writes roles into HOCON unquoted

@@ -8,7 +8,7 @@ namespace Orchestrator.Actors.Wiring;
 /// Akka's log on stderr: stdout belongs to the command's output (the demo's <c>--json</c> promises one
 /// JSON object there and nothing else).
 /// </summary>
-public sealed class StandardErrorLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
+internal sealed class StandardErrorLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
     public StandardErrorLogger()
     {

@@ -1,3 +1,4 @@
+using Akka.Annotations;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Devices.Machine;
@@ -5,9 +6,11 @@ using Orchestrator.Devices.Machine;
 namespace Orchestrator.Actors.Workflows;
 
 /// <summary>
+/// INTERNAL API: for this project's executable and drills; it may change without notice.
 /// Creating a VM in the cluster: every engine (the HTTP API, in-process drills, tests) sends this to
 /// its node's VM host, which runs one <see cref="VmCreation"/> for it.
 /// </summary>
+[InternalApi]
 public static class CreationProtocol
 {
     /// <summary>

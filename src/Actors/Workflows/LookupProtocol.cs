@@ -1,3 +1,4 @@
+using Akka.Annotations;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Fleet.Journal;
 using Orchestrator.Actors.Migration;
@@ -5,9 +6,11 @@ using Orchestrator.Actors.Migration;
 namespace Orchestrator.Actors.Workflows;
 
 /// <summary>
+/// INTERNAL API: for this project's executable and drills; it may change without notice.
 /// query-migrate for a VM anywhere in the cluster: sent to a node's VM host, which runs one
 /// <see cref="QueryMigrateLookup"/> asking the fleet and every host at once.
 /// </summary>
+[InternalApi]
 public static class LookupProtocol
 {
     /// <summary>Answered with one of the records below, whichever says most about the VM's latest migration.</summary>

@@ -1,6 +1,8 @@
+using Akka.Annotations;
 namespace Orchestrator.Actors.Fleet.Journal;
 
 /// <summary>
+/// INTERNAL API: for this project's executable and drills; it may change without notice.
 /// What the fleet coordinator writes to its journal, as contracts of their own: plain fields in the
 /// field's vocabulary (QEMU state names, capability lists, parameter names), never a protocol message
 /// or a view. Each is stored under a constant, versioned manifest (<see cref="FleetJournalSerializer"/>),
@@ -8,6 +10,7 @@ namespace Orchestrator.Actors.Fleet.Journal;
 /// new manifest and the old one an upcast (as <see cref="LegacyFleetJournal"/> does for the journals
 /// written before these contracts, 2026-11-29).
 /// </summary>
+[InternalApi]
 public static class FleetEvents
 {
     /// <summary>The coordinator's one journal: there is one fleet per cluster.</summary>

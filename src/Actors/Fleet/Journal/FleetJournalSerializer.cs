@@ -11,7 +11,7 @@ namespace Orchestrator.Actors.Fleet.Journal;
 /// (<c>fleet.migration-queued.v1</c>): the manifest names the contract, never a C# type, so a rename
 /// in code never strands a database. A manifest it does not know is refused with an error that names it.
 /// </summary>
-public sealed class FleetJournalSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
+internal sealed class FleetJournalSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int Id = 4713;
 

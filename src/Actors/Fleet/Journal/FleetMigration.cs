@@ -7,7 +7,7 @@ namespace Orchestrator.Actors.Fleet.Journal;
 /// <param name="StartedAt">When its permit was granted (the completion timeout counts from here); null while queued.</param>
 /// <param name="Intervention">Why the fleet stepped in, once it has; its record keeps this reason.</param>
 /// <param name="Redirected">Cancelled because its destination began to drain: an evacuation move is planned again at once.</param>
-public sealed record FleetMigration(
+internal sealed record FleetMigration(
     MigrationId Id,
     string Vm,
     string Source,
@@ -38,13 +38,13 @@ public sealed record FleetMigration(
 }
 
 /// <summary>A finished migration: what it was and how it ended.</summary>
-public sealed record FinishedMigration(FleetMigration Migration, MigrationOutcome Outcome)
+internal sealed record FinishedMigration(FleetMigration Migration, MigrationOutcome Outcome)
 {
     public MigrationStatus Status => ContractNames.Status(Outcome.Status);
 }
 
 /// <summary>The contracts' stable names for the fleet's enums: QEMU's and KubeVirt's words, lower case.</summary>
-public static class ContractNames
+internal static class ContractNames
 {
     public static string Of(MigrationPriority kind) => kind == MigrationPriority.Evacuation ? "evacuation" : "user";
 

@@ -10,7 +10,7 @@ namespace Orchestrator.Actors.Fleet.Journal;
 /// commands alike (as the ownership ledger does), so what the coordinator decided and what a successor
 /// recovers cannot differ. Pure: recovery is testable without an actor or a database.
 /// </summary>
-public sealed class FleetState
+internal sealed class FleetState
 {
     private readonly int _finishedPerVm;
     private readonly Dictionary<string, FleetMigration> _active = [];
@@ -173,7 +173,7 @@ public sealed class FleetState
 }
 
 /// <summary>One host's evacuation: the VMs planned off it, and the attempts and retries of those that failed.</summary>
-public sealed class EvacuationJob(string host)
+internal sealed class EvacuationJob(string host)
 {
     public string Host { get; } = host;
 

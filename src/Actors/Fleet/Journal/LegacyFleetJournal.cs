@@ -11,7 +11,7 @@ namespace Orchestrator.Actors.Fleet.Journal;
 /// upgraded node recovers its queued moves, jobs, drained hosts, placement and history.
 /// Tests/Fleet/Journals holds such a journal, written by a real cluster.
 /// </summary>
-public static class LegacyFleetJournal
+internal static class LegacyFleetJournal
 {
     private static readonly JsonSerializerOptions Options = new() { IncludeFields = true };
 
