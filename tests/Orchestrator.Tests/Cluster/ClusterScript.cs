@@ -32,25 +32,23 @@ internal static class ClusterScript
     public static string Path(string flavour) => System.IO.Path.Combine(RepositoryRoot(), "deploy", flavour, "cluster.sh");
 
     /// <summary>Until the API lists <paramref name="count"/> hosts up with their capacity (60 s at most).</summary>
-    public static async Task WaitForMembers(Func<Task<JsonNode>> getHosts, int count, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            try
+    public static Task WaitForMembers(Func<Task<JsonNode>> getHosts, int count, string what) =>
+        Eventually.Until(
+            async () =>
             {
-                var hosts = (await getHosts()).AsArray();
-                if (hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null) == count)
-                    return;
-            }
-            catch (HttpRequestException)
-            {
-            }
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{what} did not show {count} hosts up within 60 s");
-            await Task.Delay(250);
-        }
-    }
+                try
+                {
+                    var hosts = (await getHosts()).AsArray();
+                    return hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null) == count;
+                }
+                catch (HttpRequestException)
+                {
+                    return false; // the API is not listening yet
+                }
+            },
+            TimeSpan.FromSeconds(60),
+            $"{what} shows {count} hosts up",
+            every: TimeSpan.FromMilliseconds(250));
 
     /// <summary>One API request; the status and the JSON body (null when empty).</summary>
     public static async Task<(int Status, JsonNode? Body)> Send(HttpClient http, HttpMethod method, string url, string? json)

@@ -14,12 +14,8 @@ public sealed class NodeShutdownTests(LocalCluster cluster) : IClassFixture<Loca
         Assert.Equal(201, created);
         var (started, _) = await cluster.Send(HttpMethod.Post, "/vms/home-vm/migrate", """{"to": "host3", "parameters": {"max-bandwidth": "4194304"}}""", node: 2);
         Assert.Equal(202, started);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((string?)(await cluster.Get("/vms/home-vm/migration", node: 2))["status"] != "active")
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the migration never became active");
-            await Task.Delay(100);
-        }
+        await Eventually.Until(async () => (string?)(await cluster.Get("/vms/home-vm/migration", node: 2))["status"] == "active",
+            TimeSpan.FromSeconds(30), "the migration becomes active");
 
         await cluster.Terminate(1);
 

@@ -107,15 +107,16 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
     private async Task SetSwitchoverAck(string host, bool on)
     {
         // Refused while a migration lands there: try again shortly.
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            var (status, body) = await cluster.Send(HttpMethod.Post, $"/hosts/{host}/capabilities", $$"""{"switchover-ack": {{(on ? "true" : "false")}}}""");
-            if (status == 200)
-                return;
-            Assert.True(DateTime.UtcNow < deadline, $"capabilities of {host}: {status} {body}");
-            await Task.Delay(200);
-        }
+        var last = "";
+        await Eventually.Until(
+            async () =>
+            {
+                var (status, body) = await cluster.Send(HttpMethod.Post, $"/hosts/{host}/capabilities", $$"""{"switchover-ack": {{(on ? "true" : "false")}}}""");
+                last = $"{status} {body}";
+                return status == 200 ? last : null;
+            },
+            TimeSpan.FromSeconds(30),
+            () => $"capabilities of {host}: {last}");
     }
 
     private async Task<JsonObject[]> Records(string vm) =>
