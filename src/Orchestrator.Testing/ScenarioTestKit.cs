@@ -1,6 +1,7 @@
 using Akka.TestKit.Xunit2;
 using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Report;
 using Orchestrator.Drills.Scenarios;
 using Xunit.Abstractions;
@@ -50,7 +51,7 @@ public abstract class ScenarioTestKit : TestKit
     /// <summary>Runs the drill and returns its report whatever the verdict, for tests about failing drills.</summary>
     protected async Task<DrillReport> Report(Scenario scenario)
     {
-        var report = await Drill.Run(scenario, Options, line => Output?.WriteLine(line));
+        var report = await InProcessDrill.Run(scenario, Options, line => Output?.WriteLine(line));
         Output?.WriteLine("");
         foreach (var line in TextReport.Lines(report))
             Output?.WriteLine(line);

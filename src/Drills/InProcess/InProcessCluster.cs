@@ -7,6 +7,7 @@ using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wiring;
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.InProcess;

@@ -1,6 +1,7 @@
 using Orchestrator.Cli;
 using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Netns;
 using Orchestrator.Drills.Report;
 
@@ -59,7 +60,7 @@ public static class DrillCommand
                 ? await Drill.Run(scenario, await NetnsDrillCluster.ProbeLinkFaults(script!, cancel),
                     async token => await NetnsDrillCluster.Start(script!, scenario.Hosts, options, progress, token), "netns",
                     options with { PollInterval = TimeSpan.FromMilliseconds(200) }, progress, cancel)
-                : await Drill.Run(scenario, progress: progress, cancel: cancel);
+                : await InProcessDrill.Run(scenario, progress: progress, cancel: cancel);
         }
         catch (DrillNotSupportedException e)
         {

@@ -6,7 +6,7 @@ using Akka.Actor;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 using Orchestrator.Output;
 

@@ -1,7 +1,7 @@
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Migration;
 
-namespace Orchestrator.Drills.InProcess;
+namespace Orchestrator.Drills.Running;
 
 /// <summary>
 /// How the in-process engine runs a drill. The bounds are shorter than a production node's so that a

@@ -6,7 +6,7 @@ using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Report;
 using Orchestrator.Drills.Scenarios;
 
-namespace Orchestrator.Drills.InProcess;
+namespace Orchestrator.Drills.Running;
 
 /// <summary>
 /// Watches a drill from inside every node: where each VM is (each host's VM list, read through its local

@@ -1,10 +1,9 @@
 using Akka.Actor;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Scenarios;
 
-namespace Orchestrator.Drills;
+namespace Orchestrator.Drills.Running;
 
 /// <summary>
 /// The cluster under test, as a drill plays and watches it: the in-process engine (one ActorSystem per
@@ -87,3 +86,15 @@ public sealed record DrillMigrationSeen(MigrationId Id, string Vm, string Source
 
 /// <summary>A step could not do what it says; the message says why.</summary>
 public sealed class DrillStepException(string message) : Exception(message);
+
+/// <summary>What became of a node during a drill.</summary>
+public enum NodeFate
+{
+    Alive,
+
+    /// <summary>The scenario killed it: its VMs went down with it.</summary>
+    Killed,
+
+    /// <summary>Its ActorSystem ended without the scenario asking (e.g. the cluster downed it).</summary>
+    Died,
+}

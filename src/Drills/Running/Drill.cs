@@ -6,10 +6,10 @@ using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Report;
 using Orchestrator.Drills.Scenarios;
 
-namespace Orchestrator.Drills.InProcess;
+namespace Orchestrator.Drills.Running;
 
 /// <summary>
-/// Runs a drill in this process: starts the cluster, creates the VMs, plays the steps in order while
+/// Runs a drill on any engine's cluster: starts the cluster, creates the VMs, plays the steps in order while
 /// the observer checks the invariants, then judges the expectations. Every wait is bounded.
 /// </summary>
 public sealed class Drill
@@ -32,22 +32,14 @@ public sealed class Drill
         _engine = engine;
     }
 
-    /// <summary>Runs the scenario to its end and reports; throws <see cref="DrillNotSupportedException"/> before starting anything it cannot do.</summary>
-    /// <param name="progress">Each step as it starts and ends, for a person watching.</param>
-    public static Task<DrillReport> Run(Scenarios.Scenario scenario, DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
-    {
-        CheckSupported(scenario, LinkFaults.InProcess);
-        var settings = options ?? new DrillOptions();
-        return new Drill(scenario, settings, progress ?? (_ => { }),
-            async token => await InProcessCluster.Start(scenario.Hosts, settings, token), "in-process").Run(cancel);
-    }
-
     /// <summary>
-    /// Runs the scenario on a cluster another engine starts (e.g. node processes in network namespaces):
-    /// the same steps, invariants, verdicts and report. <paramref name="start"/> throws
+    /// Runs the scenario to its end on the cluster an engine starts (<see cref="InProcess.InProcessDrill"/>, or node
+    /// processes in network namespaces), and reports; the steps, invariants, verdicts and report are the same
+    /// whatever the engine. <paramref name="start"/> throws
     /// <see cref="TimeoutException"/> when the cluster does not come up; the cluster is disposed at the end.
     /// Throws <see cref="DrillNotSupportedException"/>, before starting anything, for a step <paramref name="faults"/> cannot produce.
     /// </summary>
+    /// <param name="progress">Each step as it starts and ends, for a person watching.</param>
     public static Task<DrillReport> Run(Scenarios.Scenario scenario, LinkFaults faults, Func<CancellationToken, Task<IDrillCluster>> start, string engine,
         DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
     {
