@@ -33,11 +33,9 @@ internal sealed class InProcessCluster : IDrillCluster
         _options = options;
     }
 
-    public IReadOnlyList<DrillNode> Nodes => _nodes;
+    private DrillNode this[string host] => _nodes.First(n => n.Name == host);
 
-    public DrillNode this[string host] => _nodes.First(n => n.Name == host);
-
-    public DrillNode? ByAddress(Address address) => _nodes.FirstOrDefault(n => n.Address.Equals(address));
+    private DrillNode? ByAddress(Address address) => _nodes.FirstOrDefault(n => n.Address.Equals(address));
 
     public static async Task<InProcessCluster> Start(IReadOnlyList<HostDefinition> hosts, DrillOptions options, CancellationToken cancel)
     {
@@ -64,9 +62,11 @@ internal sealed class InProcessCluster : IDrillCluster
             var seed = nodes[0].Address;
             foreach (var node in nodes)
                 Cluster.Get(node.System).Join(seed);
-            await Until(() => nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == nodes.Count),
-                "every host to be Up in the cluster", options.StartTimeout, cancel);
-            await UntilFleetAnswers(nodes[0].Fleet, options, cancel);
+            var within = options.StartTimeout.TotalSeconds;
+            await Until(() => Task.FromResult(nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == nodes.Count)),
+                $"gave up waiting for every host to be Up in the cluster after {within:0} s", options.StartTimeout, cancel);
+            await Until(async () => await TryAsk<FleetProtocol.Permits>(nodes[0].Fleet, FleetProtocol.GetPermits.Instance, TimeSpan.FromSeconds(1)) is not null,
+                $"the fleet coordinator did not answer within {within:0} s of the cluster forming", options.StartTimeout, cancel);
             foreach (var node in nodes)
                 _ = node.System.WhenTerminated.ContinueWith(_ => node.End(NodeFate.Died), TaskScheduler.Default);
             return cluster;
@@ -84,7 +84,7 @@ internal sealed class InProcessCluster : IDrillCluster
     /// shutdown, so no migration is cancelled and no leave is announced; its VMs die with it.
     /// Synchronous and bounded, so it can run inside a phase callback.
     /// </summary>
-    public void Kill(DrillNode victim)
+    private void Kill(DrillNode victim)
     {
         if (!victim.End(NodeFate.Killed))
             return;
@@ -92,12 +92,6 @@ internal sealed class InProcessCluster : IDrillCluster
         Task.WaitAll(cut, _options.AskTimeout);
         ((ExtendedActorSystem)victim.System).Abort();
     }
-
-    private Task Blackhole(DrillNode a, DrillNode b) =>
-        Task.WhenAll(LinkControl.Blackhole(a.System, b.Address), LinkControl.Blackhole(b.System, a.Address)).WaitAsync(_options.AskTimeout);
-
-    private Task Unthrottle(DrillNode a, DrillNode b) =>
-        Task.WhenAll(LinkControl.Unthrottle(a.System, b.Address), LinkControl.Unthrottle(b.System, a.Address)).WaitAsync(_options.AskTimeout);
 
     /// <summary>A living node's proxy to the fleet coordinator.</summary>
     public IActorRef Fleet => _nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
@@ -139,24 +133,20 @@ internal sealed class InProcessCluster : IDrillCluster
     public async Task<string?> CreateVm(VmDefinition vm)
     {
         // The path every engine takes: the ledger records the VM at its first epoch, as through the API.
-        var created = await TryAsk(this[vm.Host].Host, new CreationProtocol.Create(vm.ToSpec(), vm.Host), CreationProtocol.Bound);
+        var created = await Ask(this[vm.Host].Host, new CreationProtocol.Create(vm.ToSpec(), vm.Host), CreationProtocol.Bound);
         return created is CreationProtocol.Created ? null : (created as CommandResult)?.Error ?? "no answer";
     }
 
     public async Task<DrillAdmission> Migrate(MigrateStep step)
     {
-        var reply = await TryAsk(Fleet, new FleetProtocol.RequestMigration(step.Vm, step.To, null, step.Parameters.ToArray()), _options.FleetAskTimeout);
-        return reply is FleetProtocol.MigrationAdmitted admitted
-            ? new DrillAdmission(admitted.Id, admitted.Source, admitted.Status.Name())
-            : throw new DrillStepException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
+        var admitted = await FleetCommand<FleetProtocol.MigrationAdmitted>(new FleetProtocol.RequestMigration(step.Vm, step.To, null, step.Parameters.ToArray()));
+        return new DrillAdmission(admitted.Id, admitted.Source, admitted.Status.Name());
     }
 
     public async Task<DrillEvacuation> Evacuate(string host)
     {
-        var reply = await TryAsk(Fleet, new FleetProtocol.Evacuate(host), _options.FleetAskTimeout);
-        return reply is FleetProtocol.EvacuationStarted started
-            ? new DrillEvacuation(started.Moves.Select(m => (m.Vm, m.To)).ToArray(), started.Unplaceable.Select(u => (u.Vm, u.Reason)).ToArray())
-            : throw new DrillStepException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
+        var started = await FleetCommand<FleetProtocol.EvacuationStarted>(new FleetProtocol.Evacuate(host));
+        return new DrillEvacuation(started.Moves.Select(m => (m.Vm, m.To)).ToArray(), started.Unplaceable.Select(u => (u.Vm, u.Reason)).ToArray());
     }
 
     public Task Corrupt(string vm) =>
@@ -164,40 +154,46 @@ internal sealed class InProcessCluster : IDrillCluster
 
     public Task Kill(string host)
     {
-        var victim = this[host];
-        if (!victim.Alive)
-            throw new DrillStepException($"{host} is already {victim.Fate.ToString().ToLowerInvariant()}");
-        Kill(victim);
+        Kill(this[host]);
         return Task.CompletedTask;
     }
 
-    public Task Partition(string a, string b) => Link(this[a], this[b], () => Blackhole(this[a], this[b]), "cut");
+    public async Task Link(LinkStep step)
+    {
+        Func<ActorSystem, Address, Task<bool>> change = step switch
+        {
+            PartitionStep => LinkControl.Blackhole,
+            HealStep => LinkControl.Unthrottle,
+            SlowLinkStep => throw new DrillStepException("the in-process engine cannot slow a link (it needs network namespaces: --netns)"),
+            _ => throw new DrillStepException("the in-process engine has no slow link to clear (it needs network namespaces: --netns)"),
+        };
+        var (a, b, what) = (this[step.A], this[step.B], step is PartitionStep ? "cut" : "healed");
+        try
+        {
+            await Task.WhenAll(change(a.System, b.Address), change(b.System, a.Address)).WaitAsync(_options.AskTimeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new DrillStepException($"the link was not {what}: the throttler did not answer");
+        }
+        catch (Akka.Remote.RemoteTransportException e)
+        {
+            // The node's remoting stopped under us: the cluster downed it, or it is shutting down.
+            throw new DrillStepException($"the link was not {what}: {e.Message}");
+        }
+    }
 
-    public Task Heal(string a, string b) => Link(this[a], this[b], () => Unthrottle(this[a], this[b]), "healed");
+    public Task<HostProtocol.VmList?> ListVms(string host) => TryAsk<HostProtocol.VmList>(this[host].Host, HostProtocol.ListVms.Instance, _options.AskTimeout);
 
-    public Task SlowLink(SlowLinkStep step) =>
-        throw new DrillStepException("the in-process engine cannot slow a link (it needs network namespaces: --netns)");
-
-    public Task ClearLink(string a, string b) =>
-        throw new DrillStepException("the in-process engine has no slow link to clear (it needs network namespaces: --netns)");
-
-    public Task<HostProtocol.VmList?> ListVms(string host) => TryAsk<HostProtocol.VmList>(this[host].Host, HostProtocol.ListVms.Instance);
-
-    public Task<object?> QueryMigrate(string host, string vm) => TryAsk<object>(this[host].Host, new HostProtocol.QueryMigrate(vm));
+    public Task<object?> QueryMigrate(string host, string vm) => TryAsk<object>(this[host].Host, new HostProtocol.QueryMigrate(vm), _options.AskTimeout);
 
     public async Task<string?> LedgerOwner(string vm)
     {
-        if (_nodes.FirstOrDefault(n => n.Alive) is not { } living)
-            return null;
-        try
-        {
-            var owner = await living.Ledger.Ask<OwnershipProtocol.OwnerOf>(new OwnershipProtocol.GetOwner(vm), _options.AskTimeout);
-            return owner.Owner is { } address ? ByAddress(Address.Parse(address))?.Name : null;
-        }
-        catch (Exception)
-        {
-            return null; // the ledger is moving or unreachable
-        }
+        // Null when the ledger is moving or unreachable.
+        var owner = _nodes.FirstOrDefault(n => n.Alive) is { } living
+            ? await TryAsk<OwnershipProtocol.OwnerOf>(living.Ledger, new OwnershipProtocol.GetOwner(vm), _options.AskTimeout)
+            : null;
+        return owner?.Owner is { } address ? ByAddress(Address.Parse(address))?.Name : null;
     }
 
     public void WatchPhases(Action<string, MigrationPhaseReached> onPhase)
@@ -216,26 +212,20 @@ internal sealed class InProcessCluster : IDrillCluster
 
     public Task<IReadOnlyList<DrillMigrationSeen>> Migrations() => Task.FromResult<IReadOnlyList<DrillMigrationSeen>>([]);
 
-    private static async Task Link(DrillNode a, DrillNode b, Func<Task> change, string what)
+    /// <summary>The fleet coordinator's answer of type <typeparamref name="T"/>, or its refusal as a <see cref="DrillStepException"/>.</summary>
+    private async Task<T> FleetCommand<T>(object command) where T : class
     {
-        if (a.Fate != NodeFate.Alive || b.Fate != NodeFate.Alive)
-            throw new DrillStepException($"the link was not {what}: {(a.Alive ? b : a).Name} is {(a.Alive ? b : a).Fate.ToString().ToLowerInvariant()}");
-        try
+        var reply = await Ask(Fleet, command, _options.FleetAskTimeout);
+        return reply as T ?? throw new DrillStepException(reply switch
         {
-            await change();
-        }
-        catch (TimeoutException)
-        {
-            throw new DrillStepException($"the link was not {what}: the throttler did not answer");
-        }
-        catch (Akka.Remote.RemoteTransportException e)
-        {
-            // The node's remoting stopped under us: the cluster downed it, or it is shutting down.
-            throw new DrillStepException($"the link was not {what}: {e.Message}");
-        }
+            CommandResult { Error: { } error } => error,
+            null => $"the fleet coordinator did not answer within {_options.FleetAskTimeout.TotalSeconds:0} s",
+            _ => $"the fleet coordinator answered {reply.GetType().Name}",
+        });
     }
 
-    private static async Task<object?> TryAsk(IActorRef target, object message, TimeSpan timeout)
+    /// <summary>The answer, or null when none came in time.</summary>
+    private static async Task<object?> Ask(IActorRef target, object message, TimeSpan timeout)
     {
         try
         {
@@ -247,11 +237,11 @@ internal sealed class InProcessCluster : IDrillCluster
         }
     }
 
-    private async Task<T?> TryAsk<T>(IActorRef target, object message) where T : class
+    private static async Task<T?> TryAsk<T>(IActorRef target, object message, TimeSpan timeout) where T : class
     {
         try
         {
-            return await target.Ask<T>(message, _options.AskTimeout);
+            return await target.Ask<T>(message, timeout);
         }
         catch (Exception)
         {
@@ -259,40 +249,13 @@ internal sealed class InProcessCluster : IDrillCluster
         }
     }
 
-    private static string Refusal(object? reply, string who, TimeSpan waited) => reply switch
-    {
-        CommandResult { Error: { } error } => error,
-        null => $"{who} did not answer within {waited.TotalSeconds:0} s",
-        _ => $"{who} answered {reply.GetType().Name}",
-    };
-
-    private static async Task UntilFleetAnswers(IActorRef fleet, DrillOptions options, CancellationToken cancel)
-    {
-        var deadline = DateTime.UtcNow + options.StartTimeout;
-        while (true)
-        {
-            try
-            {
-                await fleet.Ask<FleetProtocol.Permits>(FleetProtocol.GetPermits.Instance, TimeSpan.FromSeconds(1), cancel);
-                return;
-            }
-            catch (AskTimeoutException) when (DateTime.UtcNow < deadline)
-            {
-            }
-            catch (AskTimeoutException)
-            {
-                throw new TimeoutException($"the fleet coordinator did not answer within {options.StartTimeout.TotalSeconds:0} s of the cluster forming");
-            }
-        }
-    }
-
-    private static async Task Until(Func<bool> condition, string what, TimeSpan within, CancellationToken cancel)
+    private static async Task Until(Func<Task<bool>> condition, string failure, TimeSpan within, CancellationToken cancel)
     {
         var deadline = DateTime.UtcNow + within;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"gave up waiting for {what} after {within.TotalSeconds:0} s");
+                throw new TimeoutException(failure);
             await Task.Delay(50, cancel);
         }
     }

@@ -205,6 +205,8 @@ public sealed class Drill
                 return $"{started.Moves.Count} move(s){(moves.Length > 0 ? ": " + moves : "")}{(stays.Length > 0 ? "; staying: " + stays : "")}";
             }
             case KillStep { At: null } kill:
+                if (cluster.Fate(kill.Host) is var fate and not NodeFate.Alive)
+                    throw new DrillStepException($"{kill.Host} is already {fate.ToString().ToLowerInvariant()}");
                 await cluster.Kill(kill.Host);
                 return $"{kill.Host} killed";
             case KillStep kill:
@@ -236,17 +238,10 @@ public sealed class Drill
             case CorruptStep corrupt:
                 await cluster.Corrupt(corrupt.Vm);
                 return null;
-            case PartitionStep partition:
-                await cluster.Partition(partition.A, partition.B);
-                return null;
-            case HealStep heal:
-                await cluster.Heal(heal.A, heal.B);
-                return null;
-            case SlowLinkStep slow:
-                await cluster.SlowLink(slow);
-                return null;
-            case ClearLinkStep clear:
-                await cluster.ClearLink(clear.A, clear.B);
+            case LinkStep link:
+                if (link is PartitionStep or HealStep && new[] { link.A, link.B }.FirstOrDefault(h => cluster.Fate(h) != NodeFate.Alive) is { } down)
+                    throw new DrillStepException($"the link was not {(link is PartitionStep ? "cut" : "healed")}: {down} is {cluster.Fate(down).ToString().ToLowerInvariant()}");
+                await cluster.Link(link);
                 return null;
             case WaitStep wait:
                 await Task.Delay(wait.Duration, cancel);

@@ -29,20 +29,14 @@ public interface IDrillCluster : IAsyncDisposable
     /// <summary>Asks the fleet coordinator to evacuate; throws <see cref="DrillStepException"/> on a refusal.</summary>
     Task<DrillEvacuation> Evacuate(string host);
 
-    /// <summary>A crash of the host's node now; throws <see cref="DrillStepException"/> when it cannot.</summary>
+    /// <summary>A crash of the living host's node now; throws <see cref="DrillStepException"/> when it cannot.</summary>
     Task Kill(string host);
 
     /// <summary>The VM's next incoming copy, on every living host, gets one bit flipped (a corrupted chunk).</summary>
     Task Corrupt(string vm);
 
-    Task Partition(string a, string b);
-
-    Task Heal(string a, string b);
-
-    Task SlowLink(SlowLinkStep step);
-
-    /// <summary>Undoes <see cref="SlowLink"/>.</summary>
-    Task ClearLink(string a, string b);
+    /// <summary>Partitions, heals, slows or clears the link between two hosts; throws <see cref="DrillStepException"/> when it cannot.</summary>
+    Task Link(LinkStep step);
 
     /// <summary>The host's own VM list, asked of that host alone (never across a link a fault may have cut); null when it does not answer.</summary>
     Task<HostProtocol.VmList?> ListVms(string host);

@@ -27,7 +27,7 @@ public static class DrillCommand
         if (parsed.Positionals.Count != 1)
             throw new UsageException("usage: orchestrator drill FILE [--json] [--netns]  (one drill file; see docs/drills.md)");
         var netns = parsed.Has("--netns");
-        if (netns && !IsRoot())
+        if (netns && !(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess))
             throw new UsageException("--netns needs root (network namespaces); run as root or drop --netns");
         string? script = null;
         if (netns)
@@ -81,20 +81,5 @@ public static class DrillCommand
                 stdout.WriteLine(line);
         }
         return report.Passed ? 0 : 1;
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
-    private static extern uint GetEuid();
-
-    private static bool IsRoot()
-    {
-        try
-        {
-            return OperatingSystem.IsLinux() && GetEuid() == 0;
-        }
-        catch (DllNotFoundException)
-        {
-            return false;
-        }
     }
 }
