@@ -1,12 +1,14 @@
-using Orchestrator.Actors.Workflows;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Remote;
+using Akka.Remote.Transport;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wiring;
+using Orchestrator.Actors.Workflows;
 using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 
@@ -14,28 +16,21 @@ namespace Orchestrator.Drills.InProcess;
 
 /// <summary>
 /// A cluster of one ActorSystem per host in this process, on 127.0.0.1 free ports, each with its VM host
-/// and the fleet's singletons, wired by WithOrchestrator as a node is. Faults: kill (a crash), partition and heal (throttler blackhole).
+/// and the fleet's singletons, wired by WithOrchestrator as a node is. Faults: kill (a crash), partition and
+/// heal (Akka's throttler transport adapter, <c>trttl</c>: a blackhole drops every message both ways).
 /// </summary>
-internal sealed class InProcessCluster : IDrillCluster
+/// <param name="nodes">Filled by <see cref="Start"/>, host by host.</param>
+internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions options) : IDrillCluster
 {
     /// <summary>Cluster members share one ActorSystem name.</summary>
     public const string SystemName = "drill";
 
-    private readonly List<DrillNode> _nodes;
-    private readonly DrillOptions _options;
-
     /// <summary>The fleet's journal: one SQLite file the nodes share, removed with the cluster.</summary>
     private readonly string _storeDirectory = Directory.CreateTempSubdirectory("orchestrator-drill-").FullName;
 
-    private InProcessCluster(List<DrillNode> nodes, DrillOptions options)
-    {
-        _nodes = nodes;
-        _options = options;
-    }
+    private DrillNode this[string host] => nodes.First(n => n.Name == host);
 
-    private DrillNode this[string host] => _nodes.First(n => n.Name == host);
-
-    private DrillNode? ByAddress(Address address) => _nodes.FirstOrDefault(n => n.Address.Equals(address));
+    private DrillNode? ByAddress(Address address) => nodes.FirstOrDefault(n => n.Address.Equals(address));
 
     public static async Task<InProcessCluster> Start(IReadOnlyList<HostDefinition> hosts, DrillOptions options, CancellationToken cancel)
     {
@@ -88,18 +83,18 @@ internal sealed class InProcessCluster : IDrillCluster
     {
         if (!victim.End(NodeFate.Killed))
             return;
-        var cut = _nodes.Where(n => n != victim).Select(n => LinkControl.Blackhole(victim.System, n.Address)).ToArray();
-        Task.WaitAll(cut, _options.AskTimeout);
+        var cut = nodes.Where(n => n != victim).Select(n => Throttle(victim.System, n.Address, Blackhole.Instance)).ToArray();
+        Task.WaitAll(cut, options.AskTimeout);
         ((ExtendedActorSystem)victim.System).Abort();
     }
 
     /// <summary>A living node's proxy to the fleet coordinator.</summary>
-    public IActorRef Fleet => _nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
+    public IActorRef Fleet => nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
 
     public async ValueTask DisposeAsync()
     {
         // All at once: each is already stopping when the others' links drop.
-        await Task.WhenAll(_nodes.Select(async n =>
+        await Task.WhenAll(nodes.Select(async n =>
         {
             n.End(NodeFate.Killed);
             try
@@ -124,7 +119,7 @@ internal sealed class InProcessCluster : IDrillCluster
 
     // ---- IDrillCluster ------------------------------------------------------------------------
 
-    public IReadOnlyList<string> Hosts => _nodes.Select(n => n.Name).ToArray();
+    public IReadOnlyList<string> Hosts => nodes.Select(n => n.Name).ToArray();
 
     public NodeFate Fate(string host) => this[host].Fate;
 
@@ -150,7 +145,7 @@ internal sealed class InProcessCluster : IDrillCluster
     }
 
     public Task Corrupt(string vm) =>
-        Task.WhenAll(_nodes.Where(n => n.Alive).Select(n => n.Faults.Ask<FaultsProtocol.CorruptionArmed>(new FaultsProtocol.CorruptNextIncoming(vm), _options.AskTimeout)));
+        Task.WhenAll(nodes.Where(n => n.Alive).Select(n => n.Faults.Ask<FaultsProtocol.CorruptionArmed>(new FaultsProtocol.CorruptNextIncoming(vm), options.AskTimeout)));
 
     public Task Kill(string host)
     {
@@ -160,17 +155,17 @@ internal sealed class InProcessCluster : IDrillCluster
 
     public async Task Link(LinkStep step)
     {
-        Func<ActorSystem, Address, Task<bool>> change = step switch
+        ThrottleMode mode = step switch
         {
-            PartitionStep => LinkControl.Blackhole,
-            HealStep => LinkControl.Unthrottle,
+            PartitionStep => Blackhole.Instance,
+            HealStep => Unthrottled.Instance,
             SlowLinkStep => throw new DrillStepException("the in-process engine cannot slow a link (it needs network namespaces: --netns)"),
             _ => throw new DrillStepException("the in-process engine has no slow link to clear (it needs network namespaces: --netns)"),
         };
         var (a, b, what) = (this[step.A], this[step.B], step is PartitionStep ? "cut" : "healed");
         try
         {
-            await Task.WhenAll(change(a.System, b.Address), change(b.System, a.Address)).WaitAsync(_options.AskTimeout);
+            await Task.WhenAll(Throttle(a.System, b.Address, mode), Throttle(b.System, a.Address, mode)).WaitAsync(options.AskTimeout);
         }
         catch (TimeoutException)
         {
@@ -183,28 +178,26 @@ internal sealed class InProcessCluster : IDrillCluster
         }
     }
 
-    public Task<HostProtocol.VmList?> ListVms(string host) => TryAsk<HostProtocol.VmList>(this[host].Host, HostProtocol.ListVms.Instance, _options.AskTimeout);
+    public Task<HostProtocol.VmList?> ListVms(string host) => TryAsk<HostProtocol.VmList>(this[host].Host, HostProtocol.ListVms.Instance, options.AskTimeout);
 
-    public Task<object?> QueryMigrate(string host, string vm) => TryAsk<object>(this[host].Host, new HostProtocol.QueryMigrate(vm), _options.AskTimeout);
+    public Task<object?> QueryMigrate(string host, string vm) => TryAsk<object>(this[host].Host, new HostProtocol.QueryMigrate(vm), options.AskTimeout);
 
     public async Task<string?> LedgerOwner(string vm)
     {
         // Null when the ledger is moving or unreachable.
-        var owner = _nodes.FirstOrDefault(n => n.Alive) is { } living
-            ? await TryAsk<OwnershipProtocol.OwnerOf>(living.Ledger, new OwnershipProtocol.GetOwner(vm), _options.AskTimeout)
+        var owner = nodes.FirstOrDefault(n => n.Alive) is { } living
+            ? await TryAsk<OwnershipProtocol.OwnerOf>(living.Ledger, new OwnershipProtocol.GetOwner(vm), options.AskTimeout)
             : null;
         return owner?.Owner is { } address ? ByAddress(Address.Parse(address))?.Name : null;
     }
 
     public void WatchPhases(Action<string, MigrationPhaseReached> onPhase)
     {
-        foreach (var node in _nodes)
+        foreach (var node in nodes)
             PhaseTap.Attach(node.System, reached => onPhase(node.Name, reached));
     }
 
     public bool SeesPhases => true;
-
-    public void KillNow(string host) => Kill(this[host]);
 
     public Task ArmKillAt(KillStep kill, string source) => Task.CompletedTask; // the phase tap kills
 
@@ -212,14 +205,18 @@ internal sealed class InProcessCluster : IDrillCluster
 
     public Task<IReadOnlyList<DrillMigrationSeen>> Migrations() => Task.FromResult<IReadOnlyList<DrillMigrationSeen>>([]);
 
+    /// <summary><paramref name="from"/>'s side of its link to <paramref name="to"/>, both directions.</summary>
+    private static Task<bool> Throttle(ActorSystem from, Address to, ThrottleMode mode) =>
+        ((RemoteActorRefProvider)((ExtendedActorSystem)from).Provider).Transport.ManagementCommand(new SetThrottle(to, ThrottleTransportAdapter.Direction.Both, mode));
+
     /// <summary>The fleet coordinator's answer of type <typeparamref name="T"/>, or its refusal as a <see cref="DrillStepException"/>.</summary>
     private async Task<T> FleetCommand<T>(object command) where T : class
     {
-        var reply = await Ask(Fleet, command, _options.FleetAskTimeout);
+        var reply = await Ask(Fleet, command, options.FleetAskTimeout);
         return reply as T ?? throw new DrillStepException(reply switch
         {
             CommandResult { Error: { } error } => error,
-            null => $"the fleet coordinator did not answer within {_options.FleetAskTimeout.TotalSeconds:0} s",
+            null => $"the fleet coordinator did not answer within {options.FleetAskTimeout.TotalSeconds:0} s",
             _ => $"the fleet coordinator answered {reply.GetType().Name}",
         });
     }

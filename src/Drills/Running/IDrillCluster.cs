@@ -29,7 +29,10 @@ public interface IDrillCluster : IAsyncDisposable
     /// <summary>Asks the fleet coordinator to evacuate; throws <see cref="DrillStepException"/> on a refusal.</summary>
     Task<DrillEvacuation> Evacuate(string host);
 
-    /// <summary>A crash of the living host's node now; throws <see cref="DrillStepException"/> when it cannot.</summary>
+    /// <summary>
+    /// A crash of the living host's node now; throws <see cref="DrillStepException"/> when it cannot. An engine that
+    /// <see cref="SeesPhases"/> kills before it returns, bounded, so that a phase callback can call it.
+    /// </summary>
     Task Kill(string host);
 
     /// <summary>The VM's next incoming copy, on every living host, gets one bit flipped (a corrupted chunk).</summary>
@@ -55,9 +58,6 @@ public interface IDrillCluster : IAsyncDisposable
 
     /// <summary>Whether <see cref="WatchPhases"/> reports phases; when not, kills at a phase go through <see cref="ArmKillAt"/>.</summary>
     bool SeesPhases { get; }
-
-    /// <summary>A crash now, synchronous and bounded, from inside a phase callback.</summary>
-    void KillNow(string host);
 
     /// <summary>For engines that do not see phases: arms the kill on the migration's source node; throws <see cref="DrillStepException"/>.</summary>
     Task ArmKillAt(KillStep kill, string source);

@@ -1,9 +1,9 @@
 using Orchestrator.Cli;
 using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
-using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Netns;
 using Orchestrator.Drills.Report;
+using Orchestrator.Drills.Running;
 
 namespace Orchestrator.Drills;
 

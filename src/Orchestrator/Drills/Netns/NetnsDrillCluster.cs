@@ -237,8 +237,8 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
             ["host"] = Node(vm.Host),
             ["ram"] = $"{vm.Ram}B",
             ["dirty-rate"] = $"{vm.DirtyRate}B/s",
-            ["vfio"] = vm.Vfio > 0 || vm.VfioNeverAcks ? $"{(vm.Vfio > 0 ? vm.Vfio : 4 * VmDefinition.MiB)}B" : "0B",
-            ["vfio-alloc"] = $"{(long)(vm.VfioNeverAcks ? VmDefinition.NeverAllocated : vm.VfioAllocation ?? VmDefinition.DefaultVfioAllocation).TotalMilliseconds}ms",
+            ["vfio"] = $"{vm.VfioSize}B",
+            ["vfio-alloc"] = $"{(long)vm.VfioAllocationTime.TotalMilliseconds}ms",
             ["vgpu"] = $"{vm.Vgpu}B",
         };
         var (status, reply) = await SendFleet(0, "/vms", body);
@@ -313,7 +313,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
             .Where(m => (string?)m["status"] != "queued")
             .Select(m => new DrillMigrationSeen(new MigrationId((string)m["id"]!), (string)m["vm"]!,
                 FromNode((string?)m["source"]) ?? "?", FromNode((string?)m["destination"]) ?? "?",
-                phases.TryGetValue((string)m["id"]!, out var seen) ? seen : null))
+                phases.GetValueOrDefault((string)m["id"]!)))
             .ToArray();
     }) ?? []; // the fleet is moving or unreachable: next time
 
@@ -331,29 +331,13 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
     }
 
     /// <summary>Every living node's phases (its fault hook records them), by migration id; a node that does not answer adds none.</summary>
-    private async Task<Dictionary<string, List<(string Phase, DateTimeOffset At)>>> Phases()
+    private async Task<Dictionary<string, (string Phase, DateTimeOffset At)[]>> Phases()
     {
-        var living = hosts.Select((h, i) => (h, i)).Where(x => Fate(x.h) == NodeFate.Alive).Select(x => x.i).ToArray();
-        var answers = await Task.WhenAll(living.Select(async i =>
-        {
-            try
-            {
-                return await Get(i, "/faults/phases");
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return null;
-            }
-        }));
-        var byMigration = new Dictionary<string, List<(string Phase, DateTimeOffset At)>>();
-        foreach (var p in answers.OfType<JsonArray>().SelectMany(a => a).OfType<JsonObject>())
-        {
-            var id = (string)p["migration"]!;
-            if (!byMigration.TryGetValue(id, out var list))
-                byMigration[id] = list = [];
-            list.Add(((string)p["phase"]!, DateTimeOffset.Parse((string)p["at"]!, CultureInfo.InvariantCulture)));
-        }
-        return byMigration;
+        var living = hosts.Select((h, i) => (h, i)).Where(x => Fate(x.h) == NodeFate.Alive).Select(x => x.i);
+        var answers = await Task.WhenAll(living.Select(i => Read(() => Get(i, "/faults/phases"))));
+        return answers.OfType<JsonArray>().SelectMany(a => a).OfType<JsonObject>()
+            .GroupBy(p => (string)p["migration"]!)
+            .ToDictionary(g => g.Key, g => g.Select(p => ((string)p["phase"]!, DateTimeOffset.Parse((string)p["at"]!, CultureInfo.InvariantCulture))).ToArray());
     }
 
     // ---- kills at a phase ------------------------------------------------------------------------
@@ -364,8 +348,6 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
     }
 
     public bool SeesPhases => false;
-
-    public void KillNow(string host) => throw new NotSupportedException("the netns engine kills at a phase through the source node's fault hook");
 
     public async Task Corrupt(string vm)
     {
@@ -389,12 +371,10 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
 
     public bool KilledAtPhase(KillStep kill)
     {
+        bool armed;
         lock (_sync)
-        {
-            if (!_armed.ContainsKey(kill))
-                return false;
-        }
-        return Fate(kill.Host) == NodeFate.Killed;
+            armed = _armed.ContainsKey(kill);
+        return armed && Fate(kill.Host) == NodeFate.Killed;
     }
 
     // ---- plumbing --------------------------------------------------------------------------------
