@@ -202,9 +202,9 @@ internal sealed class ScenarioBinder
         if (map is null)
             return [];
         var result = new List<Expectation>();
-        foreach (var (key, counter) in new[] { ("lost", Counter.Lost), ("lost-with-host", Counter.LostWithHost), ("double-runs", Counter.DoubleRuns), ("digest-mismatches", Counter.DigestMismatches) })
+        foreach (var counter in Enum.GetValues<Counter>())
         {
-            if (Value(map, key, path, s => int.TryParse(s, out var n) ? n : (int?)null, "a whole number like 0") is { } value)
+            if (Value(map, CountIs.Name(counter), path, s => int.TryParse(s, out var n) ? n : (int?)null, "a whole number like 0") is { } value)
                 result.Add(new CountIs(counter, value));
         }
         foreach (var (entry, at) in Entries(map, "vms", path, "a mapping of VM to host, e.g. web: host1"))

@@ -143,7 +143,7 @@ public sealed class Drill
     /// <summary>The VM's migration that started since <paramref name="since"/>, asked of every living host; null when none did.</summary>
     private static async Task<(string Host, MigrationInfo Info)?> Started(IDrillCluster cluster, string vm, DateTimeOffset since)
     {
-        foreach (var host in cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive))
+        foreach (var host in cluster.Living())
         {
             if (await cluster.QueryMigrate(host, vm) is MigrationInfo info && info.StartedAt >= since)
                 return (host, info);
@@ -159,14 +159,7 @@ public sealed class Drill
         while (!stop.IsCancellationRequested)
         {
             await observer.Check();
-            try
-            {
-                await Task.Delay(_options.PollInterval, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await Task.Delay(_options.PollInterval, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -179,7 +172,7 @@ public sealed class Drill
             {
                 var since = DateTimeOffset.UtcNow;
                 var asked = cluster.Migrate(migrate);
-                var alive = cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive).ToArray();
+                var alive = cluster.Living().ToArray();
                 // A kill armed at this migration's first phase may take the fleet coordinator's host, and the
                 // answer with it, while the migration starts all the same: then it is found where it runs.
                 while (!asked.IsCompleted && alive.All(h => cluster.Fate(h) == NodeFate.Alive))

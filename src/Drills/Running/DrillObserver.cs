@@ -188,7 +188,7 @@ internal sealed class DrillObserver
 
     private async Task<Dictionary<string, HostProtocol.VmList>?> Snapshot()
     {
-        var living = _cluster.Hosts.Where(Alive).ToArray();
+        var living = _cluster.Living().ToArray();
         var answers = await Task.WhenAll(living.Select(async h => (Host: h, List: await _cluster.ListVms(h))));
         if (answers.Any(a => a.List is null && Alive(a.Host)))
             return null;

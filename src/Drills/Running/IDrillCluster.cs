@@ -69,6 +69,12 @@ public interface IDrillCluster : IAsyncDisposable
     Task<IReadOnlyList<DrillMigrationSeen>> Migrations();
 }
 
+public static class DrillClusters
+{
+    /// <summary>The hosts alive now, in order.</summary>
+    public static IEnumerable<string> Living(this IDrillCluster cluster) => cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive);
+}
+
 /// <summary>A migration the fleet admitted.</summary>
 public sealed record DrillAdmission(MigrationId Id, string Source, string Status);
 

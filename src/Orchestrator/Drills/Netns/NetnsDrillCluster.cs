@@ -225,7 +225,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
         }
     }
 
-    private int? AnyLiving() => hosts.Select((h, i) => (h, i)).FirstOrDefault(x => Fate(x.h) == NodeFate.Alive) is var (h, i) && h is not null ? i : null;
+    private int? AnyLiving() => this.Living().Select(h => (int?)Index(h)).FirstOrDefault();
 
     // ---- steps ----------------------------------------------------------------------------------
 
@@ -333,8 +333,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
     /// <summary>Every living node's phases (its fault hook records them), by migration id; a node that does not answer adds none.</summary>
     private async Task<Dictionary<string, (string Phase, DateTimeOffset At)[]>> Phases()
     {
-        var living = hosts.Select((h, i) => (h, i)).Where(x => Fate(x.h) == NodeFate.Alive).Select(x => x.i);
-        var answers = await Task.WhenAll(living.Select(i => Read(() => Get(i, "/faults/phases"))));
+        var answers = await Task.WhenAll(this.Living().Select(h => Read(() => Get(Index(h), "/faults/phases"))));
         return answers.OfType<JsonArray>().SelectMany(a => a).OfType<JsonObject>()
             .GroupBy(p => (string)p["migration"]!)
             .ToDictionary(g => g.Key, g => g.Select(p => ((string)p["phase"]!, DateTimeOffset.Parse((string)p["at"]!, CultureInfo.InvariantCulture))).ToArray());
@@ -351,7 +350,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
 
     public async Task Corrupt(string vm)
     {
-        foreach (var host in hosts.Where(h => Fate(h) == NodeFate.Alive))
+        foreach (var host in this.Living())
         {
             var (status, reply) = await Send(HttpMethod.Post, Index(host), "/faults/corrupt", new JsonObject { ["vm"] = vm });
             if (status != 200)
