@@ -12,26 +12,8 @@ namespace Orchestrator.Drills.Running;
 /// Runs a drill on any engine's cluster: starts the cluster, creates the VMs, plays the steps in order while
 /// the observer checks the invariants, then judges the expectations. Every wait is bounded.
 /// </summary>
-public sealed class Drill
+public static class Drill
 {
-    private readonly Scenarios.Scenario _scenario;
-    private readonly DrillOptions _options;
-    private readonly Func<CancellationToken, Task<IDrillCluster>> _start;
-    private readonly string _engine;
-    private readonly Action<string> _progress;
-    private readonly Stopwatch _clock = new();
-    private readonly Dictionary<string, MigrationId> _admitted = [];
-    private readonly List<string> _errors = [];
-
-    private Drill(Scenarios.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
-    {
-        _scenario = scenario;
-        _options = options;
-        _progress = progress;
-        _start = start;
-        _engine = engine;
-    }
-
     /// <summary>
     /// Runs the scenario to its end on the cluster an engine starts (<see cref="InProcess.InProcessDrill"/>, or node
     /// processes in network namespaces), and reports; the steps, invariants, verdicts and report are the same
@@ -44,7 +26,7 @@ public sealed class Drill
         DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
     {
         CheckSupported(scenario, faults);
-        return new Drill(scenario, options ?? new DrillOptions(), progress ?? (_ => { }), start, engine).Run(cancel);
+        return new DrillRun(scenario, options ?? new DrillOptions(), progress ?? (_ => { }), start, engine).Run(cancel);
     }
 
     /// <summary>Throws <see cref="DrillNotSupportedException"/> naming every step the engine cannot produce honestly, and why.</summary>
@@ -53,24 +35,32 @@ public sealed class Drill
         if (faults.Problems(scenario) is { Count: > 0 } problems)
             throw new DrillNotSupportedException(string.Join(Environment.NewLine, problems));
     }
+}
 
-    private async Task<DrillReport> Run(CancellationToken cancel)
+/// <summary>One run of a drill, from starting its cluster to the report.</summary>
+internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
+{
+    private readonly Stopwatch _clock = new();
+    private readonly Dictionary<string, MigrationId> _admitted = [];
+    private readonly List<string> _errors = [];
+
+    public async Task<DrillReport> Run(CancellationToken cancel)
     {
         var startedAt = DateTimeOffset.UtcNow;
         _clock.Start();
         IDrillCluster cluster;
         try
         {
-            cluster = await _start(cancel);
+            cluster = await start(cancel);
         }
         catch (TimeoutException e)
         {
-            return Failed(startedAt, $"the {_engine} cluster did not start: {e.Message}");
+            return Failed(startedAt, $"the {engine} cluster did not start: {e.Message}");
         }
         await using var _ = cluster;
-        _progress($"[{_clock.ElapsedMilliseconds,6} ms] {_engine} cluster of {cluster.Hosts.Count} hosts up: {string.Join(", ", cluster.Hosts)}");
-        var observer = new DrillObserver(cluster, _options, _clock, _scenario.Vms);
-        foreach (var vm in _scenario.Vms)
+        progress($"[{_clock.ElapsedMilliseconds,6} ms] {engine} cluster of {cluster.Hosts.Count} hosts up: {string.Join(", ", cluster.Hosts)}");
+        var observer = new DrillObserver(cluster, options, _clock, scenario.Vms);
+        foreach (var vm in scenario.Vms)
         {
             if (await cluster.CreateVm(vm) is { } refused)
                 return Failed(startedAt, $"VM {vm.Name} could not be created on {vm.Host}: {refused}");
@@ -83,23 +73,23 @@ public sealed class Drill
         try
         {
             var triggers = new Dictionary<int, DrillObserver.PhaseTrigger>();
-            for (var i = 0; i < _scenario.Steps.Count; i++)
+            for (var i = 0; i < scenario.Steps.Count; i++)
             {
                 cancel.ThrowIfCancellationRequested();
                 // A kill at a phase is armed before the step ahead of it runs, so that step's migration cannot slip past the phase.
                 foreach (var j in new[] { i, i + 1 })
                 {
-                    if (j < _scenario.Steps.Count && _scenario.Steps[j] is KillStep { At: not null } kill && !triggers.ContainsKey(j))
+                    if (j < scenario.Steps.Count && scenario.Steps[j] is KillStep { At: not null } kill && !triggers.ContainsKey(j))
                     {
                         triggers[j] = observer.Arm(kill);
                         if (!cluster.SeesPhases)
                             await ArmAcross(cluster, observer, kill, triggers[j]);
                     }
                 }
-                var step = _scenario.Steps[i];
+                var step = scenario.Steps[i];
                 var (checks, violations) = (observer.Checks, observer.ViolationCount);
                 var at = _clock.ElapsedMilliseconds;
-                _progress($"[{at,6} ms] {i + 1}. {step}");
+                progress($"[{at,6} ms] {i + 1}. {step}");
                 string? note = null, error = null;
                 try
                 {
@@ -114,9 +104,9 @@ public sealed class Drill
                 var ended = _clock.ElapsedMilliseconds;
                 steps.Add(new StepRecord(i + 1, step.ToString()!, at, ended, observer.Checks - checks, observer.ViolationCount - violations, note, error));
                 if (error is not null)
-                    _progress($"[{ended,6} ms]    error: {error}");
+                    progress($"[{ended,6} ms]    error: {error}");
                 else if (note is not null)
-                    _progress($"[{ended,6} ms]    {note}");
+                    progress($"[{ended,6} ms]    {note}");
             }
         }
         finally
@@ -126,9 +116,9 @@ public sealed class Drill
         }
         await observer.Check();
         var outcome = observer.Outcome();
-        var verdicts = Verdicts.Judge(_scenario.Expectations, outcome.Invariants, outcome.Migrations, outcome.Hosts, outcome.Locations);
+        var verdicts = Verdicts.Judge(scenario.Expectations, outcome.Invariants, outcome.Migrations, outcome.Hosts, outcome.Locations);
         return new DrillReport(
-            _scenario.Name,
+            scenario.Name,
             _errors.Count == 0 && verdicts.All(v => v.Passed),
             startedAt,
             _clock.ElapsedMilliseconds,
@@ -152,14 +142,14 @@ public sealed class Drill
     }
 
     private DrillReport Failed(DateTimeOffset startedAt, string error) =>
-        new(_scenario.Name, false, startedAt, _clock.ElapsedMilliseconds, [], [], [], new InvariantSummary(0, [], [], [], 0, []), [], [error]);
+        new(scenario.Name, false, startedAt, _clock.ElapsedMilliseconds, [], [], [], new InvariantSummary(0, [], [], [], 0, []), [], [error]);
 
     private async Task Monitor(DrillObserver observer, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
             await observer.Check();
-            await Task.Delay(_options.PollInterval, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.Delay(options.PollInterval, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -176,7 +166,7 @@ public sealed class Drill
                 // A kill armed at this migration's first phase may take the fleet coordinator's host, and the
                 // answer with it, while the migration starts all the same: then it is found where it runs.
                 while (!asked.IsCompleted && alive.All(h => cluster.Fate(h) == NodeFate.Alive))
-                    await Task.WhenAny(asked, Task.Delay(_options.PollInterval, cancel));
+                    await Task.WhenAny(asked, Task.Delay(options.PollInterval, cancel));
                 if (!asked.IsCompleted && await Started(cluster, migrate.Vm, since) is { } found)
                 {
                     _ = asked.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // its "no answer" is expected now
@@ -223,7 +213,7 @@ public sealed class Drill
                     }
                     if (_clock.Elapsed > deadline)
                         throw new DrillStepException($"{kill.Host} was not killed: {kill.Of}'s migration did not reach {kill.At!.Value.Name()} within {within.TotalSeconds:0} s");
-                    await Task.WhenAny(trigger.Fired.Task, Task.Delay(_options.PollInterval, cancel));
+                    await Task.WhenAny(trigger.Fired.Task, Task.Delay(options.PollInterval, cancel));
                 }
                 var when = cluster.SeesPhases ? $"when {kill.Of}'s migration reached {kill.At!.Value.Name()}" : $"seen dead after {kill.Of}'s migration reached {kill.At!.Value.Name()} on its source";
                 return $"{kill.Host} killed at {await trigger.Fired.Task} ms, {when}";
@@ -284,7 +274,7 @@ public sealed class Drill
                 return result;
             if (_clock.Elapsed > deadline)
                 throw new DrillStepException($"{failure} within {bound.TotalSeconds:0.#} s");
-            await Task.Delay(_options.PollInterval, cancel);
+            await Task.Delay(options.PollInterval, cancel);
         }
     }
 }
