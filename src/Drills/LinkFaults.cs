@@ -1,10 +1,11 @@
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills;
 
 /// <summary>
 /// The link faults an engine can produce: each is null when it can, or says why not and how to get it. A
-/// drill is checked against them before anything starts (<see cref="InProcess.Drill.CheckSupported"/>), so a
+/// drill is checked against them before anything starts (<see cref="Drill.CheckSupported"/>), so a
 /// step the engine cannot play never turns up halfway through a run.
 /// </summary>
 /// <param name="Rate">A slow-link's rate cap.</param>
@@ -13,13 +14,6 @@ namespace Orchestrator.Drills;
 /// <param name="Clear">clear-link: undoing a slow link.</param>
 public sealed record LinkFaults(string? Rate, string? Delay, string? Loss, string? Clear)
 {
-    private const string NeedsNetns =
-        "needs delay, rate or loss on a real link (network namespaces, --netns), which the in-process engine cannot produce; " +
-        "run the drill with --netns (root), or remove the step to run it in-process";
-
-    /// <summary>One ActorSystem per host in one process: no link to shape at all.</summary>
-    public static readonly LinkFaults InProcess = new(NeedsNetns, NeedsNetns, NeedsNetns, NeedsNetns);
-
     /// <summary>Why <paramref name="step"/> cannot be played here, or null when it can (or is no link fault).</summary>
     public string? Problem(Step step) => step switch
     {

@@ -2,6 +2,7 @@ using Akka.TestKit.Xunit2;
 using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Report;
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 using Xunit.Abstractions;
 
@@ -31,10 +32,8 @@ public abstract class ScenarioTestKit : TestKit
 
     protected DrillOptions Options { get; }
 
-    /// <summary>Runs the drill and fails the test unless it passed; returns the report for further assertions.</summary>
-    protected async Task<DrillReport> Run(IScenarioSource scenario) => Passed(await Report(scenario.Build()));
-
-    protected async Task<DrillReport> Run(Scenario scenario) => Passed(await Report(scenario));
+    /// <summary>Runs the drill (a <see cref="Scenario"/> or its builder) and fails the test unless it passed; returns the report for further assertions.</summary>
+    protected async Task<DrillReport> Run(IScenarioSource scenario) => Passed(await Report(scenario));
 
     /// <summary>
     /// Reads a drill file (YAML or JSON), runs it, and fails the test unless it passed. A relative path is looked up
@@ -48,16 +47,14 @@ public abstract class ScenarioTestKit : TestKit
     }
 
     /// <summary>Runs the drill and returns its report whatever the verdict, for tests about failing drills.</summary>
-    protected async Task<DrillReport> Report(Scenario scenario)
+    protected async Task<DrillReport> Report(IScenarioSource scenario)
     {
-        var report = await Drill.Run(scenario, Options, line => Output?.WriteLine(line));
+        var report = await InProcessDrill.Run(scenario.Build(), Options, line => Output?.WriteLine(line));
         Output?.WriteLine("");
         foreach (var line in TextReport.Lines(report))
             Output?.WriteLine(line);
         return report;
     }
-
-    protected Task<DrillReport> Report(IScenarioSource scenario) => Report(scenario.Build());
 
     private static DrillReport Passed(DrillReport report)
     {

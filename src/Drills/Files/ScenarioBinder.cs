@@ -1,4 +1,6 @@
+using System.Globalization;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Devices.Units;
 using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Files;
@@ -84,7 +86,7 @@ internal sealed class ScenarioBinder
         if (map is null)
             return null;
         var name = Text(map, "name", path, required: true);
-        var capacity = Quantity(map, "capacity", path, Quantities.Size, "a size like 4GiB") ?? HostDefinition.DefaultCapacity;
+        var capacity = Value(map, "capacity", path, Quantity.Size, "a size like 4GiB") ?? HostDefinition.DefaultCapacity;
         return name is null ? null : new HostDefinition(name, capacity);
     }
 
@@ -98,12 +100,12 @@ internal sealed class ScenarioBinder
         var vm = new VmDefinition(
             name ?? "",
             host ?? "",
-            Quantity(map, "ram", path, Quantities.Size, "a size like 32MiB") ?? VmDefinition.DefaultRam,
-            Quantity(map, "dirty-rate", path, Quantities.Rate, "a rate like 4MiB/s") ?? VmDefinition.DefaultDirtyRate,
-            Quantity(map, "vfio", path, Quantities.Size, "a size like 8MiB (0 leaves the VF out)") ?? 0,
-            Quantity(map, "vfio-alloc", path, Quantities.Duration, "a duration like 300ms"),
+            Value(map, "ram", path, Quantity.Size, "a size like 32MiB") ?? VmDefinition.DefaultRam,
+            Value(map, "dirty-rate", path, Quantity.Rate, "a rate like 4MiB/s") ?? VmDefinition.DefaultDirtyRate,
+            Value(map, "vfio", path, Quantity.Size, "a size like 8MiB (0 leaves the VF out)") ?? 0,
+            Value(map, "vfio-alloc", path, Quantity.Duration, "a duration like 300ms"),
             Flag(map, "vfio-never-acks", path),
-            Quantity(map, "vgpu", path, Quantities.Size, "a size like 8MiB (0 leaves it out)") ?? 0);
+            Value(map, "vgpu", path, Quantity.Size, "a size like 8MiB (0 leaves it out)") ?? 0);
         return name is null || host is null ? null : vm;
     }
 
@@ -132,7 +134,7 @@ internal sealed class ScenarioBinder
             {
                 var vm = Text(map, "migrate", path, required: true);
                 var to = Text(map, "to", path, required: true);
-                var parameters = Field(map, "parameters", path) is { } p ? Parameters(p, $"{path}.parameters") : [];
+                var parameters = Parameters(map, path);
                 return vm is null || to is null ? null : new MigrateStep(vm, to, parameters);
             }
             case "evacuate":
@@ -152,7 +154,7 @@ internal sealed class ScenarioBinder
                         Error(LineOf($"{path}.at"), $"{path}.at", $"'{at}' is not a phase: use one of {string.Join(", ", MigrationPhaseNames.ByName.Keys)}");
                 }
                 var of = Text(map, "of", path, required: false);
-                var within = Quantity(map, "within", path, Quantities.Duration, "a duration like 20s");
+                var within = Value(map, "within", path, Quantity.Duration, "a duration like 20s");
                 return victim is null ? null : new KillStep(victim, phase, of, within);
             }
             case "partition":
@@ -162,35 +164,36 @@ internal sealed class ScenarioBinder
             case "slow-link":
                 return Pair(map, "slow-link", path) is { } slow
                     ? new SlowLinkStep(slow.A, slow.B,
-                        Quantity(map, "delay", path, Quantities.Duration, "a duration like 50ms"),
-                        Quantity(map, "rate", path, Quantities.Rate, "a rate like 10MiB/s"),
-                        Quantity(map, "loss", path, Quantities.Ratio, "a ratio like 0.05 or 5%"))
+                        Value(map, "delay", path, Quantity.Duration, "a duration like 50ms"),
+                        Value(map, "rate", path, Quantity.Rate, "a rate like 10MiB/s"),
+                        Value(map, "loss", path, Ratio, "a ratio like 0.05 or 5%"))
                     : null;
             case "clear-link":
                 return Pair(map, "clear-link", path) is { } clear ? new ClearLinkStep(clear.A, clear.B) : null;
             case "wait":
-                return Quantity(map, "wait", path, Quantities.Duration, "a duration like 2s") is { } duration ? new WaitStep(duration) : null;
+                return Value(map, "wait", path, Quantity.Duration, "a duration like 2s") is { } duration ? new WaitStep(duration) : null;
             case "wait-for-migration":
                 return Text(map, "wait-for-migration", path, required: true) is { } waitVm
-                    ? new WaitForMigrationStep(waitVm, Quantity(map, "within", path, Quantities.Duration, "a duration like 20s"))
+                    ? new WaitForMigrationStep(waitVm, Value(map, "within", path, Quantity.Duration, "a duration like 20s"))
                     : null;
             default:
                 return Text(map, "wait-for-empty", path, required: true) is { } waitHost
-                    ? new WaitForEmptyStep(waitHost, Quantity(map, "within", path, Quantities.Duration, "a duration like 20s"))
+                    ? new WaitForEmptyStep(waitHost, Value(map, "within", path, Quantity.Duration, "a duration like 20s"))
                     : null;
         }
     }
 
-    private (string Name, string Value)[] Parameters(FileNode node, string path)
+    private (string Name, string Value)[] Parameters(MapNode map, string path)
     {
-        var map = Map(node, path, null, "a mapping of QEMU parameters, e.g. switchover-ack-timeout: 1500");
-        if (map is null)
-            return [];
-        return map.Entries.Select(e =>
+        var parameters = new List<(string, string)>();
+        foreach (var (entry, at) in Entries(map, "parameters", path, "a mapping of QEMU parameters, e.g. switchover-ack-timeout: 1500"))
         {
-            Remember($"{path}.{e.Key}", e.Line);
-            return e.Value is ScalarNode { Value: { } v } ? (e.Key, v) : Fail<(string, string)>(e.Value.Line, $"{path}.{e.Key}", "give a number");
-        }).Where(p => p.Item1 is not null).ToArray();
+            if (entry.Value is ScalarNode { Value: { } value })
+                parameters.Add((entry.Key, value));
+            else
+                Error(entry.Value.Line, at, "give a number");
+        }
+        return parameters.ToArray();
     }
 
     private Expectation[] Expectations(FileNode node, string path)
@@ -199,37 +202,27 @@ internal sealed class ScenarioBinder
         if (map is null)
             return [];
         var result = new List<Expectation>();
-        foreach (var (key, counter) in new[] { ("lost", Counter.Lost), ("lost-with-host", Counter.LostWithHost), ("double-runs", Counter.DoubleRuns), ("digest-mismatches", Counter.DigestMismatches) })
+        foreach (var counter in Enum.GetValues<Counter>())
         {
-            if (Quantity(map, key, path, s => int.TryParse(s, out var n) ? n : (int?)null, "a whole number like 0") is { } value)
+            if (Value(map, CountIs.Name(counter), path, s => int.TryParse(s, out var n) ? n : (int?)null, "a whole number like 0") is { } value)
                 result.Add(new CountIs(counter, value));
         }
-        if (Field(map, "vms", path) is { } vms && Map(vms, $"{path}.vms", null, "a mapping of VM to host, e.g. web: host1") is { } vmMap)
+        foreach (var (entry, at) in Entries(map, "vms", path, "a mapping of VM to host, e.g. web: host1"))
         {
-            foreach (var entry in vmMap.Entries)
-            {
-                var at = $"{path}.vms.{entry.Key}";
-                Remember(at, entry.Line);
-                var words = (entry.Value as ScalarNode)?.Value?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
-                if (words.Length is 1 or 2)
-                    result.Add(new VmOnHost(entry.Key, words[0], words.Length == 2 ? words[1] : null));
-                else
-                    Error(entry.Line, at, "give the host, optionally with the state: 'host1' or 'host1 running'");
-            }
+            var words = (entry.Value as ScalarNode)?.Value?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [];
+            if (words.Length is 1 or 2)
+                result.Add(new VmOnHost(entry.Key, words[0], words.Length == 2 ? words[1] : null));
+            else
+                Error(entry.Line, at, "give the host, optionally with the state: 'host1' or 'host1 running'");
         }
-        if (Field(map, "migrations", path) is { } migrations && Map(migrations, $"{path}.migrations", null, "a mapping of VM to outcome, e.g. web: failed") is { } mMap)
+        foreach (var (entry, at) in Entries(map, "migrations", path, "a mapping of VM to outcome, e.g. web: failed"))
         {
-            foreach (var entry in mMap.Entries)
-            {
-                var at = $"{path}.migrations.{entry.Key}";
-                Remember(at, entry.Line);
-                var names = ((entry.Value as ScalarNode)?.Value ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                var outcomes = names.Select(n => Enum.GetValues<MigrationStatus>().Where(s => s.IsTerminal()).Cast<MigrationStatus?>().FirstOrDefault(s => s!.Value.Name() == n)).ToArray();
-                if (names.Length == 0 || outcomes.Any(o => o is null))
-                    Error(entry.Line, at, "give completed, failed or cancelled, or several as completed|failed");
-                else
-                    result.Add(new MigrationEnds(entry.Key, outcomes.Select(o => o!.Value).ToArray()));
-            }
+            var names = ((entry.Value as ScalarNode)?.Value ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var outcomes = names.Select(n => Enum.GetValues<MigrationStatus>().Where(s => s.IsTerminal()).Cast<MigrationStatus?>().FirstOrDefault(s => s!.Value.Name() == n)).ToArray();
+            if (names.Length == 0 || outcomes.Any(o => o is null))
+                Error(entry.Line, at, "give completed, failed or cancelled, or several as completed|failed");
+            else
+                result.Add(new MigrationEnds(entry.Key, outcomes.Select(o => o!.Value).ToArray()));
         }
         foreach (var (item, i) in List(map, "empty", path, required: false).Select((n, i) => (n, i)))
         {
@@ -271,6 +264,16 @@ internal sealed class ScenarioBinder
         return entry?.Value;
     }
 
+    /// <summary>The entries of the mapping at <paramref name="key"/>, if there is one, each with its path.</summary>
+    private (MapEntry Entry, string At)[] Entries(MapNode map, string key, string path, string what)
+    {
+        if (Field(map, key, path) is not { } node || Map(node, Join(path, key), null, what) is not { } entries)
+            return [];
+        foreach (var entry in entries.Entries)
+            Remember($"{Join(path, key)}.{entry.Key}", entry.Line);
+        return entries.Entries.Select(e => (e, $"{Join(path, key)}.{e.Key}")).ToArray();
+    }
+
     private string? Text(MapNode map, string key, string path, bool required)
     {
         var node = Field(map, key, path);
@@ -281,7 +284,8 @@ internal sealed class ScenarioBinder
         return null;
     }
 
-    private T? Quantity<T>(MapNode map, string key, string path, Func<string, T?> parse, string hint) where T : struct
+    /// <summary>The field's value as <paramref name="parse"/> reads it (sizes, rates and durations in <see cref="Quantity"/>'s grammar, shared with the CLI).</summary>
+    private T? Value<T>(MapNode map, string key, string path, Func<string, T?> parse, string hint) where T : struct
     {
         var node = Field(map, key, path);
         if (node is null)
@@ -326,11 +330,15 @@ internal sealed class ScenarioBinder
 
     private void Error(int line, string path, string message) => _errors.Add((line, path, message));
 
-    private T Fail<T>(int line, string path, string message)
-    {
-        Error(line, path, message);
-        return default!;
-    }
-
     private static string Join(string path, string key) => path.Length == 0 ? key : $"{path}.{key}";
+
+    /// <summary>A ratio as drill files write it: <c>0.05</c> or <c>5%</c>.</summary>
+    private static double? Ratio(string text)
+    {
+        var trimmed = text.Trim();
+        var percent = trimmed.EndsWith('%');
+        if (!double.TryParse(percent ? trimmed[..^1] : trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            return null;
+        return percent ? value / 100 : value;
+    }
 }

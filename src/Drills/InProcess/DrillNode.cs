@@ -1,19 +1,8 @@
 using Akka.Actor;
 using Orchestrator.Actors.Wiring;
+using Orchestrator.Drills.Running;
 
 namespace Orchestrator.Drills.InProcess;
-
-/// <summary>What became of a node during a drill.</summary>
-public enum NodeFate
-{
-    Alive,
-
-    /// <summary>The scenario killed it: its VMs went down with it.</summary>
-    Killed,
-
-    /// <summary>Its ActorSystem ended without the scenario asking (e.g. the cluster downed it).</summary>
-    Died,
-}
 
 /// <summary>One host of the in-process cluster: a node wired as production wires it, and its proxies.</summary>
 internal sealed class DrillNode(string name, MigrationNode node)

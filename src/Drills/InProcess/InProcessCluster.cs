@@ -1,42 +1,36 @@
-using Orchestrator.Actors.Workflows;
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.Remote;
+using Akka.Remote.Transport;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wiring;
+using Orchestrator.Actors.Workflows;
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.InProcess;
 
 /// <summary>
 /// A cluster of one ActorSystem per host in this process, on 127.0.0.1 free ports, each with its VM host
-/// and the fleet's singletons, wired by WithOrchestrator as a node is. Faults: kill (a crash), partition and heal (throttler blackhole).
+/// and the fleet's singletons, wired by WithOrchestrator as a node is. Faults: kill (a crash), partition and
+/// heal (Akka's throttler transport adapter, <c>trttl</c>: a blackhole drops every message both ways).
 /// </summary>
-internal sealed class InProcessCluster : IDrillCluster
+/// <param name="nodes">Filled by <see cref="Start"/>, host by host.</param>
+internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions options) : IDrillCluster
 {
     /// <summary>Cluster members share one ActorSystem name.</summary>
     public const string SystemName = "drill";
 
-    private readonly List<DrillNode> _nodes;
-    private readonly DrillOptions _options;
-
     /// <summary>The fleet's journal: one SQLite file the nodes share, removed with the cluster.</summary>
     private readonly string _storeDirectory = Directory.CreateTempSubdirectory("orchestrator-drill-").FullName;
 
-    private InProcessCluster(List<DrillNode> nodes, DrillOptions options)
-    {
-        _nodes = nodes;
-        _options = options;
-    }
+    private DrillNode this[string host] => nodes.First(n => n.Name == host);
 
-    public IReadOnlyList<DrillNode> Nodes => _nodes;
-
-    public DrillNode this[string host] => _nodes.First(n => n.Name == host);
-
-    public DrillNode? ByAddress(Address address) => _nodes.FirstOrDefault(n => n.Address.Equals(address));
+    private DrillNode? ByAddress(Address address) => nodes.FirstOrDefault(n => n.Address.Equals(address));
 
     public static async Task<InProcessCluster> Start(IReadOnlyList<HostDefinition> hosts, DrillOptions options, CancellationToken cancel)
     {
@@ -63,9 +57,11 @@ internal sealed class InProcessCluster : IDrillCluster
             var seed = nodes[0].Address;
             foreach (var node in nodes)
                 Cluster.Get(node.System).Join(seed);
-            await Until(() => nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == nodes.Count),
-                "every host to be Up in the cluster", options.StartTimeout, cancel);
-            await UntilFleetAnswers(nodes[0].Fleet, options, cancel);
+            var within = options.StartTimeout.TotalSeconds;
+            await Until(() => Task.FromResult(nodes.All(n => Cluster.Get(n.System).State.Members.Count(m => m.Status == MemberStatus.Up) == nodes.Count)),
+                $"gave up waiting for every host to be Up in the cluster after {within:0} s", options.StartTimeout, cancel);
+            await Until(async () => await TryAsk<FleetProtocol.Permits>(nodes[0].Fleet, FleetProtocol.GetPermits.Instance, TimeSpan.FromSeconds(1)) is not null,
+                $"the fleet coordinator did not answer within {within:0} s of the cluster forming", options.StartTimeout, cancel);
             foreach (var node in nodes)
                 _ = node.System.WhenTerminated.ContinueWith(_ => node.End(NodeFate.Died), TaskScheduler.Default);
             return cluster;
@@ -83,28 +79,22 @@ internal sealed class InProcessCluster : IDrillCluster
     /// shutdown, so no migration is cancelled and no leave is announced; its VMs die with it.
     /// Synchronous and bounded, so it can run inside a phase callback.
     /// </summary>
-    public void Kill(DrillNode victim)
+    private void Kill(DrillNode victim)
     {
         if (!victim.End(NodeFate.Killed))
             return;
-        var cut = _nodes.Where(n => n != victim).Select(n => LinkControl.Blackhole(victim.System, n.Address)).ToArray();
-        Task.WaitAll(cut, _options.AskTimeout);
+        var cut = nodes.Where(n => n != victim).Select(n => Throttle(victim.System, n.Address, Blackhole.Instance)).ToArray();
+        Task.WaitAll(cut, options.AskTimeout);
         ((ExtendedActorSystem)victim.System).Abort();
     }
 
-    private Task Blackhole(DrillNode a, DrillNode b) =>
-        Task.WhenAll(LinkControl.Blackhole(a.System, b.Address), LinkControl.Blackhole(b.System, a.Address)).WaitAsync(_options.AskTimeout);
-
-    private Task Unthrottle(DrillNode a, DrillNode b) =>
-        Task.WhenAll(LinkControl.Unthrottle(a.System, b.Address), LinkControl.Unthrottle(b.System, a.Address)).WaitAsync(_options.AskTimeout);
-
     /// <summary>A living node's proxy to the fleet coordinator.</summary>
-    public IActorRef Fleet => _nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
+    public IActorRef Fleet => nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
 
     public async ValueTask DisposeAsync()
     {
         // All at once: each is already stopping when the others' links drop.
-        await Task.WhenAll(_nodes.Select(async n =>
+        await Task.WhenAll(nodes.Select(async n =>
         {
             n.End(NodeFate.Killed);
             try
@@ -129,7 +119,7 @@ internal sealed class InProcessCluster : IDrillCluster
 
     // ---- IDrillCluster ------------------------------------------------------------------------
 
-    public IReadOnlyList<string> Hosts => _nodes.Select(n => n.Name).ToArray();
+    public IReadOnlyList<string> Hosts => nodes.Select(n => n.Name).ToArray();
 
     public NodeFate Fate(string host) => this[host].Fate;
 
@@ -138,90 +128,44 @@ internal sealed class InProcessCluster : IDrillCluster
     public async Task<string?> CreateVm(VmDefinition vm)
     {
         // The path every engine takes: the ledger records the VM at its first epoch, as through the API.
-        var created = await TryAsk(this[vm.Host].Host, new CreationProtocol.Create(vm.ToSpec(), vm.Host), CreationProtocol.Bound);
+        var created = await Ask(this[vm.Host].Host, new CreationProtocol.Create(vm.ToSpec(), vm.Host), CreationProtocol.Bound);
         return created is CreationProtocol.Created ? null : (created as CommandResult)?.Error ?? "no answer";
     }
 
     public async Task<DrillAdmission> Migrate(MigrateStep step)
     {
-        var reply = await TryAsk(Fleet, new FleetProtocol.RequestMigration(step.Vm, step.To, null, step.Parameters.ToArray()), _options.FleetAskTimeout);
-        return reply is FleetProtocol.MigrationAdmitted admitted
-            ? new DrillAdmission(admitted.Id, admitted.Source, admitted.Status.Name())
-            : throw new DrillStepException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
+        var admitted = await FleetCommand<FleetProtocol.MigrationAdmitted>(new FleetProtocol.RequestMigration(step.Vm, step.To, null, step.Parameters.ToArray()));
+        return new DrillAdmission(admitted.Id, admitted.Source, admitted.Status.Name());
     }
 
     public async Task<DrillEvacuation> Evacuate(string host)
     {
-        var reply = await TryAsk(Fleet, new FleetProtocol.Evacuate(host), _options.FleetAskTimeout);
-        return reply is FleetProtocol.EvacuationStarted started
-            ? new DrillEvacuation(started.Moves.Select(m => (m.Vm, m.To)).ToArray(), started.Unplaceable.Select(u => (u.Vm, u.Reason)).ToArray())
-            : throw new DrillStepException(Refusal(reply, "the fleet coordinator", _options.FleetAskTimeout));
+        var started = await FleetCommand<FleetProtocol.EvacuationStarted>(new FleetProtocol.Evacuate(host));
+        return new DrillEvacuation(started.Moves.Select(m => (m.Vm, m.To)).ToArray(), started.Unplaceable.Select(u => (u.Vm, u.Reason)).ToArray());
     }
 
     public Task Corrupt(string vm) =>
-        Task.WhenAll(_nodes.Where(n => n.Alive).Select(n => n.Faults.Ask<FaultsProtocol.CorruptionArmed>(new FaultsProtocol.CorruptNextIncoming(vm), _options.AskTimeout)));
+        Task.WhenAll(nodes.Where(n => n.Alive).Select(n => n.Faults.Ask<FaultsProtocol.CorruptionArmed>(new FaultsProtocol.CorruptNextIncoming(vm), options.AskTimeout)));
 
     public Task Kill(string host)
     {
-        var victim = this[host];
-        if (!victim.Alive)
-            throw new DrillStepException($"{host} is already {victim.Fate.ToString().ToLowerInvariant()}");
-        Kill(victim);
+        Kill(this[host]);
         return Task.CompletedTask;
     }
 
-    public Task Partition(string a, string b) => Link(this[a], this[b], () => Blackhole(this[a], this[b]), "cut");
-
-    public Task Heal(string a, string b) => Link(this[a], this[b], () => Unthrottle(this[a], this[b]), "healed");
-
-    public Task SlowLink(SlowLinkStep step) =>
-        throw new DrillStepException("the in-process engine cannot slow a link (it needs network namespaces: --netns)");
-
-    public Task ClearLink(string a, string b) =>
-        throw new DrillStepException("the in-process engine has no slow link to clear (it needs network namespaces: --netns)");
-
-    public Task<HostProtocol.VmList?> ListVms(string host) => TryAsk<HostProtocol.VmList>(this[host].Host, HostProtocol.ListVms.Instance);
-
-    public Task<object?> QueryMigrate(string host, string vm) => TryAsk<object>(this[host].Host, new HostProtocol.QueryMigrate(vm));
-
-    public async Task<string?> LedgerOwner(string vm)
+    public async Task Link(LinkStep step)
     {
-        if (_nodes.FirstOrDefault(n => n.Alive) is not { } living)
-            return null;
+        ThrottleMode mode = step switch
+        {
+            PartitionStep => Blackhole.Instance,
+            HealStep => Unthrottled.Instance,
+            SlowLinkStep => throw new DrillStepException("the in-process engine cannot slow a link (it needs network namespaces: --netns)"),
+            _ => throw new DrillStepException("the in-process engine has no slow link to clear (it needs network namespaces: --netns)"),
+        };
+        var (a, b, what) = (this[step.A], this[step.B], step is PartitionStep ? "cut" : "healed");
         try
         {
-            var owner = await living.Ledger.Ask<OwnershipProtocol.OwnerOf>(new OwnershipProtocol.GetOwner(vm), _options.AskTimeout);
-            return owner.Owner is { } address ? ByAddress(Address.Parse(address))?.Name : null;
-        }
-        catch (Exception)
-        {
-            return null; // the ledger is moving or unreachable
-        }
-    }
-
-    public void WatchPhases(Action<string, MigrationPhaseReached> onPhase)
-    {
-        foreach (var node in _nodes)
-            PhaseTap.Attach(node.System, reached => onPhase(node.Name, reached));
-    }
-
-    public bool SeesPhases => true;
-
-    public void KillNow(string host) => Kill(this[host]);
-
-    public Task ArmKillAt(KillStep kill, string source) => Task.CompletedTask; // the phase tap kills
-
-    public bool KilledAtPhase(KillStep kill) => false;
-
-    public Task<IReadOnlyList<DrillMigrationSeen>> Migrations() => Task.FromResult<IReadOnlyList<DrillMigrationSeen>>([]);
-
-    private static async Task Link(DrillNode a, DrillNode b, Func<Task> change, string what)
-    {
-        if (a.Fate != NodeFate.Alive || b.Fate != NodeFate.Alive)
-            throw new DrillStepException($"the link was not {what}: {(a.Alive ? b : a).Name} is {(a.Alive ? b : a).Fate.ToString().ToLowerInvariant()}");
-        try
-        {
-            await change();
+            await Task.WhenAll(Throttle(a.System, b.Address, mode), Throttle(b.System, a.Address, mode)).WaitAsync(options.AskTimeout);
         }
         catch (TimeoutException)
         {
@@ -234,7 +178,51 @@ internal sealed class InProcessCluster : IDrillCluster
         }
     }
 
-    private static async Task<object?> TryAsk(IActorRef target, object message, TimeSpan timeout)
+    public Task<HostProtocol.VmList?> ListVms(string host) => TryAsk<HostProtocol.VmList>(this[host].Host, HostProtocol.ListVms.Instance, options.AskTimeout);
+
+    public Task<object?> QueryMigrate(string host, string vm) => TryAsk<object>(this[host].Host, new HostProtocol.QueryMigrate(vm), options.AskTimeout);
+
+    public async Task<string?> LedgerOwner(string vm)
+    {
+        // Null when the ledger is moving or unreachable.
+        var owner = nodes.FirstOrDefault(n => n.Alive) is { } living
+            ? await TryAsk<OwnershipProtocol.OwnerOf>(living.Ledger, new OwnershipProtocol.GetOwner(vm), options.AskTimeout)
+            : null;
+        return owner?.Owner is { } address ? ByAddress(Address.Parse(address))?.Name : null;
+    }
+
+    public void WatchPhases(Action<string, MigrationPhaseReached> onPhase)
+    {
+        foreach (var node in nodes)
+            PhaseTap.Attach(node.System, reached => onPhase(node.Name, reached));
+    }
+
+    public bool SeesPhases => true;
+
+    public Task ArmKillAt(KillStep kill, string source) => Task.CompletedTask; // the phase tap kills
+
+    public bool KilledAtPhase(KillStep kill) => false;
+
+    public Task<IReadOnlyList<DrillMigrationSeen>> Migrations() => Task.FromResult<IReadOnlyList<DrillMigrationSeen>>([]);
+
+    /// <summary><paramref name="from"/>'s side of its link to <paramref name="to"/>, both directions.</summary>
+    private static Task<bool> Throttle(ActorSystem from, Address to, ThrottleMode mode) =>
+        ((RemoteActorRefProvider)((ExtendedActorSystem)from).Provider).Transport.ManagementCommand(new SetThrottle(to, ThrottleTransportAdapter.Direction.Both, mode));
+
+    /// <summary>The fleet coordinator's answer of type <typeparamref name="T"/>, or its refusal as a <see cref="DrillStepException"/>.</summary>
+    private async Task<T> FleetCommand<T>(object command) where T : class
+    {
+        var reply = await Ask(Fleet, command, options.FleetAskTimeout);
+        return reply as T ?? throw new DrillStepException(reply switch
+        {
+            CommandResult { Error: { } error } => error,
+            null => $"the fleet coordinator did not answer within {options.FleetAskTimeout.TotalSeconds:0} s",
+            _ => $"the fleet coordinator answered {reply.GetType().Name}",
+        });
+    }
+
+    /// <summary>The answer, or null when none came in time.</summary>
+    private static async Task<object?> Ask(IActorRef target, object message, TimeSpan timeout)
     {
         try
         {
@@ -246,11 +234,11 @@ internal sealed class InProcessCluster : IDrillCluster
         }
     }
 
-    private async Task<T?> TryAsk<T>(IActorRef target, object message) where T : class
+    private static async Task<T?> TryAsk<T>(IActorRef target, object message, TimeSpan timeout) where T : class
     {
         try
         {
-            return await target.Ask<T>(message, _options.AskTimeout);
+            return await target.Ask<T>(message, timeout);
         }
         catch (Exception)
         {
@@ -258,40 +246,13 @@ internal sealed class InProcessCluster : IDrillCluster
         }
     }
 
-    private static string Refusal(object? reply, string who, TimeSpan waited) => reply switch
-    {
-        CommandResult { Error: { } error } => error,
-        null => $"{who} did not answer within {waited.TotalSeconds:0} s",
-        _ => $"{who} answered {reply.GetType().Name}",
-    };
-
-    private static async Task UntilFleetAnswers(IActorRef fleet, DrillOptions options, CancellationToken cancel)
-    {
-        var deadline = DateTime.UtcNow + options.StartTimeout;
-        while (true)
-        {
-            try
-            {
-                await fleet.Ask<FleetProtocol.Permits>(FleetProtocol.GetPermits.Instance, TimeSpan.FromSeconds(1), cancel);
-                return;
-            }
-            catch (AskTimeoutException) when (DateTime.UtcNow < deadline)
-            {
-            }
-            catch (AskTimeoutException)
-            {
-                throw new TimeoutException($"the fleet coordinator did not answer within {options.StartTimeout.TotalSeconds:0} s of the cluster forming");
-            }
-        }
-    }
-
-    private static async Task Until(Func<bool> condition, string what, TimeSpan within, CancellationToken cancel)
+    private static async Task Until(Func<Task<bool>> condition, string failure, TimeSpan within, CancellationToken cancel)
     {
         var deadline = DateTime.UtcNow + within;
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"gave up waiting for {what} after {within.TotalSeconds:0} s");
+                throw new TimeoutException(failure);
             await Task.Delay(50, cancel);
         }
     }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Orchestrator.Drills.Report;
 
 /// <summary>
@@ -19,7 +21,7 @@ public sealed record DrillReport(
 /// <param name="Checks">Invariant checks made while the step ran and right after it.</param>
 /// <param name="Note">What the step got back, e.g. the admitted migration's id.</param>
 /// <param name="Error">Why the step could not do what it says; any error fails the drill.</param>
-public sealed record StepRecord(int Index, string Text, long AtMs, long EndedMs, int Checks, int Violations, string? Note, string? Error);
+public sealed record StepRecord(int Index, [property: JsonPropertyName("step")] string Text, long AtMs, long EndedMs, int Checks, int Violations, string? Note, string? Error);
 
 /// <param name="Status">completed, failed, cancelled, or <c>unknown</c> when its source host died before it ended.</param>
 /// <param name="DowntimeMs">query-migrate's downtime, for a completed migration.</param>
@@ -32,7 +34,7 @@ public sealed record MigrationRecord(
     long? DowntimeMs,
     long? TotalTimeMs,
     string? Error,
-    IReadOnlyList<PhaseRecord> Phases,
+    [property: JsonPropertyOrder(1)] IReadOnlyList<PhaseRecord> Phases,
     int DigestMismatches);
 
 public sealed record PhaseRecord(string Phase, long AtMs);

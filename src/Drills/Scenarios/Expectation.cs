@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Drills.Scenarios;
@@ -23,14 +24,8 @@ public enum Counter
 
 public sealed record CountIs(Counter Counter, int Value) : Expectation
 {
-    public static string Name(Counter counter) => counter switch
-    {
-        Counter.Lost => "lost",
-        Counter.LostWithHost => "lost-with-host",
-        Counter.DoubleRuns => "double-runs",
-        Counter.DigestMismatches => "digest-mismatches",
-        _ => throw new ArgumentOutOfRangeException(nameof(counter)),
-    };
+    /// <summary>The counter's name in drill files and reports: <c>lost</c>, <c>lost-with-host</c>, <c>double-runs</c>, <c>digest-mismatches</c>.</summary>
+    public static string Name(Counter counter) => JsonNamingPolicy.KebabCaseLower.ConvertName(counter.ToString());
 
     public override string ToString() => $"{Name(Counter)}: {Value}";
 }

@@ -9,13 +9,15 @@ public sealed record Scenario(
     IReadOnlyList<HostDefinition> Hosts,
     IReadOnlyList<VmDefinition> Vms,
     IReadOnlyList<Step> Steps,
-    IReadOnlyList<Expectation> Expectations)
+    IReadOnlyList<Expectation> Expectations) : IScenarioSource
 {
     /// <summary>Starts a fluent definition: <c>Scenario.Named("...").Hosts(2).Vm(...).Migrate(...).Expect.NoLoss()</c>.</summary>
     public static ScenarioBuilder Named(string name) => new(name);
+
+    Scenario IScenarioSource.Build() => this;
 }
 
-/// <summary>Anything that yields a scenario: the builders, so a test can pass them straight to a runner.</summary>
+/// <summary>Anything that yields a scenario: a scenario itself, or its builders, so a test can pass them straight to a runner.</summary>
 public interface IScenarioSource
 {
     Scenario Build();

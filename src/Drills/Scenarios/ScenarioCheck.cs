@@ -112,14 +112,6 @@ public static class ScenarioCheck
                 error($"{at}.within", $"use a duration from 1ms to {LongestWait.TotalMinutes:0} min");
         }
 
-        void Pair(string field, string a, string b)
-        {
-            host($"{at}.{field}", a);
-            host($"{at}.{field}", b);
-            if (a == b)
-                error($"{at}.{field}", "name two different hosts");
-        }
-
         switch (step)
         {
             case MigrateStep migrate:
@@ -154,17 +146,13 @@ public static class ScenarioCheck
                     vm($"{at}.of", kill.Of);
                 Within(kill.Within);
                 break;
-            case PartitionStep partition:
-                Pair("partition", partition.A, partition.B);
-                break;
-            case HealStep heal:
-                Pair("heal", heal.A, heal.B);
-                break;
-            case ClearLinkStep clear:
-                Pair("clear-link", clear.A, clear.B);
-                break;
-            case SlowLinkStep slow:
-                Pair("slow-link", slow.A, slow.B);
+            case LinkStep link:
+                host($"{at}.{link.Verb}", link.A);
+                host($"{at}.{link.Verb}", link.B);
+                if (link.A == link.B)
+                    error($"{at}.{link.Verb}", "name two different hosts");
+                if (link is not SlowLinkStep slow)
+                    break;
                 if (slow.Delay is null && slow.Rate is null && slow.Loss is null)
                     error($"{at}.slow-link", "give at least one of delay, rate, loss");
                 if (slow.Loss is { } loss && loss is < 0 or > 1)

@@ -40,30 +40,28 @@ public sealed record CorruptStep(string Vm) : Step
     public override string ToString() => $"corrupt the next copy of {Vm}";
 }
 
-/// <summary>Every message between the two hosts is dropped, both ways, until healed.</summary>
-public sealed record PartitionStep(string A, string B) : Step
+/// <summary>A fault on the link between two hosts, both ways. <paramref name="Verb"/> is its name in a drill file and to cluster.sh.</summary>
+public abstract record LinkStep(string Verb, string A, string B) : Step
 {
-    public override string ToString() => $"partition {A} {B}";
+    public sealed override string ToString() => $"{Verb} {A} {B}{Detail}";
+
+    private protected virtual string Detail => "";
 }
 
-public sealed record HealStep(string A, string B) : Step
-{
-    public override string ToString() => $"heal {A} {B}";
-}
+/// <summary>Every message between the two hosts is dropped, both ways, until healed.</summary>
+public sealed record PartitionStep(string A, string B) : LinkStep("partition", A, B);
+
+public sealed record HealStep(string A, string B) : LinkStep("heal", A, B);
 
 /// <summary>A degraded link: added delay, a rate cap (bytes/s) and a loss ratio (0..1).</summary>
-public sealed record SlowLinkStep(string A, string B, TimeSpan? Delay, long? Rate, double? Loss) : Step
+public sealed record SlowLinkStep(string A, string B, TimeSpan? Delay, long? Rate, double? Loss) : LinkStep("slow-link", A, B)
 {
-    public override string ToString() =>
-        $"slow-link {A} {B}" + (Delay is { } d ? $" delay {d.TotalMilliseconds:0} ms" : "") +
-        (Rate is { } r ? $" rate {r} B/s" : "") + (Loss is { } l ? $" loss {l:P1}" : "");
+    private protected override string Detail =>
+        (Delay is { } d ? $" delay {d.TotalMilliseconds:0} ms" : "") + (Rate is { } r ? $" rate {r} B/s" : "") + (Loss is { } l ? $" loss {l:P1}" : "");
 }
 
 /// <summary>Undoes a slow link: the link between the two hosts is at full speed again.</summary>
-public sealed record ClearLinkStep(string A, string B) : Step
-{
-    public override string ToString() => $"clear-link {A} {B}";
-}
+public sealed record ClearLinkStep(string A, string B) : LinkStep("clear-link", A, B);
 
 public sealed record WaitStep(TimeSpan Duration) : Step
 {

@@ -31,11 +31,17 @@ public sealed record VmDefinition(
 
     public long Size => Ram + Vfio + Vgpu;
 
+    /// <summary>The VF's bytes as created: 4 MiB when only <see cref="VfioNeverAcks"/> asks for one; 0 for no VF.</summary>
+    public long VfioSize => Vfio > 0 ? Vfio : VfioNeverAcks ? 4 * MiB : 0;
+
+    /// <summary>The VF's allocation time on a destination, as created.</summary>
+    public TimeSpan VfioAllocationTime => VfioNeverAcks ? NeverAllocated : VfioAllocation ?? DefaultVfioAllocation;
+
     public VmSpec ToSpec()
     {
         var devices = new List<DeviceSpec> { DefaultDevices.Ram(Ram) };
-        if (Vfio > 0 || VfioNeverAcks)
-            devices.Add(DefaultDevices.Vfio(Vfio > 0 ? Vfio : 4 * MiB, VfioNeverAcks ? NeverAllocated : VfioAllocation ?? DefaultVfioAllocation));
+        if (VfioSize > 0)
+            devices.Add(DefaultDevices.Vfio(VfioSize, VfioAllocationTime));
         if (Vgpu > 0)
             devices.Add(DefaultDevices.Vgpu(Vgpu) with { AllocationTime = TimeSpan.FromMilliseconds(50) });
         return new VmSpec(Name, devices, new WorkloadSpec(DirtyRate));

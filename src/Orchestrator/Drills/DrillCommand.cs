@@ -3,6 +3,7 @@ using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Netns;
 using Orchestrator.Drills.Report;
+using Orchestrator.Drills.Running;
 
 namespace Orchestrator.Drills;
 
@@ -26,7 +27,7 @@ public static class DrillCommand
         if (parsed.Positionals.Count != 1)
             throw new UsageException("usage: orchestrator drill FILE [--json] [--netns]  (one drill file; see docs/drills.md)");
         var netns = parsed.Has("--netns");
-        if (netns && !IsRoot())
+        if (netns && !(OperatingSystem.IsLinux() && Environment.IsPrivilegedProcess))
             throw new UsageException("--netns needs root (network namespaces); run as root or drop --netns");
         string? script = null;
         if (netns)
@@ -59,7 +60,7 @@ public static class DrillCommand
                 ? await Drill.Run(scenario, await NetnsDrillCluster.ProbeLinkFaults(script!, cancel),
                     async token => await NetnsDrillCluster.Start(script!, scenario.Hosts, options, progress, token), "netns",
                     options with { PollInterval = TimeSpan.FromMilliseconds(200) }, progress, cancel)
-                : await Drill.Run(scenario, progress: progress, cancel: cancel);
+                : await InProcessDrill.Run(scenario, progress: progress, cancel: cancel);
         }
         catch (DrillNotSupportedException e)
         {
@@ -80,20 +81,5 @@ public static class DrillCommand
                 stdout.WriteLine(line);
         }
         return report.Passed ? 0 : 1;
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "geteuid")]
-    private static extern uint GetEuid();
-
-    private static bool IsRoot()
-    {
-        try
-        {
-            return OperatingSystem.IsLinux() && GetEuid() == 0;
-        }
-        catch (DllNotFoundException)
-        {
-            return false;
-        }
     }
 }

@@ -70,7 +70,7 @@ public sealed class FluentDrillTests(ITestOutputHelper output) : ScenarioTestKit
     {
         var scenario = Scenario.Named("slow").Hosts(2).SlowLink("host1", "host2", delay: TimeSpan.FromMilliseconds(50)).Build();
 
-        var refused = Assert.Throws<Orchestrator.Drills.InProcess.DrillNotSupportedException>(() => Orchestrator.Drills.InProcess.Drill.CheckSupported(scenario, Orchestrator.Drills.LinkFaults.InProcess));
+        var refused = Assert.Throws<Orchestrator.Drills.Running.DrillNotSupportedException>(() => Orchestrator.Drills.Running.Drill.CheckSupported(scenario, Orchestrator.Drills.InProcess.InProcessDrill.LinkFaults));
         Assert.Contains("--netns", refused.Message);
     }
 

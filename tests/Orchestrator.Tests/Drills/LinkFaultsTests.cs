@@ -1,6 +1,6 @@
 using Orchestrator.Drills;
-using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Netns;
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 using Xunit;
 

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Running;
 using Orchestrator.Tests.Cli;
 using Orchestrator.Tests.Cluster;
 using Xunit;
@@ -71,7 +72,7 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
         foreach (var file in NetnsOnly)
         {
             var scenario = ScenarioFile.Load(Path.Combine(ShippedDrillTests.DrillsFolder, file));
-            var refused = Assert.Throws<DrillNotSupportedException>(() => Drill.CheckSupported(scenario, Orchestrator.Drills.LinkFaults.InProcess));
+            var refused = Assert.Throws<DrillNotSupportedException>(() => Drill.CheckSupported(scenario, InProcessDrill.LinkFaults));
             Assert.Contains("--netns", refused.Message);
         }
     }

@@ -6,7 +6,7 @@ using Akka.Actor;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.InProcess;
+using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 using Orchestrator.Output;
 
@@ -19,43 +19,16 @@ namespace Orchestrator.Drills.Netns;
 /// namespace reaches whatever links a fault cut. Scenario host i is the node <c>host{i}</c> at 10.X.0.i,
 /// whatever the scenario calls it. Kills at a phase are armed on the source node's test-only fault hook.
 /// </summary>
-internal sealed class NetnsDrillCluster : IDrillCluster
+/// <param name="dir">cluster.sh's directory: the nodes' pid files, logs and <c>cluster.env</c>.</param>
+internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir, string script, DrillOptions options, Action<string> progress) : IDrillCluster
 {
-    private readonly IReadOnlyList<string> _hosts;
-    private readonly string _dir;
-    private readonly string _script;
-    private readonly DrillOptions _options;
-    private readonly Action<string> _progress;
-    private readonly HttpClient _http;
+    /// <summary>Each request is bounded by its own token (<see cref="Send"/>): a fleet command may take longer than a read.</summary>
+    private readonly HttpClient _http = new(new HttpClientHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly Lock _sync = new();
     private readonly HashSet<string> _killed = [];
     private readonly Dictionary<KillStep, string> _armed = [];
     private string _subnet = "";
     private int _stopped;
-
-    private NetnsDrillCluster(IReadOnlyList<string> hosts, string dir, string script, DrillOptions options, Action<string> progress)
-    {
-        _hosts = hosts;
-        _dir = dir;
-        _script = script;
-        _options = options;
-        _progress = progress;
-        _http = new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = options.AskTimeout };
-    }
-
-    /// <summary>The bounds the in-process engine uses, given to every node (docs/drills.md), and the test-only fault hook.</summary>
-    public static IReadOnlyDictionary<string, string> NodeEnvironment(DrillOptions options) => new Dictionary<string, string>
-    {
-        ["ORCHESTRATOR__FAULTS__ENABLED"] = "true",
-        ["ORCHESTRATOR__CLUSTER__HEARTBEATPAUSE"] = Seconds(options.FailureDetectorPause),
-        ["ORCHESTRATOR__CLUSTER__DOWNAFTER"] = Seconds(options.DownAfter),
-        ["ORCHESTRATOR__FLEET__RETRYBACKOFF"] = Seconds(options.Fleet.RetryBackoff),
-        ["ORCHESTRATOR__MIGRATION__SETUPTIMEOUT"] = Seconds(options.Migration.SetupTimeout),
-        ["ORCHESTRATOR__MIGRATION__COMMITTIMEOUT"] = Seconds(options.Migration.CommitTimeout),
-        ["ORCHESTRATOR__MIGRATION__STALLTIMEOUT"] = Seconds(options.Migration.Precopy.Stall),
-    };
-
-    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Starts the nodes and waits until every one is Up and the fleet coordinator answers; stops them all if it cannot.</summary>
     /// <param name="script">deploy/netns/cluster.sh, from <see cref="FindScript"/>.</param>
@@ -63,14 +36,24 @@ internal sealed class NetnsDrillCluster : IDrillCluster
     {
         var dir = Directory.CreateTempSubdirectory("orchestrator-drill-netns-").FullName;
         var cluster = new NetnsDrillCluster(hosts.Select(h => h.Name).ToArray(), dir, script, options, progress);
-        var environment = new Dictionary<string, string>(NodeEnvironment(options));
+        // Every node gets the in-process engine's bounds (docs/drills.md) and the test-only fault hook.
+        var environment = new Dictionary<string, string>
+        {
+            ["ORCHESTRATOR__FAULTS__ENABLED"] = "true",
+            ["ORCHESTRATOR__CLUSTER__HEARTBEATPAUSE"] = Seconds(options.FailureDetectorPause),
+            ["ORCHESTRATOR__CLUSTER__DOWNAFTER"] = Seconds(options.DownAfter),
+            ["ORCHESTRATOR__FLEET__RETRYBACKOFF"] = Seconds(options.Fleet.RetryBackoff),
+            ["ORCHESTRATOR__MIGRATION__SETUPTIMEOUT"] = Seconds(options.Migration.SetupTimeout),
+            ["ORCHESTRATOR__MIGRATION__COMMITTIMEOUT"] = Seconds(options.Migration.CommitTimeout),
+            ["ORCHESTRATOR__MIGRATION__STALLTIMEOUT"] = Seconds(options.Migration.Precopy.Stall),
+        };
         for (var i = 0; i < hosts.Count; i++)
             environment[$"CAPACITY_{i + 1}"] = $"{hosts[i].Capacity}B";
         // A Ctrl+C is a cancel (the drill disposes the cluster); this covers an exit that skips it.
         AppDomain.CurrentDomain.ProcessExit += cluster.OnProcessExit;
         try
         {
-            var (code, output) = await cluster.Run(environment, TimeSpan.FromSeconds(120), cancel, "start", hosts.Count.ToString(CultureInfo.InvariantCulture), "--dir", dir);
+            var (code, output) = await Run(script, ["start", hosts.Count.ToString(CultureInfo.InvariantCulture), "--dir", dir], TimeSpan.FromSeconds(120), cancel, environment);
             if (code != 0)
                 throw new TimeoutException($"cluster.sh start failed ({code}): {Tail(output)}");
             cluster._subnet = File.ReadLines(Path.Combine(dir, "cluster.env"))
@@ -85,7 +68,10 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         }
     }
 
-    /// <summary>deploy/netns/cluster.sh: ORCHESTRATOR_NETNS_SCRIPT, else found above this program or the working directory; null with why not.</summary>
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>deploy/netns/cluster.sh: ORCHESTRATOR_NETNS_SCRIPT, else found above this program or the working directory.</summary>
+    /// <exception cref="FileNotFoundException">Neither; the message says how to name it.</exception>
     public static string FindScript()
     {
         if (Environment.GetEnvironmentVariable("ORCHESTRATOR_NETNS_SCRIPT") is { Length: > 0 } given)
@@ -108,7 +94,7 @@ internal sealed class NetnsDrillCluster : IDrillCluster
     /// </summary>
     public static async Task<LinkFaults> ProbeLinkFaults(string script, CancellationToken cancel)
     {
-        var (code, output) = await Run(script, new Dictionary<string, string>(), TimeSpan.FromSeconds(30), cancel, "link-faults");
+        var (code, output) = await Run(script, ["link-faults"], TimeSpan.FromSeconds(30), cancel);
         if (code == 0)
             return ParseLinkFaults(output);
         var failed = $"cannot be promised: cluster.sh link-faults failed ({code}): {Tail(output)}";
@@ -140,7 +126,7 @@ internal sealed class NetnsDrillCluster : IDrillCluster
 
     private async Task UntilReady(CancellationToken cancel)
     {
-        var deadline = DateTime.UtcNow + _options.StartTimeout + TimeSpan.FromSeconds(30);
+        var deadline = DateTime.UtcNow + options.StartTimeout + TimeSpan.FromSeconds(30);
         string last = "no answer";
         while (true)
         {
@@ -149,8 +135,8 @@ internal sealed class NetnsDrillCluster : IDrillCluster
             {
                 var hosts = (await Get(0, "/hosts"))?.AsArray() ?? [];
                 var up = hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null);
-                last = $"{up} of {_hosts.Count} hosts up";
-                if (up == _hosts.Count && await Send(HttpMethod.Get, 0, "/fleet/permits") is (200, _))
+                last = $"{up} of {hosts.Count} hosts up";
+                if (up == hosts.Count && await Send(HttpMethod.Get, 0, "/fleet/permits") is (200, _))
                     return;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
@@ -158,32 +144,36 @@ internal sealed class NetnsDrillCluster : IDrillCluster
                 last = e.Message;
             }
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the nodes did not form a cluster with a fleet coordinator in time ({last}); logs in {_dir}");
+                throw new TimeoutException($"the nodes did not form a cluster with a fleet coordinator in time ({last}); logs in {dir}");
             await Task.Delay(250, cancel);
         }
     }
 
     // ---- hosts, addresses, fates ---------------------------------------------------------------
 
-    public IReadOnlyList<string> Hosts => _hosts;
+    public IReadOnlyList<string> Hosts => hosts;
 
-    private int Index(string host) => _hosts.ToList().IndexOf(host) is var i and >= 0 ? i : throw new ArgumentException($"unknown host {host}");
+    private int Index(string host) => hosts.ToList().IndexOf(host) is var i and >= 0 ? i : throw new ArgumentException($"unknown host {host}");
 
-    private string Node(string host) => $"host{Index(host) + 1}";
+    /// <summary>The host's K for cluster.sh (host K at 10.X.0.K).</summary>
+    private string Number(string host) => (Index(host) + 1).ToString(CultureInfo.InvariantCulture);
 
-    private string? FromNode(string? node) =>
-        node is not null && node.StartsWith("host", StringComparison.Ordinal) && int.TryParse(node[4..], out var k) && k >= 1 && k <= _hosts.Count
-            ? _hosts[k - 1] : node;
+    private string Node(string host) => $"host{Number(host)}";
+
+    /// <summary>The scenario host whose K follows <paramref name="prefix"/> in <paramref name="text"/> (<c>host2</c>, <c>10.X.0.2</c>); null if none.</summary>
+    private string? Numbered(string? text, string prefix) =>
+        text is not null && text.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(text[prefix.Length..], out var k) && k >= 1 && k <= hosts.Count
+            ? hosts[k - 1] : null;
+
+    private string? FromNode(string? node) => Numbered(node, "host") ?? node;
 
     private string Api(int index) => $"http://10.{_subnet}.0.{index + 1}:8080";
 
-    public string? HostAt(Address address) =>
-        address.Host is { } h && h.StartsWith($"10.{_subnet}.0.", StringComparison.Ordinal) && int.TryParse(h[$"10.{_subnet}.0.".Length..], out var k)
-            && k >= 1 && k <= _hosts.Count ? _hosts[k - 1] : null;
+    public string? HostAt(Address address) => Numbered(address.Host, $"10.{_subnet}.0.");
 
     public NodeFate Fate(string host)
     {
-        if (!_hosts.Contains(host))
+        if (!hosts.Contains(host))
             return NodeFate.Died;
         lock (_sync)
         {
@@ -196,7 +186,7 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         {
             // An armed kill's victim that is gone, and said so as it obeyed the fault hook, was killed by the
             // scenario, even before the kill step saw it; gone without that line, it died of something else.
-            if (_armed.ContainsValue(host) && DiedOfFaultHook(Path.Combine(_dir, $"{Node(host)}.log")))
+            if (_armed.ContainsValue(host) && DiedOfFaultHook(Path.Combine(dir, $"{Node(host)}.log")))
             {
                 _killed.Add(host);
                 return NodeFate.Killed;
@@ -220,7 +210,7 @@ internal sealed class NetnsDrillCluster : IDrillCluster
 
     private bool ProcessAlive(string host)
     {
-        var file = Path.Combine(_dir, $"{Node(host)}.pid");
+        var file = Path.Combine(dir, $"{Node(host)}.pid");
         if (!File.Exists(file) || !int.TryParse(File.ReadAllText(file).Trim(), out var pid))
             return false;
         try
@@ -235,7 +225,7 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         }
     }
 
-    private int? AnyLiving() => _hosts.Select((h, i) => (h, i)).FirstOrDefault(x => Fate(x.h) == NodeFate.Alive) is var (h, i) && h is not null ? i : null;
+    private int? AnyLiving() => this.Living().Select(h => (int?)Index(h)).FirstOrDefault();
 
     // ---- steps ----------------------------------------------------------------------------------
 
@@ -247,11 +237,11 @@ internal sealed class NetnsDrillCluster : IDrillCluster
             ["host"] = Node(vm.Host),
             ["ram"] = $"{vm.Ram}B",
             ["dirty-rate"] = $"{vm.DirtyRate}B/s",
-            ["vfio"] = vm.Vfio > 0 || vm.VfioNeverAcks ? $"{(vm.Vfio > 0 ? vm.Vfio : 4 * VmDefinition.MiB)}B" : "0B",
-            ["vfio-alloc"] = $"{(long)(vm.VfioNeverAcks ? VmDefinition.NeverAllocated : vm.VfioAllocation ?? VmDefinition.DefaultVfioAllocation).TotalMilliseconds}ms",
+            ["vfio"] = $"{vm.VfioSize}B",
+            ["vfio-alloc"] = $"{(long)vm.VfioAllocationTime.TotalMilliseconds}ms",
             ["vgpu"] = $"{vm.Vgpu}B",
         };
-        var (status, reply) = await SendFleet(HttpMethod.Post, 0, "/vms", body);
+        var (status, reply) = await SendFleet(0, "/vms", body);
         return status == 201 ? null : $"HTTP {status}: {Error(reply)}";
     }
 
@@ -260,20 +250,13 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         var parameters = new JsonObject();
         foreach (var (name, value) in step.Parameters)
             parameters[name] = value;
-        var living = AnyLiving() ?? throw new DrillStepException("no host is alive to ask");
-        var (status, reply) = await SendFleet(HttpMethod.Post, living, $"/vms/{Uri.EscapeDataString(step.Vm)}/migrate",
-            new JsonObject { ["to"] = Node(step.To), ["parameters"] = parameters });
-        if (status != 202 || reply is null)
-            throw new DrillStepException($"the fleet coordinator refused (HTTP {status}): {Error(reply)}");
+        var reply = await FleetCommand($"/vms/{Uri.EscapeDataString(step.Vm)}/migrate", new JsonObject { ["to"] = Node(step.To), ["parameters"] = parameters });
         return new DrillAdmission(new MigrationId((string)reply["id"]!), FromNode((string?)reply["source"]) ?? "?", (string?)reply["status"] ?? "?");
     }
 
     public async Task<DrillEvacuation> Evacuate(string host)
     {
-        var living = AnyLiving() ?? throw new DrillStepException("no host is alive to ask");
-        var (status, reply) = await SendFleet(HttpMethod.Post, living, $"/hosts/{Node(host)}/evacuate", null);
-        if (status != 202 || reply is null)
-            throw new DrillStepException($"the fleet coordinator refused (HTTP {status}): {Error(reply)}");
+        var reply = await FleetCommand($"/hosts/{Node(host)}/evacuate", null);
         return new DrillEvacuation(
             (reply["moves"]?.AsArray() ?? []).Select(m => ((string)m!["vm"]!, FromNode((string?)m["to"]) ?? "?")).ToArray(),
             (reply["unplaceable"]?.AsArray() ?? []).Select(u => ((string)u!["vm"]!, (string?)u["reason"] ?? "")).ToArray());
@@ -281,136 +264,79 @@ internal sealed class NetnsDrillCluster : IDrillCluster
 
     public async Task Kill(string host)
     {
-        if (Fate(host) is var fate and not NodeFate.Alive)
-            throw new DrillStepException($"{host} is already {fate.ToString().ToLowerInvariant()}");
         lock (_sync)
             _killed.Add(host);
-        await Script("kill", (Index(host) + 1).ToString(CultureInfo.InvariantCulture));
+        await Script("kill", Number(host));
     }
 
-    public Task Partition(string a, string b) => Link("partition", a, b);
-
-    public Task Heal(string a, string b) => Link("heal", a, b);
-
-    public async Task SlowLink(SlowLinkStep step)
+    /// <summary><c>cluster.sh partition|heal|slow-link|clear-link A B</c>; it refuses delay and loss it cannot shape, naming what is missing: never faked.</summary>
+    public async Task Link(LinkStep step)
     {
-        var args = new List<string> { "slow-link", (Index(step.A) + 1).ToString(CultureInfo.InvariantCulture), (Index(step.B) + 1).ToString(CultureInfo.InvariantCulture) };
-        if (step.Rate is { } rate)
+        var args = new List<string> { step.Verb, Number(step.A), Number(step.B) };
+        if (step is SlowLinkStep { Rate: { } rate })
             args.AddRange(["--rate", $"{Math.Max(1, rate * 8 / 1000)}kbit"]);
-        if (step.Delay is { } delay)
+        if (step is SlowLinkStep { Delay: { } delay })
             args.AddRange(["--delay", $"{(long)delay.TotalMilliseconds}ms"]);
-        if (step.Loss is { } loss)
+        if (step is SlowLinkStep { Loss: { } loss })
             args.AddRange(["--loss", $"{(loss * 100).ToString("0.###", CultureInfo.InvariantCulture)}%"]);
-        // cluster.sh refuses delay and loss without the netem qdisc, naming the kernel module: never faked.
         await Script([.. args]);
-    }
-
-    public Task ClearLink(string a, string b) =>
-        Script("clear-link", (Index(a) + 1).ToString(CultureInfo.InvariantCulture), (Index(b) + 1).ToString(CultureInfo.InvariantCulture));
-
-    private async Task Link(string what, string a, string b)
-    {
-        foreach (var host in new[] { a, b })
-        {
-            if (Fate(host) is var fate and not NodeFate.Alive)
-                throw new DrillStepException($"the link was not {(what == "partition" ? "cut" : "healed")}: {host} is {fate.ToString().ToLowerInvariant()}");
-        }
-        await Script(what, (Index(a) + 1).ToString(CultureInfo.InvariantCulture), (Index(b) + 1).ToString(CultureInfo.InvariantCulture));
     }
 
     // ---- reading the hosts -----------------------------------------------------------------------
 
-    public async Task<HostProtocol.VmList?> ListVms(string host)
+    public Task<HostProtocol.VmList?> ListVms(string host) => Read(async () =>
     {
-        try
-        {
-            var reply = await Get(Index(host), $"/hosts/{Node(host)}/vms");
-            if (reply is not JsonObject list)
-                return null;
-            var vms = (list["vms"]?.AsArray() ?? []).Select(v => new HostProtocol.VmSummary(
-                (string)v!["name"]!, (string)v["state"]!, (long?)v["ram"] ?? 0, [], (long?)v["epoch"] ?? 0)).ToArray();
-            var incoming = (list["incoming"]?.AsArray() ?? []).Select(v => (string)v!).ToArray();
-            return new HostProtocol.VmList(host, vms, incoming);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
-        {
+        if (await Get(Index(host), $"/hosts/{Node(host)}/vms") is not JsonObject list)
             return null;
-        }
-    }
+        var vms = (list["vms"]?.AsArray() ?? []).Select(v => new HostProtocol.VmSummary(
+            (string)v!["name"]!, (string)v["state"]!, (long?)v["ram"] ?? 0, [], (long?)v["epoch"] ?? 0)).ToArray();
+        var incoming = (list["incoming"]?.AsArray() ?? []).Select(v => (string)v!).ToArray();
+        return new HostProtocol.VmList(host, vms, incoming);
+    });
 
-    public async Task<object?> QueryMigrate(string host, string vm)
-    {
-        try
-        {
-            var reply = await Get(Index(host), $"/hosts/{Node(host)}/vms/{Uri.EscapeDataString(vm)}/migration");
-            return reply is JsonObject json ? QueryMigrateJson.FromJson(json) ?? (object)HostProtocol.NoMigration.Instance : null;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
-        {
-            return null;
-        }
-    }
+    public Task<object?> QueryMigrate(string host, string vm) => Read(async () =>
+        await Get(Index(host), $"/hosts/{Node(host)}/vms/{Uri.EscapeDataString(vm)}/migration") is JsonObject json
+            ? QueryMigrateJson.FromJson(json) ?? (object)HostProtocol.NoMigration.Instance
+            : null);
 
-    public async Task<string?> LedgerOwner(string vm)
-    {
-        if (AnyLiving() is not { } living)
-            return null;
-        try
-        {
-            var reply = await Get(living, $"/vms/{Uri.EscapeDataString(vm)}/owner");
-            return (string?)reply?["owner"] is { } owner ? HostAt(Address.Parse(owner)) : null;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException or UriFormatException)
-        {
-            return null;
-        }
-    }
+    public Task<string?> LedgerOwner(string vm) => Read(async () =>
+        AnyLiving() is { } living && (string?)(await Get(living, $"/vms/{Uri.EscapeDataString(vm)}/owner"))?["owner"] is { } owner
+            ? HostAt(Address.Parse(owner))
+            : null);
 
-    public async Task<IReadOnlyList<DrillMigrationSeen>> Migrations()
+    public async Task<IReadOnlyList<DrillMigrationSeen>> Migrations() => await Read<IReadOnlyList<DrillMigrationSeen>>(async () =>
     {
         if (AnyLiving() is not { } living)
             return [];
+        var phases = await Phases();
+        return ((await Get(living, "/migrations"))?.AsArray() ?? []).OfType<JsonObject>()
+            .Where(m => (string?)m["status"] != "queued")
+            .Select(m => new DrillMigrationSeen(new MigrationId((string)m["id"]!), (string)m["vm"]!,
+                FromNode((string?)m["source"]) ?? "?", FromNode((string?)m["destination"]) ?? "?",
+                phases.GetValueOrDefault((string)m["id"]!)))
+            .ToArray();
+    }) ?? []; // the fleet is moving or unreachable: next time
+
+    /// <summary>What <paramref name="read"/> makes of a node's answer; null when there is none, or it is not what was expected.</summary>
+    private static async Task<T?> Read<T>(Func<Task<T?>> read) where T : class
+    {
         try
         {
-            var phases = await Phases();
-            var reply = await Get(living, "/migrations");
-            return (reply?.AsArray() ?? []).OfType<JsonObject>()
-                .Where(m => (string?)m["status"] != "queued")
-                .Select(m => new DrillMigrationSeen(new MigrationId((string)m["id"]!), (string)m["vm"]!,
-                    FromNode((string?)m["source"]) ?? "?", FromNode((string?)m["destination"]) ?? "?",
-                    phases.TryGetValue((string)m["id"]!, out var seen) ? seen : null))
-                .ToArray();
+            return await read();
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
         {
-            return []; // the fleet is moving or unreachable: next time
+            return null;
         }
     }
 
     /// <summary>Every living node's phases (its fault hook records them), by migration id; a node that does not answer adds none.</summary>
-    private async Task<Dictionary<string, List<(string Phase, DateTimeOffset At)>>> Phases()
+    private async Task<Dictionary<string, (string Phase, DateTimeOffset At)[]>> Phases()
     {
-        var living = _hosts.Select((h, i) => (h, i)).Where(x => Fate(x.h) == NodeFate.Alive).Select(x => x.i).ToArray();
-        var answers = await Task.WhenAll(living.Select(async i =>
-        {
-            try
-            {
-                return await Get(i, "/faults/phases");
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-            {
-                return null;
-            }
-        }));
-        var byMigration = new Dictionary<string, List<(string Phase, DateTimeOffset At)>>();
-        foreach (var p in answers.OfType<JsonArray>().SelectMany(a => a).OfType<JsonObject>())
-        {
-            var id = (string)p["migration"]!;
-            if (!byMigration.TryGetValue(id, out var list))
-                byMigration[id] = list = [];
-            list.Add(((string)p["phase"]!, DateTimeOffset.Parse((string)p["at"]!, CultureInfo.InvariantCulture)));
-        }
-        return byMigration;
+        var answers = await Task.WhenAll(this.Living().Select(h => Read(() => Get(Index(h), "/faults/phases"))));
+        return answers.OfType<JsonArray>().SelectMany(a => a).OfType<JsonObject>()
+            .GroupBy(p => (string)p["migration"]!)
+            .ToDictionary(g => g.Key, g => g.Select(p => ((string)p["phase"]!, DateTimeOffset.Parse((string)p["at"]!, CultureInfo.InvariantCulture))).ToArray());
     }
 
     // ---- kills at a phase ------------------------------------------------------------------------
@@ -422,11 +348,9 @@ internal sealed class NetnsDrillCluster : IDrillCluster
 
     public bool SeesPhases => false;
 
-    public void KillNow(string host) => throw new NotSupportedException("the netns engine kills at a phase through the source node's fault hook");
-
     public async Task Corrupt(string vm)
     {
-        foreach (var host in _hosts.Where(h => Fate(h) == NodeFate.Alive))
+        foreach (var host in this.Living())
         {
             var (status, reply) = await Send(HttpMethod.Post, Index(host), "/faults/corrupt", new JsonObject { ["vm"] = vm });
             if (status != 200)
@@ -446,12 +370,10 @@ internal sealed class NetnsDrillCluster : IDrillCluster
 
     public bool KilledAtPhase(KillStep kill)
     {
+        bool armed;
         lock (_sync)
-        {
-            if (!_armed.ContainsKey(kill))
-                return false;
-        }
-        return Fate(kill.Host) == NodeFate.Killed;
+            armed = _armed.ContainsKey(kill);
+        return armed && Fate(kill.Host) == NodeFate.Killed;
     }
 
     // ---- plumbing --------------------------------------------------------------------------------
@@ -462,30 +384,34 @@ internal sealed class NetnsDrillCluster : IDrillCluster
         return status == 200 ? body : throw new HttpRequestException($"GET {path} on host{index + 1}: HTTP {status}: {Error(body)}");
     }
 
-    /// <summary>A fleet command: the coordinator asks hosts before it answers, so it gets the fleet's longer bound.</summary>
-    private async Task<(int Status, JsonNode? Body)> SendFleet(HttpMethod method, int index, string path, JsonNode? body)
+    /// <summary>A fleet command on any living host, answered 202; else a <see cref="DrillStepException"/> with the refusal.</summary>
+    private async Task<JsonNode> FleetCommand(string path, JsonNode? body)
     {
-        using var timeout = new CancellationTokenSource(_options.FleetAskTimeout + TimeSpan.FromSeconds(5));
+        var living = AnyLiving() ?? throw new DrillStepException("no host is alive to ask");
+        var (status, reply) = await SendFleet(living, path, body);
+        return status == 202 && reply is not null ? reply : throw new DrillStepException($"the fleet coordinator refused (HTTP {status}): {Error(reply)}");
+    }
+
+    /// <summary>A POST to the fleet: the coordinator asks hosts before it answers, so it gets the fleet's longer bound.</summary>
+    private async Task<(int Status, JsonNode? Body)> SendFleet(int index, string path, JsonNode? body)
+    {
         try
         {
-            return await Send(method, index, path, body, timeout.Token, _options.FleetAskTimeout + TimeSpan.FromSeconds(5));
+            return await Send(HttpMethod.Post, index, path, body, options.FleetAskTimeout + TimeSpan.FromSeconds(5));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            throw new DrillStepException($"host{index + 1}'s API did not answer {method} {path}: {e.Message}");
+            throw new DrillStepException($"host{index + 1}'s API did not answer POST {path}: {e.Message}");
         }
     }
 
-    private async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, int index, string path, JsonNode? body = null,
-        CancellationToken cancel = default, TimeSpan? timeout = null)
+    private async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, int index, string path, JsonNode? body = null, TimeSpan? timeout = null)
     {
         using var request = new HttpRequestMessage(method, Api(index) + path);
         if (body is not null)
             request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        bounded.CancelAfter(timeout ?? _options.AskTimeout);
-        using var http = timeout is null ? null : new HttpClient(new HttpClientHandler { UseProxy = false }) { Timeout = timeout.Value };
-        using var response = await (http ?? _http).SendAsync(request, bounded.Token);
+        using var bounded = new CancellationTokenSource(timeout ?? options.AskTimeout);
+        using var response = await _http.SendAsync(request, bounded.Token);
         var text = await response.Content.ReadAsStringAsync(bounded.Token);
         JsonNode? json = null;
         try
@@ -508,22 +434,20 @@ internal sealed class NetnsDrillCluster : IDrillCluster
 
     private async Task Script(params string[] args)
     {
-        var (code, output) = await Run(new Dictionary<string, string>(), TimeSpan.FromSeconds(30), CancellationToken.None, [.. args, "--dir", _dir]);
+        var (code, output) = await Run(script, [.. args, "--dir", dir], TimeSpan.FromSeconds(30), CancellationToken.None);
         if (code != 0)
             throw new DrillStepException($"cluster.sh {args[0]} failed: {Tail(output)}");
     }
 
-    private Task<(int Code, string Output)> Run(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancel, params string[] args) =>
-        Run(_script, environment, timeout, cancel, args);
-
-    private static async Task<(int Code, string Output)> Run(string script, IReadOnlyDictionary<string, string> environment, TimeSpan timeout, CancellationToken cancel, params string[] args)
+    private static async Task<(int Code, string Output)> Run(string script, string[] args, TimeSpan timeout, CancellationToken cancel,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(script);
         foreach (var arg in args)
             start.ArgumentList.Add(arg);
         start.Environment["ORCHESTRATOR_BIN"] = OrchestratorBin();
-        foreach (var (name, value) in environment)
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -558,15 +482,15 @@ internal sealed class NetnsDrillCluster : IDrillCluster
     {
         if (Interlocked.Exchange(ref _stopped, 1) == 1)
             return;
-        var (code, output) = await Run(new Dictionary<string, string>(), TimeSpan.FromSeconds(60), CancellationToken.None, "stop", "--dir", _dir);
+        var (code, output) = await Run(script, ["stop", "--dir", dir], TimeSpan.FromSeconds(60), CancellationToken.None);
         var keep = Environment.GetEnvironmentVariable("ORCHESTRATOR_DRILL_KEEP") is { Length: > 0 } and not "0";
-        _progress(code == 0 ? $"netns cluster stopped: {Tail(output)}{(keep ? $"; node logs kept in {_dir}" : "")}"
-            : $"cluster.sh stop failed ({code}): {Tail(output)}; logs in {_dir}");
+        progress(code == 0 ? $"netns cluster stopped: {Tail(output)}{(keep ? $"; node logs kept in {dir}" : "")}"
+            : $"cluster.sh stop failed ({code}): {Tail(output)}; logs in {dir}");
         if (code == 0 && !keep)
         {
             try
             {
-                Directory.Delete(_dir, recursive: true);
+                Directory.Delete(dir, recursive: true);
             }
             catch (IOException)
             {

@@ -6,53 +6,27 @@ using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Report;
 using Orchestrator.Drills.Scenarios;
 
-namespace Orchestrator.Drills.InProcess;
+namespace Orchestrator.Drills.Running;
 
 /// <summary>
-/// Runs a drill in this process: starts the cluster, creates the VMs, plays the steps in order while
+/// Runs a drill on any engine's cluster: starts the cluster, creates the VMs, plays the steps in order while
 /// the observer checks the invariants, then judges the expectations. Every wait is bounded.
 /// </summary>
-public sealed class Drill
+public static class Drill
 {
-    private readonly Scenarios.Scenario _scenario;
-    private readonly DrillOptions _options;
-    private readonly Func<CancellationToken, Task<IDrillCluster>> _start;
-    private readonly string _engine;
-    private readonly Action<string> _progress;
-    private readonly Stopwatch _clock = new();
-    private readonly Dictionary<string, MigrationId> _admitted = [];
-    private readonly List<string> _errors = [];
-
-    private Drill(Scenarios.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
-    {
-        _scenario = scenario;
-        _options = options;
-        _progress = progress;
-        _start = start;
-        _engine = engine;
-    }
-
-    /// <summary>Runs the scenario to its end and reports; throws <see cref="DrillNotSupportedException"/> before starting anything it cannot do.</summary>
-    /// <param name="progress">Each step as it starts and ends, for a person watching.</param>
-    public static Task<DrillReport> Run(Scenarios.Scenario scenario, DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
-    {
-        CheckSupported(scenario, LinkFaults.InProcess);
-        var settings = options ?? new DrillOptions();
-        return new Drill(scenario, settings, progress ?? (_ => { }),
-            async token => await InProcessCluster.Start(scenario.Hosts, settings, token), "in-process").Run(cancel);
-    }
-
     /// <summary>
-    /// Runs the scenario on a cluster another engine starts (e.g. node processes in network namespaces):
-    /// the same steps, invariants, verdicts and report. <paramref name="start"/> throws
+    /// Runs the scenario to its end on the cluster an engine starts (<see cref="InProcess.InProcessDrill"/>, or node
+    /// processes in network namespaces), and reports; the steps, invariants, verdicts and report are the same
+    /// whatever the engine. <paramref name="start"/> throws
     /// <see cref="TimeoutException"/> when the cluster does not come up; the cluster is disposed at the end.
     /// Throws <see cref="DrillNotSupportedException"/>, before starting anything, for a step <paramref name="faults"/> cannot produce.
     /// </summary>
+    /// <param name="progress">Each step as it starts and ends, for a person watching.</param>
     public static Task<DrillReport> Run(Scenarios.Scenario scenario, LinkFaults faults, Func<CancellationToken, Task<IDrillCluster>> start, string engine,
         DrillOptions? options = null, Action<string>? progress = null, CancellationToken cancel = default)
     {
         CheckSupported(scenario, faults);
-        return new Drill(scenario, options ?? new DrillOptions(), progress ?? (_ => { }), start, engine).Run(cancel);
+        return new DrillRun(scenario, options ?? new DrillOptions(), progress ?? (_ => { }), start, engine).Run(cancel);
     }
 
     /// <summary>Throws <see cref="DrillNotSupportedException"/> naming every step the engine cannot produce honestly, and why.</summary>
@@ -61,24 +35,32 @@ public sealed class Drill
         if (faults.Problems(scenario) is { Count: > 0 } problems)
             throw new DrillNotSupportedException(string.Join(Environment.NewLine, problems));
     }
+}
 
-    private async Task<DrillReport> Run(CancellationToken cancel)
+/// <summary>One run of a drill, from starting its cluster to the report.</summary>
+internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
+{
+    private readonly Stopwatch _clock = new();
+    private readonly Dictionary<string, MigrationId> _admitted = [];
+    private readonly List<string> _errors = [];
+
+    public async Task<DrillReport> Run(CancellationToken cancel)
     {
         var startedAt = DateTimeOffset.UtcNow;
         _clock.Start();
         IDrillCluster cluster;
         try
         {
-            cluster = await _start(cancel);
+            cluster = await start(cancel);
         }
         catch (TimeoutException e)
         {
-            return Failed(startedAt, $"the {_engine} cluster did not start: {e.Message}");
+            return Failed(startedAt, $"the {engine} cluster did not start: {e.Message}");
         }
         await using var _ = cluster;
-        _progress($"[{_clock.ElapsedMilliseconds,6} ms] {_engine} cluster of {cluster.Hosts.Count} hosts up: {string.Join(", ", cluster.Hosts)}");
-        var observer = new DrillObserver(cluster, _options, _clock, _scenario.Vms);
-        foreach (var vm in _scenario.Vms)
+        progress($"[{_clock.ElapsedMilliseconds,6} ms] {engine} cluster of {cluster.Hosts.Count} hosts up: {string.Join(", ", cluster.Hosts)}");
+        var observer = new DrillObserver(cluster, options, _clock, scenario.Vms);
+        foreach (var vm in scenario.Vms)
         {
             if (await cluster.CreateVm(vm) is { } refused)
                 return Failed(startedAt, $"VM {vm.Name} could not be created on {vm.Host}: {refused}");
@@ -91,23 +73,23 @@ public sealed class Drill
         try
         {
             var triggers = new Dictionary<int, DrillObserver.PhaseTrigger>();
-            for (var i = 0; i < _scenario.Steps.Count; i++)
+            for (var i = 0; i < scenario.Steps.Count; i++)
             {
                 cancel.ThrowIfCancellationRequested();
                 // A kill at a phase is armed before the step ahead of it runs, so that step's migration cannot slip past the phase.
                 foreach (var j in new[] { i, i + 1 })
                 {
-                    if (j < _scenario.Steps.Count && _scenario.Steps[j] is KillStep { At: not null } kill && !triggers.ContainsKey(j))
+                    if (j < scenario.Steps.Count && scenario.Steps[j] is KillStep { At: not null } kill && !triggers.ContainsKey(j))
                     {
                         triggers[j] = observer.Arm(kill);
                         if (!cluster.SeesPhases)
                             await ArmAcross(cluster, observer, kill, triggers[j]);
                     }
                 }
-                var step = _scenario.Steps[i];
+                var step = scenario.Steps[i];
                 var (checks, violations) = (observer.Checks, observer.ViolationCount);
                 var at = _clock.ElapsedMilliseconds;
-                _progress($"[{at,6} ms] {i + 1}. {step}");
+                progress($"[{at,6} ms] {i + 1}. {step}");
                 string? note = null, error = null;
                 try
                 {
@@ -122,9 +104,9 @@ public sealed class Drill
                 var ended = _clock.ElapsedMilliseconds;
                 steps.Add(new StepRecord(i + 1, step.ToString()!, at, ended, observer.Checks - checks, observer.ViolationCount - violations, note, error));
                 if (error is not null)
-                    _progress($"[{ended,6} ms]    error: {error}");
+                    progress($"[{ended,6} ms]    error: {error}");
                 else if (note is not null)
-                    _progress($"[{ended,6} ms]    {note}");
+                    progress($"[{ended,6} ms]    {note}");
             }
         }
         finally
@@ -134,9 +116,9 @@ public sealed class Drill
         }
         await observer.Check();
         var outcome = observer.Outcome();
-        var verdicts = Verdicts.Judge(_scenario.Expectations, outcome.Invariants, outcome.Migrations, outcome.Hosts, outcome.Locations);
+        var verdicts = Verdicts.Judge(scenario.Expectations, outcome.Invariants, outcome.Migrations, outcome.Hosts, outcome.Locations);
         return new DrillReport(
-            _scenario.Name,
+            scenario.Name,
             _errors.Count == 0 && verdicts.All(v => v.Passed),
             startedAt,
             _clock.ElapsedMilliseconds,
@@ -151,7 +133,7 @@ public sealed class Drill
     /// <summary>The VM's migration that started since <paramref name="since"/>, asked of every living host; null when none did.</summary>
     private static async Task<(string Host, MigrationInfo Info)?> Started(IDrillCluster cluster, string vm, DateTimeOffset since)
     {
-        foreach (var host in cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive))
+        foreach (var host in cluster.Living())
         {
             if (await cluster.QueryMigrate(host, vm) is MigrationInfo info && info.StartedAt >= since)
                 return (host, info);
@@ -160,21 +142,14 @@ public sealed class Drill
     }
 
     private DrillReport Failed(DateTimeOffset startedAt, string error) =>
-        new(_scenario.Name, false, startedAt, _clock.ElapsedMilliseconds, [], [], [], new InvariantSummary(0, [], [], [], 0, []), [], [error]);
+        new(scenario.Name, false, startedAt, _clock.ElapsedMilliseconds, [], [], [], new InvariantSummary(0, [], [], [], 0, []), [], [error]);
 
     private async Task Monitor(DrillObserver observer, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
             await observer.Check();
-            try
-            {
-                await Task.Delay(_options.PollInterval, stop);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await Task.Delay(options.PollInterval, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
@@ -187,11 +162,11 @@ public sealed class Drill
             {
                 var since = DateTimeOffset.UtcNow;
                 var asked = cluster.Migrate(migrate);
-                var alive = cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive).ToArray();
+                var alive = cluster.Living().ToArray();
                 // A kill armed at this migration's first phase may take the fleet coordinator's host, and the
                 // answer with it, while the migration starts all the same: then it is found where it runs.
                 while (!asked.IsCompleted && alive.All(h => cluster.Fate(h) == NodeFate.Alive))
-                    await Task.WhenAny(asked, Task.Delay(_options.PollInterval, cancel));
+                    await Task.WhenAny(asked, Task.Delay(options.PollInterval, cancel));
                 if (!asked.IsCompleted && await Started(cluster, migrate.Vm, since) is { } found)
                 {
                     _ = asked.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // its "no answer" is expected now
@@ -213,6 +188,8 @@ public sealed class Drill
                 return $"{started.Moves.Count} move(s){(moves.Length > 0 ? ": " + moves : "")}{(stays.Length > 0 ? "; staying: " + stays : "")}";
             }
             case KillStep { At: null } kill:
+                if (cluster.Fate(kill.Host) is var fate and not NodeFate.Alive)
+                    throw new DrillStepException($"{kill.Host} is already {fate.ToString().ToLowerInvariant()}");
                 await cluster.Kill(kill.Host);
                 return $"{kill.Host} killed";
             case KillStep kill:
@@ -236,7 +213,7 @@ public sealed class Drill
                     }
                     if (_clock.Elapsed > deadline)
                         throw new DrillStepException($"{kill.Host} was not killed: {kill.Of}'s migration did not reach {kill.At!.Value.Name()} within {within.TotalSeconds:0} s");
-                    await Task.WhenAny(trigger.Fired.Task, Task.Delay(_options.PollInterval, cancel));
+                    await Task.WhenAny(trigger.Fired.Task, Task.Delay(options.PollInterval, cancel));
                 }
                 var when = cluster.SeesPhases ? $"when {kill.Of}'s migration reached {kill.At!.Value.Name()}" : $"seen dead after {kill.Of}'s migration reached {kill.At!.Value.Name()} on its source";
                 return $"{kill.Host} killed at {await trigger.Fired.Task} ms, {when}";
@@ -244,17 +221,10 @@ public sealed class Drill
             case CorruptStep corrupt:
                 await cluster.Corrupt(corrupt.Vm);
                 return null;
-            case PartitionStep partition:
-                await cluster.Partition(partition.A, partition.B);
-                return null;
-            case HealStep heal:
-                await cluster.Heal(heal.A, heal.B);
-                return null;
-            case SlowLinkStep slow:
-                await cluster.SlowLink(slow);
-                return null;
-            case ClearLinkStep clear:
-                await cluster.ClearLink(clear.A, clear.B);
+            case LinkStep link:
+                if (link is PartitionStep or HealStep && new[] { link.A, link.B }.FirstOrDefault(h => cluster.Fate(h) != NodeFate.Alive) is { } down)
+                    throw new DrillStepException($"the link was not {(link is PartitionStep ? "cut" : "healed")}: {down} is {cluster.Fate(down).ToString().ToLowerInvariant()}");
+                await cluster.Link(link);
                 return null;
             case WaitStep wait:
                 await Task.Delay(wait.Duration, cancel);
@@ -304,7 +274,7 @@ public sealed class Drill
                 return result;
             if (_clock.Elapsed > deadline)
                 throw new DrillStepException($"{failure} within {bound.TotalSeconds:0.#} s");
-            await Task.Delay(_options.PollInterval, cancel);
+            await Task.Delay(options.PollInterval, cancel);
         }
     }
 }

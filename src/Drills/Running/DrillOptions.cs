@@ -1,11 +1,11 @@
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Migration;
 
-namespace Orchestrator.Drills.InProcess;
+namespace Orchestrator.Drills.Running;
 
 /// <summary>
-/// How the in-process engine runs a drill. The bounds are shorter than a production node's so that a
-/// crash is noticed and acted on within seconds; each one is still a bound, never a forever.
+/// How a drill runs, on either engine (the netns engine gives its nodes the same bounds). The bounds are shorter
+/// than a production node's so that a crash is noticed and acted on within seconds; each is still a bound, never a forever.
 /// </summary>
 public sealed record DrillOptions
 {

@@ -1,10 +1,9 @@
 using Akka.Actor;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Scenarios;
 
-namespace Orchestrator.Drills;
+namespace Orchestrator.Drills.Running;
 
 /// <summary>
 /// The cluster under test, as a drill plays and watches it: the in-process engine (one ActorSystem per
@@ -30,20 +29,17 @@ public interface IDrillCluster : IAsyncDisposable
     /// <summary>Asks the fleet coordinator to evacuate; throws <see cref="DrillStepException"/> on a refusal.</summary>
     Task<DrillEvacuation> Evacuate(string host);
 
-    /// <summary>A crash of the host's node now; throws <see cref="DrillStepException"/> when it cannot.</summary>
+    /// <summary>
+    /// A crash of the living host's node now; throws <see cref="DrillStepException"/> when it cannot. An engine that
+    /// <see cref="SeesPhases"/> kills before it returns, bounded, so that a phase callback can call it.
+    /// </summary>
     Task Kill(string host);
 
     /// <summary>The VM's next incoming copy, on every living host, gets one bit flipped (a corrupted chunk).</summary>
     Task Corrupt(string vm);
 
-    Task Partition(string a, string b);
-
-    Task Heal(string a, string b);
-
-    Task SlowLink(SlowLinkStep step);
-
-    /// <summary>Undoes <see cref="SlowLink"/>.</summary>
-    Task ClearLink(string a, string b);
+    /// <summary>Partitions, heals, slows or clears the link between two hosts; throws <see cref="DrillStepException"/> when it cannot.</summary>
+    Task Link(LinkStep step);
 
     /// <summary>The host's own VM list, asked of that host alone (never across a link a fault may have cut); null when it does not answer.</summary>
     Task<HostProtocol.VmList?> ListVms(string host);
@@ -63,9 +59,6 @@ public interface IDrillCluster : IAsyncDisposable
     /// <summary>Whether <see cref="WatchPhases"/> reports phases; when not, kills at a phase go through <see cref="ArmKillAt"/>.</summary>
     bool SeesPhases { get; }
 
-    /// <summary>A crash now, synchronous and bounded, from inside a phase callback.</summary>
-    void KillNow(string host);
-
     /// <summary>For engines that do not see phases: arms the kill on the migration's source node; throws <see cref="DrillStepException"/>.</summary>
     Task ArmKillAt(KillStep kill, string source);
 
@@ -74,6 +67,12 @@ public interface IDrillCluster : IAsyncDisposable
 
     /// <summary>Migrations the engine learned of other than by phases (the fleet's list): new ones are watched.</summary>
     Task<IReadOnlyList<DrillMigrationSeen>> Migrations();
+}
+
+public static class DrillClusters
+{
+    /// <summary>The hosts alive now, in order.</summary>
+    public static IEnumerable<string> Living(this IDrillCluster cluster) => cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive);
 }
 
 /// <summary>A migration the fleet admitted.</summary>
@@ -87,3 +86,15 @@ public sealed record DrillMigrationSeen(MigrationId Id, string Vm, string Source
 
 /// <summary>A step could not do what it says; the message says why.</summary>
 public sealed class DrillStepException(string message) : Exception(message);
+
+/// <summary>What became of a node during a drill.</summary>
+public enum NodeFate
+{
+    Alive,
+
+    /// <summary>The scenario killed it: its VMs went down with it.</summary>
+    Killed,
+
+    /// <summary>Its ActorSystem ended without the scenario asking (e.g. the cluster downed it).</summary>
+    Died,
+}

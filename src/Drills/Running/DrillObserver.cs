@@ -6,7 +6,7 @@ using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Report;
 using Orchestrator.Drills.Scenarios;
 
-namespace Orchestrator.Drills.InProcess;
+namespace Orchestrator.Drills.Running;
 
 /// <summary>
 /// Watches a drill from inside every node: where each VM is (each host's VM list, read through its local
@@ -24,13 +24,8 @@ namespace Orchestrator.Drills.InProcess;
 /// </summary>
 internal sealed class DrillObserver
 {
-    private sealed class MigrationWatch(MigrationId id, string vm, string source, string destination, int order)
+    private sealed record MigrationWatch(MigrationId Id, string Vm, string Source, string Destination, int Order)
     {
-        public MigrationId Id { get; } = id;
-        public string Vm { get; } = vm;
-        public string Source { get; } = source;
-        public string Destination { get; } = destination;
-        public int Order { get; } = order;
         public List<PhaseRecord> Phases { get; } = [];
         public MigrationInfo? Info { get; set; }
         public string? Status { get; set; }
@@ -39,10 +34,8 @@ internal sealed class DrillObserver
     }
 
     /// <summary>A kill waiting for a migration phase.</summary>
-    internal sealed class PhaseTrigger(KillStep step, int armedAtOrder)
+    internal sealed record PhaseTrigger(KillStep Step, int ArmedAtOrder)
     {
-        public KillStep Step { get; } = step;
-        public int ArmedAtOrder { get; } = armedAtOrder;
         public TaskCompletionSource<long> Fired { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public bool Claimed { get; set; }
     }
@@ -131,8 +124,8 @@ internal sealed class DrillObserver
         }
         if (fire is null)
             return;
-        // On the source migration's own thread: it takes no further step until the victim is cut off.
-        _cluster.KillNow(fire.Step.Host);
+        // On the source migration's own thread, which takes no further step until the victim is cut off: Kill returns once it is.
+        _ = _cluster.Kill(fire.Step.Host);
         fire.Fired.TrySetResult(now);
     }
 
@@ -195,7 +188,7 @@ internal sealed class DrillObserver
 
     private async Task<Dictionary<string, HostProtocol.VmList>?> Snapshot()
     {
-        var living = _cluster.Hosts.Where(Alive).ToArray();
+        var living = _cluster.Living().ToArray();
         var answers = await Task.WhenAll(living.Select(async h => (Host: h, List: await _cluster.ListVms(h))));
         if (answers.Any(a => a.List is null && Alive(a.Host)))
             return null;
@@ -231,35 +224,26 @@ internal sealed class DrillObserver
             _last = snapshot;
             foreach (var vm in _vms)
             {
-                var owner = _owner[vm];
-                var withHost = _cluster.Fate(owner) == NodeFate.Killed;
-                if (missing.Contains(vm) && !withHost)
-                {
-                    if (_lostNow.Add(vm))
-                    {
-                        _violations.Add(new Violation(now, "lost", vm, $"on no living host; it last ran on {owner} ({_cluster.Fate(owner).ToString().ToLowerInvariant()})"));
-                        if (!_lostEver.Contains(vm))
-                            _lostEver.Add(vm);
-                    }
-                }
-                else
-                {
-                    _lostNow.Remove(vm);
-                }
-                if (doubles.TryGetValue(vm, out var hosts))
-                {
-                    if (_doubleNow.Add(vm))
-                    {
-                        _violations.Add(new Violation(now, "double-run", vm, $"running on {string.Join(" and ", hosts)}"));
-                        if (!_doubleEver.Contains(vm))
-                            _doubleEver.Add(vm);
-                    }
-                }
-                else
-                {
-                    _doubleNow.Remove(vm);
-                }
+                var (owner, fate) = (_owner[vm], _cluster.Fate(_owner[vm]));
+                Note(_lostNow, _lostEver, vm, now, "lost",
+                    missing.Contains(vm) && fate != NodeFate.Killed ? $"on no living host; it last ran on {owner} ({fate.ToString().ToLowerInvariant()})" : null);
+                Note(_doubleNow, _doubleEver, vm, now, "double-run", doubles.TryGetValue(vm, out var hosts) ? $"running on {string.Join(" and ", hosts)}" : null);
             }
+        }
+    }
+
+    /// <summary>A violation when the VM starts breaking the rule (<paramref name="broken"/> says how), once until the rule holds again.</summary>
+    private void Note(HashSet<string> now, List<string> ever, string vm, long at, string kind, string? broken)
+    {
+        if (broken is null)
+        {
+            now.Remove(vm);
+        }
+        else if (now.Add(vm))
+        {
+            _violations.Add(new Violation(at, kind, vm, broken));
+            if (!ever.Contains(vm))
+                ever.Add(vm);
         }
     }
 
