@@ -3,7 +3,7 @@ using Orchestrator.Devices.Vgpu;
 
 namespace Orchestrator.Devices.Machine;
 
-/// <summary>Default device shapes; VFIO's are the published mlx5 case behind switchover-ack (300 MB of data, 1480 ms allocation).</summary>
+/// <summary>Default device shapes: VFIO is the published mlx5 switchover-ack case (300 MB data, 1480 ms allocation), its VF name the seed's.</summary>
 public static class DefaultDevices
 {
     public const long MiB = 1024 * 1024;
