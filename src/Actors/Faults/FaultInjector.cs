@@ -6,11 +6,10 @@ using Orchestrator.Actors.Migration;
 namespace Orchestrator.Actors.Faults;
 
 /// <summary>
-/// TEST-ONLY fault injection on one node (see <see cref="FaultsProtocol"/>): arms kills at a migration
-/// phase and corruptions of incoming copies (<see cref="IncomingCorruption"/>), and obeys <see cref="FaultsProtocol.Die"/> by killing its own process with SIGKILL, so peers
-/// see a crash (the kernel closes the sockets), never a leave. The phase is watched by a tap on the
-/// event stream that runs on the publishing migration's own thread: the order to die is sent before
-/// the migration takes its next step, and nothing waits on that thread for it to be obeyed.
+/// TEST-ONLY fault injection on one node (see <see cref="FaultsProtocol"/>): arms kills at a migration phase and corruptions of incoming
+/// copies (<see cref="IncomingCorruption"/>), and obeys <see cref="FaultsProtocol.Die"/> with SIGKILL to its own process, so peers see a
+/// crash (the kernel closes the sockets), never a leave. A tap on the publishing migration's own thread watches the phase: the order to die
+/// is sent before the migration's next step, and nothing waits on that thread for it to be obeyed.
 /// </summary>
 internal sealed class FaultInjector : ReceiveActor
 {
@@ -91,8 +90,7 @@ internal sealed class FaultInjector : ReceiveActor
                 return;
             }
             log.Warning("Fault: telling {0} to die ({1})", fire.Victim, reason);
-            // Queued ahead of whatever the migration sends the victim after this phase (one association, in
-            // order); nothing waits here for it to be obeyed: the drill's kill step waits for the victim to be gone.
+            // Queued ahead of what the migration sends the victim next (one association, in order); the drill's kill step waits for it to be gone.
             system.ActorSelection(FaultsProtocol.PathOn(fire.Victim)).Tell(new FaultsProtocol.Die(reason), ActorRefs.NoSender);
         }
     }

@@ -7,9 +7,8 @@ namespace Orchestrator.Actors.Faults;
 
 /// <summary>
 /// INTERNAL API: for this project's executable and drills; it may change without notice.
-/// Fault injection for drills across processes (<c>orchestrator drill --netns</c>). TEST-ONLY: a node
-/// spawns <see cref="FaultInjector"/> only when started with <c>ORCHESTRATOR__FAULTS__ENABLED=true</c>,
-/// and a node without it never obeys <see cref="Die"/> (the message has no one to go to).
+/// TEST-ONLY fault injection for drills across processes (<c>orchestrator drill --netns</c>): only a node started with
+/// <c>ORCHESTRATOR__FAULTS__ENABLED=true</c> spawns <see cref="FaultInjector"/>; one without it never obeys <see cref="Die"/>.
 /// </summary>
 [InternalApi]
 public static class FaultsProtocol
@@ -20,9 +19,8 @@ public static class FaultsProtocol
     public static ActorPath PathOn(Address node) => new RootActorPath(node) / "user" / Name;
 
     /// <summary>
-    /// Local, from the API of the migration's source node: a one-shot; when <paramref name="Vm"/>'s
-    /// migration reaches <paramref name="Phase"/> on this node, the node at <paramref name="Victim"/>
-    /// dies at once (this node itself when it is the victim). Answered <see cref="Armed"/>.
+    /// Local, on the source node: one-shot; when <paramref name="Vm"/>'s migration reaches <paramref name="Phase"/> here, the node at
+    /// <paramref name="Victim"/> (this one, possibly) dies at once. Answered <see cref="Armed"/>.
     /// </summary>
     public sealed record KillAt(string Vm, MigrationPhase Phase, Address Victim);
 
@@ -43,9 +41,6 @@ public static class FaultsProtocol
     /// <summary>Node to node: SIGKILL yourself now (a crash, not a shutdown).</summary>
     public sealed record Die(string Reason) : IHostWire;
 
-    /// <summary>
-    /// What a node obeying <see cref="Die"/> writes to its standard error, synchronously, just before it
-    /// dies: a drill reading the log of a node that is gone tells this death from any other.
-    /// </summary>
+    /// <summary>Written synchronously to stderr just before obeying <see cref="Die"/>, so a drill tells this death from any other in the log.</summary>
     public const string DyingLine = "Fault: dying now";
 }

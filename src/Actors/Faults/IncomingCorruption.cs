@@ -6,10 +6,9 @@ using Orchestrator.Devices.Ram;
 namespace Orchestrator.Actors.Faults;
 
 /// <summary>
-/// TEST-ONLY: an armed VM's next incoming copy on this node gets one bit of its RAM flipped once the RAM is
-/// loaded, as a chunk corrupted on its way would; the digest check must then refuse to start it. A host
-/// is given <see cref="Decorate"/> only with fault injection enabled. Thread-safe: armed from a drill or
-/// the fault injector, consumed by an incoming migration.
+/// TEST-ONLY: an armed VM's next incoming copy here gets one RAM bit flipped once loaded, as a chunk corrupted on the way would; the digest
+/// check must then refuse to start it. Hosts get <see cref="Decorate"/> only with fault injection enabled. Thread-safe: armed from a drill
+/// or the fault injector, consumed by an incoming migration.
 /// </summary>
 internal sealed class IncomingCorruption(ILoggingAdapter log)
 {

@@ -1,10 +1,9 @@
 namespace Orchestrator.Actors.Fencing;
 
 /// <summary>
-/// Whether the ownership ledger has answered lately, from a probe (<see cref="OwnershipProtocol.GetOwner"/>)
-/// about once per <c>interval</c> while a migration runs. A source stops its VM only while the ledger answers:
-/// the commit needs it, so with the ledger's node failing over the VM keeps running through precopy instead of
-/// waiting out the failover paused. Times are the migration's clock, in ms.
+/// Whether the ownership ledger answered lately a probe (<see cref="OwnershipProtocol.GetOwner"/>) sent about once per <c>interval</c>.
+/// A source stops its VM only while the ledger answers, as the commit needs it: during a ledger failover the VM keeps running through
+/// precopy instead of waiting it out paused. Times are the migration's clock, in ms.
 /// </summary>
 internal sealed class LedgerPulse(long startedAt, TimeSpan interval)
 {

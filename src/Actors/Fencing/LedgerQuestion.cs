@@ -6,11 +6,9 @@ using static Orchestrator.Actors.Fencing.OwnershipProtocol;
 namespace Orchestrator.Actors.Fencing;
 
 /// <summary>
-/// Asks the ownership ledger one question about a migration (<see cref="Commit"/> or <see cref="Resolve"/>)
-/// again and again until it decides, then hands the decision (<see cref="Committed"/>, <see cref="Fenced"/>
-/// or <see cref="Refused"/>) to its parent and stops. Both questions are idempotent in the ledger, so
-/// asking twice is safe; asking on is what carries a migration across a failover of the ledger's node,
-/// which takes the cluster's failure detection and downing (seconds to tens of seconds, docs/cluster.md).
+/// Asks the ledger <see cref="Commit"/> or <see cref="Resolve"/> until it decides, hands the decision (<see cref="Committed"/>,
+/// <see cref="Fenced"/> or <see cref="Refused"/>) to its parent and stops. Both are idempotent, so asking on is safe and carries a
+/// migration across a ledger failover (failure detection and downing: seconds to tens of seconds, docs/cluster.md).
 /// </summary>
 internal sealed class LedgerQuestion : ReceiveActor, IWithTimers
 {
@@ -48,7 +46,6 @@ internal sealed class LedgerQuestion : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="ledger">The ledger's singleton proxy.</param>
-    /// <param name="question">What to ask.</param>
     /// <param name="interval">Between two asks (an answer slower than this is not lost: a later ask gets the same decision).</param>
     /// <param name="attempts">Asks before the parent hears <see cref="Unanswered"/>; null asks without end (a destination
     /// holding a verified copy may neither start nor discard it unasked).</param>

@@ -8,9 +8,8 @@ using static Orchestrator.Actors.Fencing.OwnershipProtocol;
 namespace Orchestrator.Actors.Fencing;
 
 /// <summary>
-/// The durable record of who owns each VM, as a cluster singleton apart from the fleet coordinator:
-/// its answers are on the stop-copy path, so it never waits on anything but its own journal.
-/// Every answer follows a durable write, so a successor recovers the same decisions.
+/// Who owns each VM, durably, as a singleton apart from the fleet coordinator: its answers are on the stop-copy path, so it waits on
+/// nothing but its own journal. Every answer follows a durable write, so a successor recovers the same decisions.
 /// </summary>
 internal sealed class OwnershipLedger : ReceivePersistentActor
 {
@@ -62,10 +61,7 @@ internal sealed class OwnershipLedger : ReceivePersistentActor
 
     public static Props Props() => Akka.Actor.Props.Create(() => new OwnershipLedger());
 
-    /// <summary>
-    /// The ledger as a singleton runs it: a journal failure stops the ledger (an answer it could not
-    /// make durable is never given), and it comes back after a backoff, recovering what was written.
-    /// </summary>
+    /// <summary>As the singleton runs it: a journal failure stops it (no answer without a durable write); it recovers after a backoff.</summary>
     public static Props Supervised() => BackoffSupervisor.Props(
         Backoff.OnStop(Props(), "ledger", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, maxNrOfRetries: -1));
 

@@ -6,12 +6,9 @@ namespace Orchestrator.Actors.Fencing;
 
 /// <summary>
 /// INTERNAL API: for this project's executable and drills; it may change without notice.
-/// Fencing: who owns a VM, as an epoch recorded in the fleet's durable store by the ownership ledger
-/// (a cluster singleton). A migration moves ownership to epoch N+1 only through <see cref="Commit"/>;
-/// the destination starts only once <see cref="Resolve"/> says that commit is recorded; a source that
-/// lost its destination after stopping, or a destination that lost its source, asks <see cref="Resolve"/>,
-/// which fences the migration's epoch unless it was committed. So at most one copy of a VM ever runs,
-/// whichever messages are lost.
+/// Fencing: who owns a VM, as an epoch the ownership ledger (a cluster singleton) records durably. A migration moves ownership to
+/// epoch N+1 only through <see cref="Commit"/>, and its destination starts only once that is recorded; a side that lost the other after
+/// the stop asks <see cref="Resolve"/>, which fences the epoch unless committed. So at most one copy runs, whichever messages are lost.
 /// </summary>
 [InternalApi]
 public static class OwnershipProtocol
@@ -23,10 +20,7 @@ public static class OwnershipProtocol
     /// <param name="Epoch">The new epoch: the source copy's epoch plus one.</param>
     public sealed record Commit(string Vm, MigrationId Migration, string Source, string Destination, long Epoch) : IHostWire;
 
-    /// <summary>
-    /// Either side, when it must know: answered <see cref="Committed"/> if the commit is recorded, else the
-    /// migration is fenced first and answered <see cref="Fenced"/>. A destination asks before it starts.
-    /// </summary>
+    /// <summary>Either side, when it must know: <see cref="Committed"/> if recorded, else the migration is fenced and answered <see cref="Fenced"/>.</summary>
     public sealed record Resolve(string Vm, MigrationId Migration) : IHostWire;
 
     /// <summary>The migration's commit is recorded: its destination owns the VM at <paramref name="Epoch"/>.</summary>
@@ -45,9 +39,8 @@ public static class OwnershipProtocol
     public sealed record OwnerOf(string Vm, string? Owner, long Epoch) : IHostWire;
 
     // ---- creating a VM ---------------------------------------------------------------------
-    // A create reserves the name (one create of a name at a time in the whole cluster), checks that no
-    // host runs that name, then claims it: the ledger records the new VM at an epoch above every epoch
-    // the name ever had, so a copy left from an earlier VM of that name can never commit over it.
+    // A create reserves the name (one at a time cluster-wide), checks no host runs it, then claims it at an epoch above any the
+    // name ever had, so a copy left from an earlier VM of that name can never commit over it.
 
     /// <summary>Answered <see cref="NameReserved"/>, or <see cref="NameRefused"/> while another create of the name holds it (or for a name no VM may have).</summary>
     public sealed record ReserveName(string Vm) : IHostWire;

@@ -1,7 +1,4 @@
 namespace Orchestrator.Actors.Fleet;
 
-/// <summary>
-/// Where every VM of a draining host goes. Each VM of the host is in exactly one of the two lists: a VM
-/// that fits nowhere is reported and keeps running where it is, never dropped.
-/// </summary>
+/// <summary>Where each VM of a draining host goes, each in exactly one list: one that fits nowhere is reported and stays, never dropped.</summary>
 internal sealed record EvacuationPlan(IReadOnlyList<Placement> Moves, IReadOnlyList<Unplaceable> Unplaceable);

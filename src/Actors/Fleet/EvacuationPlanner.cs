@@ -27,8 +27,7 @@ internal static class EvacuationPlanner
                 continue;
             }
 
-            // The host with the most room left spreads the drain across the cluster instead of filling one host;
-            // if even it is too small, no host fits.
+            // The roomiest host spreads the drain across the cluster instead of filling one; if even it is too small, none fits.
             var (target, room) = free
                 .OrderByDescending(kv => kv.Value)
                 .ThenBy(kv => kv.Key, StringComparer.Ordinal)

@@ -34,8 +34,7 @@ internal sealed partial class FleetCoordinator
             Reply(CommandResult.Fail(e.Message));
             return;
         }
-        // Only the VM's host (where the fleet last saw it) and the destination are asked: a silent third host
-        // does not hold up a migration between two live ones.
+        // Only the VM's host (as last seen) and the destination are asked: a silent third host must not hold up two live ones.
         var replyTo = Sender;
         if (_state.Placement.TryGetValue(request.Vm, out var seenOn) && seenOn != request.To)
             Decide(new Decision(views => Admit(request, replyTo, everywhere: false, views)), new HashSet<string> { seenOn, request.To });
@@ -102,9 +101,8 @@ internal sealed partial class FleetCoordinator
     }
 
     /// <summary>
-    /// Grants every permit the limits allow now. The grant is durable before the source host hears of it,
-    /// so a successor follows this migration instead of starting another; a source that refuses or does not
-    /// answer ends it failed, and its permit goes to the next.
+    /// Grants every permit the limits allow now, durably before the source hears of it, so a successor follows this migration
+    /// instead of starting another; a source that refuses or does not answer ends it failed, and its permit goes to the next.
     /// </summary>
     private void StartGranted()
     {

@@ -54,10 +54,9 @@ internal sealed partial class FleetCoordinator
     }
 
     /// <summary>
-    /// Nothing new lands on a host being drained, whatever was on its way there: a queued migration into it is
-    /// withdrawn, a running one cancelled (the VM stays on its source), and an evacuation move of another host
-    /// is planned again elsewhere. One whose cancel comes too late (after its commit) joins this host's plan
-    /// when it lands (<see cref="Finish"/>), and the evacuation does not end before it has.
+    /// Nothing new lands on a draining host: a queued migration into it is withdrawn, a running one cancelled (the VM stays on its source),
+    /// another host's evacuation move is planned again elsewhere. One cancelled too late (after its commit) joins this host's plan when it
+    /// lands (<see cref="Finish"/>), and the evacuation does not end before it has.
     /// </summary>
     private void StopInbound(string host, Dictionary<string, Address> hosts)
     {

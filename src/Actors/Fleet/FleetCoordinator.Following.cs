@@ -30,9 +30,8 @@ internal sealed partial class FleetCoordinator
     }
 
     /// <summary>
-    /// Every poll interval: a source that left the cluster fails its migrations; one silent for a while is
-    /// asked (a report may have been lost), and given up on after <see cref="NoNewsLimit"/>; timeouts are
-    /// enforced; permits free since are granted; evacuations with nothing left end.
+    /// Each poll: a source that left the cluster fails its migrations; a silent one is asked (a report may be lost) and given up on
+    /// after <see cref="NoNewsLimit"/>; timeouts are enforced, free permits granted, evacuations with nothing left ended.
     /// </summary>
     private void JudgeRunning(Decision? deciding)
     {
@@ -69,10 +68,7 @@ internal sealed partial class FleetCoordinator
         EndFinishedEvacuations(deciding);
     }
 
-    /// <summary>
-    /// KubeVirt's completion and progress timeouts. Abort cancels (the VM stays on its source); pause
-    /// stops the guest so the migration converges. Either happens once per migration.
-    /// </summary>
+    /// <summary>KubeVirt's completion and progress timeouts, once per migration: abort cancels (VM stays on its source), pause stops the guest.</summary>
     private void EnforceTimeouts(FleetMigration migration, MigrationProgress progress, Address source, DateTimeOffset now)
     {
         if (migration.Intervention is not null)
@@ -102,11 +98,9 @@ internal sealed partial class FleetCoordinator
         _log.Warning("Fleet: {0} of {1}: {2}", migration.Id, vm, why);
     }
 
-    /// <summary>
-    /// The migration is terminal: its permit goes back and its outcome joins the VM's history. An evacuation
-    /// move that failed (or that our own timeout aborted: the host must still be emptied) is tried again,
-    /// later and later, until the evacuation is cancelled; one a user cancelled is not.
-    /// </summary>
+    /// <summary>The migration is terminal: its permit goes back and its outcome joins the VM's history.</summary>
+    /// <remarks>An evacuation move that failed (or our own timeout aborted: the host must still be emptied) is retried, later each
+    /// time, until the evacuation is cancelled; one a user cancelled is not.</remarks>
     private void Finish(string vm, MigrationStatus status, string? reason)
     {
         if (!_state.Active.TryGetValue(vm, out var migration))

@@ -12,12 +12,9 @@ using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>
-/// Admits, runs and follows every migration of the cluster, as a cluster singleton. A migration holds its
-/// permits from admission until its end arrives (REFERENCE §5: limits checked against a stale view are
-/// exceeded under races). <see cref="FleetState"/> changes only through events made durable before the
-/// coordinator acts, so a successor recovers migrations, evacuations and history without duplicating or
-/// losing a VM. A decision that needs the hosts' answers is the <see cref="Deciding"/> behaviour, which sets
-/// other decisions aside and answers queries, cancels and the sources' reports meanwhile.
+/// Admits, runs and follows every migration of the cluster, as a cluster singleton. A migration holds its permits from admission to its end
+/// (REFERENCE §5: limits checked against a stale view are exceeded under races). <see cref="FleetState"/> changes only through events made
+/// durable before the coordinator acts, so a successor recovers migrations, evacuations and history without duplicating or losing a VM.
 /// </summary>
 internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTimers
 {
@@ -117,10 +114,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
         Common(deciding: null);
     }
 
-    /// <summary>
-    /// Asked the hosts for <paramref name="decision"/> and waits for their answers (bounded by the ask
-    /// timeout): other decisions wait their turn, everything else is answered as usual.
-    /// </summary>
+    /// <summary>Waits for the hosts' answers to <paramref name="decision"/> (bounded by the ask timeout): other decisions wait, the rest is answered.</summary>
     private void Deciding(Decision decision)
     {
         On<Decided>(decided =>
@@ -194,9 +188,8 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
     // ---- events first, then acts -------------------------------------------------------------
 
     /// <summary>
-    /// A command handler: what it decides goes into the state at once (<see cref="Emit"/>), so the rest of
-    /// the decision sees it; the events are written together at its end, and only once they are durable do
-    /// its acts (<see cref="After"/>: replies, messages to hosts) happen. Commands wait meanwhile.
+    /// A command handler: its events (<see cref="Emit"/>) enter the state at once, so the rest of the decision sees them; they are written
+    /// together at its end, and only once durable do its acts (<see cref="After"/>: replies, host messages) run. Commands wait meanwhile.
     /// </summary>
     private void On<T>(Action<T> handler) => Command<T>(message =>
     {
@@ -253,10 +246,7 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
 
     private sealed record Decided(Decision Decision, IReadOnlyList<HostView> Views);
 
-    /// <summary>
-    /// Asks the up hosts (<paramref name="only"/> those, when the decision knows which it needs) once this
-    /// command's events are durable, and waits in <see cref="Deciding"/>.
-    /// </summary>
+    /// <summary>Once this command's events are durable, asks the up hosts (<paramref name="only"/> those, if given); waits in <see cref="Deciding"/>.</summary>
     private void Decide(Decision decision, IReadOnlySet<string>? only = null)
     {
         var hosts = UpHosts;
@@ -290,7 +280,6 @@ internal sealed partial class FleetCoordinator : ReceivePersistentActor, IWithTi
 
     private ActorSelection HostAt(Address address) => Context.ActorSelection(HostProtocol.PathOn(address));
 
-    /// <summary>Hosts up and reachable now.</summary>
     private Dictionary<string, Address> UpHosts => HostViews.Up(Cluster.Get(Context.System));
 
     /// <summary>What the fleet has heard of <paramref name="vm"/>'s migration <paramref name="id"/>; heard from now on if nothing yet.</summary>

@@ -1,8 +1,8 @@
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>
-/// How many migrations may run at once. Defaults follow KubeVirt (5 per cluster, 2 outbound per node) plus
-/// oVirt's inbound limit of 2, so a single destination cannot be flooded by several draining hosts.
+/// How many migrations may run at once: KubeVirt's defaults (5 per cluster, 2 outbound per node) plus oVirt's inbound limit of 2,
+/// so several draining hosts cannot flood one destination.
 /// </summary>
 public sealed record FleetLimits(int PerCluster = 5, int OutboundPerHost = 2, int InboundPerHost = 2)
 {

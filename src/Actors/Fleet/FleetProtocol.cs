@@ -3,10 +3,7 @@ using Orchestrator.Actors.Wire;
 
 namespace Orchestrator.Actors.Fleet;
 
-/// <summary>
-/// The fleet coordinator's conversation: a cluster singleton that admits every migration and holds
-/// the limits as permits until each one is terminal.
-/// </summary>
+/// <summary>The fleet coordinator's conversation: a cluster singleton admits every migration and holds the limits as permits until each is terminal.</summary>
 public static class FleetProtocol
 {
     /// <param name="PollInterval">How often the fleet judges its running migrations (timeouts, silent sources); a source that has not reported for longer is asked.</param>
@@ -81,10 +78,7 @@ public static class FleetProtocol
     /// <param name="Final">How it ended, as the fleet's journal keeps it.</param>
     public sealed record FinalOf(string Vm, MigrationId? Id, Journal.FleetEvents.MigrationOutcome? Final) : IHostWire;
 
-    /// <summary>
-    /// A source host's news of a migration the fleet started: its query-migrate view, pushed every
-    /// <see cref="ReportInterval"/> while it runs and at once when it ends (the end frees its permit).
-    /// </summary>
+    /// <summary>A source's query-migrate view, pushed every <see cref="ReportInterval"/> and at once at the end (which frees the permit).</summary>
     public sealed record MigrationReport(string Vm, MigrationInfo Info) : IHostWire;
 
     /// <summary>How often a source host reports a running fleet migration.</summary>

@@ -5,11 +5,9 @@ using Orchestrator.Actors.Migration;
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>
-/// Runs the fleet coordinator as the singleton. A journal that cannot be read or written stops the
-/// coordinator (nothing it could not make durable is acted on); from then until a new one has recovered,
-/// every command is answered at once with why, instead of waiting for an ask timeout, and the coordinator
-/// is started again after a backoff (1 s, doubling to 10 s). Commands that arrive while the first one
-/// recovers wait for it.
+/// Runs the fleet coordinator as the singleton. A journal that fails stops it (nothing not durable is acted on); until a new one
+/// recovers, every command hears why at once, not after an ask timeout, and the coordinator restarts after a backoff
+/// (1 s, doubling to 10 s). Commands arriving while the first one recovers wait for it.
 /// </summary>
 internal sealed class FleetSupervisor : ReceiveActor, IWithTimers, IWithUnboundedStash
 {

@@ -11,8 +11,8 @@ public enum TimeoutAction
 }
 
 /// <summary>
-/// KubeVirt's migration timeouts. Completion: <see cref="CompletionPerGiB"/> for each GiB of VM state
-/// (at least one GiB's worth). Progress: no drop in remaining bytes for <see cref="Progress"/>.
+/// KubeVirt's migration timeouts. Completion: <see cref="CompletionPerGiB"/> per GiB of VM state (at least one GiB's worth).
+/// Progress: no drop in remaining bytes for <see cref="Progress"/>.
 /// </summary>
 public sealed record FleetTimeouts(TimeSpan CompletionPerGiB, TimeSpan Progress, TimeoutAction Action = TimeoutAction.Abort)
 {

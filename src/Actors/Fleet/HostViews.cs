@@ -40,8 +40,8 @@ internal static class HostViews
             .ToDictionary(g => g.Key, g => g.First().Address);
 
     /// <summary>
-    /// Every host asked at once for its status and VMs: a silent host costs one ask timeout, not one per
-    /// question, and is left out. The selections are made on the actor's thread; the asks run off it.
+    /// Asks every host at once for its status and VMs: a silent one costs one ask timeout, not one per question, and is left out.
+    /// The selections are made on the actor's thread; the asks run off it.
     /// </summary>
     public static async Task<IReadOnlyList<HostView>> Ask(IActorContext context, Dictionary<string, Address> hosts)
     {

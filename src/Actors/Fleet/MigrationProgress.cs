@@ -4,10 +4,7 @@ using static Orchestrator.Actors.Fleet.FleetProtocol;
 
 namespace Orchestrator.Actors.Fleet;
 
-/// <summary>
-/// What the fleet has heard of one running migration: the source's reports, and from them the progress
-/// KubeVirt's timeouts judge. In memory only: a coordinator that takes over hears afresh.
-/// </summary>
+/// <summary>A running migration's reports and the progress KubeVirt's timeouts judge; in memory only, a successor hears afresh.</summary>
 internal sealed class MigrationProgress(MigrationId id, DateTimeOffset now)
 {
     public MigrationId Id { get; } = id;

@@ -3,9 +3,8 @@ using Orchestrator.Actors.Migration;
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>
-/// Migration permits, held from grant until the migration is terminal. Limits are enforced by counting held
-/// permits here, never by looking at a cache of running migrations, so racing requests cannot exceed them.
-/// Not thread-safe: it lives inside one actor, which serialises every call.
+/// Migration permits, held from grant until the migration is terminal; limits are enforced by counting held permits, never a cache
+/// of running migrations, so racing requests cannot exceed them. Not thread-safe: one actor owns it and serialises every call.
 /// </summary>
 internal sealed class PermitLedger
 {
@@ -50,10 +49,7 @@ internal sealed class PermitLedger
         return true;
     }
 
-    /// <summary>
-    /// Grants permits to queued requests in order while the limits allow. A request whose own host is at its
-    /// limit is skipped, not waited on: it keeps its place, and requests for other hosts behind it proceed.
-    /// </summary>
+    /// <summary>Grants queued requests in order while the limits allow; one whose host is at its limit keeps its place, those behind it proceed.</summary>
     public IReadOnlyList<PermitRequest> Grant()
     {
         var granted = new List<PermitRequest>();
@@ -65,18 +61,13 @@ internal sealed class PermitLedger
         return granted;
     }
 
-    /// <summary>
-    /// The queued request <see cref="Grant"/> would grant first, without granting it: the fleet makes the
-    /// grant durable before it is held (<see cref="Take"/>). Null when the limits allow none.
-    /// </summary>
+    /// <summary>The queued request <see cref="Grant"/> would grant first, without granting it; null when the limits allow none.</summary>
+    /// <remarks>The fleet makes the grant durable before it is held (<see cref="Take"/>).</remarks>
     public PermitRequest? Next() => _held.Count >= _limits.PerCluster
         ? null
         : _queued.FirstOrDefault(r => OutboundHeld(r.Source) < _limits.OutboundPerHost && InboundHeld(r.Destination) < _limits.InboundPerHost);
 
-    /// <summary>
-    /// Holds the permit of a queued request that was granted (by <see cref="Next"/> now, or within the limits
-    /// before a fleet coordinator recovering from its journal started); false if it was not queued.
-    /// </summary>
+    /// <summary>Holds the permit of a granted request (by <see cref="Next"/>, or before a recovering coordinator started); false if not queued.</summary>
     public bool Take(string vm)
     {
         var index = IndexOf(_queued, vm);
@@ -106,10 +97,8 @@ internal sealed class PermitLedger
     /// <summary>Drops a request that has not been granted yet (cancelled while waiting).</summary>
     public bool Withdraw(string vm) => _queued.RemoveAll(r => r.Vm == vm) > 0;
 
-    /// <summary>
-    /// Points a waiting request at another host (its planned destination filled up), keeping its place in
-    /// the queue. A held permit is never retargeted: its inbound count belongs to a running migration.
-    /// </summary>
+    /// <summary>Points a waiting request at another host (its planned destination filled up), keeping its place in the queue.</summary>
+    /// <remarks>A held permit is never retargeted: its inbound count belongs to a running migration.</remarks>
     public bool Retarget(string vm, string newDestination)
     {
         var index = IndexOf(_queued, vm);

@@ -52,9 +52,8 @@ internal static class RebalancePlanner
     }
 
     /// <summary>
-    /// The move off <paramref name="from"/> that leaves the smallest spread, without overfilling its
-    /// destination. When two hosts tie for fullest, one move cannot lower the spread yet; a move that keeps
-    /// it and lowers the sum of squared ratios still counts, because it makes the next move possible.
+    /// The move off <paramref name="from"/> that leaves the smallest spread without overfilling its destination. With two hosts tied
+    /// for fullest one move cannot lower the spread; one that keeps it and lowers the sum of squared ratios counts, as it enables the next.
     /// </summary>
     private static (string Vm, string To)? BestMove(
         string from,

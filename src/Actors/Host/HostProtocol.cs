@@ -6,10 +6,7 @@ using Orchestrator.Devices.Machine;
 
 namespace Orchestrator.Actors.Host;
 
-/// <summary>
-/// Commands a node's VM host answers: VMs, their migration settings, and migrations out of them.
-/// Those marked <see cref="IHostWire"/> may come from any node of the cluster.
-/// </summary>
+/// <summary>Commands a node's VM host answers: VMs, their migration settings, migrations out; <see cref="IHostWire"/> ones from any node.</summary>
 public static class HostProtocol
 {
     /// <summary>The VM host's name under /user on every node.</summary>
@@ -25,10 +22,8 @@ public static class HostProtocol
     /// <summary>Stop and discard a VM here; answered with <see cref="CommandResult"/>.</summary>
     public sealed record DeleteVm(string Vm) : IHostWire;
 
-    /// <summary>
-    /// QEMU's <c>cont</c> for a VM left paused: answered with <see cref="CommandResult"/>. A VM paused because
-    /// its last migration's ownership is unknown resumes only if the ownership ledger fences that migration.
-    /// </summary>
+    /// <summary>QEMU's <c>cont</c> for a VM left paused: answered with <see cref="CommandResult"/>.</summary>
+    /// <remarks>A VM paused because its last migration's ownership is unknown resumes only if the ownership ledger fences that migration.</remarks>
     public sealed record ResumeVm(string Vm) : IHostWire;
 
     /// <summary>Answered with <see cref="VmList"/>.</summary>
@@ -69,10 +64,8 @@ public static class HostProtocol
 
     public sealed record MigrationSettingsOf(MigrationCapabilities Capabilities, MigrationParameters Parameters) : IHostWire;
 
-    /// <summary>
-    /// QEMU's <c>migrate</c>, optionally with the capabilities and parameter changes to use (applied
-    /// all or nothing before it starts). Answered with <see cref="MigrationStarted"/> or <see cref="CommandResult"/>.
-    /// </summary>
+    /// <summary>QEMU's <c>migrate</c>, with optional capability and parameter changes applied all or nothing before it starts.</summary>
+    /// <remarks>Answered with <see cref="MigrationStarted"/> or <see cref="CommandResult"/>.</remarks>
     public sealed record Migrate(
         string Vm,
         Address Destination,

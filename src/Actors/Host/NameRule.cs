@@ -2,10 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Orchestrator.Actors.Host;
 
-/// <summary>
-/// What VMs and hosts may be called: names travel in actor paths, cluster roles, journal entries, URLs
-/// and remote messages, so they are short and plain.
-/// </summary>
+/// <summary>What VMs and hosts may be called: short and plain, as names travel in actor paths, roles, journals, URLs and remote messages.</summary>
 public static partial class NameRule
 {
     public const string Advice = "use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit";

@@ -6,10 +6,7 @@ using static Orchestrator.Actors.Host.HostProtocol;
 
 namespace Orchestrator.Actors.Host;
 
-/// <summary>
-/// One VM on this host: the instance, its migration capabilities and parameters, and the migration
-/// out of it. It alone decides whether the VM may be deleted or migrated, so those checks cannot race.
-/// </summary>
+/// <summary>One VM here: instance, migration settings, the migration out; it alone decides delete or migrate, so those checks cannot race.</summary>
 internal sealed class VmActor : ReceiveActor, IWithTimers
 {
     /// <summary>Time to report a fleet migration's progress to the fleet coordinator.</summary>
@@ -110,8 +107,7 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
             }
             if (!t.ActorRef.Equals(_migration))
                 return;
-            // The migration crashed without reaching an end: keep the VM as it is (paused if it was
-            // stopped for switchover), since a commit may have gone out.
+            // Crashed before its end: a commit may have gone out, so the VM stays as it is (paused if stopped for switchover).
             _log.Error("Migration actor of {0} stopped without ending; the VM is left {1}", _vm.Name, _vm.State);
             _migration = null;
             _host.Tell(new HostLocal.MigrationRunning(_vm.Name, false));
@@ -149,10 +145,7 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>
-    /// QEMU's migrate-set-parameters: the VM's standing parameters change, and so do those of the running
-    /// migration, which may differ (a migrate can carry its own); all or nothing on both.
-    /// </summary>
+    /// <summary>QEMU's migrate-set-parameters, all or nothing on both the VM's standing parameters and the running migration's (which may differ).</summary>
     private void SetVmParameters(SetParameters set)
     {
         if (MigrationSettingsChange.Apply(_parameters, set.Changes, out var parameters) is { } error)
@@ -224,8 +217,7 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
         _ownershipUnknown = ended.OwnershipUnknown;
         if (!Sender.Equals(_migration))
             return;
-        // Queries from now on are answered here; those already forwarded to it are still answered
-        // by it, before the PoisonPill. Its Terminated tells when it is done.
+        // Queries from now on are answered here; those already forwarded are answered by it before the PoisonPill, then Terminated.
         _retiring = Sender;
         _migration = null;
         Sender.Tell(PoisonPill.Instance);
@@ -233,10 +225,8 @@ internal sealed class VmActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// For a command that cannot run beside a migration: refused (QEMU's text) while one runs. Once it
-    /// has ended (query-migrate already says so) but its actor still answers its last queries, the
-    /// command waits for it to go, a message or two from now, instead of being refused. True when the
-    /// command was answered or set aside.
+    /// True when a command that cannot run beside a migration was refused (QEMU's text) or set aside: once the migration has ended but its
+    /// actor still answers its last queries, the command waits the message or two until it goes instead of being refused.
     /// </summary>
     private bool RefusedOrDeferredByMigration(object command)
     {

@@ -11,9 +11,8 @@ using static Orchestrator.Actors.Host.HostProtocol;
 namespace Orchestrator.Actors.Host;
 
 /// <summary>
-/// One per node: supervises a <see cref="VmActor"/> per VM, routes commands to them, and accounts
-/// for what this host holds. Capacity is held from the moment an incoming migration is prepared,
-/// so two migrations can never both count on the same free memory.
+/// One per node: supervises a <see cref="VmActor"/> per VM, routes commands to them and accounts for what this host holds.
+/// Capacity is held from an incoming migration's prepare, so two migrations never count on the same free memory.
 /// </summary>
 internal sealed class VmHost : ReceiveActor, IWithTimers
 {
@@ -258,8 +257,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
 
     private void Prepare(IncomingProtocol.Prepare prepare, IActorRef replyTo, bool mayWait = false)
     {
-        // A migration cancelled and started again at once: the earlier twin's Abort arrived just before this, and
-        // the twin goes a moment later. Wait for it rather than refuse a VM that is about to be free to land here.
+        // Cancelled and restarted at once: the earlier twin's Abort came just before, the twin goes a moment later; wait, don't refuse.
         if (mayWait && _incoming.TryGetValue(prepare.Spec.Name, out var earlier))
         {
             var later = new PrepareLater(prepare, replyTo, earlier.Actor);

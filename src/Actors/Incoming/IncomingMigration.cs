@@ -11,10 +11,7 @@ using static Orchestrator.Actors.Incoming.IncomingProtocol;
 
 namespace Orchestrator.Actors.Incoming;
 
-/// <summary>
-/// The destination of one migration: an empty twin of the VM, one loader per device, the digest check,
-/// and the start on commit. Anything short of a commit ends with the twin discarded.
-/// </summary>
+/// <summary>The destination of one migration: an empty twin, a loader per device, the digest check, the start on commit; short of it, the twin goes.</summary>
 internal sealed class IncomingMigration : ReceiveActor, IWithTimers
 {
     private sealed record WarmDigests { public static readonly WarmDigests Instance = new(); }
@@ -80,8 +77,8 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
             coordinator.Tell(new SwitchoverProtocol.ExpectAcks(Id, needed));
         else if (_prepare.SourceSwitchoverAck && needed.Length == 0)
         {
-            // No device here will send the initial-data marker that reveals the mismatch (QEMU's load error), so the
-            // source would wait for an ack forever (QEMU 10 does). Say so now, with the source still running.
+            // No device here sends the initial-data marker that reveals the mismatch (QEMU's load error): the source would wait for an
+            // ack forever (QEMU 10 does). Say so now, while the source still runs.
             _prepare.Source.Tell(new Refused(Id,
                 "switchover-ack is on at the source but off at the destination, and no device sends initial data that would reveal it: " +
                 "the source would wait for a switchover ack that never comes (it is not negotiated: set it the same on both sides)"));
@@ -136,8 +133,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
                 _log.Warning("Incoming migration {0}: a commit from {1}, not from its source {2}; ignored", Id, Sender.Path, _prepare.Source.Path);
                 return;
             }
-            // The source sends a recorded commit only on the ledger's answer: asking the ledger again would
-            // only make the start wait out a failover of the ledger's node.
+            // A recorded commit already has the ledger's answer: asking again would only make the start wait out a ledger failover.
             if (_ledger is null || commit.Recorded)
                 Start(commit.Epoch);
             else

@@ -7,9 +7,8 @@ using Orchestrator.Devices.Machine;
 namespace Orchestrator.Actors.Incoming;
 
 /// <summary>
-/// The source's conversation with the destination host, libvirt-style: prepare, stream, stop-copy,
-/// ready, commit. The destination starts the VM only on <see cref="Commit"/>, and the source never
-/// resumes its copy once it has sent it, so at no instant do both run.
+/// Source to destination host, libvirt-style: prepare, stream, stop-copy, ready, commit. The destination starts the VM only on
+/// <see cref="Commit"/>, and the source never resumes once it sent it, so at no instant do both run.
 /// </summary>
 internal static class IncomingProtocol
 {

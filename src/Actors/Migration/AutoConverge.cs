@@ -1,9 +1,8 @@
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>
-/// QEMU's <c>migration_trigger_throttle</c>: when the guest dirtied more than
-/// <c>throttle-trigger-threshold</c>% of what was sent in a sync period, twice, throttle it down:
-/// first to <c>cpu-throttle-initial</c>, then by <c>cpu-throttle-increment</c>, capped at <c>max-cpu-throttle</c>.
+/// QEMU's <c>migration_trigger_throttle</c>: when the guest dirtied over <c>throttle-trigger-threshold</c>% of what a sync period sent,
+/// twice, throttle it to <c>cpu-throttle-initial</c>, then up by <c>cpu-throttle-increment</c>, capped at <c>max-cpu-throttle</c>.
 /// </summary>
 internal sealed class AutoConverge
 {

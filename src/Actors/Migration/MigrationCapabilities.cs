@@ -1,9 +1,6 @@
 namespace Orchestrator.Actors.Migration;
 
-/// <summary>
-/// QEMU's migration capabilities that this engine implements. Each side has its own set: switchover-ack
-/// is not negotiated, exactly as in QEMU.
-/// </summary>
+/// <summary>QEMU's migration capabilities this engine implements; each side has its own set (switchover-ack is not negotiated, as in QEMU).</summary>
 public sealed record MigrationCapabilities(
     bool ReturnPath = true,
     bool SwitchoverAck = true,

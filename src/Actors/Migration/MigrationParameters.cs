@@ -1,9 +1,6 @@
 namespace Orchestrator.Actors.Migration;
 
-/// <summary>
-/// QEMU's migration parameters with QEMU's defaults. <see cref="With"/> validates a copy, so an
-/// invalid <c>migrate-set-parameters</c> changes nothing.
-/// </summary>
+/// <summary>QEMU's migration parameters and defaults; <see cref="With"/> validates a copy: a bad <c>migrate-set-parameters</c> changes nothing.</summary>
 /// <param name="DowntimeLimit">ms, 0..2000000 (QEMU: 300).</param>
 /// <param name="MaxBandwidth">bytes/s; 0 means unlimited (QEMU: 128 MiB/s).</param>
 /// <param name="AvailSwitchoverBandwidth">bytes/s used instead of the measured bandwidth when non-zero.</param>
@@ -27,10 +24,7 @@ public sealed record MigrationParameters(
         "cpu-throttle-initial", "cpu-throttle-increment", "max-cpu-throttle", "switchover-ack-timeout",
     ];
 
-    /// <summary>
-    /// One parameter set from its text. QEMU spells the names with '-' on QMP and '_' in its errors;
-    /// both are accepted and the error names the parameter as the user typed it.
-    /// </summary>
+    /// <summary>One parameter set from its text; '-' (QMP) and '_' (QEMU's errors) are both accepted, errors name it as typed.</summary>
     public MigrationParameters With(string name, string value)
     {
         var key = name.Replace('_', '-');

@@ -2,10 +2,7 @@ using System.Text.Json;
 
 namespace Orchestrator.Actors.Migration;
 
-/// <summary>
-/// Named points of a migration's life on its source, where a drill can place a fault (kill a node,
-/// cut a link). Published on the source node's event stream as <see cref="MigrationPhaseReached"/>.
-/// </summary>
+/// <summary>Points of a migration on its source where a drill can place a fault; published there as <see cref="MigrationPhaseReached"/>.</summary>
 public enum MigrationPhase
 {
     /// <summary>Prepare sent; the destination has not answered yet.</summary>
@@ -34,6 +31,5 @@ public static class MigrationPhaseNames
     /// <summary>Every phase by name, in the order a migration passes them.</summary>
     public static readonly IReadOnlyDictionary<string, MigrationPhase> ByName = Enum.GetValues<MigrationPhase>().ToDictionary(Name);
 
-    /// <summary>The value's name in kebab case.</summary>
     public static string Name(this MigrationPhase phase) => JsonNamingPolicy.KebabCaseLower.ConvertName(phase.ToString());
 }

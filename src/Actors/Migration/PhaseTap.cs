@@ -5,8 +5,7 @@ namespace Orchestrator.Actors.Migration;
 
 /// <summary>
 /// INTERNAL API: for this project's executable and drills; it may change without notice.
-/// An event-stream subscriber that runs its callback on the publishing thread, so a fault placed at a
-/// phase lands before the source migration takes its next step (an actor subscriber would see it later).
+/// Runs its callback on the publishing thread, so a fault placed at a phase lands before the migration's next step (an actor would be late).
 /// </summary>
 [InternalApi]
 public sealed class PhaseTap : MinimalActorRef

@@ -4,10 +4,9 @@ using Orchestrator.Devices.Machine;
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>
-/// The arithmetic of QEMU's migration_iteration_run and migration_update_counters for one tick, apart from
-/// the actor that acts on it: the bandwidth the switchover trusts, the threshold it gives with
-/// <c>downtime-limit</c>, the exact pending size when the estimate falls under it (or once per sync period),
-/// and auto-converge's throttle once per period. Times are the migration's clock, in ms.
+/// One tick of QEMU's migration_iteration_run and migration_update_counters, apart from the actor: the bandwidth the switchover trusts,
+/// its threshold with <c>downtime-limit</c>, the exact pending size when the estimate falls under it (or once per sync period), and
+/// auto-converge's throttle once per period. Times are the migration's clock, in ms.
 /// </summary>
 internal sealed class PrecopyLoop(VirtualMachine vm, IReadOnlyDictionary<Devices.Contract.DeviceName, StreamCounters> counters)
 {

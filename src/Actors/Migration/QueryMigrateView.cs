@@ -6,9 +6,8 @@ using Orchestrator.Devices.Machine;
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>
-/// What query-migrate shows of one source migration (QEMU's MigrationInfo), kept apart from the actor that
-/// decides: the migration records its milestones here as it passes them, and <see cref="Project"/> reads
-/// them with the live counters. Times are ms on the migration's clock.
+/// What query-migrate shows of a source migration (QEMU's MigrationInfo), apart from the deciding actor: milestones recorded as passed,
+/// read with the live counters by <see cref="Project"/>. Times are ms on the migration's clock.
 /// </summary>
 internal sealed class QueryMigrateView(MigrationId id, VirtualMachine vm, DateTimeOffset startedAt, int window)
 {

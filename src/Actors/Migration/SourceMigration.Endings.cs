@@ -32,9 +32,8 @@ internal sealed partial class SourceMigration
     });
 
     /// <summary>
-    /// How a phase hears that the destination failed: its own reason, a stream that failed, a lost connection, or
-    /// its actors stopping. Remote DeathWatch is not ordered with user messages, so the destination's Failed (with
-    /// its reason) or Running may still be on its way after a Terminated: it gets a bounded moment first.
+    /// How a phase hears that the destination failed: its reason, a failed stream, a lost connection, or its actors stopping. Remote DeathWatch
+    /// is not ordered with user messages, so the destination's Failed (with its reason) or Running may follow a Terminated: it gets a bounded moment.
     /// </summary>
     private void DestinationFailures(IActorRef incoming, Action<string> failed)
     {

@@ -34,8 +34,7 @@ internal sealed partial class SourceMigration
         _limiter.BytesPerSecond = 0;
         _view.SourceDigests(_vm.Digests());
         _log.Info("Migration {0}: stop-copy, source digests taken {1} ms after the stop", _id, Now - stop.At);
-        // Published before the destination hears of it: a fault placed at stop-copy lands while the
-        // destination still cannot become ready, which is what the phase means.
+        // Published before the destination hears of it, so a fault placed at stop-copy lands while it still cannot become ready.
         Reached(MigrationPhase.StopCopy);
         stop.Incoming.Tell(new IncomingProtocol.StopCopyStarted(_id));
         foreach (var streamer in _streamers.Values)
@@ -80,8 +79,7 @@ internal sealed partial class SourceMigration
             SendCommit(new Handover(drain.Stop, _fence.Epoch + 1));
             return;
         }
-        // Fencing: the ledger records the new epoch first; only then may the destination start. Asked until it
-        // answers: the ledger's node may be failing over while the destination waits ready.
+        // Fencing: the ledger records the new epoch before the destination may start; asked until it answers (its node may be failing over).
         var commit = new OwnershipProtocol.Commit(_vm.Name, _id, _fence.Node.ToString(), _destination.ToString(), _fence.Epoch + 1);
         Context.ActorOf(LedgerQuestion.Props(_fence.Ledger, commit, _settings.OwnershipTimeouts.Retry, _settings.OwnershipTimeouts.ResolveAttempts), "commit");
         Become(() => AwaitingCommit(drain.Stop));

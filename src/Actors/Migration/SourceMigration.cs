@@ -13,11 +13,10 @@ using static Orchestrator.Actors.Migration.MigrationProtocol;
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>
-/// The source of one migration, running QEMU's precopy loop. Each phase is a behaviour whose data is passed in:
-/// <see cref="Setup"/>, <see cref="Precopy"/> (switch over when the pending bytes fit in the downtime limit,
-/// every ack is in and the ownership ledger answers), <see cref="PreSwitchover"/>, <see cref="StopCopy"/>,
-/// <see cref="AwaitingCommit"/>, <see cref="Committed"/>, and <see cref="Resolving"/> when a commit's fate is
-/// unknown. Before the commit is asked for, any failure resumes the source VM; once it is, only the ledger's
+/// The source of one migration, running QEMU's precopy loop; each phase is a behaviour whose data is passed in: <see cref="Setup"/>,
+/// <see cref="Precopy"/> (switch over when the pending bytes fit the downtime limit, every ack is in and the ledger answers),
+/// <see cref="PreSwitchover"/>, <see cref="StopCopy"/>, <see cref="AwaitingCommit"/>, <see cref="Committed"/>, and <see cref="Resolving"/>
+/// when a commit's fate is unknown. Before the commit is asked for, any failure resumes the source VM; once it is, only the ledger's
 /// word may end the migration, and after a recorded commit the source never resumes on its own.
 /// </summary>
 internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
@@ -240,10 +239,9 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
     private bool CanSwitchover() => !_capabilities.SwitchoverAck || _acks.Allowed;
 
     /// <summary>
-    /// The VM stops only while the ownership ledger answers: the commit must be recorded before the destination
-    /// may start, so stopping while the ledger's node fails over would hold the VM paused for the whole failover.
-    /// Converged and waiting for it, precopy goes on with the VM running, for as long as a source would ask the
-    /// ledger to resolve; then the migration fails and the VM stays. False when the migration ended.
+    /// The VM stops only while the ownership ledger answers: the commit must be recorded before the destination may start, so stopping
+    /// during the ledger's failover would hold the VM paused throughout. Converged and waiting, precopy goes on with the VM running for as
+    /// long as a source would ask the ledger to resolve; then the migration fails and the VM stays. False when the migration ended.
     /// </summary>
     private bool WaitForLedger(Iteration iteration, long now)
     {

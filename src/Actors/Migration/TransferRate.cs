@@ -1,16 +1,13 @@
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>
-/// The migration's measured bandwidth, as QEMU's migration_update_counters measures it: the bytes sent
-/// over a window of at least one tick (QEMU's BUFFER_DELAY). A shorter window, such as two ticks that a
-/// busy mailbox delivers back to back, holds a chunk or two in a millisecond and would read as gigabits:
-/// the switchover would then start with far more pending than the link can move within downtime-limit.
-/// Such a window is folded into the next one instead.
+/// The migration's measured bandwidth, as QEMU's migration_update_counters measures it: bytes sent over a window of at least one tick
+/// (QEMU's BUFFER_DELAY). A shorter window (two ticks a busy mailbox delivers back to back) would read as gigabits and start the
+/// switchover with far more pending than the link moves within downtime-limit, so it is folded into the next one.
 /// <para>
-/// A window in which the streams ran out of data measures the guest's dirty rate, not the link: while
-/// the source waits for switchover acks it re-sends only what the guest writes. Such a window may raise
-/// what the switchover trusts but never lowers it, or a VM that waited for its acks on a fast link would
-/// never fit its downtime-limit again (QEMU leaves this case to avail-switchover-bandwidth).
+/// A window in which the streams ran out of data measures the guest's dirty rate, not the link (waiting for switchover acks, the source
+/// re-sends only what the guest writes): it may raise what the switchover trusts but never lower it, or a VM that waited for its acks
+/// on a fast link would never fit its downtime-limit again (QEMU leaves this case to avail-switchover-bandwidth).
 /// </para>
 /// </summary>
 internal sealed class TransferRate
@@ -54,10 +51,7 @@ internal sealed class TransferRate
         return true;
     }
 
-    /// <summary>
-    /// What the switchover decision assumes the link moves per millisecond: avail-switchover-bandwidth when
-    /// set, else the rate the link has shown, never above max-bandwidth (what precopy may use is all it has shown).
-    /// </summary>
+    /// <summary>Bytes/ms the switchover decision assumes: avail-switchover-bandwidth if set, else the link's shown rate, never above max-bandwidth.</summary>
     public double ForSwitchover(MigrationParameters parameters)
     {
         if (parameters.AvailSwitchoverBandwidth > 0)

@@ -1,9 +1,8 @@
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>
-/// <c>max-bandwidth</c> for all streams of one migration, applied in 100 ms slices as QEMU does. A stream
-/// may overshoot its slice by one chunk; the overshoot is paid back in the next slice. Thread-safe: the
-/// streams of a migration share one instance on the source node.
+/// <c>max-bandwidth</c> for all streams of one migration, in 100 ms slices as QEMU does; a one-chunk overshoot is paid back in the
+/// next slice. Thread-safe: a migration's streams share one instance on the source node.
 /// </summary>
 internal sealed class BandwidthLimiter
 {

@@ -5,10 +5,7 @@ using Orchestrator.Devices.Contract;
 
 namespace Orchestrator.Actors.Precopy;
 
-/// <summary>
-/// Applies one device's chunks on the destination, strictly in order, and returns a credit per chunk
-/// only once it is applied: the source's window therefore bounds what waits here too.
-/// </summary>
+/// <summary>Applies one device's chunks in order on the destination, crediting each once applied, so the source's window bounds what waits here too.</summary>
 internal sealed class DestinationDeviceLoader : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();

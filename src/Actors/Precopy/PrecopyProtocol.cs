@@ -13,10 +13,8 @@ public static class PrecopyProtocol
     /// <param name="QueueDelayTarget">The queueing delay a stream's window aims at (<see cref="SendWindow"/>); 250 ms when null.</param>
     /// <param name="StallTimeout">A stream with chunks out and no credit back for this long fails the migration.</param>
     /// <param name="DestinationLoadDelay">Extra time a destination spends per chunk: models a slow destination host.</param>
-    /// <remarks>
-    /// 64 KiB chunks stay below .NET's large-object threshold, so chunk buffers are recycled from a warm
-    /// gen0 instead of fresh pages; measured 1.6x the throughput of 512 KiB chunks (docs/benchmarks.md).
-    /// </remarks>
+    /// <remarks>64 KiB chunks stay under .NET's large-object threshold, so buffers recycle from a warm gen0 instead of fresh pages:
+    /// measured 1.6x the throughput of 512 KiB chunks (docs/benchmarks.md).</remarks>
     public sealed record Settings(
         int ChunkBytes = 64 * 1024,
         int Window = 32,

@@ -1,15 +1,11 @@
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>
-/// How many chunks one stream may have unacknowledged, between a floor and the configured window, set
-/// by the queueing delay its chunks meet (delay-based, as LEDBAT): a chunk's round trip above the
-/// stream's fastest is time spent queued behind other data. Akka.Remote carries chunks, heartbeats
-/// and every control message on one association per node pair, so data queued there delays them all;
-/// on a slow link a full window is seconds of it. The window starts at its floor and doubles each
-/// round trip (slow start, so a new stream does not dump a full window on a link it knows nothing
-/// of), shrinks while the queueing delay is above its target, then grows back by one chunk per window
-/// acknowledged while it is below: the link stays full and what queues ahead of a control message
-/// stays near the target.
+/// How many chunks a stream may have unacknowledged, between a floor and the configured window, set by the queueing delay its chunks
+/// meet (delay-based, as LEDBAT): a round trip above the stream's fastest is time queued behind other data. Akka.Remote carries chunks,
+/// heartbeats and control messages on one association per node pair, so queued data delays them all (seconds, on a slow link).
+/// The window starts at its floor and doubles each round trip (slow start: no full window on an unknown link), shrinks while the delay
+/// is above target, then grows by one chunk per window acked below it: the link stays full, the queue ahead of control stays near target.
 /// </summary>
 internal sealed class SendWindow
 {
@@ -24,7 +20,6 @@ internal sealed class SendWindow
 
     /// <param name="max">The configured window: never more chunks in flight.</param>
     /// <param name="min">Never fewer, however slow the link: a stream always moves.</param>
-    /// <param name="queueTarget">The queueing delay the window aims at.</param>
     public SendWindow(int max, int min, TimeSpan queueTarget)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);

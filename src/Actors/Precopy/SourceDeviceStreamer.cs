@@ -6,10 +6,8 @@ using Orchestrator.Devices.Contract;
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>
-/// Streams one device's migration data to its destination loader. At most <c>Window</c> chunks are ever
-/// unacknowledged, so a slow destination or a fast-dirtying guest cannot grow memory on either side;
-/// fewer while they queue (<see cref="SendWindow"/>), so heartbeats and control messages on the same
-/// association do not wait behind seconds of data.
+/// Streams one device's data to its destination loader: at most <c>Window</c> chunks unacknowledged, so a slow destination or fast-dirtying
+/// guest cannot grow memory on either side; fewer while they queue (<see cref="SendWindow"/>), so control messages don't wait behind data.
 /// </summary>
 internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 {

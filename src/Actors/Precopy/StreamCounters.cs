@@ -1,9 +1,6 @@
 namespace Orchestrator.Actors.Precopy;
 
-/// <summary>
-/// What one device stream has moved. Written only by its streamer, read by the migration loop on the
-/// same node, so plain interlocked counters are enough.
-/// </summary>
+/// <summary>What one device stream has moved: written only by its streamer, read by the same node's migration loop, so interlocked counters suffice.</summary>
 internal sealed class StreamCounters
 {
     private long _precopyBytes;

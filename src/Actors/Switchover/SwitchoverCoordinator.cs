@@ -7,11 +7,9 @@ using static Orchestrator.Actors.Switchover.SwitchoverProtocol;
 namespace Orchestrator.Actors.Switchover;
 
 /// <summary>
-/// Holds the pending-ack counter of one migration. The destination says which devices will ack; each
-/// of them decrements the counter once; at zero the source may stop its VM. A repeated, unknown or
-/// foreign ack is logged and never decrements. Once the migration waits for acks, the coordinator also
-/// asks the destination every second which devices have approved: an ack or the count is one message,
-/// which Akka.Remote may drop, and the answer counts what such a message would have.
+/// One migration's pending-ack counter: the destination names the devices that will ack, each decrements once, at zero the source may
+/// stop its VM; a repeated, unknown or foreign ack is logged, never counted. While the migration waits for acks it also asks the destination
+/// every second which devices approved: an ack or the count is one message Akka.Remote may drop, and the answer counts what it would have.
 /// </summary>
 internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithStash
 {
@@ -213,9 +211,8 @@ internal sealed class SwitchoverCoordinator : ReceiveActor, IWithTimers, IWithSt
     }
 
     /// <summary>
-    /// The deadline counts from the first arm (the migration converged); a later arm is a changed
-    /// switchover-ack-timeout and moves the deadline to first arm + the new timeout: already past fires at
-    /// once, 0 waits without limit.
+    /// The deadline counts from the first arm (converged); a later arm (a changed switchover-ack-timeout) moves it to first arm + the new
+    /// timeout: already past fires at once, 0 waits without limit.
     /// </summary>
     private void Arm(ArmDeadline arm)
     {

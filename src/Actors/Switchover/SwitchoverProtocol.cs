@@ -16,9 +16,8 @@ internal static class SwitchoverProtocol
     public sealed record DeviceAcked(MigrationId Migration, DeviceName Device) : IMigrationWire;
 
     /// <summary>
-    /// From the coordinator while its migration waits for acks: which devices have approved? An ack is a single
-    /// message and Akka.Remote delivers at most once; the answer is the destination's state, so asking again
-    /// recovers a lost ack (or a lost count) instead of waiting out switchover-ack-timeout.
+    /// From the coordinator while its migration waits for acks: which devices approved? Akka.Remote delivers an ack at most once; the answer
+    /// is the destination's state, so asking recovers a lost ack (or count) instead of waiting out switchover-ack-timeout.
     /// </summary>
     public sealed record ApprovalsQuery(MigrationId Migration) : IMigrationWire;
 
@@ -30,9 +29,8 @@ internal static class SwitchoverProtocol
     public sealed record DestinationPrepared(IActorRef Incoming);
 
     /// <summary>
-    /// To the migration, at every change of the count: the devices that owe an ack and where each stands, the
-    /// pending-ack counter, and whether the counter reached zero (QEMU's can_switchover, for the ack's part).
-    /// The coordinator owns this state; the migration keeps the latest report for its decisions and query-migrate.
+    /// To the migration at every change: the devices owing an ack and where each stands, the pending-ack counter, and whether it reached
+    /// zero (QEMU's can_switchover, the ack's part). The coordinator owns it; the migration keeps the latest for decisions and query-migrate.
     /// </summary>
     public sealed record AcksChanged(IReadOnlyDictionary<DeviceName, DeviceAck> Owed, int Pending, bool Allowed)
     {
@@ -48,8 +46,7 @@ internal static class SwitchoverProtocol
     public sealed record ArmDeadline(TimeSpan Timeout);
 
     /// <summary>To the migration: the deadline passed with acks still owed.</summary>
-    /// <param name="DestinationSays">What asking the destination found, for the error text: whether the devices
-    /// had not approved there, or it did not answer; null when it was never asked.</param>
+    /// <param name="DestinationSays">For the error text: whether the devices had not approved there or it did not answer; null if never asked.</param>
     public sealed record AckDeadlinePassed(IReadOnlyList<DeviceName> Pending, bool CountKnown, string? DestinationSays = null);
 }
 

@@ -12,10 +12,7 @@ using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Actors.Wire;
 
-/// <summary>
-/// JSON for the small control-plane messages, with an allow-list of types keyed by short manifests:
-/// a peer can name only these, never an arbitrary .NET type (unlike Akka's default JSON serializer).
-/// </summary>
+/// <summary>JSON for control-plane messages, allow-listed by short manifests: a peer never names an arbitrary .NET type (unlike Akka's default).</summary>
 internal sealed class HostWireSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     public const int Id = 4712;

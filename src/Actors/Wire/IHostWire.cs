@@ -1,7 +1,4 @@
 namespace Orchestrator.Actors.Wire;
 
-/// <summary>
-/// Marks a control-plane message that crosses nodes: commands to a VM host and their answers.
-/// Bound to <see cref="HostWireSerializer"/>, which only ever builds the types it lists.
-/// </summary>
+/// <summary>A control-plane message that crosses nodes; bound to <see cref="HostWireSerializer"/>, which builds only the types it lists.</summary>
 public interface IHostWire;

@@ -11,10 +11,7 @@ using Orchestrator.Devices.Machine;
 
 namespace Orchestrator.Actors.Wire;
 
-/// <summary>
-/// Compact binary encoding of every <see cref="IMigrationWire"/> message. Chunks cost one copy each way
-/// and a few dozen header bytes; nothing here goes through JSON.
-/// </summary>
+/// <summary>Compact binary encoding of every <see cref="IMigrationWire"/> message: a chunk costs one copy each way and a few dozen header bytes.</summary>
 internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     /// <summary>Outside Akka's reserved 0..40.</summary>
@@ -23,8 +20,8 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
     private const string ChunkManifest = "C";
 
     /// <summary>
-    /// The format's version, the first byte of every message. A message of another version (an older or newer
-    /// node) is refused with an error that says so, never misread; version 1 was the first, unversioned format.
+    /// The format's version, every message's first byte: another version (an older or newer node) is refused with an error saying so,
+    /// never misread; version 1 was the first, unversioned format.
     /// </summary>
     public const byte Version = 2;
 
@@ -124,8 +121,7 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
     private static Codec CodecOf(object o) =>
         ByType.TryGetValue(o.GetType(), out var codec) ? codec : throw new ArgumentException($"{o.GetType()} is not a migration wire message", nameof(o));
 
-    // Chunk layout: [version][migration][device][seq:int64][payload length:int32][payload]. The header is
-    // written by hand so the payload is copied once.
+    // [version][migration][device][seq:int64][payload length:int32][payload]; the header by hand, so the payload is copied once.
     private static byte[] ChunkToBinary(PrecopyProtocol.Chunk chunk)
     {
         var migration = Encoding.UTF8.GetBytes(chunk.Migration.Value);

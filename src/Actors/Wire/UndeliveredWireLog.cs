@@ -7,10 +7,9 @@ using Orchestrator.Devices.Contract;
 namespace Orchestrator.Actors.Wire;
 
 /// <summary>
-/// Logs every migration message this node could not deliver (Akka's dead letters), each time. Akka itself logs
-/// only the first 10 dead letters in 5 minutes, and a crashed peer uses them up at once with the chunks that were
-/// on their way to it: a control message lost after that, say an ack a migration then waits for in vain, would
-/// leave no trace. Chunks and credits, which a crash drops by the window, are logged once per stream.
+/// Logs every migration message this node could not deliver (dead letters). Akka logs only the first 10 in 5 minutes, which a crashed
+/// peer's in-flight chunks use up at once, so a control message lost after that (an ack a migration waits for in vain) would leave no
+/// trace. Chunks and credits, which a crash drops by the window, are logged once per stream.
 /// </summary>
 internal sealed class UndeliveredWireLog : ReceiveActor
 {

@@ -7,17 +7,13 @@ namespace Orchestrator.Actors.Workflows;
 
 /// <summary>
 /// INTERNAL API: for this project's executable and drills; it may change without notice.
-/// Creating a VM in the cluster: every engine (the HTTP API, in-process drills, tests) sends this to
-/// its node's VM host, which runs one <see cref="VmCreation"/> for it.
+/// Creating a VM in the cluster: every engine (HTTP API, drills, tests) asks its node's VM host, which runs a <see cref="VmCreation"/>.
 /// </summary>
 [InternalApi]
 public static class CreationProtocol
 {
-    /// <summary>
-    /// Create <paramref name="Spec"/> on <paramref name="Host"/>. Answered with <see cref="Created"/>, or a
-    /// <see cref="CommandResult"/>: invalid name, host not found, the name in use (conflict), or the ledger
-    /// unavailable (<see cref="ErrorKind.Unavailable"/>).
-    /// </summary>
+    /// <summary>Create <paramref name="Spec"/> on <paramref name="Host"/>: answered with <see cref="Created"/> or a <see cref="CommandResult"/>.</summary>
+    /// <remarks>Errors: invalid name, host not found, name in use (conflict), ledger unavailable (<see cref="ErrorKind.Unavailable"/>).</remarks>
     public sealed record Create(VmSpec Spec, string Host);
 
     /// <summary>The VM runs on <paramref name="Host"/>, at the epoch the ownership ledger gave it.</summary>

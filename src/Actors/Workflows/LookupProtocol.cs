@@ -7,8 +7,7 @@ namespace Orchestrator.Actors.Workflows;
 
 /// <summary>
 /// INTERNAL API: for this project's executable and drills; it may change without notice.
-/// query-migrate for a VM anywhere in the cluster: sent to a node's VM host, which runs one
-/// <see cref="QueryMigrateLookup"/> asking the fleet and every host at once.
+/// query-migrate for a VM anywhere: a node's VM host runs a <see cref="QueryMigrateLookup"/> asking the fleet and every host at once.
 /// </summary>
 [InternalApi]
 public static class LookupProtocol

@@ -8,10 +8,8 @@ using static Orchestrator.Actors.Workflows.LookupProtocol;
 namespace Orchestrator.Actors.Workflows;
 
 /// <summary>
-/// One query-migrate across the cluster. A migration waiting for a permit is known only to the fleet;
-/// a migration's record lives on the host it left from, wherever the VM is now; the fleet's journal
-/// keeps an outcome for when that host is gone. All three are asked at once; the answer is the most
-/// telling of them. Stops once it has answered.
+/// One query-migrate across the cluster: only the fleet knows a queued migration, the source host holds a migration's record, the
+/// fleet's journal an outcome for when that host is gone. All are asked at once; the most telling answer wins; stops once answered.
 /// </summary>
 internal sealed class QueryMigrateLookup : ReceiveActor
 {

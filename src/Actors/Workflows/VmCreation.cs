@@ -10,11 +10,9 @@ using static Orchestrator.Actors.Workflows.CreationProtocol;
 namespace Orchestrator.Actors.Workflows;
 
 /// <summary>
-/// One VM creation, start to end: reserve the name at the ownership ledger, make sure no host runs or
-/// receives it, claim it (the ledger records the VM at an epoch above every epoch the name ever had),
-/// create it on its host, release the name. Names are unique in the whole cluster, and two creates of
-/// one name cannot both pass the check; a VM deleted and created again migrates like any other and no
-/// stale copy can commit over it. Every ask is bounded; the actor stops when it has answered.
+/// One VM creation: reserve the name at the ownership ledger, check no host runs or receives it, claim it (recorded at an epoch above
+/// any the name had), create it on its host, release the name. Names are cluster-unique, two creates of a name cannot both pass the
+/// check, and no stale copy can commit over a re-created VM. Every ask is bounded; the actor stops once it has answered.
 /// </summary>
 internal sealed class VmCreation : ReceiveActor
 {

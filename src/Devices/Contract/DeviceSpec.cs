@@ -1,9 +1,6 @@
 namespace Orchestrator.Devices.Contract;
 
-/// <summary>
-/// What a destination needs to create an empty twin of a source device: the same kind, name and
-/// size. It travels in the migration's setup message, so it holds only plain values.
-/// </summary>
+/// <summary>What a destination needs for an empty twin of a source device; plain values, as it travels in the setup message.</summary>
 /// <param name="SizeBytes">State size; RAM and device state are whole 4 KiB pages.</param>
 /// <param name="DirtyRate">Bytes per second the running guest (or the device itself) rewrites.</param>
 /// <param name="AllocationTime">Destination resource allocation before the state can be loaded (VFIO/vGPU).</param>

@@ -9,10 +9,8 @@ public interface IDeviceLoadHandlers : IDevice
     /// <summary><c>load_setup</c>: prepare to receive (VFIO: RESUMING).</summary>
     void LoadSetup(LoadContext context);
 
-    /// <summary>
-    /// <c>load_state</c> for one chunk, in stream order. Completes when the chunk is applied; the final
-    /// chunk may wait for a resource allocation. Throws <see cref="DeviceLoadException"/> to refuse.
-    /// </summary>
+    /// <summary><c>load_state</c> for one chunk, in stream order; completes once applied (the final one may wait for an allocation).</summary>
+    /// <exception cref="DeviceLoadException">The device refuses the state.</exception>
     ValueTask LoadState(DeviceChunk chunk, CancellationToken cancellationToken);
 
     /// <summary>True once the end-of-state marker has been loaded.</summary>

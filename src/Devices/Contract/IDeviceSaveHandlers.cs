@@ -1,9 +1,8 @@
 namespace Orchestrator.Devices.Contract;
 
 /// <summary>
-/// The source half of QEMU's SaveVMHandlers. A device never knows how its chunks travel.
-/// Implementations are thread-safe: the guest workload, the streaming actor and the migration
-/// loop call in from different threads.
+/// The source half of QEMU's SaveVMHandlers; a device never knows how its chunks travel. Implementations are thread-safe: the guest
+/// workload, the streaming actor and the migration loop call in from different threads.
 /// </summary>
 public interface IDeviceSaveHandlers : IDevice
 {
@@ -19,10 +18,7 @@ public interface IDeviceSaveHandlers : IDevice
     /// <summary><c>save_live_iterate</c>: at most <paramref name="maxBytes"/> of payload, or null when nothing is pending now.</summary>
     DeviceChunk? SaveIterate(int maxBytes);
 
-    /// <summary>
-    /// <c>save_live_complete_precopy</c>, a chunk at a time: the VM is stopped, so this drains everything
-    /// left. Returns null once the device's stream is complete (the last chunk carried the end marker).
-    /// </summary>
+    /// <summary><c>save_live_complete_precopy</c>, a chunk at a time with the VM stopped; null once the stream is complete (end marker sent).</summary>
     DeviceChunk? SaveCompleteNext(int maxBytes);
 
     /// <summary><c>save_cleanup</c>: the migration ended either way; stop tracking, back to a running state.</summary>

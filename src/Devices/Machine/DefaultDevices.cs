@@ -3,10 +3,7 @@ using Orchestrator.Devices.Vgpu;
 
 namespace Orchestrator.Devices.Machine;
 
-/// <summary>
-/// The default device shapes. The VFIO numbers are the published mlx5 case behind switchover-ack
-/// (300 MB of device data, 1480 ms of destination allocation); the VF name is the seed's.
-/// </summary>
+/// <summary>Default device shapes: VFIO is the published mlx5 switchover-ack case (300 MB data, 1480 ms allocation), its VF name the seed's.</summary>
 public static class DefaultDevices
 {
     public const long MiB = 1024 * 1024;

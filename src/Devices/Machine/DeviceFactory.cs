@@ -5,10 +5,7 @@ using Orchestrator.Devices.Vgpu;
 
 namespace Orchestrator.Devices.Machine;
 
-/// <summary>
-/// Builds device models from their specs: filled sources, empty destination twins. A device that follows
-/// its VM's run state registers with <c>vm</c> as it is made.
-/// </summary>
+/// <summary>Builds filled sources and empty destination twins from specs; a device following its VM's run state registers with <c>vm</c>.</summary>
 public static class DeviceFactory
 {
     public static IMigratableDevice CreateSource(DeviceSpec spec, DirtyPattern pattern, int seed, VmChangeStateHandlers? vm = null, TimeProvider? time = null)

@@ -1,14 +1,11 @@
 namespace Orchestrator.Devices.Machine;
 
-/// <summary>
-/// A device's share of the guest workload, apart from the migration contract: while the VM runs, its
-/// workload thread calls <see cref="Dirty"/> every tick, and a migration only sees the dirty pages left.
-/// </summary>
+/// <summary>A device's share of the guest workload: the VM's workload thread calls <see cref="Dirty"/> every tick while it runs.</summary>
 public interface IGuestWorkload
 {
     /// <summary>
-    /// Rewrites ceil(<paramref name="bytes"/> / 4 KiB) whole pages with noise drawn from <paramref name="random"/>,
-    /// marking them dirty. Nothing for bytes &lt;= 0; a device may ignore writes in states where it is stopped.
+    /// Rewrites ceil(<paramref name="bytes"/> / 4 KiB) whole pages with noise from <paramref name="random"/>, marking them dirty.
+    /// Nothing for bytes &lt;= 0; a stopped device may ignore writes.
     /// </summary>
     void Dirty(long bytes, Random random);
 }

@@ -5,10 +5,8 @@ using Orchestrator.Devices.Ram;
 namespace Orchestrator.Devices.Machine;
 
 /// <summary>
-/// One VM instance on one host: its devices and, while it runs, a guest workload thread that keeps
-/// rewriting RAM (at the workload's rate, minus the auto-converge throttle) and lets every other device
-/// rewrite its own state (at the device's rate, never throttled: the guest's vCPUs do not drive it).
-/// Devices that follow the run state registered for its changes when they were made.
+/// One VM instance on one host: its devices and, while it runs, a workload thread rewriting RAM (at the workload's rate minus the
+/// auto-converge throttle) and every other device's state (at its own rate, unthrottled: the guest's vCPUs do not drive it).
 /// </summary>
 public sealed class VirtualMachine : IDisposable
 {
@@ -129,10 +127,7 @@ public sealed class VirtualMachine : IDisposable
     /// <summary>Same as <see cref="Start"/>: a paused VM carries on.</summary>
     public void Resume() => Start();
 
-    /// <summary>
-    /// Running to Paused. Synchronous: once it returns no guest write is in progress and none will
-    /// happen until the VM runs again.
-    /// </summary>
+    /// <summary>Running to Paused, synchronously: once it returns no guest write is in progress, nor will be until the VM runs again.</summary>
     public void Pause()
     {
         Thread? thread;

@@ -1,16 +1,13 @@
 namespace Orchestrator.Devices.Machine;
 
-/// <summary>
-/// QEMU's VM change state handlers: a device that follows the VM's run state (VFIO stops and runs with it)
-/// registers here when it is made, and the VM calls every handler, in order, on each transition.
-/// </summary>
+/// <summary>QEMU's VM change state handlers: devices following the run state (VFIO) register when made; each transition calls all, in order.</summary>
 public sealed class VmChangeStateHandlers
 {
     private event Action<bool>? Changed;
 
     /// <summary>
-    /// QEMU's <c>qemu_add_vm_change_state_handler</c>: <paramref name="handler"/> hears <c>running</c> true or
-    /// false. It runs under the VM's lock, so it must be quick and never call back into the VM.
+    /// QEMU's <c>qemu_add_vm_change_state_handler</c>: <paramref name="handler"/> hears <c>running</c>. It runs under the VM's lock,
+    /// so it must be quick and never call back into the VM.
     /// </summary>
     public void Add(Action<bool> handler) => Changed += handler ?? throw new ArgumentNullException(nameof(handler));
 

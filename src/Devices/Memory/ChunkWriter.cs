@@ -3,10 +3,7 @@ using Orchestrator.Devices.Contract;
 
 namespace Orchestrator.Devices.Memory;
 
-/// <summary>
-/// Builds one chunk's payload in a pooled scratch buffer, so a chunk costs one exact-size array
-/// instead of a growing buffer plus a copy (fresh large arrays are what make streaming slow).
-/// </summary>
+/// <summary>Builds a chunk's payload in a pooled scratch buffer: one exact-size array per chunk, as fresh large arrays make streaming slow.</summary>
 internal sealed class ChunkWriter : IDisposable
 {
     private byte[] buffer;

@@ -2,10 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Orchestrator.Devices.Memory;
 
-/// <summary>
-/// xorshift64 noise for page content: cheap enough to rewrite megabytes per tick, and never zero
-/// (a non-zero state never yields a zero word), so a written page is never mistaken for a zero page.
-/// </summary>
+/// <summary>xorshift64 page noise: cheap for megabytes per tick, and never a zero word, so a written page never passes for a zero page.</summary>
 internal struct NoiseSource
 {
     private ulong state;

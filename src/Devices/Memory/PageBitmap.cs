@@ -2,10 +2,7 @@ using System.Numerics;
 
 namespace Orchestrator.Devices.Memory;
 
-/// <summary>
-/// One bit per page in ulong words (QEMU's dirty bitmaps). Not thread-safe: its owner locks.
-/// The set-bit count is kept up to date so pending-size estimates cost nothing.
-/// </summary>
+/// <summary>One bit per page in ulong words (QEMU's dirty bitmaps), the set count kept so estimates cost nothing. Not thread-safe: its owner locks.</summary>
 internal sealed class PageBitmap
 {
     private readonly ulong[] words;
@@ -116,10 +113,7 @@ internal sealed class PageBitmap
         return count;
     }
 
-    /// <summary>
-    /// Moves every set bit into <paramref name="target"/> (OR) and clears this bitmap, the way QEMU
-    /// syncs the dirty log into the migration bitmap. Returns how many bits this bitmap held.
-    /// </summary>
+    /// <summary>ORs every set bit into <paramref name="target"/> and clears this, as QEMU syncs the dirty log; returns how many bits it held.</summary>
     public long MoveInto(PageBitmap target)
     {
         if (target.Length != Length)

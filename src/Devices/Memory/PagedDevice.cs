@@ -4,9 +4,8 @@ using Orchestrator.Devices.Machine;
 namespace Orchestrator.Devices.Memory;
 
 /// <summary>
-/// The skeleton RAM and VFIO share: a spec checked for its kind, state kept as <see cref="PagedMemory"/>,
-/// one lock for the device's own fields, the transferred counter, the load-complete flag, the error text
-/// of a malformed chunk, and guest writes as whole pages of noise. Subclasses add the SaveVMHandlers.
+/// What RAM and VFIO share: a kind-checked spec, state as <see cref="PagedMemory"/>, one lock for the device's fields, the transferred
+/// counter, the load-complete flag, a malformed chunk's error text, guest writes as whole noise pages. Subclasses add the SaveVMHandlers.
 /// </summary>
 public abstract class PagedDevice : IGuestWorkload
 {

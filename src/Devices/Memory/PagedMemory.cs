@@ -4,13 +4,9 @@ using Orchestrator.Devices.Contract;
 namespace Orchestrator.Devices.Memory;
 
 /// <summary>
-/// Guest memory or device state as 4 KiB pages. Pages live in 1 MiB segments so multi-GiB sizes need
-/// no giant arrays; a segment is allocated on its first non-zero write, so an empty destination costs
-/// almost nothing until state arrives.
-/// <para>
-/// Guest writes mark the dirty log (what migration tracks); loads from a migration stream do not.
-/// Every change marks the page stale for <see cref="Digest"/>, which rehashes only stale pages.
-/// </para>
+/// Guest memory or device state as 4 KiB pages in 1 MiB segments (no giant arrays for multi-GiB), each allocated on its first non-zero
+/// write, so an empty destination costs almost nothing until state arrives. Guest writes mark the dirty log (what migration tracks);
+/// stream loads do not. Every change marks the page stale for <see cref="Digest"/>, which rehashes only stale pages.
 /// Thread-safe behind one lock, held for a page or a batch of pages at a time.
 /// </summary>
 public sealed class PagedMemory
@@ -187,9 +183,8 @@ public sealed class PagedMemory
     }
 
     /// <summary>
-    /// Content fingerprint: per-page hashes (seeded with the page index, so position counts) combined
-    /// by sum and xor, which is order-independent and lets one page's hash be swapped out in O(1).
-    /// Only pages changed since the last call are rehashed. Equal for equal-sized memories with equal bytes.
+    /// Content fingerprint: per-page hashes seeded with the page index (position counts), combined by sum and xor, so one page's hash swaps
+    /// in O(1); only pages changed since the last call are rehashed. Equal for equal-sized memories with equal bytes.
     /// </summary>
     public DeviceDigest Digest()
     {

@@ -5,9 +5,8 @@ using Orchestrator.Devices.Memory;
 namespace Orchestrator.Devices.Ram;
 
 /// <summary>
-/// Guest RAM, migrated the way QEMU's ram.c does it: a migration bitmap that starts all-dirty, a
-/// dirty log the guest writes into, explicit syncs that fold the log into the bitmap, and zero pages
-/// sent as markers. One instance is either a source or a destination.
+/// Guest RAM, migrated as QEMU's ram.c does: a migration bitmap starting all-dirty, a dirty log the guest writes, explicit syncs folding
+/// the log into the bitmap, zero pages sent as markers. One instance is either a source or a destination.
 /// </summary>
 public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
 {
@@ -40,10 +39,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
         migrationBitmap = new PageBitmap(Memory.PageCount);
     }
 
-    /// <summary>
-    /// A source RAM with content: about half the pages noise, the rest zero, chosen page by page from
-    /// <paramref name="seed"/>, so a stream carries both zero markers and normal pages.
-    /// </summary>
+    /// <summary>A source RAM, about half its pages noise and half zero by <paramref name="seed"/>, so a stream carries zero markers and normal pages.</summary>
     public static RamDevice Filled(DeviceSpec spec, DirtyPattern pattern, int seed, TimeProvider? time = null)
     {
         var device = new RamDevice(spec, pattern, time);
@@ -197,8 +193,8 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
     }
 
     /// <summary>
-    /// Emits page records from the cursor on (wrapping, like QEMU's last_seen_block scan) while they
-    /// fit in <paramref name="maxBytes"/>. The first record always goes, so even a tiny budget makes progress.
+    /// Emits page records from the cursor on (wrapping, like QEMU's last_seen_block scan) while they fit in <paramref name="maxBytes"/>;
+    /// the first always goes, so even a tiny budget makes progress.
     /// </summary>
     private void EmitPages(ChunkWriter writer, int maxBytes)
     {
@@ -281,8 +277,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
     {
         lock (Sync)
         {
-            // Records are applied whole, so the only half-state is the context; loaded pages stay
-            // (QEMU runs load_cleanup after a successful load too).
+            // Records apply whole, so only the context is half-state; loaded pages stay (QEMU runs load_cleanup after success too).
             loadContext = null;
         }
     }

@@ -3,10 +3,7 @@ using Orchestrator.Devices.Memory;
 
 namespace Orchestrator.Devices.Ram;
 
-/// <summary>
-/// The RAM stream format, one record after another: <c>[int64 LE page index][byte flag][4096 bytes, only for Page]</c>.
-/// Flag values are QEMU's RAM_SAVE_FLAG_* so a stream dump reads familiar.
-/// </summary>
+/// <summary>RAM stream records: <c>[int64 LE page index][byte flag][4096 bytes, only for Page]</c>; flags are QEMU's RAM_SAVE_FLAG_*.</summary>
 internal readonly ref struct RamRecord(long page, byte flag, ReadOnlySpan<byte> content)
 {
     /// <summary>An all-zero page, sent as a marker only (QEMU counts it as <c>duplicate</c>).</summary>
@@ -43,8 +40,8 @@ internal readonly ref struct RamRecord(long page, byte flag, ReadOnlySpan<byte> 
     }
 
     /// <summary>
-    /// Reads the record at <paramref name="at"/>. Returns null, or the reason it is malformed: a truncated
-    /// header or page, an unknown flag, a page outside 0..<paramref name="pageCount"/>-1, an end marker with a page.
+    /// Reads the record at <paramref name="at"/>: null, or why it is malformed (a truncated header or page, an unknown flag, a page outside
+    /// 0..<paramref name="pageCount"/>-1, an end marker with a page).
     /// </summary>
     public static string? Read(ReadOnlySpan<byte> payload, int at, long pageCount, out RamRecord record)
     {

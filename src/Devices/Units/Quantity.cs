@@ -4,11 +4,9 @@ using System.Text.RegularExpressions;
 namespace Orchestrator.Devices.Units;
 
 /// <summary>
-/// The one grammar for sizes, rates and durations that people write: the CLI, the HTTP API, node
-/// options and drill files all read them here, so <c>256MB</c> means the same everywhere.
-/// Sizes: a number with an optional unit B, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB, all binary as in
-/// QEMU (<c>256MiB</c>, <c>1.5GiB</c>). Rates: a size per second (<c>32MiB/s</c>). Durations: a
-/// number with an optional unit ms (the default), s or min (<c>1480</c>, <c>300ms</c>, <c>1.5s</c>).
+/// The one grammar for sizes, rates and durations people write (CLI, HTTP API, node options, drill files), so <c>256MB</c> means the same
+/// everywhere. Sizes: a number with optional unit B, K/KB/KiB, M/MB/MiB, G/GB/GiB, T/TB/TiB, all binary as in QEMU (<c>1.5GiB</c>).
+/// Rates: a size per second (<c>32MiB/s</c>). Durations: a number with optional unit ms (default), s or min (<c>1480</c>, <c>1.5s</c>).
 /// Each parser answers null for text that is not one; callers word the error for their own users.
 /// </summary>
 public static partial class Quantity

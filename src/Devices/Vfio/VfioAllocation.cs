@@ -1,8 +1,8 @@
 namespace Orchestrator.Devices.Vfio;
 
 /// <summary>
-/// The destination's resource allocation before a VFIO device can take its final state (mlx5: about 1.5 s).
-/// Started at most once per load; with switchover-ack it approves the switchover when done. Thread-safe.
+/// The destination's allocation before a VFIO device takes its final state (mlx5: about 1.5 s); at most once per load, approving the
+/// switchover when done with switchover-ack. Thread-safe.
 /// </summary>
 /// <param name="time">The clock the allocation time is measured on.</param>
 internal sealed class VfioAllocation(TimeSpan allocationTime, TimeProvider time)
@@ -17,10 +17,7 @@ internal sealed class VfioAllocation(TimeSpan allocationTime, TimeProvider time)
 
     public bool Completed => completed;
 
-    /// <summary>
-    /// Starts the allocation unless it already runs, and returns it. <paramref name="approve"/>, when given,
-    /// is called once when it completes, on the pool, never inside the caller's lock.
-    /// </summary>
+    /// <summary>Starts the allocation unless it runs, and returns it; <paramref name="approve"/> runs once at its end, on the pool, outside any lock.</summary>
     public Task Start(Action? approve)
     {
         lock (sync)
@@ -51,9 +48,8 @@ internal sealed class VfioAllocation(TimeSpan allocationTime, TimeProvider time)
 
     private async Task Run(Action? approve, CancellationToken token)
     {
-        // At least the whole allocation time: a timer may fire a few milliseconds early. The time left
-        // is read once per pass: read again for the wait, it can be negative by then (the thread was
-        // descheduled in between), which Task.Delay refuses or, at -1 ms, waits on forever: no approval.
+        // At least the whole allocation time (a timer may fire a few ms early). The time left is read once per pass: read again for the
+        // wait it can be negative (the thread descheduled between), which Task.Delay refuses or, at -1 ms, waits on forever: no approval.
         var start = time.GetTimestamp();
         for (var left = allocationTime; left > TimeSpan.Zero; left = allocationTime - time.GetElapsedTime(start))
             await Task.Delay(left, time, token).ConfigureAwait(false);

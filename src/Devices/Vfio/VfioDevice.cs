@@ -6,11 +6,9 @@ using Orchestrator.Devices.Memory;
 namespace Orchestrator.Devices.Vfio;
 
 /// <summary>
-/// A device migrated through VFIO migration v2 with precopy, modelled on an mlx5 (ConnectX-7) VF:
-/// the source streams its state while running (initial bytes, then bytes the device dirtied behind
-/// the cursor), the destination must allocate resources before it can take the final state, and with
-/// switchover-ack it does that during precopy and approves the switchover when done.
-/// Also used for vGPUs (kind vgpu), which migrate the same way.
+/// A VFIO migration v2 device with precopy, modelled on an mlx5 (ConnectX-7) VF, and vGPUs (kind vgpu) alike: the source streams state
+/// while running (initial bytes, then what the device dirtied behind the cursor); the destination allocates resources before the final
+/// state, with switchover-ack during precopy, approving the switchover when done.
 /// </summary>
 public sealed class VfioDevice : PagedDevice, IMigratableDevice
 {
@@ -91,10 +89,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         return new DeviceDigest($"{memory.Hex}{configHash:x16}");
     }
 
-    /// <summary>
-    /// QEMU's vfio_vmstate_change: the VM started or stopped outside a migration, STOP and RUNNING follow
-    /// it; migration states are left alone.
-    /// </summary>
+    /// <summary>QEMU's vfio_vmstate_change: outside a migration STOP and RUNNING follow the VM; migration states are left alone.</summary>
     private void VmStateChanged(bool running)
     {
         lock (Sync)

@@ -4,8 +4,8 @@ using Orchestrator.Devices.Memory;
 namespace Orchestrator.Devices.Vfio;
 
 /// <summary>
-/// The VFIO stream format, one record after another: <c>[byte tag][int64 LE offset][int32 LE length][length bytes]</c>.
-/// Tags echo the low byte of QEMU's VFIO_MIG_FLAG_* values. Markers carry offset 0 and length 0.
+/// VFIO stream records: <c>[byte tag][int64 LE offset][int32 LE length][length bytes]</c>; tags are the low byte of QEMU's
+/// VFIO_MIG_FLAG_* values, markers carry offset 0 and length 0.
 /// </summary>
 internal readonly ref struct VfioRecord(byte tag, long offset, ReadOnlySpan<byte> payload)
 {
@@ -50,9 +50,8 @@ internal readonly ref struct VfioRecord(byte tag, long offset, ReadOnlySpan<byte
     }
 
     /// <summary>
-    /// Reads the record at <paramref name="at"/> in <paramref name="payload"/>. Returns null, or the reason the
-    /// record is malformed (a truncated header, a length running past the chunk). The next record starts at
-    /// <c>at + HeaderSize + record.Payload.Length</c>.
+    /// Reads the record at <paramref name="at"/>: null, or why it is malformed (a truncated header, a length past the chunk).
+    /// The next record starts at <c>at + HeaderSize + record.Payload.Length</c>.
     /// </summary>
     public static string? Read(ReadOnlySpan<byte> payload, int at, out VfioRecord record)
     {

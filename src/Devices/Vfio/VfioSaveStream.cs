@@ -3,10 +3,8 @@ using Orchestrator.Devices.Memory;
 namespace Orchestrator.Devices.Vfio;
 
 /// <summary>
-/// The source half of one migration's VFIO stream: how far the initial bytes have gone out, where the
-/// re-send of dirtied pages stands, which markers are sent. Made at save_setup, dropped at save_cleanup;
-/// the device's lock guards it. Chunks hold whole records within their limit, but an empty chunk takes
-/// anything so progress never stalls on a small budget.
+/// The source half of one migration's VFIO stream (initial cursor, dirty re-send cursor, markers sent), from save_setup to save_cleanup
+/// under the device's lock. Chunks hold whole records within their limit, but an empty chunk takes any, so a small budget never stalls.
 /// </summary>
 internal sealed class VfioSaveStream(PagedMemory memory, byte[] config, bool switchoverAck)
 {

@@ -3,12 +3,10 @@ namespace Orchestrator.Actors.Fleet.Journal;
 
 /// <summary>
 /// INTERNAL API: for this project's executable and drills; it may change without notice.
-/// What the fleet coordinator writes to its journal, as contracts of their own: plain fields in the
-/// field's vocabulary (QEMU state names, capability lists, parameter names), never a protocol message
-/// or a view. Each is stored under a constant, versioned manifest (<see cref="FleetJournalSerializer"/>),
-/// so renaming a C# type never changes what a database recovers; a contract that must change gets a
-/// new manifest and the old one an upcast (as <see cref="LegacyFleetJournal"/> does for the journals
-/// written before these contracts, 2026-11-29).
+/// What the fleet coordinator journals, as contracts of their own in the field's vocabulary (QEMU state names, capability lists,
+/// parameter names), never a protocol message or a view. Each has a constant, versioned manifest (<see cref="FleetJournalSerializer"/>),
+/// so renaming a C# type never changes what a database recovers; a changed contract gets a new manifest and the old one an upcast
+/// (as <see cref="LegacyFleetJournal"/> does for journals written before these contracts, 2026-11-29).
 /// </summary>
 [InternalApi]
 public static class FleetEvents
@@ -58,7 +56,7 @@ public static class FleetEvents
     /// <param name="Status">QEMU's state name: "completed", "failed" or "cancelled".</param>
     /// <param name="Reason">error-desc, or why the fleet ended it.</param>
     /// <param name="Transferred">Bytes sent.</param>
-    /// <param name="Remaining">Bytes left when it stopped (the last count seen while it ran).</param>
+    /// <param name="Remaining">Bytes left at the last count seen while it ran.</param>
     /// <param name="Iteration">RAM dirty-sync count.</param>
     /// <param name="Percent">Share of the bytes moved, 0 to 100.</param>
     /// <param name="StartedAt">When the source started it; null when it never started.</param>

@@ -7,9 +7,8 @@ using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 namespace Orchestrator.Actors.Fleet.Journal;
 
 /// <summary>
-/// The fleet journal's events and snapshots as JSON under constant, versioned manifests
-/// (<c>fleet.migration-queued.v1</c>): the manifest names the contract, never a C# type, so a rename
-/// in code never strands a database. A manifest it does not know is refused with an error that names it.
+/// The fleet journal's events and snapshots as JSON under constant, versioned manifests (<c>fleet.migration-queued.v1</c>) that name
+/// the contract, never a C# type, so a rename never strands a database. An unknown manifest is refused with an error naming it.
 /// </summary>
 internal sealed class FleetJournalSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {

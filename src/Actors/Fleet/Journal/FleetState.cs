@@ -5,10 +5,9 @@ using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 namespace Orchestrator.Actors.Fleet.Journal;
 
 /// <summary>
-/// The fleet's one state: admitted migrations with their permits, each VM's history, drained hosts,
-/// evacuation jobs and placement. <see cref="Apply"/> is the only way it changes, for recovery and
-/// commands alike (as the ownership ledger does), so what the coordinator decided and what a successor
-/// recovers cannot differ. Pure: recovery is testable without an actor or a database.
+/// The fleet's one state: admitted migrations with their permits, each VM's history, drained hosts, evacuations and placement.
+/// <see cref="Apply"/> alone changes it, for recovery and commands alike (as the ownership ledger does), so what the coordinator
+/// decided and what a successor recovers cannot differ. Pure: recovery is testable without an actor or a database.
 /// </summary>
 internal sealed class FleetState
 {

@@ -5,11 +5,9 @@ using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 namespace Orchestrator.Actors.Fleet.Journal;
 
 /// <summary>
-/// Reads the fleet journals written before the event contracts (up to 2026-11-29): those entries are
-/// stored under the host wire serializer with the C# type's name as manifest ("MigrationQueued") and
-/// embed the protocol's records. Each is read in its old shape and upcast to today's contract, so an
-/// upgraded node recovers its queued moves, jobs, drained hosts, placement and history.
-/// Tests/Fleet/Journals holds such a journal, written by a real cluster.
+/// Reads fleet journals written before the event contracts (up to 2026-11-29): entries under the host wire serializer, manifest the
+/// C# type's name ("MigrationQueued"), embedding the protocol's records. Each is read in its old shape and upcast to today's contract,
+/// so an upgraded node recovers its queued moves, jobs, drained hosts, placement and history. Tests/Fleet/Journals holds one from a real cluster.
 /// </summary>
 internal static class LegacyFleetJournal
 {
