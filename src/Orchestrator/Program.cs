@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Bench;
 using Orchestrator.Cli;
@@ -64,16 +65,10 @@ public static class Program
                 _ => throw new UsageException($"Unknown command '{args[0]}'. Run 'orchestrator --help' for the list."),
             };
         }
-        catch (Exception e) when (e is UsageException or MigrationArgumentException)
+        // A node's settings are checked at start (OptionsValidationException): its failure names the setting.
+        catch (Exception e) when (e is UsageException or MigrationArgumentException or OptionsValidationException)
         {
             Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        catch (Microsoft.Extensions.Options.OptionsValidationException e)
-        {
-            // A node's settings, checked at start: each failure already names its setting.
-            foreach (var failure in e.Failures)
-                Console.Error.WriteLine(failure);
             return 2;
         }
     }

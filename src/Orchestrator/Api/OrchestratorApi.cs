@@ -52,7 +52,7 @@ public static class OrchestratorApi
         MigrationEndpoints.Map(app);
         FleetEndpoints.Map(app);
         // TEST-ONLY: a node without fault injection answers /faults/* as it answers any unknown path.
-        if (app.Services.GetRequiredService<NodeSettings>().FaultsEnabled)
+        if (app.Services.GetRequiredService<NodeSettings>().Orchestrator.FaultInjection)
             FaultEndpoints.Map(app);
         return app;
     }

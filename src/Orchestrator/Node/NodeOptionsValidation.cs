@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Options;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Cli;
 
 namespace Orchestrator.Node;
 
@@ -11,18 +9,8 @@ namespace Orchestrator.Node;
 /// </summary>
 public sealed class NodeOptionsValidation : IValidateOptions<NodeOptions>
 {
-    public ValidateOptionsResult Validate(string? name, NodeOptions options)
-    {
-        try
-        {
-            options.ToSettings();
-            return ValidateOptionsResult.Success;
-        }
-        catch (Exception e) when (e is UsageException or MigrationArgumentException)
-        {
-            return ValidateOptionsResult.Fail(e.Message);
-        }
-    }
+    public ValidateOptionsResult Validate(string? name, NodeOptions options) =>
+        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
 
 public static class NodeOptionsRegistration
