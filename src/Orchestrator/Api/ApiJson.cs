@@ -22,13 +22,8 @@ public static class ApiJson
         }).ToArray()),
     };
 
-    public static JsonObject Capabilities(MigrationCapabilities caps)
-    {
-        var json = new JsonObject();
-        foreach (var (name, state) in caps.States())
-            json[name] = state;
-        return json;
-    }
+    public static JsonObject Capabilities(MigrationCapabilities caps) =>
+        new(caps.States().Select(s => KeyValuePair.Create(s.Name, (JsonNode?)s.State)));
 
     public static JsonObject Parameters(MigrationParameters p) => new()
     {

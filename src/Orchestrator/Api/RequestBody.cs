@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Unicode;
 using Orchestrator.Actors.Host;
 using Orchestrator.Cli;
+using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Api;
 
@@ -111,11 +112,15 @@ public sealed class RequestBody(JsonObject body)
         _ => throw new ApiInputException($"Field '{NameRule.Shown(field)}' must be true or false"),
     };
 
-    public long Size(string field, long fallback) => Text(field) is { } text ? Wrap(() => ByteUnits.ParseSize(text, field)) : fallback;
+    public long Size(string field, long fallback) => Parsed(field, Quantity.Size, ByteUnits.SizeProblem) ?? fallback;
 
-    public long Rate(string field, long fallback) => Text(field) is { } text ? Wrap(() => ByteUnits.ParseRate(text, field)) : fallback;
+    public long Rate(string field, long fallback) => Parsed(field, Quantity.Rate, ByteUnits.RateProblem) ?? fallback;
 
-    public TimeSpan Duration(string field, TimeSpan fallback) => Text(field) is { } text ? Wrap(() => ByteUnits.ParseDuration(text, field)) : fallback;
+    public TimeSpan Duration(string field, TimeSpan fallback) => Parsed(field, Quantity.Duration, ByteUnits.DurationProblem) ?? fallback;
+
+    /// <summary>Null when absent; the command line's text when malformed.</summary>
+    private T? Parsed<T>(string field, Func<string, T?> parse, Func<string, string, string?> problem) where T : struct =>
+        Text(field) is { } text ? parse(text) ?? throw new ApiInputException(problem(text, field)!) : null;
 
     public JsonObject? Object(string field) => body[field] switch
     {
@@ -123,16 +128,4 @@ public sealed class RequestBody(JsonObject body)
         JsonObject o => o,
         _ => throw new ApiInputException($"Field '{field}' must be an object"),
     };
-
-    private static T Wrap<T>(Func<T> parse)
-    {
-        try
-        {
-            return parse();
-        }
-        catch (UsageException e)
-        {
-            throw new ApiInputException(e.Message);
-        }
-    }
 }

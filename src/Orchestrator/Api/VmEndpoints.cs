@@ -46,12 +46,7 @@ public static class VmEndpoints
         api.MapGet("/vms/{name}/owner", async (string name, ActorRegistry registry) =>
             await registry.Get<OwnershipKey>().Ask<object>(new OwnershipProtocol.GetOwner(name), ClusterHosts.AskTimeout) switch
             {
-                OwnershipProtocol.OwnerOf owner => ApiResults.Json(new JsonObject
-                {
-                    ["vm"] = owner.Vm,
-                    ["owner"] = owner.Owner,
-                    ["epoch"] = owner.Epoch,
-                }),
+                OwnershipProtocol.OwnerOf owner => ApiResults.Json(new JsonObject { ["vm"] = owner.Vm, ["owner"] = owner.Owner, ["epoch"] = owner.Epoch }),
                 var other => ApiResults.Unexpected(other),
             });
 
@@ -69,36 +64,15 @@ public static class VmEndpoints
             {
                 CreationProtocol.Created created => ApiResults.Json(ApiJson.Vm(created.Host, created.Vm), StatusCodes.Status201Created),
                 CommandResult { Kind: ErrorKind.NotFound } => ApiResults.HostNotFound(hostName),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
+                var other => ApiResults.Refusal(other),
             };
         });
 
-        api.MapPost("/vms/{name}/resume", async (string name, ClusterHosts cluster) =>
-        {
-            var lookup = await cluster.LookupVm(name);
-            if (lookup.Found is not { } found)
-                return ApiResults.VmMissing(name, lookup.Silent);
-            return await cluster.Ask(found.Host, new HostProtocol.ResumeVm(name)) switch
-            {
-                CommandResult { Error: null } => ApiResults.Json(new JsonObject()),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
-            };
-        });
+        api.MapPost("/vms/{name}/resume", (string name, ClusterHosts cluster) =>
+            cluster.OnVmHost(name, new HostProtocol.ResumeVm(name), ApiResults.Done));
 
-        api.MapDelete("/vms/{name}", async (string name, ClusterHosts cluster) =>
-        {
-            var lookup = await cluster.LookupVm(name);
-            if (lookup.Found is not { } found)
-                return ApiResults.VmMissing(name, lookup.Silent);
-            return await cluster.Ask(found.Host, new HostProtocol.DeleteVm(name)) switch
-            {
-                CommandResult { Error: null } => Results.NoContent(),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
-            };
-        });
+        api.MapDelete("/vms/{name}", (string name, ClusterHosts cluster) =>
+            cluster.OnVmHost(name, new HostProtocol.DeleteVm(name), answer => answer is CommandResult { Error: null } ? Results.NoContent() : ApiResults.Refusal(answer)));
     }
 
     private static readonly string[] CreateFields = ["name", "host", "ram", "vfio", "vfio-alloc", "vgpu", "dirty-rate"];
