@@ -22,6 +22,33 @@ internal sealed record ClientContext(ApiClient Api, TextWriter Out, TextWriter E
         foreach (var line in lines)
             Out.WriteLine(line);
     }
+
+    /// <summary>A command whose only argument names a VM or host (<paramref name="what"/> says so when it is missing): one request, then what it did.</summary>
+    public async Task<int> Send(IReadOnlyList<string> args, string what, Func<string, Task> request, Func<string, string> done)
+    {
+        var name = Arguments.Parse(args, [], [], positionals: true).WithAtMostPositionals(1).Positional(0, what);
+        await request(name);
+        Out.WriteLine(done(name));
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>COMMAND [--json]</c> over GET <paramref name="path"/>, whose answer is the array <paramref name="what"/>: with
+    /// <c>--json</c> as the API gave it, else one table row per element, or <paramref name="empty"/> when there is none.
+    /// </summary>
+    public async Task<int> Table(
+        IReadOnlyList<string> args, string path, string what, IReadOnlyList<string> headers, Func<JsonNode?, IReadOnlyList<string>> row, string? empty = null)
+    {
+        var a = Arguments.Parse(args, [], ["--json"]);
+        var json = await Api.Get(path, Cancel);
+        if (a.Has("--json"))
+            WriteJson(json);
+        else if (empty is not null && json.Array(what).Count == 0)
+            Out.WriteLine(empty);
+        else
+            WriteLines(Output.TextTable.Render(headers, json.Array(what).Select(row)));
+        return 0;
+    }
 }
 
 /// <summary>Reading the API's JSON for display, tolerant of a missing field (shown as empty, never a crash).</summary>

@@ -20,12 +20,6 @@ internal static class EvacuationControlCommand
         return 0;
     }
 
-    public static async Task<int> Undrain(IReadOnlyList<string> args, ClientContext c)
-    {
-        var a = Arguments.Parse(args, [], [], positionals: true).WithAtMostPositionals(1);
-        var host = a.Positional(0, "host name: undrain HOST");
-        await c.Api.Post($"/hosts/{ApiClient.Segment(host)}/undrain", null, c.Cancel);
-        c.Out.WriteLine($"{host} accepts VMs again");
-        return 0;
-    }
+    public static Task<int> Undrain(IReadOnlyList<string> args, ClientContext c) => c.Send(args, "host name: undrain HOST",
+        host => c.Api.Post($"/hosts/{ApiClient.Segment(host)}/undrain", null, c.Cancel), host => $"{host} accepts VMs again");
 }
