@@ -22,6 +22,5 @@ public sealed record MembershipOptions(
     TimeSpan DownAfter,
     bool ShutdownOnTerminate = true)
 {
-    public static readonly TimeSpan DefaultHeartbeatPause = TimeSpan.FromSeconds(8);
     public static readonly TimeSpan DefaultDownAfter = TimeSpan.FromSeconds(15);
 }

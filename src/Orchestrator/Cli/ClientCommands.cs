@@ -67,27 +67,21 @@ public static class ClientCommands
                 _ => throw new UsageException($"Unknown command '{command}' (client commands: {string.Join(", ", Names.Order())})"),
             };
         }
-        catch (Exception e) when (e is UsageException or MigrationArgumentException)
+        catch (Exception e) when (Exit(e, cancel) is var (code, message))
         {
-            stderr.WriteLine(e.Message);
-            return 2;
-        }
-        catch (Exception e) when (e is ApiException or ApiUnreachableException)
-        {
-            stderr.WriteLine(e.Message);
-            return 1;
-        }
-        catch (FormatException e)
-        {
-            stderr.WriteLine($"unexpected answer from the Orchestrator API: {e.Message}");
-            return 1;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            stderr.WriteLine("interrupted");
-            return 1;
+            stderr.WriteLine(message);
+            return code;
         }
     }
+
+    private static (int Code, string Message)? Exit(Exception e, CancellationToken cancel) => e switch
+    {
+        UsageException or MigrationArgumentException => (2, e.Message),
+        ApiException or ApiUnreachableException => (1, e.Message),
+        FormatException => (1, $"unexpected answer from the Orchestrator API: {e.Message}"),
+        OperationCanceledException when cancel.IsCancellationRequested => (1, "interrupted"),
+        _ => null,
+    };
 
     /// <summary><c>--api URL</c> may come anywhere before <c>--</c>; every command takes it, so it is taken out here.</summary>
     private static (string? Api, IReadOnlyList<string> Others) ExtractApi(IReadOnlyList<string> args)

@@ -32,7 +32,6 @@ public static class DemoCommand
     /// <param name="continuation">When a migration paused before switchover continues; null: after <see cref="DemoOptions.ContinueAfter"/>, or at once.</param>
     public static async Task<MigrationInfo> Migrate(DemoOptions options, Action<string> progress, CancellationToken cancel, Continuation? continuation = null)
     {
-        var ask = TimeSpan.FromSeconds(30);
         var settings = MigrationSettings.Default with { Precopy = options.Precopy ?? MigrationSettings.Default.Precopy };
         var source = await MigrationNode.Start("source", new OrchestratorOptions("source") { Migration = settings }, cancel);
         var destination = await MigrationNode.Start("destination", new OrchestratorOptions("destination") { Migration = settings }, cancel);

@@ -24,14 +24,6 @@ public sealed record DemoOptions(
     PrecopyProtocol.Settings? Precopy = null,
     TimeSpan? ContinueAfter = null)
 {
-    public static readonly string[] ValueOptions =
-    [
-        "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate", "--capabilities", "--dest-capabilities",
-        "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout", "--continue-after",
-    ];
-
-    public static readonly string[] SwitchOptions = ["--json"];
-
     public static DemoOptions Default => new(
         DefaultDevices.RamSize,
         DefaultDevices.VfioSize,
@@ -48,7 +40,11 @@ public sealed record DemoOptions(
     /// <param name="terminal">Whether stdin is a terminal: then a migration paused before switchover continues on Enter by default, else at once.</param>
     public static DemoOptions Parse(IReadOnlyList<string> args, bool terminal = false)
     {
-        var a = Arguments.Parse(args, ValueOptions, SwitchOptions);
+        var a = Arguments.Parse(args,
+        [
+            "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate", "--capabilities", "--dest-capabilities",
+            "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout", "--continue-after",
+        ], ["--json"]);
         var o = Default;
         if (a.Value("--ram") is { } ram) o = o with { Ram = ByteUnits.ParseSize(ram, "--ram") };
         if (a.Value("--vfio") is { } vfio) o = o with { Vfio = ByteUnits.ParseSize(vfio, "--vfio") };

@@ -14,6 +14,9 @@ internal sealed record ClientContext(ApiClient Api, TextWriter Out, TextWriter E
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>503 (the cluster did not answer in time) is worth a few retries while following a migration or an evacuation.</summary>
+    public const int MaxUnavailableInARow = 20;
+
     /// <summary>The answer as the API gave it, indented: <c>--json</c> output is one JSON value and nothing else.</summary>
     public void WriteJson(JsonNode? json) => Out.WriteLine(json?.ToJsonString(Indented) ?? "null");
 

@@ -13,9 +13,6 @@ internal static class EvacuateCommand
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>503 (the cluster did not answer in time) is worth a few retries while following an evacuation.</summary>
-    private const int MaxUnavailableInARow = 20;
-
     public static async Task<int> Run(IReadOnlyList<string> args, ClientContext c)
     {
         var a = Arguments.Parse(args, [], ["--wait", "--json"], positionals: true).WithAtMostPositionals(1);
@@ -28,16 +25,12 @@ internal static class EvacuateCommand
         var plan = (await c.Api.Post($"/hosts/{ApiClient.Segment(host)}/evacuate", null, c.Cancel)).Object("evacuation plan");
         var moves = plan["moves"] as JsonArray ?? [];
         var unplaceable = plan["unplaceable"] as JsonArray ?? [];
-        if (!wait)
-        {
-            if (json)
-                c.WriteJson(plan);
-            else
-                c.WriteLines(Plan(host, moves, unplaceable));
-            return 0;
-        }
         if (!json)
             c.WriteLines(Plan(host, moves, unplaceable));
+        else if (!wait)
+            c.WriteJson(plan);
+        if (!wait)
+            return 0;
 
         JsonArray results;
         try
@@ -127,7 +120,7 @@ internal static class EvacuateCommand
                     }).ToArray());
                 }
             }
-            catch (ApiException e) when (e.Status == 503 && ++unavailable < MaxUnavailableInARow)
+            catch (ApiException e) when (e.Status == 503 && ++unavailable < ClientContext.MaxUnavailableInARow)
             {
             }
             await Task.Delay(PollInterval, c.Cancel);

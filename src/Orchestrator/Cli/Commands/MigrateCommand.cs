@@ -16,9 +16,6 @@ internal static class MigrateCommand
     /// <summary>How long to keep asking after an interrupt sent migrate-cancel, before leaving the end unknown.</summary>
     private static readonly TimeSpan CancelBound = TimeSpan.FromSeconds(30);
 
-    /// <summary>503 (the cluster did not answer in time) is worth a few retries while following a migration.</summary>
-    private const int MaxUnavailableInARow = 20;
-
     public static async Task<int> Run(IReadOnlyList<string> args, ClientContext c)
     {
         var a = Arguments.Parse(args, ["--to", "--capabilities", .. ParameterOptions], ["--wait", "--json"], positionals: true)
@@ -33,18 +30,10 @@ internal static class MigrateCommand
                 throw new MigrationArgumentException(error);
             body["capabilities"] = list;
         }
-        var parameters = new JsonObject();
-        var check = new MigrationParameters();
-        foreach (var option in ParameterOptions)
-        {
-            if (a.Value(option) is { } value)
-            {
-                check = check.With(option[2..], value);
-                parameters[option[2..]] = value;
-            }
-        }
-        if (parameters.Count > 0)
-            body["parameters"] = parameters;
+        var parameters = ParameterOptions.Where(o => a.Value(o) is not null).Select(o => KeyValuePair.Create(o[2..], a.Value(o)!)).ToArray();
+        _ = parameters.Aggregate(new MigrationParameters(), (checking, p) => checking.With(p.Key, p.Value));
+        if (parameters.Length > 0)
+            body["parameters"] = new JsonObject(parameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value)));
 
         var started = await c.Api.Post($"/vms/{ApiClient.Segment(name)}/migrate", body, c.Cancel);
         var json = a.Has("--json");
@@ -106,7 +95,7 @@ internal static class MigrateCommand
                     progress(ProgressView.Line(info));
                 }
             }
-            catch (ApiException e) when (e.Status == 503 && ++unavailable < MaxUnavailableInARow)
+            catch (ApiException e) when (e.Status == 503 && ++unavailable < ClientContext.MaxUnavailableInARow)
             {
             }
             if (cancelledAt is null && c.Cancel.IsCancellationRequested)
