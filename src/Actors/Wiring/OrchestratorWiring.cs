@@ -16,10 +16,7 @@ using Orchestrator.Actors.Wire;
 
 namespace Orchestrator.Actors.Wiring;
 
-/// <summary>
-/// The one way to wire a node: the CLI's node, the demo, in-process drills and the tests that start nodes
-/// all call <see cref="WithOrchestrator"/>, so a drill tests what production runs.
-/// </summary>
+/// <summary>The one way to wire a node: the node, the demo, drills and tests all call <see cref="WithOrchestrator"/>.</summary>
 public static class OrchestratorWiring
 {
     /// <summary>

@@ -14,10 +14,7 @@ public sealed record HostMember(string Name, Address Address, string Status)
     public bool Reachable => Status is "up" or "joining" or "leaving";
 }
 
-/// <summary>
-/// Finds hosts and VMs across the cluster for the API: hosts from membership (their names are
-/// roles), VMs by asking every reachable host. Every ask has a bound.
-/// </summary>
+/// <summary>The API's view of the cluster: hosts from membership (names travel as roles), VMs by asking every reachable host; every ask is bounded.</summary>
 public sealed class ClusterHosts(IServiceProvider services)
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);

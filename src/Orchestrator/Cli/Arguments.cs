@@ -1,9 +1,6 @@
 namespace Orchestrator.Cli;
 
-/// <summary>
-/// <c>--name value</c>, <c>--name=value</c> and bare <c>--flag</c> switches, plus positional arguments
-/// for commands that take them. Unknown options are errors, so a typo never silently runs with defaults.
-/// </summary>
+/// <summary><c>--name value</c>, <c>--name=value</c>, <c>--flag</c> and positionals; an unknown option is an error, so a typo never runs with defaults.</summary>
 public sealed class Arguments
 {
     private readonly Dictionary<string, List<string>> _values = [];

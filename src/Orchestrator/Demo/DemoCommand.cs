@@ -6,10 +6,7 @@ using Orchestrator.Output;
 
 namespace Orchestrator.Demo;
 
-/// <summary>
-/// <c>orchestrator demo</c>: a source node and a destination node, two ActorSystems talking over real
-/// Akka.Remote on 127.0.0.1, one VM migrated between them with live progress.
-/// </summary>
+/// <summary><c>orchestrator demo</c>: one VM migrated, with live progress, between two ActorSystems over Akka.Remote on 127.0.0.1.</summary>
 public static class DemoCommand
 {
     public const string VmName = "demo-vm";

@@ -6,10 +6,7 @@ using Orchestrator.Devices.Machine;
 
 namespace Orchestrator.Demo;
 
-/// <summary>
-/// The demo VM and migration settings. The defaults reproduce the seed's situation: a 300 MiB
-/// mlx5 VF whose destination allocation takes 1480 ms.
-/// </summary>
+/// <summary>The demo VM and migration settings; the defaults are the seed's: a 300 MiB mlx5 VF whose allocation takes 1480 ms.</summary>
 public sealed record DemoOptions(
     long Ram,
     long Vfio,

@@ -3,10 +3,7 @@ using Orchestrator.Actors.Wiring;
 
 namespace Orchestrator.Node;
 
-/// <summary>
-/// The <c>Orchestrator:Cluster</c> section (<c>ORCHESTRATOR__CLUSTER__DOWNAFTER</c>, ...): when a silent
-/// node counts as gone. docs/cluster.md explains the defaults.
-/// </summary>
+/// <summary>The <c>Orchestrator:Cluster</c> section (<c>ORCHESTRATOR__CLUSTER__DOWNAFTER</c>, ...): when a silent node is gone (docs/cluster.md).</summary>
 public sealed class ClusterFailureOptions
 {
     /// <summary>Seconds a peer's heartbeats may be missing before it is unreachable.</summary>

@@ -5,10 +5,7 @@ using Orchestrator.Api;
 
 namespace Orchestrator.Node;
 
-/// <summary>
-/// <c>orchestrator node</c>: one process per host on the Generic Host, with Akka.Remote, Akka.Cluster
-/// membership and the HTTP API. Ctrl+C or SIGTERM stops it through CoordinatedShutdown.
-/// </summary>
+/// <summary><c>orchestrator node</c>: one process per host (Generic Host, Akka.Cluster, HTTP API); Ctrl+C or SIGTERM runs CoordinatedShutdown.</summary>
 public static class NodeCommand
 {
     public static async Task<int> Run(IReadOnlyList<string> args, TextWriter output)

@@ -3,9 +3,8 @@ using Microsoft.Extensions.Options;
 namespace Orchestrator.Node;
 
 /// <summary>
-/// The <c>Orchestrator</c> section, bound and checked by Microsoft.Extensions.Options when the node starts
-/// (<c>ValidateOnStart</c>): a bad setting stops it with <see cref="OptionsValidationException"/> naming the
-/// setting, which the CLI prints (exit code 2).
+/// Checks the <c>Orchestrator</c> section at start (<c>ValidateOnStart</c>): a bad setting stops the node with an
+/// <see cref="OptionsValidationException"/> naming it, which the CLI prints (exit code 2).
 /// </summary>
 public sealed class NodeOptionsValidation : IValidateOptions<NodeOptions>
 {

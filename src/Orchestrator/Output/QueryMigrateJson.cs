@@ -8,7 +8,8 @@ namespace Orchestrator.Output;
 /// <summary>query-migrate as JSON with QEMU's field names (plus our per-device view and VM states).</summary>
 public static class QueryMigrateJson
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    /// <summary>For people: indented, names and error texts as written ('don't', '<', '+'), not as \u0027 escapes.</summary>
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>QEMU answers <c>{}</c> before any migration.</summary>
     public static JsonObject ToJson(MigrationInfo? info)

@@ -1,5 +1,3 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Orchestrator.Cli.Commands;
@@ -7,18 +5,11 @@ namespace Orchestrator.Cli.Commands;
 /// <summary>What every client command gets: the API, where its output goes, and the user's interrupt.</summary>
 internal sealed record ClientContext(ApiClient Api, TextWriter Out, TextWriter Err, CancellationToken Cancel)
 {
-    private static readonly JsonSerializerOptions Indented = new()
-    {
-        WriteIndented = true,
-        // Names and error texts as the API wrote them ('don't', '<', '+'), not as \u0027 escapes.
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
-
     /// <summary>503 (the cluster did not answer in time) is worth a few retries while following a migration or an evacuation.</summary>
     public const int MaxUnavailableInARow = 20;
 
     /// <summary>The answer as the API gave it, indented: <c>--json</c> output is one JSON value and nothing else.</summary>
-    public void WriteJson(JsonNode? json) => Out.WriteLine(json?.ToJsonString(Indented) ?? "null");
+    public void WriteJson(JsonNode? json) => Out.WriteLine(json?.ToJsonString(Output.QueryMigrateJson.Indented) ?? "null");
 
     public void WriteLines(IEnumerable<string> lines)
     {

@@ -21,7 +21,7 @@ internal static class EvacuateCommand
 
         // The 202 names no migration ids, and GET /migrations keeps a VM's earlier migrations (an earlier evacuation's,
         // too): what is listed before this request is not one of its moves.
-        var before = wait ? Ids((await c.Api.Get("/migrations", c.Cancel)).Array("migrations")) : [];
+        var before = wait ? (await c.Api.Get("/migrations", c.Cancel)).Array("migrations").Select(m => m.Text("id")).ToHashSet() : [];
         var plan = (await c.Api.Post($"/hosts/{ApiClient.Segment(host)}/evacuate", null, c.Cancel)).Object("evacuation plan");
         var moves = plan["moves"] as JsonArray ?? [];
         var unplaceable = plan["unplaceable"] as JsonArray ?? [];
@@ -154,8 +154,6 @@ internal static class EvacuateCommand
         return $"permits {permits.Text("held")}/{permits?["limits"].Text("cluster")} held, {host} outbound {outbound}/{permits?["limits"].Text("outbound")}, " +
                $"{permits.Text("queued")} queued";
     }
-
-    private static HashSet<string> Ids(JsonArray migrations) => migrations.Select(m => m.Text("id")).ToHashSet();
 
     private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
 }
