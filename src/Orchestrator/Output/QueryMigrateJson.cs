@@ -8,7 +8,9 @@ namespace Orchestrator.Output;
 /// <summary>query-migrate as JSON with QEMU's field names (plus our per-device view and VM states).</summary>
 public static class QueryMigrateJson
 {
-    /// <summary>For people: indented, names and error texts as written ('don't', '<', '+'), not as \u0027 escapes.</summary>
+    private static readonly JsonSerializerOptions Kebab = new() { PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower };
+
+    /// <summary>For people: indented, names and error texts as written (don't, +), not as \u0027 escapes.</summary>
     public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>QEMU answers <c>{}</c> before any migration.</summary>
@@ -16,7 +18,6 @@ public static class QueryMigrateJson
     {
         if (info is null)
             return [];
-        var ram = info.Ram;
         return new JsonObject
         {
             ["id"] = info.Id.Value,
@@ -28,35 +29,9 @@ public static class QueryMigrateJson
             ["expected-downtime"] = info.ExpectedDowntime,
             ["error-desc"] = info.ErrorDesc,
             ["cpu-throttle-percentage"] = info.CpuThrottlePercentage,
-            ["ram"] = new JsonObject
-            {
-                ["transferred"] = ram.Transferred,
-                ["remaining"] = ram.Remaining,
-                ["total"] = ram.Total,
-                ["duplicate"] = ram.Duplicate,
-                ["normal"] = ram.Normal,
-                ["normal-bytes"] = ram.NormalBytes,
-                ["dirty-pages-rate"] = ram.DirtyPagesRate,
-                ["mbps"] = ram.Mbps,
-                ["dirty-sync-count"] = ram.DirtySyncCount,
-                ["page-size"] = ram.PageSize,
-                ["pages-per-second"] = ram.PagesPerSecond,
-                ["precopy-bytes"] = ram.PrecopyBytes,
-                ["downtime-bytes"] = ram.DowntimeBytes,
-            },
-            ["devices"] = new JsonArray(info.Devices.Select(d => (JsonNode)new JsonObject
-            {
-                ["name"] = d.Name,
-                ["kind"] = d.Kind,
-                ["transferred"] = d.Transferred,
-                ["remaining"] = d.Remaining,
-                ["switchover-ack"] = d.SwitchoverAck,
-                ["acked-at"] = d.AckedAt,
-                ["window"] = d.Window,
-                ["max-in-flight"] = d.MaxInFlight,
-                ["source-digest"] = d.SourceDigest,
-                ["destination-digest"] = d.DestinationDigest,
-            }).ToArray()),
+            // RamInfo and DeviceInfo hold QEMU's fields in QEMU's order: their names in kebab-case are the keys.
+            ["ram"] = JsonSerializer.SerializeToNode(info.Ram, Kebab),
+            ["devices"] = JsonSerializer.SerializeToNode(info.Devices, Kebab),
             ["transferred"] = info.Transferred,
             ["remaining"] = info.Remaining,
             ["pending-acks"] = info.PendingAcks,
