@@ -15,11 +15,8 @@ public static class FleetEndpoints
                 FleetProtocol.EvacuationStarted started => ApiResults.Json(new JsonObject
                 {
                     ["host"] = started.Host,
-                    ["moves"] = Moves(started.Moves),
-                    ["unplaceable"] = new JsonArray(started.Unplaceable.Select(u => (JsonNode)new JsonObject
-                    {
-                        ["vm"] = u.Vm, ["size"] = u.Size, ["reason"] = u.Reason,
-                    }).ToArray()),
+                    ["moves"] = ApiJson.Of(started.Moves),
+                    ["unplaceable"] = ApiJson.Of(started.Unplaceable),
                 }, StatusCodes.Status202Accepted),
                 var other => ApiResults.Refusal(other),
             });
@@ -42,7 +39,7 @@ public static class FleetEndpoints
             {
                 FleetProtocol.RebalanceStarted started => ApiResults.Json(new JsonObject
                 {
-                    ["moves"] = Moves(started.Moves),
+                    ["moves"] = ApiJson.Of(started.Moves),
                     ["spread-before"] = Math.Round(started.SpreadBefore, 4),
                     ["spread-after"] = Math.Round(started.SpreadAfter, 4),
                     ["bound"] = started.Bound,
@@ -90,9 +87,6 @@ public static class FleetEndpoints
                 })
                 : ApiResults.Unavailable("The fleet coordinator"));
     }
-
-    private static JsonArray Moves(IEnumerable<Placement> moves) =>
-        new(moves.Select(m => (JsonNode)new JsonObject { ["vm"] = m.Vm, ["from"] = m.From, ["to"] = m.To, ["size"] = m.Size }).ToArray());
 
     private static JsonObject Counts(IReadOnlyDictionary<string, int> counts) =>
         new(counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value)));

@@ -46,7 +46,7 @@ public static class VmEndpoints
         api.MapGet("/vms/{name}/owner", async (string name, ActorRegistry registry) =>
             await registry.Get<OwnershipKey>().Ask<object>(new OwnershipProtocol.GetOwner(name), ClusterHosts.AskTimeout) switch
             {
-                OwnershipProtocol.OwnerOf owner => ApiResults.Json(new JsonObject { ["vm"] = owner.Vm, ["owner"] = owner.Owner, ["epoch"] = owner.Epoch }),
+                OwnershipProtocol.OwnerOf owner => ApiResults.Json(ApiJson.Of(owner)),
                 var other => ApiResults.Unexpected(other),
             });
 

@@ -8,8 +8,6 @@ namespace Orchestrator.Output;
 /// <summary>query-migrate as JSON with QEMU's field names (plus our per-device view and VM states).</summary>
 public static class QueryMigrateJson
 {
-    private static readonly JsonSerializerOptions Kebab = new() { PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower };
-
     /// <summary>For people: indented, names and error texts as written (don't, +), not as \u0027 escapes.</summary>
     public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -29,9 +27,8 @@ public static class QueryMigrateJson
             ["expected-downtime"] = info.ExpectedDowntime,
             ["error-desc"] = info.ErrorDesc,
             ["cpu-throttle-percentage"] = info.CpuThrottlePercentage,
-            // RamInfo and DeviceInfo hold QEMU's fields in QEMU's order: their names in kebab-case are the keys.
-            ["ram"] = JsonSerializer.SerializeToNode(info.Ram, Kebab),
-            ["devices"] = JsonSerializer.SerializeToNode(info.Devices, Kebab),
+            ["ram"] = Api.ApiJson.Of(info.Ram),
+            ["devices"] = Api.ApiJson.Of(info.Devices),
             ["transferred"] = info.Transferred,
             ["remaining"] = info.Remaining,
             ["pending-acks"] = info.PendingAcks,
