@@ -54,10 +54,9 @@ public static class Program
         try
         {
             var rest = args.Skip(1).ToArray();
-            if (ClientCommands.Names.Contains(args[0]))
-                return await ClientCommands.Run(args[0], rest, output, Console.Error, interrupt.Token);
             return args[0] switch
             {
+                var client when ClientCommands.Names.Contains(client) => await ClientCommands.Run(client, rest, output, Console.Error, interrupt.Token),
                 "demo" => await DemoCommand.Run(DemoOptions.Parse(rest, terminal: !Console.IsInputRedirected), output, Console.In, Console.Error, interrupt.Token),
                 "bench" => await BenchCommand.Run(BenchOptions.Parse(rest), output),
                 "node" => await NodeCommand.Run(rest, output),

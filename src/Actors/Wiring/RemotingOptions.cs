@@ -1,9 +1,6 @@
 namespace Orchestrator.Actors.Wiring;
 
-/// <summary>
-/// How a node talks to its peers. Frame size and socket buffers are raised together (Akka.Remote drops a
-/// message larger than the frame, and a small socket buffer starves a large frame).
-/// </summary>
+/// <summary>How a node talks to its peers; frame and socket buffers rise together (a message over the frame is dropped, a small buffer starves a frame).</summary>
 /// <param name="Hostname">Address to bind; loopback unless asked otherwise.</param>
 /// <param name="Port">0 picks a free port.</param>
 /// <param name="MaximumFrameSize">Bytes; the largest message (a precopy chunk with its header) must fit.</param>

@@ -15,12 +15,7 @@ public static class ApiJson
         ["state"] = vm.State,
         ["epoch"] = vm.Epoch,
         ["ram"] = vm.RamBytes,
-        ["devices"] = new JsonArray(vm.Devices.Select(d => (JsonNode)new JsonObject
-        {
-            ["name"] = d.Name,
-            ["kind"] = d.Kind,
-            ["size"] = d.Size,
-        }).ToArray()),
+        ["devices"] = Of(vm.Devices),
     };
 
     public static JsonObject Capabilities(MigrationCapabilities caps) =>

@@ -39,7 +39,7 @@ public static class HostEndpoints
                 {
                     ["host"] = host,
                     ["vms"] = new JsonArray(list.Vms.Select(vm => (JsonNode)ApiJson.Vm(host, vm)).ToArray()),
-                    ["incoming"] = new JsonArray(list.Incoming.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
+                    ["incoming"] = ApiJson.Of(list.Incoming),
                 }),
                 var other => ApiResults.Unexpected(other),
             });

@@ -7,10 +7,7 @@ using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Api;
 
-/// <summary>
-/// Reads a JSON request body; every problem becomes an <see cref="ApiInputException"/> naming the field
-/// (400), or an <see cref="ApiPayloadTooLargeException"/> (413) past <see cref="MaxBytes"/>.
-/// </summary>
+/// <summary>A JSON request body: each problem is an <see cref="ApiInputException"/> naming the field (400), past <see cref="MaxBytes"/> a 413.</summary>
 public sealed class RequestBody(JsonObject body)
 {
     /// <summary>

@@ -3,6 +3,7 @@ using Orchestrator.Actors.Precopy;
 using Orchestrator.Cli;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
+using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Demo;
 
@@ -67,19 +68,9 @@ public sealed record DemoOptions(
     }
 
     /// <summary><c>enter</c> (null: on Enter, or at the end of stdin) or a duration after reaching pre-switchover.</summary>
-    private static TimeSpan? ContinuePolicy(string text)
-    {
-        if (text == "enter")
-            return null;
-        try
-        {
-            return ByteUnits.ParseDuration(text, "--continue-after");
-        }
-        catch (UsageException)
-        {
-            throw new UsageException($"Invalid --continue-after '{text}': use enter, or a duration after reaching pre-switchover (e.g. 0, 500ms or 5s)");
-        }
-    }
+    private static TimeSpan? ContinuePolicy(string text) => text == "enter"
+        ? null
+        : Quantity.Duration(text) ?? throw new UsageException($"Invalid --continue-after '{text}': use enter, or a duration after reaching pre-switchover (e.g. 0, 500ms or 5s)");
 
     public VmSpec VmSpec(string name)
     {

@@ -37,10 +37,7 @@ public sealed class NodeOptions
             ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "orchestrator");
 
-    /// <summary>
-    /// The first bad setting, named as a person sets it (QEMU's text for capabilities); null when the node may start.
-    /// <see cref="NodeOptionsValidation"/> asks at start, so a node never runs with a bad one.
-    /// </summary>
+    /// <summary>The first bad setting, named as a person sets it (QEMU's text for capabilities); null when the node may start.</summary>
     public string? Problem() =>
         string.IsNullOrWhiteSpace(Name) ? "A node needs a name, unique in the cluster: --name HOST (or ORCHESTRATOR__NAME)"
         : HostName.Problem(Name) is { } badName ? $"--name: {badName}"
@@ -105,10 +102,7 @@ public sealed record NodeSettings(OrchestratorOptions Orchestrator, Uri Api, str
     public string Name => Orchestrator.Name;
 }
 
-/// <summary>
-/// The <c>Orchestrator:Faults</c> section. TEST-ONLY: with <c>Enabled</c>, the node serves
-/// <c>POST /faults/kill-at</c> and obeys a peer's order to die (SIGKILL itself). Never in production.
-/// </summary>
+/// <summary>The <c>Orchestrator:Faults</c> section. TEST-ONLY: <c>Enabled</c> serves /faults and obeys a peer's order to die (SIGKILL). Never in production.</summary>
 public sealed class FaultOptions
 {
     public bool Enabled { get; set; }
@@ -126,10 +120,7 @@ public sealed class MigrationBoundsOptions
     /// <summary>A precopy stream with no credit back for this long fails the migration (default 30 s).</summary>
     public double? StallTimeout { get; set; }
 
-    /// <summary>
-    /// The queueing delay each precopy stream's window aims at (default 0.25 s; see SendWindow); 0 keeps
-    /// every stream at its whole window from the first chunk, however long chunks queue.
-    /// </summary>
+    /// <summary>The queueing delay each precopy stream's window aims at (default 0.25 s; SendWindow); 0: always the whole window.</summary>
     public double? QueueDelayTarget { get; set; }
 
     public string? Problem()

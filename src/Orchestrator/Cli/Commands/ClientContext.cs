@@ -26,10 +26,7 @@ internal sealed record ClientContext(ApiClient Api, TextWriter Out, TextWriter E
         return 0;
     }
 
-    /// <summary>
-    /// <c>COMMAND [--json]</c> over GET <paramref name="path"/>, whose answer is the array <paramref name="what"/>: with
-    /// <c>--json</c> as the API gave it, else one table row per element, or <paramref name="empty"/> when there is none.
-    /// </summary>
+    /// <summary><c>COMMAND [--json]</c> over GET <paramref name="path"/> (an array): as given, or a table, or <paramref name="empty"/> for none.</summary>
     public async Task<int> Table(
         IReadOnlyList<string> args, string path, string what, IReadOnlyList<string> headers, Func<JsonNode?, IReadOnlyList<string>> row, string? empty = null)
     {

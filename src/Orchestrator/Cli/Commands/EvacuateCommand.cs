@@ -110,7 +110,7 @@ internal static class EvacuateCommand
                 if (line != last)
                     progress($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {line}");
                 last = line;
-                if (statuses.All(IsTerminal))
+                if (statuses.All(s => s is "completed" or "failed" or "cancelled"))
                 {
                     return new JsonArray(latest.Select(m => (JsonNode)new JsonObject
                     {
@@ -138,8 +138,6 @@ internal static class EvacuateCommand
         "completed" or "failed" or "cancelled" => migration.Text("status"),
         _ => "running",
     };
-
-    private static bool IsTerminal(string state) => state is "completed" or "failed" or "cancelled";
 
     private static string Counts(IReadOnlyList<string> states, int total)
     {

@@ -2,10 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>
-/// <c>evacuate-cancel HOST [--abort-running]</c> and <c>undrain HOST</c>: stopping an evacuation and letting VMs land on
-/// the host again are separate steps, as in the API, so a cancelled evacuation never reopens a host by surprise.
-/// </summary>
+/// <summary><c>evacuate-cancel HOST [--abort-running]</c> and <c>undrain HOST</c>: separate steps, as in the API, so a cancel never reopens a host.</summary>
 internal static class EvacuationControlCommand
 {
     public static async Task<int> Cancel(IReadOnlyList<string> args, ClientContext c)

@@ -4,10 +4,7 @@ using Orchestrator.Output;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>
-/// <c>orchestrator migrate NAME --to HOST</c> (QEMU's <c>migrate</c>, POST /vms/{name}/migrate). With <c>--wait</c> it
-/// follows the migration as the demo does: progress lines, then the final query-migrate, exit 0 only if completed.
-/// </summary>
+/// <summary><c>migrate NAME --to HOST</c> (QEMU's <c>migrate</c>); <c>--wait</c> follows it as the demo does, exit 0 only if it completed.</summary>
 internal static class MigrateCommand
 {
     private static readonly string[] ParameterOptions = ["--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout"];
@@ -61,10 +58,7 @@ internal static class MigrateCommand
         return info.Status == MigrationStatus.Completed ? 0 : 1;
     }
 
-    /// <summary>
-    /// Polls query-migrate until this migration ends. An interrupt cancels the migration, as in the demo and in
-    /// <c>virsh migrate</c>, and keeps following it to its end; (null, null) when that end never showed.
-    /// </summary>
+    /// <summary>Polls query-migrate to the end; an interrupt cancels (as <c>virsh migrate</c>) and keeps following. (null, null): no end showed.</summary>
     private static async Task<(JsonObject? Json, MigrationInfo? Info)> Follow(string name, string id, ClientContext c, Action<string> progress)
     {
         var path = $"/vms/{ApiClient.Segment(name)}/migration";
