@@ -6,7 +6,6 @@ using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Workflows;
 using Akka.Actor;
 using Akka.Hosting;
-using Orchestrator.Node;
 using Orchestrator.Output;
 
 namespace Orchestrator.Api;

@@ -2,12 +2,11 @@ using Orchestrator.Actors.Wiring;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Hosting;
-using Orchestrator.Node;
 using Orchestrator.Actors.Workflows;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Devices.Contract;
+using Orchestrator.Demo;
 using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Ram;
 
@@ -77,20 +76,16 @@ public static class VmEndpoints
 
     private static readonly string[] CreateFields = ["name", "host", "ram", "vfio", "vfio-alloc", "vgpu", "dirty-rate"];
 
-    /// <summary>The demo's defaults; a size of 0 leaves a device out.</summary>
+    /// <summary>The demo's VM, with the demo's defaults; a size of 0 leaves a device out.</summary>
     private static VmSpec Spec(string name, RequestBody body)
     {
-        var ram = body.Size("ram", DefaultDevices.RamSize);
+        var d = DemoOptions.Default;
+        var ram = body.Size("ram", d.Ram);
         if (RamSize.Problem(ram, "Field 'ram'") is { } badRam)
             throw new ApiInputException(badRam);
-        var vfio = body.Size("vfio", DefaultDevices.VfioSize);
-        var vgpu = body.Size("vgpu", DefaultDevices.VgpuSize);
-        var alloc = body.Duration("vfio-alloc", DefaultDevices.VfioAllocationTime);
-        var devices = new List<DeviceSpec> { DefaultDevices.Ram(ram) };
-        if (vfio > 0)
-            devices.Add(DefaultDevices.Vfio(vfio, alloc));
-        if (vgpu > 0)
-            devices.Add(DefaultDevices.Vgpu(vgpu));
-        return new VmSpec(name, devices, new WorkloadSpec(body.Rate("dirty-rate", DefaultDevices.GuestDirtyRate)));
+        var vfio = body.Size("vfio", d.Vfio);
+        var vgpu = body.Size("vgpu", d.Vgpu);
+        var alloc = body.Duration("vfio-alloc", d.VfioAllocation);
+        return (d with { Ram = ram, Vfio = vfio, Vgpu = vgpu, VfioAllocation = alloc, DirtyRate = body.Rate("dirty-rate", d.DirtyRate) }).VmSpec(name);
     }
 }

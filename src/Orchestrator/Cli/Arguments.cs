@@ -34,14 +34,8 @@ public sealed class Arguments
                 parsed._positionals.Add(arg);
                 continue;
             }
-            var name = arg;
-            string? value = null;
             var eq = arg.IndexOf('=');
-            if (eq > 0)
-            {
-                name = arg[..eq];
-                value = arg[(eq + 1)..];
-            }
+            var (name, value) = eq > 0 ? (arg[..eq], arg[(eq + 1)..]) : (arg, (string?)null);
             if (switchOptions.Contains(name))
             {
                 if (value is not null)

@@ -64,11 +64,9 @@ internal static class EvacuateCommand
     {
         yield return $"Evacuating {host} (draining: no new VMs land there): {Count(moves.Count, "move")}, {unplaceable.Count} unplaceable";
         if (moves.Count > 0)
-        {
             foreach (var line in TextTable.Render(["VM", "FROM", "TO", "SIZE"],
                          moves.Select(m => (IReadOnlyList<string>)[m.Text("vm"), m.Text("from"), m.Text("to"), m.Size("size")])))
                 yield return "  " + line;
-        }
         foreach (var line in Unplaceable(host, unplaceable))
             yield return line;
     }
