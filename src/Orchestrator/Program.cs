@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Bench;
 using Orchestrator.Cli;
@@ -53,10 +54,9 @@ public static class Program
         try
         {
             var rest = args.Skip(1).ToArray();
-            if (ClientCommands.Names.Contains(args[0]))
-                return await ClientCommands.Run(args[0], rest, output, Console.Error, interrupt.Token);
             return args[0] switch
             {
+                var client when ClientCommands.Names.Contains(client) => await ClientCommands.Run(client, rest, output, Console.Error, interrupt.Token),
                 "demo" => await DemoCommand.Run(DemoOptions.Parse(rest, terminal: !Console.IsInputRedirected), output, Console.In, Console.Error, interrupt.Token),
                 "bench" => await BenchCommand.Run(BenchOptions.Parse(rest), output),
                 "node" => await NodeCommand.Run(rest, output),
@@ -64,16 +64,10 @@ public static class Program
                 _ => throw new UsageException($"Unknown command '{args[0]}'. Run 'orchestrator --help' for the list."),
             };
         }
-        catch (Exception e) when (e is UsageException or MigrationArgumentException)
+        // A node's settings are checked at start (OptionsValidationException): its failure names the setting.
+        catch (Exception e) when (e is UsageException or MigrationArgumentException or OptionsValidationException)
         {
             Console.Error.WriteLine(e.Message);
-            return 2;
-        }
-        catch (Microsoft.Extensions.Options.OptionsValidationException e)
-        {
-            // A node's settings, checked at start: each failure already names its setting.
-            foreach (var failure in e.Failures)
-                Console.Error.WriteLine(failure);
             return 2;
         }
     }

@@ -2,10 +2,7 @@ using Akka.Actor;
 
 namespace Orchestrator.Actors.Wiring;
 
-/// <summary>
-/// How a cluster member finds its peers, watches them and downs the unreachable ones (split-brain resolver,
-/// keep-majority). docs/cluster.md says why the defaults; drills shorten them so a crash is acted on within seconds.
-/// </summary>
+/// <summary>How a member finds, watches and downs its peers (keep-majority); docs/cluster.md has the defaults, drills shorten them.</summary>
 /// <param name="Seeds">Nodes to join at start (a first node lists itself); empty: the caller joins (a drill's in-process cluster).</param>
 /// <param name="HeartbeatPause">
 /// Silence tolerated before a peer is unreachable. Heartbeats share the association with precopy chunks
@@ -22,6 +19,5 @@ public sealed record MembershipOptions(
     TimeSpan DownAfter,
     bool ShutdownOnTerminate = true)
 {
-    public static readonly TimeSpan DefaultHeartbeatPause = TimeSpan.FromSeconds(8);
     public static readonly TimeSpan DefaultDownAfter = TimeSpan.FromSeconds(15);
 }

@@ -6,10 +6,7 @@ using Orchestrator.Actors.Host;
 
 namespace Orchestrator.Actors.Wiring;
 
-/// <summary>
-/// A node without the HTTP API: a Generic Host running <see cref="OrchestratorWiring.WithOrchestrator"/>.
-/// The demo runs two in one process, an in-process drill one per host, tests as many as they need.
-/// </summary>
+/// <summary>A node without the HTTP API (the demo runs two, a drill one per host): a Generic Host running <see cref="OrchestratorWiring.WithOrchestrator"/>.</summary>
 public sealed class MigrationNode : IAsyncDisposable
 {
     private readonly IHost _host;

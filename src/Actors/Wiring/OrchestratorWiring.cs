@@ -16,10 +16,7 @@ using Orchestrator.Actors.Wire;
 
 namespace Orchestrator.Actors.Wiring;
 
-/// <summary>
-/// The one way to wire a node: the CLI's node, the demo, in-process drills and the tests that start nodes
-/// all call <see cref="WithOrchestrator"/>, so a drill tests what production runs.
-/// </summary>
+/// <summary>The one way to wire a node: the node, the demo, drills and tests all call <see cref="WithOrchestrator"/>.</summary>
 public static class OrchestratorWiring
 {
     /// <summary>
@@ -96,7 +93,9 @@ public static class OrchestratorWiring
           # Lifecycle events are still published (migrations watch them); only their logging is off.
           remote.log-remote-lifecycle-events = off
           remote.dot-netty.tcp {
-            batching.enabled = {{(options.Remoting.Batching ? "true" : "false")}}
+            # Batching holds small writes up to its flush interval (40 ms): every credit would wait that long, and
+            # stop-copy is a chain of credit round trips. Chunks are large enough to fill the socket without it.
+            batching.enabled = false
             {{(options.Remoting.Throttler ? "applied-adapters = [\"trttl\"]" : "")}}
           }
           cluster.split-brain-resolver.stable-after = {{(long)(options.Membership?.DownAfter ?? MembershipOptions.DefaultDownAfter).TotalMilliseconds}}ms

@@ -1,17 +1,10 @@
 namespace Orchestrator.Actors.Wiring;
 
-/// <summary>
-/// How a node talks to its peers. Frame size and socket buffers are raised together (Akka.Remote drops a
-/// message larger than the frame, and a small socket buffer starves a large frame).
-/// </summary>
+/// <summary>How a node talks to its peers; frame and socket buffers rise together (a message over the frame is dropped, a small buffer starves a frame).</summary>
 /// <param name="Hostname">Address to bind; loopback unless asked otherwise.</param>
 /// <param name="Port">0 picks a free port.</param>
 /// <param name="MaximumFrameSize">Bytes; the largest message (a precopy chunk with its header) must fit.</param>
 /// <param name="SocketBufferSize">Bytes, for both directions.</param>
-/// <param name="Batching">
-/// Off: batching holds small writes up to its flush interval (40 ms), every credit would wait that long,
-/// and stop-copy is a chain of credit round trips. Chunks are large enough to fill the socket without it.
-/// </param>
 /// <param name="Throttler">
 /// Akka's throttler transport adapter (<c>trttl</c>) under remoting, so in-process drills can blackhole and
 /// heal links. Every node of a cluster must agree: the adapter changes the addresses' protocol.
@@ -21,5 +14,4 @@ public sealed record RemotingOptions(
     int Port = 0,
     int MaximumFrameSize = 4 * 1024 * 1024,
     int SocketBufferSize = 8 * 1024 * 1024,
-    bool Batching = false,
     bool Throttler = false);

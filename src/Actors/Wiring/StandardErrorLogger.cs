@@ -4,10 +4,7 @@ using Akka.Event;
 
 namespace Orchestrator.Actors.Wiring;
 
-/// <summary>
-/// Akka's log on stderr: stdout belongs to the command's output (the demo's <c>--json</c> promises one
-/// JSON object there and nothing else).
-/// </summary>
+/// <summary>Akka's log on stderr: stdout is the command's output (the demo's <c>--json</c>: one JSON object, nothing else).</summary>
 internal sealed class StandardErrorLogger : ReceiveActor, IRequiresMessageQueue<ILoggerMessageQueueSemantics>
 {
     public StandardErrorLogger()

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
@@ -14,31 +15,16 @@ public static class ApiJson
         ["state"] = vm.State,
         ["epoch"] = vm.Epoch,
         ["ram"] = vm.RamBytes,
-        ["devices"] = new JsonArray(vm.Devices.Select(d => (JsonNode)new JsonObject
-        {
-            ["name"] = d.Name,
-            ["kind"] = d.Kind,
-            ["size"] = d.Size,
-        }).ToArray()),
+        ["devices"] = Of(vm.Devices),
     };
 
-    public static JsonObject Capabilities(MigrationCapabilities caps)
-    {
-        var json = new JsonObject();
-        foreach (var (name, state) in caps.States())
-            json[name] = state;
-        return json;
-    }
+    public static JsonObject Capabilities(MigrationCapabilities caps) =>
+        new(caps.States().Select(s => KeyValuePair.Create(s.Name, (JsonNode?)s.State)));
 
-    public static JsonObject Parameters(MigrationParameters p) => new()
-    {
-        ["downtime-limit"] = p.DowntimeLimit,
-        ["max-bandwidth"] = p.MaxBandwidth,
-        ["avail-switchover-bandwidth"] = p.AvailSwitchoverBandwidth,
-        ["throttle-trigger-threshold"] = p.ThrottleTriggerThreshold,
-        ["cpu-throttle-initial"] = p.CpuThrottleInitial,
-        ["cpu-throttle-increment"] = p.CpuThrottleIncrement,
-        ["max-cpu-throttle"] = p.MaxCpuThrottle,
-        ["switchover-ack-timeout"] = p.SwitchoverAckTimeout,
-    };
+    public static JsonObject Parameters(MigrationParameters p) => Of(p).AsObject();
+
+    /// <summary>A record whose properties are the fields in their order (QEMU's, where QEMU has them): their kebab-case names are the keys.</summary>
+    public static JsonNode Of<T>(T record) where T : class => JsonSerializer.SerializeToNode(record, Kebab)!;
+
+    private static readonly JsonSerializerOptions Kebab = new() { PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower };
 }

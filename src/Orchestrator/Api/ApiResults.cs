@@ -49,4 +49,10 @@ public static class ApiResults
     /// <summary>An answer that is neither the expected type nor an error: a bug, said plainly.</summary>
     public static IResult Unexpected(object answer) =>
         Error(StatusCodes.Status500InternalServerError, $"unexpected answer {answer.GetType().Name}");
+
+    /// <summary>Any answer but the one hoped for: the refusal it is, or <see cref="Unexpected"/>.</summary>
+    public static IResult Refusal(object answer) => answer is CommandResult error ? Error(error) : Unexpected(answer);
+
+    /// <summary>A command that answers only success or a refusal: success is <c>{}</c>.</summary>
+    public static IResult Done(object answer) => answer is CommandResult { Error: null } ? Json(new JsonObject()) : Refusal(answer);
 }

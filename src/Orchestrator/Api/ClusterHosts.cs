@@ -14,15 +14,17 @@ public sealed record HostMember(string Name, Address Address, string Status)
     public bool Reachable => Status is "up" or "joining" or "leaving";
 }
 
-/// <summary>
-/// Finds hosts and VMs across the cluster for the API: hosts from membership (their names are
-/// roles), VMs by asking every reachable host. Every ask has a bound.
-/// </summary>
+/// <summary>The API's view of the cluster: hosts from membership (names travel as roles), VMs by asking every reachable host; every ask is bounded.</summary>
 public sealed class ClusterHosts(IServiceProvider services)
 {
     public static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>The fleet coordinator admits migrations one at a time and asks hosts itself: give it longer.</summary>
+    public static readonly TimeSpan FleetTimeout = TimeSpan.FromSeconds(20);
+
     private ActorSystem System => services.GetRequiredService<ActorSystem>();
+
+    private ActorRegistry Registry => services.GetRequiredService<ActorRegistry>();
 
     public IReadOnlyList<HostMember> Members()
     {
@@ -38,50 +40,27 @@ public sealed class ClusterHosts(IServiceProvider services)
 
     public HostMember? Host(string name) => Members().FirstOrDefault(m => m.Name == name);
 
-    /// <summary>The fleet coordinator admits migrations one at a time and asks hosts itself: give it longer.</summary>
-    public static readonly TimeSpan FleetTimeout = TimeSpan.FromSeconds(20);
-
-    public Task<object> AskFleet(object message) =>
-        services.GetRequiredService<ActorRegistry>().Get<FleetKey>().Ask<object>(message, FleetTimeout);
+    public Task<object> AskFleet(object message) => Registry.Get<FleetKey>().Ask<object>(message, FleetTimeout);
 
     /// <summary>For a lookup that can do without the fleet (it may be moving to another node): null when it does not answer.</summary>
-    public async Task<object?> TryAskFleet(object message)
-    {
-        try
-        {
-            return await services.GetRequiredService<ActorRegistry>().Get<FleetKey>().Ask<object>(message, AskTimeout);
-        }
-        catch (AskTimeoutException)
-        {
-            return null;
-        }
-    }
+    public Task<object?> TryAskFleet(object message) => OrNull(Registry.Get<FleetKey>().Ask<object>(message, AskTimeout));
 
     public Task<object> Ask(HostMember host, object message) =>
         System.ActorSelection(HostProtocol.PathOn(host.Address)).Ask<object>(message, AskTimeout);
 
-    /// <summary>Every reachable host's VM list; a host that does not answer in time is left out.</summary>
-    public async Task<IReadOnlyList<(HostMember Host, HostProtocol.VmList List)>> VmLists()
+    /// <summary>Every reachable host's answer to one message, in parallel; hosts that time out are left out.</summary>
+    public async Task<IReadOnlyList<(HostMember Host, object Answer)>> AskAll(object message)
     {
         var hosts = Members().Where(m => m.Reachable).ToArray();
-        var answers = await Task.WhenAll(hosts.Select(async h =>
-        {
-            try
-            {
-                return (Host: h, List: await Ask(h, HostProtocol.ListVms.Instance) as HostProtocol.VmList);
-            }
-            catch (AskTimeoutException)
-            {
-                return (Host: h, List: null);
-            }
-        }));
-        return answers.Where(a => a.List is not null).Select(a => (a.Host, a.List!)).ToArray();
+        var answers = await Task.WhenAll(hosts.Select(h => OrNull(Ask(h, message))));
+        return hosts.Zip(answers, (host, answer) => (Host: host, Answer: answer)).Where(a => a.Answer is not null).Select(a => (a.Host, a.Answer!)).ToArray();
     }
 
-    /// <summary>The host a VM runs on, or null.</summary>
-    public async Task<(HostMember Host, HostProtocol.VmSummary Vm)?> FindVm(string name) => (await LookupVm(name)).Found;
+    /// <summary>Every reachable host's VM list; a host that does not answer in time is left out.</summary>
+    public async Task<IReadOnlyList<(HostMember Host, HostProtocol.VmList List)>> VmLists() =>
+        (await AskAll(HostProtocol.ListVms.Instance)).Where(a => a.Answer is HostProtocol.VmList).Select(a => (a.Host, (HostProtocol.VmList)a.Answer)).ToArray();
 
-    /// <summary>Where a VM runs; when it is not found, which hosts could not be asked (so "not found" is not certain).</summary>
+    /// <summary>Where a VM runs; when it is not found, which members gave no answer (so "not found" is not certain).</summary>
     public sealed record VmLookup((HostMember Host, HostProtocol.VmSummary Vm)? Found, IReadOnlyList<string> Silent);
 
     public async Task<VmLookup> LookupVm(string name)
@@ -92,32 +71,15 @@ public sealed class ClusterHosts(IServiceProvider services)
             if (list.Vms.FirstOrDefault(v => v.Name == name) is { } vm)
                 return new VmLookup((host, vm), []);
         }
-        return new VmLookup(null, Silent(lists.Select(l => l.Host.Name)));
+        var heard = lists.Select(l => l.Host.Name).ToHashSet();
+        return new VmLookup(null, Members().Where(m => !heard.Contains(m.Name)).Select(m => m.Name).ToArray());
     }
 
-    /// <summary>Members that gave no answer: unreachable, or too slow.</summary>
-    public IReadOnlyList<string> Silent(IEnumerable<string> answered)
+    /// <summary>Asks the host <paramref name="vm"/> runs on and maps its answer; 404 (503 while a host is silent) when none has it.</summary>
+    public async Task<IResult> OnVmHost(string vm, object message, Func<object, IResult> map)
     {
-        var heard = answered.ToHashSet();
-        return Members().Where(m => !heard.Contains(m.Name)).Select(m => m.Name).ToArray();
-    }
-
-    /// <summary>Every reachable host's answer to one message, in parallel; hosts that time out are left out.</summary>
-    public async Task<IReadOnlyList<(HostMember Host, object Answer)>> AskAll(object message)
-    {
-        var hosts = Members().Where(m => m.Reachable).ToArray();
-        var answers = await Task.WhenAll(hosts.Select(async h =>
-        {
-            try
-            {
-                return (Host: h, Answer: (object?)await Ask(h, message));
-            }
-            catch (AskTimeoutException)
-            {
-                return (Host: h, Answer: null);
-            }
-        }));
-        return answers.Where(a => a.Answer is not null).Select(a => (a.Host, a.Answer!)).ToArray();
+        var lookup = await LookupVm(vm);
+        return lookup.Found is { } found ? map(await Ask(found.Host, message)) : ApiResults.VmMissing(vm, lookup.Silent);
     }
 
     /// <summary>
@@ -126,9 +88,21 @@ public sealed class ClusterHosts(IServiceProvider services)
     /// </summary>
     public async Task<object?> AskOnly(string host, object message)
     {
-        var settings = services.GetRequiredService<NodeSettings>();
-        if (host == settings.Name)
-            return await services.GetRequiredService<ActorRegistry>().Get<VmHostKey>().Ask<object>(message, AskTimeout);
+        if (host == services.GetRequiredService<NodeSettings>().Name)
+            return await Registry.Get<VmHostKey>().Ask<object>(message, AskTimeout);
         return Host(host) is { } member ? await Ask(member, message) : null;
+    }
+
+    /// <summary>The answer, or null when none came in time.</summary>
+    private static async Task<object?> OrNull(Task<object> asked)
+    {
+        try
+        {
+            return await asked;
+        }
+        catch (AskTimeoutException)
+        {
+            return null;
+        }
     }
 }

@@ -9,10 +9,7 @@ using Orchestrator.Node;
 
 namespace Orchestrator.Api;
 
-/// <summary>
-/// <c>/faults</c>: TEST-ONLY fault injection for drills across processes, mapped only on a node started
-/// with <c>ORCHESTRATOR__FAULTS__ENABLED=true</c> (elsewhere a 404, as any unknown path).
-/// </summary>
+/// <summary><c>/faults</c>: TEST-ONLY fault injection for drills, mapped only with <c>ORCHESTRATOR__FAULTS__ENABLED=true</c> (else a 404).</summary>
 public static class FaultEndpoints
 {
     public static void Map(IEndpointRouteBuilder api)

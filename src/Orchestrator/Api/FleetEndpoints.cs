@@ -15,23 +15,16 @@ public static class FleetEndpoints
                 FleetProtocol.EvacuationStarted started => ApiResults.Json(new JsonObject
                 {
                     ["host"] = started.Host,
-                    ["moves"] = new JsonArray(started.Moves.Select(m => (JsonNode)new JsonObject
-                    {
-                        ["vm"] = m.Vm, ["from"] = m.From, ["to"] = m.To, ["size"] = m.Size,
-                    }).ToArray()),
-                    ["unplaceable"] = new JsonArray(started.Unplaceable.Select(u => (JsonNode)new JsonObject
-                    {
-                        ["vm"] = u.Vm, ["size"] = u.Size, ["reason"] = u.Reason,
-                    }).ToArray()),
+                    ["moves"] = ApiJson.Of(started.Moves),
+                    ["unplaceable"] = ApiJson.Of(started.Unplaceable),
                 }, StatusCodes.Status202Accepted),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
+                var other => ApiResults.Refusal(other),
             });
 
         api.MapPost("/hosts/{host}/evacuate-cancel", async (string host, HttpRequest request, ClusterHosts cluster) =>
         {
             var abort = (await RequestBody.ReadOptional(request, "abort-running")).Bool("abort-running") ?? false;
-            return Done(await cluster.AskFleet(new FleetProtocol.CancelEvacuation(host, abort)));
+            return ApiResults.Done(await cluster.AskFleet(new FleetProtocol.CancelEvacuation(host, abort)));
         });
 
         api.MapPost("/rebalance", async (HttpRequest request, ClusterHosts cluster) =>
@@ -46,21 +39,17 @@ public static class FleetEndpoints
             {
                 FleetProtocol.RebalanceStarted started => ApiResults.Json(new JsonObject
                 {
-                    ["moves"] = new JsonArray(started.Moves.Select(m => (JsonNode)new JsonObject
-                    {
-                        ["vm"] = m.Vm, ["from"] = m.From, ["to"] = m.To, ["size"] = m.Size,
-                    }).ToArray()),
+                    ["moves"] = ApiJson.Of(started.Moves),
                     ["spread-before"] = Math.Round(started.SpreadBefore, 4),
                     ["spread-after"] = Math.Round(started.SpreadAfter, 4),
                     ["bound"] = started.Bound,
                 }, StatusCodes.Status202Accepted),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
+                var other => ApiResults.Refusal(other),
             };
         });
 
         api.MapPost("/hosts/{host}/undrain", async (string host, ClusterHosts cluster) =>
-            Done(await cluster.AskFleet(new FleetProtocol.Undrain(host))));
+            ApiResults.Done(await cluster.AskFleet(new FleetProtocol.Undrain(host))));
 
         api.MapGet("/migrations", async (ClusterHosts cluster) =>
             await cluster.AskFleet(FleetProtocol.ListMigrations.Instance) is FleetProtocol.MigrationList list
@@ -99,18 +88,6 @@ public static class FleetEndpoints
                 : ApiResults.Unavailable("The fleet coordinator"));
     }
 
-    private static IResult Done(object answer) => answer switch
-    {
-        CommandResult { Error: null } => ApiResults.Json(new JsonObject()),
-        CommandResult error => ApiResults.Error(error),
-        var other => ApiResults.Unexpected(other),
-    };
-
-    private static JsonObject Counts(IReadOnlyDictionary<string, int> counts)
-    {
-        var json = new JsonObject();
-        foreach (var (host, count) in counts.OrderBy(c => c.Key, StringComparer.Ordinal))
-            json[host] = count;
-        return json;
-    }
+    private static JsonObject Counts(IReadOnlyDictionary<string, int> counts) =>
+        new(counts.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => KeyValuePair.Create(c.Key, (JsonNode?)c.Value)));
 }

@@ -39,7 +39,7 @@ public static class HostEndpoints
                 {
                     ["host"] = host,
                     ["vms"] = new JsonArray(list.Vms.Select(vm => (JsonNode)ApiJson.Vm(host, vm)).ToArray()),
-                    ["incoming"] = new JsonArray(list.Incoming.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray()),
+                    ["incoming"] = ApiJson.Of(list.Incoming),
                 }),
                 var other => ApiResults.Unexpected(other),
             });
@@ -51,8 +51,7 @@ public static class HostEndpoints
                 null => ApiResults.HostNotFound(host),
                 MigrationInfo info => ApiResults.Json(Output.QueryMigrateJson.ToJson(info)),
                 HostProtocol.NoMigration => ApiResults.Json(new JsonObject()),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
+                var other => ApiResults.Refusal(other),
             });
 
         api.MapPost("/hosts/{host}/capabilities", async (string host, HttpRequest request, ClusterHosts cluster) =>
@@ -63,8 +62,7 @@ public static class HostEndpoints
             return await cluster.Ask(member, new HostProtocol.ChangeIncomingCapabilities(changes)) switch
             {
                 HostProtocol.IncomingCapabilitiesOf caps => ApiResults.Json(ApiJson.Capabilities(caps.Capabilities)),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
+                var other => ApiResults.Refusal(other),
             };
         });
     }

@@ -6,7 +6,6 @@ using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Workflows;
 using Akka.Actor;
 using Akka.Hosting;
-using Orchestrator.Node;
 using Orchestrator.Output;
 
 namespace Orchestrator.Api;
@@ -38,8 +37,7 @@ public static class MigrationEndpoints
                     ["destination"] = admitted.Destination,
                     ["status"] = admitted.Status.Name(),
                 }, StatusCodes.Status202Accepted),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
+                var other => ApiResults.Refusal(other),
             };
         });
 
@@ -65,7 +63,7 @@ public static class MigrationEndpoints
             // A migration still waiting for a permit lives only in the fleet: withdraw it there first.
             // Best effort: a running migration must still be cancellable while the singleton moves.
             await cluster.TryAskFleet(new FleetProtocol.CancelQueued(name));
-            if (await cluster.FindVm(name) is { } found)
+            if ((await cluster.LookupVm(name)).Found is { } found)
                 return await cluster.Ask(found.Host, new HostProtocol.MigrateCancel(name)) is CommandResult { Error: { } } error
                     ? ApiResults.Error(error)
                     : ApiResults.Json(new JsonObject());
@@ -74,31 +72,18 @@ public static class MigrationEndpoints
             return answers.Any(a => a.Answer is MigrationInfo) ? ApiResults.Json(new JsonObject()) : ApiResults.VmNotFound(name);
         });
 
-        api.MapPost("/vms/{name}/migration/continue", async (string name, ClusterHosts cluster) =>
-        {
-            var lookup = await cluster.LookupVm(name);
-            if (lookup.Found is not { } found)
-                return ApiResults.VmMissing(name, lookup.Silent);
-            return await cluster.Ask(found.Host, new HostProtocol.MigrateContinue(name)) switch
-            {
-                CommandResult { Error: null } => ApiResults.Json(new JsonObject()),
-                CommandResult error => ApiResults.Error(error with { Kind = error.Kind == ErrorKind.NotFound ? ErrorKind.NotFound : ErrorKind.Conflict }),
-                var other => ApiResults.Unexpected(other),
-            };
-        });
+        // QEMU refuses migrate-continue outside pre-switchover: a conflict, unless there is no such VM.
+        api.MapPost("/vms/{name}/migration/continue", (string name, ClusterHosts cluster) =>
+            cluster.OnVmHost(name, new HostProtocol.MigrateContinue(name), answer => ApiResults.Done(answer is CommandResult { Error: not null, Kind: not ErrorKind.NotFound } error
+                ? error with { Kind = ErrorKind.Conflict }
+                : answer)));
 
         api.MapPost("/vms/{name}/parameters", async (string name, HttpRequest request, ClusterHosts cluster) =>
         {
             var changes = MigrationInput.Parameters((await RequestBody.Read(request)).Fields);
-            var lookup = await cluster.LookupVm(name);
-            if (lookup.Found is not { } found)
-                return ApiResults.VmMissing(name, lookup.Silent);
-            return await cluster.Ask(found.Host, new HostProtocol.SetParameters(name, changes)) switch
-            {
-                HostProtocol.MigrationSettingsOf settings => ApiResults.Json(ApiJson.Parameters(settings.Parameters)),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
-            };
+            return await cluster.OnVmHost(name, new HostProtocol.SetParameters(name, changes), answer => answer is HostProtocol.MigrationSettingsOf settings
+                ? ApiResults.Json(ApiJson.Parameters(settings.Parameters))
+                : ApiResults.Refusal(answer));
         });
     }
 }

@@ -5,10 +5,7 @@ using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Api;
 
-/// <summary>
-/// Migration settings from a request body, checked here with QEMU's rules before any message leaves this
-/// node: a bad value gets the same 400 whichever node a client asks, and never travels the cluster.
-/// </summary>
+/// <summary>Migration settings from a body, checked with QEMU's rules on the node asked: the same 400 on any node, and nothing bad travels.</summary>
 public static class MigrationInput
 {
     /// <summary>QEMU parameters by name with string (or number) values, each checked by <see cref="MigrationParameters.With"/>.</summary>

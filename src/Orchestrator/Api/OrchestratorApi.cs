@@ -12,23 +12,17 @@ public static class OrchestratorApi
     {
         app.Use(async (context, next) =>
         {
-            // No endpoint needs more: refused before anything reads it, on every route alike.
-            if (context.Request.ContentLength > RequestBody.MaxBytes)
-            {
-                await ApiResults.Error(StatusCodes.Status413PayloadTooLarge, new ApiPayloadTooLargeException().Message).ExecuteAsync(context);
-                return;
-            }
             try
             {
+                // No endpoint needs more: refused before anything reads it, on every route alike.
+                if (context.Request.ContentLength > RequestBody.MaxBytes)
+                    throw new ApiPayloadTooLargeException();
                 await next(context);
             }
-            catch (Exception e) when (e is ApiInputException or MigrationArgumentException)
+            catch (Exception e) when (e is ApiInputException or MigrationArgumentException or ApiPayloadTooLargeException)
             {
-                await ApiResults.Error(StatusCodes.Status400BadRequest, e.Message).ExecuteAsync(context);
-            }
-            catch (ApiPayloadTooLargeException e)
-            {
-                await ApiResults.Error(StatusCodes.Status413PayloadTooLarge, e.Message).ExecuteAsync(context);
+                await ApiResults.Error(e is ApiPayloadTooLargeException ? StatusCodes.Status413PayloadTooLarge : StatusCodes.Status400BadRequest, e.Message)
+                    .ExecuteAsync(context);
             }
             catch (BadHttpRequestException e) when (!context.Response.HasStarted)
             {
@@ -52,7 +46,7 @@ public static class OrchestratorApi
         MigrationEndpoints.Map(app);
         FleetEndpoints.Map(app);
         // TEST-ONLY: a node without fault injection answers /faults/* as it answers any unknown path.
-        if (app.Services.GetRequiredService<NodeSettings>().FaultsEnabled)
+        if (app.Services.GetRequiredService<NodeSettings>().Orchestrator.FaultInjection)
             FaultEndpoints.Map(app);
         return app;
     }

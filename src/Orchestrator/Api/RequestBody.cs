@@ -3,13 +3,11 @@ using System.Text.Json.Nodes;
 using System.Text.Unicode;
 using Orchestrator.Actors.Host;
 using Orchestrator.Cli;
+using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Api;
 
-/// <summary>
-/// Reads a JSON request body; every problem becomes an <see cref="ApiInputException"/> naming the field
-/// (400), or an <see cref="ApiPayloadTooLargeException"/> (413) past <see cref="MaxBytes"/>.
-/// </summary>
+/// <summary>A JSON request body: each problem is an <see cref="ApiInputException"/> naming the field (400), past <see cref="MaxBytes"/> a 413.</summary>
 public sealed class RequestBody(JsonObject body)
 {
     /// <summary>
@@ -28,11 +26,9 @@ public sealed class RequestBody(JsonObject body)
     public static async Task<RequestBody> ReadOptional(HttpRequest request, params string[] known) =>
         await Bytes(request) is { Length: > 0 } bytes ? Parse(bytes, known) : new RequestBody([]);
 
-    /// <summary>A body's bytes, read up to <see cref="MaxBytes"/> whether or not it says its length.</summary>
+    /// <summary>A body's bytes, read up to <see cref="MaxBytes"/> whether or not it says its length (a longer stated one never gets here).</summary>
     private static async Task<byte[]> Bytes(HttpRequest request)
     {
-        if (request.ContentLength > MaxBytes)
-            throw new ApiPayloadTooLargeException();
         using var buffer = new MemoryStream();
         var chunk = new byte[16 * 1024];
         int read;
@@ -111,11 +107,15 @@ public sealed class RequestBody(JsonObject body)
         _ => throw new ApiInputException($"Field '{NameRule.Shown(field)}' must be true or false"),
     };
 
-    public long Size(string field, long fallback) => Text(field) is { } text ? Wrap(() => ByteUnits.ParseSize(text, field)) : fallback;
+    public long Size(string field, long fallback) => Parsed(field, Quantity.Size, ByteUnits.SizeProblem) ?? fallback;
 
-    public long Rate(string field, long fallback) => Text(field) is { } text ? Wrap(() => ByteUnits.ParseRate(text, field)) : fallback;
+    public long Rate(string field, long fallback) => Parsed(field, Quantity.Rate, ByteUnits.RateProblem) ?? fallback;
 
-    public TimeSpan Duration(string field, TimeSpan fallback) => Text(field) is { } text ? Wrap(() => ByteUnits.ParseDuration(text, field)) : fallback;
+    public TimeSpan Duration(string field, TimeSpan fallback) => Parsed(field, Quantity.Duration, ByteUnits.DurationProblem) ?? fallback;
+
+    /// <summary>Null when absent; the command line's text when malformed.</summary>
+    private T? Parsed<T>(string field, Func<string, T?> parse, Func<string, string, string?> problem) where T : struct =>
+        Text(field) is { } text ? parse(text) ?? throw new ApiInputException(problem(text, field)!) : null;
 
     public JsonObject? Object(string field) => body[field] switch
     {
@@ -123,16 +123,4 @@ public sealed class RequestBody(JsonObject body)
         JsonObject o => o,
         _ => throw new ApiInputException($"Field '{field}' must be an object"),
     };
-
-    private static T Wrap<T>(Func<T> parse)
-    {
-        try
-        {
-            return parse();
-        }
-        catch (UsageException e)
-        {
-            throw new ApiInputException(e.Message);
-        }
-    }
 }

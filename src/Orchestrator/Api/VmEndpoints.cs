@@ -2,12 +2,11 @@ using Orchestrator.Actors.Wiring;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Hosting;
-using Orchestrator.Node;
 using Orchestrator.Actors.Workflows;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
-using Orchestrator.Devices.Contract;
+using Orchestrator.Demo;
 using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Ram;
 
@@ -46,12 +45,7 @@ public static class VmEndpoints
         api.MapGet("/vms/{name}/owner", async (string name, ActorRegistry registry) =>
             await registry.Get<OwnershipKey>().Ask<object>(new OwnershipProtocol.GetOwner(name), ClusterHosts.AskTimeout) switch
             {
-                OwnershipProtocol.OwnerOf owner => ApiResults.Json(new JsonObject
-                {
-                    ["vm"] = owner.Vm,
-                    ["owner"] = owner.Owner,
-                    ["epoch"] = owner.Epoch,
-                }),
+                OwnershipProtocol.OwnerOf owner => ApiResults.Json(ApiJson.Of(owner)),
                 var other => ApiResults.Unexpected(other),
             });
 
@@ -69,54 +63,29 @@ public static class VmEndpoints
             {
                 CreationProtocol.Created created => ApiResults.Json(ApiJson.Vm(created.Host, created.Vm), StatusCodes.Status201Created),
                 CommandResult { Kind: ErrorKind.NotFound } => ApiResults.HostNotFound(hostName),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
+                var other => ApiResults.Refusal(other),
             };
         });
 
-        api.MapPost("/vms/{name}/resume", async (string name, ClusterHosts cluster) =>
-        {
-            var lookup = await cluster.LookupVm(name);
-            if (lookup.Found is not { } found)
-                return ApiResults.VmMissing(name, lookup.Silent);
-            return await cluster.Ask(found.Host, new HostProtocol.ResumeVm(name)) switch
-            {
-                CommandResult { Error: null } => ApiResults.Json(new JsonObject()),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
-            };
-        });
+        api.MapPost("/vms/{name}/resume", (string name, ClusterHosts cluster) =>
+            cluster.OnVmHost(name, new HostProtocol.ResumeVm(name), ApiResults.Done));
 
-        api.MapDelete("/vms/{name}", async (string name, ClusterHosts cluster) =>
-        {
-            var lookup = await cluster.LookupVm(name);
-            if (lookup.Found is not { } found)
-                return ApiResults.VmMissing(name, lookup.Silent);
-            return await cluster.Ask(found.Host, new HostProtocol.DeleteVm(name)) switch
-            {
-                CommandResult { Error: null } => Results.NoContent(),
-                CommandResult error => ApiResults.Error(error),
-                var other => ApiResults.Unexpected(other),
-            };
-        });
+        api.MapDelete("/vms/{name}", (string name, ClusterHosts cluster) =>
+            cluster.OnVmHost(name, new HostProtocol.DeleteVm(name), answer => answer is CommandResult { Error: null } ? Results.NoContent() : ApiResults.Refusal(answer)));
     }
 
     private static readonly string[] CreateFields = ["name", "host", "ram", "vfio", "vfio-alloc", "vgpu", "dirty-rate"];
 
-    /// <summary>The demo's defaults; a size of 0 leaves a device out.</summary>
+    /// <summary>The demo's VM, with the demo's defaults; a size of 0 leaves a device out.</summary>
     private static VmSpec Spec(string name, RequestBody body)
     {
-        var ram = body.Size("ram", DefaultDevices.RamSize);
+        var d = DemoOptions.Default;
+        var ram = body.Size("ram", d.Ram);
         if (RamSize.Problem(ram, "Field 'ram'") is { } badRam)
             throw new ApiInputException(badRam);
-        var vfio = body.Size("vfio", DefaultDevices.VfioSize);
-        var vgpu = body.Size("vgpu", DefaultDevices.VgpuSize);
-        var alloc = body.Duration("vfio-alloc", DefaultDevices.VfioAllocationTime);
-        var devices = new List<DeviceSpec> { DefaultDevices.Ram(ram) };
-        if (vfio > 0)
-            devices.Add(DefaultDevices.Vfio(vfio, alloc));
-        if (vgpu > 0)
-            devices.Add(DefaultDevices.Vgpu(vgpu));
-        return new VmSpec(name, devices, new WorkloadSpec(body.Rate("dirty-rate", DefaultDevices.GuestDirtyRate)));
+        var vfio = body.Size("vfio", d.Vfio);
+        var vgpu = body.Size("vgpu", d.Vgpu);
+        var alloc = body.Duration("vfio-alloc", d.VfioAllocation);
+        return (d with { Ram = ram, Vfio = vfio, Vgpu = vgpu, VfioAllocation = alloc, DirtyRate = body.Rate("dirty-rate", d.DirtyRate) }).VmSpec(name);
     }
 }

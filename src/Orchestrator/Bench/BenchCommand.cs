@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
@@ -7,10 +6,7 @@ using Orchestrator.Demo;
 
 namespace Orchestrator.Bench;
 
-/// <summary>
-/// <c>orchestrator bench</c>: every figure is a ratio of two things measured side by side in this run,
-/// so a noisy machine moves both sides together.
-/// </summary>
+/// <summary><c>orchestrator bench</c>: each figure is a ratio of two things measured side by side, so noise moves both.</summary>
 public static class BenchCommand
 {
     public static async Task<int> Run(BenchOptions options, TextWriter output)
@@ -72,7 +68,7 @@ public static class BenchCommand
                 ["downtime-ack-on-ms"] = onMedian,
                 ["downtime-ack-off-ms"] = offMedian,
                 ["downtime-off-over-on"] = Math.Round(offMedian / Math.Max(1, onMedian), 2),
-            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }.ToJsonString(Output.QueryMigrateJson.Indented));
         }
         return 0;
     }

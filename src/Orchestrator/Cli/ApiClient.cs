@@ -6,10 +6,7 @@ using System.Text.Json.Nodes;
 
 namespace Orchestrator.Cli;
 
-/// <summary>
-/// The node's HTTP API (docs/api.md) as the CLI sees it: JSON in, parsed JSON out, an <see cref="ApiException"/>
-/// for every 4xx/5xx and an <see cref="ApiUnreachableException"/> when nothing answers.
-/// </summary>
+/// <summary>The node's HTTP API (docs/api.md) for the CLI: JSON in and out, <see cref="ApiException"/> on 4xx/5xx, <see cref="ApiUnreachableException"/> on silence.</summary>
 public sealed class ApiClient : IDisposable
 {
     public const string EnvironmentVariable = "ORCHESTRATOR_API";
@@ -93,11 +90,9 @@ public sealed class ApiClient : IDisposable
 
     private static JsonNode? Parse(string text)
     {
-        if (string.IsNullOrWhiteSpace(text))
-            return null;
         try
         {
-            return JsonNode.Parse(text);
+            return string.IsNullOrWhiteSpace(text) ? null : JsonNode.Parse(text);
         }
         catch (JsonException)
         {

@@ -1,9 +1,6 @@
 namespace Orchestrator.Cli;
 
-/// <summary>
-/// <c>--name value</c>, <c>--name=value</c> and bare <c>--flag</c> switches, plus positional arguments
-/// for commands that take them. Unknown options are errors, so a typo never silently runs with defaults.
-/// </summary>
+/// <summary><c>--name value</c>, <c>--name=value</c>, <c>--flag</c> and positionals; an unknown option is an error, so a typo never runs with defaults.</summary>
 public sealed class Arguments
 {
     private readonly Dictionary<string, List<string>> _values = [];
@@ -37,14 +34,8 @@ public sealed class Arguments
                 parsed._positionals.Add(arg);
                 continue;
             }
-            var name = arg;
-            string? value = null;
             var eq = arg.IndexOf('=');
-            if (eq > 0)
-            {
-                name = arg[..eq];
-                value = arg[(eq + 1)..];
-            }
+            var (name, value) = eq > 0 ? (arg[..eq], arg[(eq + 1)..]) : (arg, (string?)null);
             if (switchOptions.Contains(name))
             {
                 if (value is not null)

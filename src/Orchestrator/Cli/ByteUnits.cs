@@ -2,28 +2,31 @@ using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Cli;
 
-/// <summary>Sizes like <c>256MiB</c>, rates like <c>32MiB/s</c> and durations for the command line, in <see cref="Quantity"/>'s one grammar.</summary>
+/// <summary>
+/// Sizes like <c>256MiB</c>, rates like <c>32MiB/s</c> and durations for the command line, in <see cref="Quantity"/>'s one
+/// grammar. Parse* throw a <see cref="UsageException"/>; *Problem give the same text (naming <c>option</c>), null when valid.
+/// </summary>
 public static class ByteUnits
 {
-    public static long ParseSize(string text, string option) =>
-        Quantity.Size(text)
-        ?? throw new UsageException(Quantity.IsSizeSyntax(text)
-            ? $"Invalid size '{Shown(text)}' for {option}: too large"
-            : $"Invalid size '{Shown(text)}' for {option}: use a number with an optional unit B, KiB, MiB, GiB or TiB (e.g. 256MiB)");
+    public static long ParseSize(string text, string option) => Quantity.Size(text) ?? throw new UsageException(SizeProblem(text, option)!);
 
-    public static long ParseRate(string text, string option) =>
-        Quantity.Rate(text)
-        ?? throw new UsageException($"Invalid rate '{Shown(text)}' for {option}: use bytes per second with an optional unit (e.g. 32MiB/s)");
+    public static string? SizeProblem(string text, string option) =>
+        Quantity.Size(text) is not null ? null
+        : Quantity.IsSizeSyntax(text) ? $"Invalid size '{Shown(text)}' for {option}: too large"
+        : $"Invalid size '{Shown(text)}' for {option}: use a number with an optional unit B, KiB, MiB, GiB or TiB (e.g. 256MiB)";
 
-    /// <summary>Far past any timeout or allocation anyone means, and far inside what a TimeSpan holds.</summary>
-    public static readonly TimeSpan MaxDuration = Quantity.MaxDuration;
+    public static long ParseRate(string text, string option) => Quantity.Rate(text) ?? throw new UsageException(RateProblem(text, option)!);
+
+    public static string? RateProblem(string text, string option) => Quantity.Rate(text) is not null ? null
+        : $"Invalid rate '{Shown(text)}' for {option}: use bytes per second with an optional unit (e.g. 32MiB/s)";
 
     /// <summary>Milliseconds: <c>1480</c>, <c>1480ms</c>, <c>1.5s</c> or <c>2min</c>.</summary>
-    public static TimeSpan ParseDuration(string text, string option) =>
-        Quantity.Duration(text)
-        ?? throw new UsageException(Quantity.IsDurationSyntax(text)
-            ? $"Invalid duration '{Shown(text)}' for {option}: at most {MaxDuration.TotalDays:0} days"
-            : $"Invalid duration '{Shown(text)}' for {option}: use milliseconds (e.g. 1480 or 1480ms), seconds (1.5s) or minutes (2min)");
+    public static TimeSpan ParseDuration(string text, string option) => Quantity.Duration(text) ?? throw new UsageException(DurationProblem(text, option)!);
+
+    public static string? DurationProblem(string text, string option) =>
+        Quantity.Duration(text) is not null ? null
+        : Quantity.IsDurationSyntax(text) ? $"Invalid duration '{Shown(text)}' for {option}: at most {Quantity.MaxDuration.TotalDays:0} days"
+        : $"Invalid duration '{Shown(text)}' for {option}: use milliseconds (e.g. 1480 or 1480ms), seconds (1.5s) or minutes (2min)";
 
     private static string Shown(string text) => Actors.Host.NameRule.Shown(text);
 

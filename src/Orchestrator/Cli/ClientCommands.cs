@@ -10,11 +10,24 @@ namespace Orchestrator.Cli;
 /// </summary>
 public static class ClientCommands
 {
-    public static readonly IReadOnlySet<string> Names = new HashSet<string>
+    private static readonly Dictionary<string, Func<IReadOnlyList<string>, ClientContext, Task<int>>> Commands = new()
     {
-        "hosts", "vm", "migrate", "query-migrate", "migrate-cancel", "migrate-continue", "migrate-set-capabilities", "migrate-set-parameters",
-        "evacuate", "evacuate-cancel", "undrain", "migrations", "rebalance",
+        ["hosts"] = HostsCommand.Run,
+        ["vm"] = VmCommand.Run,
+        ["migrate"] = MigrateCommand.Run,
+        ["query-migrate"] = QueryMigrateCommand.Run,
+        ["migrate-cancel"] = MigrateControlCommand.Cancel,
+        ["migrate-continue"] = MigrateControlCommand.Continue,
+        ["migrate-set-capabilities"] = SetCapabilitiesCommand.Run,
+        ["migrate-set-parameters"] = SetParametersCommand.Run,
+        ["evacuate"] = EvacuateCommand.Run,
+        ["evacuate-cancel"] = EvacuationControlCommand.Cancel,
+        ["undrain"] = EvacuationControlCommand.Undrain,
+        ["migrations"] = MigrationsCommand.Run,
+        ["rebalance"] = RebalanceCommand.Run,
     };
+
+    public static IReadOnlyCollection<string> Names => Commands.Keys;
 
     public const string Usage = """
         client commands (talk to a node's HTTP API: --api URL, else $ORCHESTRATOR_API, else http://127.0.0.1:8080):
@@ -48,46 +61,25 @@ public static class ClientCommands
         {
             var (api, rest) = ExtractApi(args);
             using var client = new ApiClient(ApiClient.ResolveUrl(api, Environment.GetEnvironmentVariable(ApiClient.EnvironmentVariable)));
-            var context = new ClientContext(client, stdout, stderr, cancel);
-            return command switch
-            {
-                "hosts" => await HostsCommand.Run(rest, context),
-                "vm" => await VmCommand.Run(rest, context),
-                "migrate" => await MigrateCommand.Run(rest, context),
-                "query-migrate" => await QueryMigrateCommand.Run(rest, context),
-                "migrate-cancel" => await MigrateControlCommand.Cancel(rest, context),
-                "migrate-continue" => await MigrateControlCommand.Continue(rest, context),
-                "migrate-set-capabilities" => await SetCapabilitiesCommand.Run(rest, context),
-                "migrate-set-parameters" => await SetParametersCommand.Run(rest, context),
-                "evacuate" => await EvacuateCommand.Run(rest, context),
-                "evacuate-cancel" => await EvacuationControlCommand.Cancel(rest, context),
-                "undrain" => await EvacuationControlCommand.Undrain(rest, context),
-                "migrations" => await MigrationsCommand.Run(rest, context),
-                "rebalance" => await RebalanceCommand.Run(rest, context),
-                _ => throw new UsageException($"Unknown command '{command}' (client commands: {string.Join(", ", Names.Order())})"),
-            };
+            return Commands.TryGetValue(command, out var run)
+                ? await run(rest, new ClientContext(client, stdout, stderr, cancel))
+                : throw new UsageException($"Unknown command '{command}' (client commands: {string.Join(", ", Names.Order())})");
         }
-        catch (Exception e) when (e is UsageException or MigrationArgumentException)
+        catch (Exception e) when (Exit(e, cancel) is var (code, message))
         {
-            stderr.WriteLine(e.Message);
-            return 2;
-        }
-        catch (Exception e) when (e is ApiException or ApiUnreachableException)
-        {
-            stderr.WriteLine(e.Message);
-            return 1;
-        }
-        catch (FormatException e)
-        {
-            stderr.WriteLine($"unexpected answer from the Orchestrator API: {e.Message}");
-            return 1;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            stderr.WriteLine("interrupted");
-            return 1;
+            stderr.WriteLine(message);
+            return code;
         }
     }
+
+    private static (int Code, string Message)? Exit(Exception e, CancellationToken cancel) => e switch
+    {
+        UsageException or MigrationArgumentException => (2, e.Message),
+        ApiException or ApiUnreachableException => (1, e.Message),
+        FormatException => (1, $"unexpected answer from the Orchestrator API: {e.Message}"),
+        OperationCanceledException when cancel.IsCancellationRequested => (1, "interrupted"),
+        _ => null,
+    };
 
     /// <summary><c>--api URL</c> may come anywhere before <c>--</c>; every command takes it, so it is taken out here.</summary>
     private static (string? Api, IReadOnlyList<string> Others) ExtractApi(IReadOnlyList<string> args)

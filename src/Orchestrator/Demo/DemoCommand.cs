@@ -6,10 +6,7 @@ using Orchestrator.Output;
 
 namespace Orchestrator.Demo;
 
-/// <summary>
-/// <c>orchestrator demo</c>: a source node and a destination node, two ActorSystems talking over real
-/// Akka.Remote on 127.0.0.1, one VM migrated between them with live progress.
-/// </summary>
+/// <summary><c>orchestrator demo</c>: one VM migrated, with live progress, between two ActorSystems over Akka.Remote on 127.0.0.1.</summary>
 public static class DemoCommand
 {
     public const string VmName = "demo-vm";
@@ -32,7 +29,6 @@ public static class DemoCommand
     /// <param name="continuation">When a migration paused before switchover continues; null: after <see cref="DemoOptions.ContinueAfter"/>, or at once.</param>
     public static async Task<MigrationInfo> Migrate(DemoOptions options, Action<string> progress, CancellationToken cancel, Continuation? continuation = null)
     {
-        var ask = TimeSpan.FromSeconds(30);
         var settings = MigrationSettings.Default with { Precopy = options.Precopy ?? MigrationSettings.Default.Precopy };
         var source = await MigrationNode.Start("source", new OrchestratorOptions("source") { Migration = settings }, cancel);
         var destination = await MigrationNode.Start("destination", new OrchestratorOptions("destination") { Migration = settings }, cancel);

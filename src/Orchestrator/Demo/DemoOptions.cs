@@ -3,13 +3,11 @@ using Orchestrator.Actors.Precopy;
 using Orchestrator.Cli;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
+using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Demo;
 
-/// <summary>
-/// The demo VM and migration settings. The defaults reproduce the seed's situation: a 300 MiB
-/// mlx5 VF whose destination allocation takes 1480 ms.
-/// </summary>
+/// <summary>The demo VM and migration settings; the defaults are the seed's: a 300 MiB mlx5 VF whose allocation takes 1480 ms.</summary>
 public sealed record DemoOptions(
     long Ram,
     long Vfio,
@@ -24,14 +22,6 @@ public sealed record DemoOptions(
     PrecopyProtocol.Settings? Precopy = null,
     TimeSpan? ContinueAfter = null)
 {
-    public static readonly string[] ValueOptions =
-    [
-        "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate", "--capabilities", "--dest-capabilities",
-        "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout", "--continue-after",
-    ];
-
-    public static readonly string[] SwitchOptions = ["--json"];
-
     public static DemoOptions Default => new(
         DefaultDevices.RamSize,
         DefaultDevices.VfioSize,
@@ -48,7 +38,11 @@ public sealed record DemoOptions(
     /// <param name="terminal">Whether stdin is a terminal: then a migration paused before switchover continues on Enter by default, else at once.</param>
     public static DemoOptions Parse(IReadOnlyList<string> args, bool terminal = false)
     {
-        var a = Arguments.Parse(args, ValueOptions, SwitchOptions);
+        var a = Arguments.Parse(args,
+        [
+            "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate", "--capabilities", "--dest-capabilities",
+            "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout", "--continue-after",
+        ], ["--json"]);
         var o = Default;
         if (a.Value("--ram") is { } ram) o = o with { Ram = ByteUnits.ParseSize(ram, "--ram") };
         if (a.Value("--vfio") is { } vfio) o = o with { Vfio = ByteUnits.ParseSize(vfio, "--vfio") };
@@ -74,19 +68,9 @@ public sealed record DemoOptions(
     }
 
     /// <summary><c>enter</c> (null: on Enter, or at the end of stdin) or a duration after reaching pre-switchover.</summary>
-    private static TimeSpan? ContinuePolicy(string text)
-    {
-        if (text == "enter")
-            return null;
-        try
-        {
-            return ByteUnits.ParseDuration(text, "--continue-after");
-        }
-        catch (UsageException)
-        {
-            throw new UsageException($"Invalid --continue-after '{text}': use enter, or a duration after reaching pre-switchover (e.g. 0, 500ms or 5s)");
-        }
-    }
+    private static TimeSpan? ContinuePolicy(string text) => text == "enter"
+        ? null
+        : Quantity.Duration(text) ?? throw new UsageException($"Invalid --continue-after '{text}': use enter, or a duration after reaching pre-switchover (e.g. 0, 500ms or 5s)");
 
     public VmSpec VmSpec(string name)
     {

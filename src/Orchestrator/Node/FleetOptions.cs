@@ -1,5 +1,6 @@
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Cli;
+using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Node;
 
@@ -31,32 +32,37 @@ public sealed class FleetOptions
     /// <summary>Bandwidth of each migration the fleet starts (e.g. <c>100MiB/s</c>); <c>0</c> is unlimited. A migration's own max-bandwidth wins.</summary>
     public string MaxBandwidth { get; set; } = "0";
 
-    public FleetProtocol.Settings Validate()
+    private FleetLimits Limits => new(PerCluster, OutboundPerHost, InboundPerHost);
+
+    public string? Problem() =>
+        LimitsProblem() is { } limits ? limits
+        : PollInterval is < 20 or > 60_000 ? $"Invalid fleet PollInterval {PollInterval}: use 20 to 60000 ms"
+        : CompletionTimeoutPerGiB <= 0 || ProgressTimeout <= 0 || RetryBackoff <= 0 ? "Fleet timeouts and the retry backoff must be positive numbers of seconds"
+        : ParseAction(TimeoutAction) is null ? $"Invalid fleet timeout action '{TimeoutAction}': use abort or pause"
+        : ByteUnits.RateProblem(MaxBandwidth, "Fleet:MaxBandwidth");
+
+    /// <summary>The fleet's own rule (<see cref="FleetLimits.Validated"/>), in its words.</summary>
+    private string? LimitsProblem()
     {
-        FleetLimits limits;
         try
         {
-            limits = new FleetLimits(PerCluster, OutboundPerHost, InboundPerHost).Validated();
+            Limits.Validated();
+            return null;
         }
         catch (ArgumentException e)
         {
-            throw new UsageException($"Invalid fleet limit: {e.Message}");
+            return $"Invalid fleet limit: {e.Message}";
         }
-        if (PollInterval is < 20 or > 60_000)
-            throw new UsageException($"Invalid fleet PollInterval {PollInterval}: use 20 to 60000 ms");
-        if (CompletionTimeoutPerGiB <= 0 || ProgressTimeout <= 0 || RetryBackoff <= 0)
-            throw new UsageException("Fleet timeouts and the retry backoff must be positive numbers of seconds");
-        var action = ParseAction(TimeoutAction) ?? throw new UsageException($"Invalid fleet timeout action '{TimeoutAction}': use abort or pause");
-        var timeouts = new FleetTimeouts(TimeSpan.FromSeconds(CompletionTimeoutPerGiB), TimeSpan.FromSeconds(ProgressTimeout), action);
-        return FleetProtocol.Settings.Default with
-        {
-            Limits = limits,
-            Timeouts = timeouts,
-            RetryBackoff = TimeSpan.FromSeconds(RetryBackoff),
-            PollInterval = TimeSpan.FromMilliseconds(PollInterval),
-            MaxBandwidth = ByteUnits.ParseRate(MaxBandwidth, "Fleet:MaxBandwidth"),
-        };
     }
+
+    public FleetProtocol.Settings ToSettings() => FleetProtocol.Settings.Default with
+    {
+        Limits = Limits,
+        Timeouts = new FleetTimeouts(TimeSpan.FromSeconds(CompletionTimeoutPerGiB), TimeSpan.FromSeconds(ProgressTimeout), ParseAction(TimeoutAction)!.Value),
+        RetryBackoff = TimeSpan.FromSeconds(RetryBackoff),
+        PollInterval = TimeSpan.FromMilliseconds(PollInterval),
+        MaxBandwidth = Quantity.Rate(MaxBandwidth)!.Value,
+    };
 
     public static TimeoutAction? ParseAction(string text) => text.ToLowerInvariant() switch
     {

@@ -5,10 +5,7 @@ using Orchestrator.Api;
 
 namespace Orchestrator.Node;
 
-/// <summary>
-/// <c>orchestrator node</c>: one process per host on the Generic Host, with Akka.Remote, Akka.Cluster
-/// membership and the HTTP API. Ctrl+C or SIGTERM stops it through CoordinatedShutdown.
-/// </summary>
+/// <summary><c>orchestrator node</c>: one process per host (Generic Host, Akka.Cluster, HTTP API); Ctrl+C or SIGTERM runs CoordinatedShutdown.</summary>
 public static class NodeCommand
 {
     public static async Task<int> Run(IReadOnlyList<string> args, TextWriter output)
@@ -22,18 +19,18 @@ public static class NodeCommand
         builder.Services.AddAkka(NodeSettings.SystemName, (akka, services) =>
         {
             var settings = services.GetRequiredService<NodeSettings>();
-            akka.WithOrchestrator(settings.ToOrchestrator())
+            akka.WithOrchestrator(settings.Orchestrator)
                 .AddStartup((system, _) => Cluster.Get(system).RegisterOnMemberUp(() =>
                 {
                     var cluster = Cluster.Get(system);
-                    output.WriteLine($"node {settings.Name} up at {cluster.SelfAddress}, API {settings.Api}, cluster of {cluster.State.Members.Count} member(s), fleet store {settings.Store}");
+                    output.WriteLine($"node {settings.Name} up at {cluster.SelfAddress}, API {settings.Api}, cluster of {cluster.State.Members.Count} member(s), fleet store {settings.Orchestrator.Store}");
                     output.Flush();
                 }));
         });
         var app = builder.Build();
         // Binding and validating the options (OptionsValidationException on a bad one) before anything listens.
         var node = app.Services.GetRequiredService<NodeSettings>();
-        if (node.Store.Provider == Actors.Wiring.FleetStoreProvider.Sqlite)
+        if (node.Orchestrator.Store.Provider == FleetStoreProvider.Sqlite)
             CreateDataDirectory(node.DataDir);
         app.Urls.Add(node.Api.ToString());
         app.MapOrchestratorApi();

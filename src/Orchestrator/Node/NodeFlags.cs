@@ -2,10 +2,7 @@ using Orchestrator.Cli;
 
 namespace Orchestrator.Node;
 
-/// <summary>
-/// <c>orchestrator node</c>'s flags, turned into configuration keys so that flags, environment
-/// variables (<c>ORCHESTRATOR__NAME</c>) and appsettings.json meet in one place, flags winning.
-/// </summary>
+/// <summary><c>node</c>'s flags as configuration keys: flags, environment (<c>ORCHESTRATOR__NAME</c>) and appsettings.json meet, flags winning.</summary>
 public static class NodeFlags
 {
     public const string Section = "Orchestrator";

@@ -1,8 +1,9 @@
 using Akka.Actor;
-using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Wiring;
+using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Cli;
+using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Node;
 
@@ -36,79 +37,72 @@ public sealed class NodeOptions
             ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "orchestrator");
 
-    /// <summary>
-    /// The typed settings; throws <see cref="UsageException"/> (or <see cref="MigrationArgumentException"/>) naming the
-    /// bad setting. <see cref="NodeOptionsValidation"/> calls it at start, so a node never runs with a bad one.
-    /// </summary>
+    /// <summary>The first bad setting, named as a person sets it (QEMU's text for capabilities); null when the node may start.</summary>
+    public string? Problem() =>
+        string.IsNullOrWhiteSpace(Name) ? "A node needs a name, unique in the cluster: --name HOST (or ORCHESTRATOR__NAME)"
+        : HostName.Problem(Name) is { } badName ? $"--name: {badName}"
+        : Port is < 1 or > 65535 ? $"Invalid --port {Port}: use 1 to 65535"
+        : ApiUri is null ? $"Invalid --api '{Api}': use http://HOST:PORT, e.g. http://127.0.0.1:8080"
+        : CapabilitiesProblem() is { } capabilities ? capabilities
+        : ByteUnits.SizeProblem(Capacity, "--capacity") is { } capacity ? capacity
+        : Seeds.FirstOrDefault(s => Seed(s) is null) is { } seed ? $"Invalid --seed '{seed}': use HOST:PORT of a node's remoting endpoint, e.g. 127.0.0.1:4053"
+        : Fleet.Problem() ?? Store.Problem(DataDir) ?? Cluster.Problem() ?? Migration.Problem();
+
+    /// <summary>The typed settings of options whose <see cref="Problem"/> is null.</summary>
     public NodeSettings ToSettings()
     {
-        if (string.IsNullOrWhiteSpace(Name))
-            throw new UsageException("A node needs a name, unique in the cluster: --name HOST (or ORCHESTRATOR__NAME)");
-        if (Actors.Host.HostName.Problem(Name) is { } badName)
-            throw new UsageException($"--name: {badName}");
-        if (Port is < 1 or > 65535)
-            throw new UsageException($"Invalid --port {Port}: use 1 to 65535");
-        if (!Uri.TryCreate(Api, UriKind.Absolute, out var api) || api.Scheme != Uri.UriSchemeHttp)
-            throw new UsageException($"Invalid --api '{Api}': use http://HOST:PORT, e.g. http://127.0.0.1:8080");
-        var capabilities = MigrationCapabilities.ParseList(Capabilities);
-        if (capabilities.Check() is { } error)
-            throw new MigrationArgumentException(error);
-        var capacity = ByteUnits.ParseSize(Capacity, "--capacity");
-        var self = new Address("akka.tcp", NodeSettings.SystemName, Hostname, Port);
         var seeds = Seeds.Length == 0
-            ? [self] // the first node of a cluster seeds itself
-            : Seeds.Select(Seed).ToArray();
-        return new NodeSettings(Name, Hostname, Port, seeds, api, capabilities, capacity, Fleet.Validate(), Store.Validate(DataDir), Path.GetFullPath(DataDir), Cluster.Validate(), Faults.Enabled, Migration.Validate());
+            ? [new Address("akka.tcp", NodeSettings.SystemName, Hostname, Port)] // the first node of a cluster seeds itself
+            : Seeds.Select(s => Seed(s)!).ToArray();
+        var orchestrator = new OrchestratorOptions(Name!)
+        {
+            Remoting = new RemotingOptions(Hostname, Port),
+            Membership = Cluster.Membership(seeds),
+            Store = Store.ToStore(DataDir),
+            Fleet = Fleet.ToSettings(),
+            Migration = Migration.ToSettings(),
+            Capacity = Quantity.Size(Capacity)!.Value,
+            IncomingCapabilities = MigrationCapabilities.ParseList(Capabilities),
+            FaultInjection = Faults.Enabled,
+            LogLevel = Akka.Event.LogLevel.InfoLevel,
+            StandardErrorLog = false,
+        };
+        return new NodeSettings(orchestrator, ApiUri!, Path.GetFullPath(DataDir));
     }
 
-    private static Address Seed(string seed)
+    private Uri? ApiUri => Uri.TryCreate(Api, UriKind.Absolute, out var api) && api.Scheme == Uri.UriSchemeHttp ? api : null;
+
+    private string? CapabilitiesProblem()
+    {
+        try
+        {
+            return MigrationCapabilities.ParseList(Capabilities).Check();
+        }
+        catch (MigrationArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private static Address? Seed(string seed)
     {
         var colon = seed.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(seed[(colon + 1)..], out var port) || port is < 1 or > 65535)
-            throw new UsageException($"Invalid --seed '{seed}': use HOST:PORT of a node's remoting endpoint, e.g. 127.0.0.1:4053");
-        return new Address("akka.tcp", NodeSettings.SystemName, seed[..colon], port);
+        return colon > 0 && int.TryParse(seed[(colon + 1)..], out var port) && port is >= 1 and <= 65535
+            ? new Address("akka.tcp", NodeSettings.SystemName, seed[..colon], port)
+            : null;
     }
 }
 
-/// <summary>A node's validated settings.</summary>
-public sealed record NodeSettings(
-    string Name,
-    string Hostname,
-    int Port,
-    IReadOnlyList<Address> Seeds,
-    Uri Api,
-    MigrationCapabilities Capabilities,
-    long Capacity,
-    FleetProtocol.Settings Fleet,
-    FleetStoreOptions Store,
-    string DataDir = "",
-    (TimeSpan HeartbeatPause, TimeSpan DownAfter)? Failure = null,
-    bool FaultsEnabled = false,
-    MigrationSettings? Migration = null)
+/// <summary>A node's validated settings: how <see cref="OrchestratorWiring.WithOrchestrator"/> starts it, and where its API listens.</summary>
+public sealed record NodeSettings(OrchestratorOptions Orchestrator, Uri Api, string DataDir)
 {
     /// <summary>Every node's ActorSystem has this name: a cluster needs one.</summary>
     public const string SystemName = "orchestrator";
 
-    /// <summary>How <see cref="OrchestratorWiring.WithOrchestrator"/> starts this node.</summary>
-    public OrchestratorOptions ToOrchestrator() => new(Name)
-    {
-        Remoting = new RemotingOptions(Hostname, Port),
-        Membership = new MembershipOptions(Seeds, Failure?.HeartbeatPause ?? MembershipOptions.DefaultHeartbeatPause, Failure?.DownAfter ?? MembershipOptions.DefaultDownAfter),
-        Store = Store,
-        Fleet = Fleet,
-        Migration = Migration ?? MigrationSettings.Default,
-        Capacity = Capacity,
-        IncomingCapabilities = Capabilities,
-        FaultInjection = FaultsEnabled,
-        LogLevel = Akka.Event.LogLevel.InfoLevel,
-        StandardErrorLog = false,
-    };
+    public string Name => Orchestrator.Name;
 }
 
-/// <summary>
-/// The <c>Orchestrator:Faults</c> section. TEST-ONLY: with <c>Enabled</c>, the node serves
-/// <c>POST /faults/kill-at</c> and obeys a peer's order to die (SIGKILL itself). Never in production.
-/// </summary>
+/// <summary>The <c>Orchestrator:Faults</c> section. TEST-ONLY: <c>Enabled</c> serves /faults and obeys a peer's order to die (SIGKILL). Never in production.</summary>
 public sealed class FaultOptions
 {
     public bool Enabled { get; set; }
@@ -126,24 +120,20 @@ public sealed class MigrationBoundsOptions
     /// <summary>A precopy stream with no credit back for this long fails the migration (default 30 s).</summary>
     public double? StallTimeout { get; set; }
 
-    /// <summary>
-    /// The queueing delay each precopy stream's window aims at (default 0.25 s; see SendWindow); 0 keeps
-    /// every stream at its whole window from the first chunk, however long chunks queue.
-    /// </summary>
+    /// <summary>The queueing delay each precopy stream's window aims at (default 0.25 s; SendWindow); 0: always the whole window.</summary>
     public double? QueueDelayTarget { get; set; }
 
-    /// <summary>Null when nothing is set: the engine's defaults.</summary>
-    public MigrationSettings? Validate()
+    public string? Problem()
     {
-        if (SetupTimeout is null && CommitTimeout is null && StallTimeout is null && QueueDelayTarget is null)
-            return null;
         if (QueueDelayTarget is < 0 or > 60)
-            throw new UsageException($"Invalid Migration:QueueDelayTarget {QueueDelayTarget}: use 0 (a fixed window) to 60 seconds");
-        foreach (var (name, value) in new[] { ("SetupTimeout", SetupTimeout), ("CommitTimeout", CommitTimeout), ("StallTimeout", StallTimeout) })
-        {
-            if (value is <= 0 or > 3600)
-                throw new UsageException($"Invalid Migration:{name} {value}: use more than 0 and at most 3600 seconds");
-        }
+            return $"Invalid Migration:QueueDelayTarget {QueueDelayTarget}: use 0 (a fixed window) to 60 seconds";
+        var (name, value) = new[] { ("SetupTimeout", SetupTimeout), ("CommitTimeout", CommitTimeout), ("StallTimeout", StallTimeout) }
+            .FirstOrDefault(bound => bound.Item2 is <= 0 or > 3600);
+        return name is null ? null : $"Invalid Migration:{name} {value}: use more than 0 and at most 3600 seconds";
+    }
+
+    public MigrationSettings ToSettings()
+    {
         var d = MigrationSettings.Default;
         var precopy = StallTimeout is { } stall ? d.Precopy with { StallTimeout = TimeSpan.FromSeconds(stall) } : d.Precopy;
         precopy = QueueDelayTarget switch

@@ -1,28 +1,15 @@
 using Microsoft.Extensions.Options;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Cli;
 
 namespace Orchestrator.Node;
 
 /// <summary>
-/// The <c>Orchestrator</c> section, bound and checked by Microsoft.Extensions.Options when the node starts
-/// (<c>ValidateOnStart</c>): a bad setting stops it with <see cref="OptionsValidationException"/> naming the
-/// setting, which the CLI prints (exit code 2).
+/// Checks the <c>Orchestrator</c> section at start (<c>ValidateOnStart</c>): a bad setting stops the node with an
+/// <see cref="OptionsValidationException"/> naming it, which the CLI prints (exit code 2).
 /// </summary>
 public sealed class NodeOptionsValidation : IValidateOptions<NodeOptions>
 {
-    public ValidateOptionsResult Validate(string? name, NodeOptions options)
-    {
-        try
-        {
-            options.ToSettings();
-            return ValidateOptionsResult.Success;
-        }
-        catch (Exception e) when (e is UsageException or MigrationArgumentException)
-        {
-            return ValidateOptionsResult.Fail(e.Message);
-        }
-    }
+    public ValidateOptionsResult Validate(string? name, NodeOptions options) =>
+        options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
 }
 
 public static class NodeOptionsRegistration

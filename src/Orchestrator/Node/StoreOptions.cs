@@ -1,5 +1,4 @@
 using Orchestrator.Actors.Wiring;
-using Orchestrator.Cli;
 
 namespace Orchestrator.Node;
 
@@ -12,22 +11,16 @@ public sealed class StoreOptions
     /// <summary>PostgreSQL only: an Npgsql connection string, e.g. <c>Host=db1;Database=orchestrator;Username=orchestrator;Password=...</c>.</summary>
     public string? ConnectionString { get; set; }
 
-    public FleetStoreOptions Validate(string dataDir)
+    public string? Problem(string dataDir) => Provider.ToLowerInvariant() switch
     {
-        switch (Provider.ToLowerInvariant())
-        {
-            case "sqlite":
-                if (string.IsNullOrWhiteSpace(dataDir))
-                    throw new UsageException("The sqlite store needs a data directory: --data-dir DIR (or ORCHESTRATOR__DATADIR)");
-                if (!string.IsNullOrWhiteSpace(ConnectionString))
-                    throw new UsageException("Store:ConnectionString is for postgresql; the sqlite store is a file under --data-dir");
-                return FleetStoreOptions.Sqlite(dataDir);
-            case "postgresql" or "postgres":
-                if (string.IsNullOrWhiteSpace(ConnectionString))
-                    throw new UsageException("The postgresql store needs a connection string: ORCHESTRATOR__STORE__CONNECTIONSTRING='Host=...;Database=...;Username=...;Password=...'");
-                return FleetStoreOptions.PostgreSql(ConnectionString);
-            default:
-                throw new UsageException($"Invalid store provider '{Provider}': use sqlite or postgresql");
-        }
-    }
+        "sqlite" when string.IsNullOrWhiteSpace(dataDir) => "The sqlite store needs a data directory: --data-dir DIR (or ORCHESTRATOR__DATADIR)",
+        "sqlite" when !string.IsNullOrWhiteSpace(ConnectionString) => "Store:ConnectionString is for postgresql; the sqlite store is a file under --data-dir",
+        "postgresql" or "postgres" when string.IsNullOrWhiteSpace(ConnectionString) =>
+            "The postgresql store needs a connection string: ORCHESTRATOR__STORE__CONNECTIONSTRING='Host=...;Database=...;Username=...;Password=...'",
+        "sqlite" or "postgresql" or "postgres" => null,
+        _ => $"Invalid store provider '{Provider}': use sqlite or postgresql",
+    };
+
+    public FleetStoreOptions ToStore(string dataDir) =>
+        Provider.Equals("sqlite", StringComparison.OrdinalIgnoreCase) ? FleetStoreOptions.Sqlite(dataDir) : FleetStoreOptions.PostgreSql(ConnectionString!);
 }

@@ -29,10 +29,10 @@ public sealed class NodeOptionsTests
             "--name", "host7", "--seed", "10.0.0.1:4053", "--seed=10.0.0.2:4053", "--capabilities", "return-path");
 
         Assert.Equal("host7", settings.Name);
-        Assert.Equal(4100, settings.Port);
-        Assert.Equal(4L << 30, settings.Capacity);
-        Assert.Equal(["akka.tcp://orchestrator@10.0.0.1:4053", "akka.tcp://orchestrator@10.0.0.2:4053"], settings.Seeds.Select(s => s.ToString()));
-        Assert.Equal(MigrationCapabilities.ParseList("return-path"), settings.Capabilities);
+        Assert.Equal(4100, settings.Orchestrator.Remoting.Port);
+        Assert.Equal(4L << 30, settings.Orchestrator.Capacity);
+        Assert.Equal(["akka.tcp://orchestrator@10.0.0.1:4053", "akka.tcp://orchestrator@10.0.0.2:4053"], settings.Orchestrator.Membership!.Seeds.Select(s => s.ToString()));
+        Assert.Equal(MigrationCapabilities.ParseList("return-path"), settings.Orchestrator.IncomingCapabilities);
         Assert.Equal("http://127.0.0.1:8080/", settings.Api.ToString());
     }
 
@@ -47,12 +47,12 @@ public sealed class NodeOptionsTests
             ["Orchestrator:Migration:StallTimeout"] = "2.5",
         }, "--name", "host1");
 
-        Assert.False(plain.FaultsEnabled);
-        Assert.Null(plain.Migration);
-        Assert.True(drill.FaultsEnabled);
-        Assert.Equal(TimeSpan.FromSeconds(3), drill.Migration!.SetupTimeout);
-        Assert.Equal(MigrationSettings.Default.CommitTimeout, drill.Migration.CommitTimeout);
-        Assert.Equal(TimeSpan.FromSeconds(2.5), drill.Migration.Precopy.Stall);
+        Assert.False(plain.Orchestrator.FaultInjection);
+        Assert.Equal(MigrationSettings.Default, plain.Orchestrator.Migration);
+        Assert.True(drill.Orchestrator.FaultInjection);
+        Assert.Equal(TimeSpan.FromSeconds(3), drill.Orchestrator.Migration.SetupTimeout);
+        Assert.Equal(MigrationSettings.Default.CommitTimeout, drill.Orchestrator.Migration.CommitTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.5), drill.Orchestrator.Migration.Precopy.Stall);
         Assert.Contains("Migration:SetupTimeout",
             Assert.Throws<OptionsValidationException>(() => Settings(new Dictionary<string, string?> { ["Orchestrator:Migration:SetupTimeout"] = "0" }, "--name", "h")).Message);
     }
@@ -62,8 +62,8 @@ public sealed class NodeOptionsTests
     {
         NodeSettings Of(string value) => Settings(new Dictionary<string, string?> { ["Orchestrator:Migration:QueueDelayTarget"] = value }, "--name", "h");
 
-        var tight = Of("0.1").Migration!.Precopy;
-        var fixedWindows = Of("0").Migration!.Precopy;
+        var tight = Of("0.1").Orchestrator.Migration.Precopy;
+        var fixedWindows = Of("0").Orchestrator.Migration.Precopy;
 
         Assert.Equal(TimeSpan.FromMilliseconds(250), MigrationSettings.Default.Precopy.QueueDelay);
         Assert.Equal((TimeSpan.FromSeconds(0.1), 2), (tight.QueueDelay, tight.MinWindow));
@@ -76,7 +76,7 @@ public sealed class NodeOptionsTests
     {
         var settings = Settings(new Dictionary<string, string?>(), "--name", "host1");
 
-        Assert.Equal("akka.tcp://orchestrator@127.0.0.1:5000", Assert.Single(settings.Seeds).ToString());
+        Assert.Equal("akka.tcp://orchestrator@127.0.0.1:5000", Assert.Single(settings.Orchestrator.Membership!.Seeds).ToString());
     }
 
     [Theory]

@@ -13,9 +13,6 @@ internal static class EvacuateCommand
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>503 (the cluster did not answer in time) is worth a few retries while following an evacuation.</summary>
-    private const int MaxUnavailableInARow = 20;
-
     public static async Task<int> Run(IReadOnlyList<string> args, ClientContext c)
     {
         var a = Arguments.Parse(args, [], ["--wait", "--json"], positionals: true).WithAtMostPositionals(1);
@@ -24,20 +21,16 @@ internal static class EvacuateCommand
 
         // The 202 names no migration ids, and GET /migrations keeps a VM's earlier migrations (an earlier evacuation's,
         // too): what is listed before this request is not one of its moves.
-        var before = wait ? Ids((await c.Api.Get("/migrations", c.Cancel)).Array("migrations")) : [];
+        var before = wait ? (await c.Api.Get("/migrations", c.Cancel)).Array("migrations").Select(m => m.Text("id")).ToHashSet() : [];
         var plan = (await c.Api.Post($"/hosts/{ApiClient.Segment(host)}/evacuate", null, c.Cancel)).Object("evacuation plan");
         var moves = plan["moves"] as JsonArray ?? [];
         var unplaceable = plan["unplaceable"] as JsonArray ?? [];
-        if (!wait)
-        {
-            if (json)
-                c.WriteJson(plan);
-            else
-                c.WriteLines(Plan(host, moves, unplaceable));
-            return 0;
-        }
         if (!json)
             c.WriteLines(Plan(host, moves, unplaceable));
+        else if (!wait)
+            c.WriteJson(plan);
+        if (!wait)
+            return 0;
 
         JsonArray results;
         try
@@ -71,11 +64,9 @@ internal static class EvacuateCommand
     {
         yield return $"Evacuating {host} (draining: no new VMs land there): {Count(moves.Count, "move")}, {unplaceable.Count} unplaceable";
         if (moves.Count > 0)
-        {
             foreach (var line in TextTable.Render(["VM", "FROM", "TO", "SIZE"],
                          moves.Select(m => (IReadOnlyList<string>)[m.Text("vm"), m.Text("from"), m.Text("to"), m.Size("size")])))
                 yield return "  " + line;
-        }
         foreach (var line in Unplaceable(host, unplaceable))
             yield return line;
     }
@@ -117,7 +108,7 @@ internal static class EvacuateCommand
                 if (line != last)
                     progress($"[{clock.Elapsed.TotalSeconds,6:0.0}s] {line}");
                 last = line;
-                if (statuses.All(IsTerminal))
+                if (statuses.All(s => s is "completed" or "failed" or "cancelled"))
                 {
                     return new JsonArray(latest.Select(m => (JsonNode)new JsonObject
                     {
@@ -127,7 +118,7 @@ internal static class EvacuateCommand
                     }).ToArray());
                 }
             }
-            catch (ApiException e) when (e.Status == 503 && ++unavailable < MaxUnavailableInARow)
+            catch (ApiException e) when (e.Status == 503 && ++unavailable < ClientContext.MaxUnavailableInARow)
             {
             }
             await Task.Delay(PollInterval, c.Cancel);
@@ -146,8 +137,6 @@ internal static class EvacuateCommand
         _ => "running",
     };
 
-    private static bool IsTerminal(string state) => state is "completed" or "failed" or "cancelled";
-
     private static string Counts(IReadOnlyList<string> states, int total)
     {
         int Of(string state) => states.Count(s => s == state);
@@ -161,8 +150,6 @@ internal static class EvacuateCommand
         return $"permits {permits.Text("held")}/{permits?["limits"].Text("cluster")} held, {host} outbound {outbound}/{permits?["limits"].Text("outbound")}, " +
                $"{permits.Text("queued")} queued";
     }
-
-    private static HashSet<string> Ids(JsonArray migrations) => migrations.Select(m => m.Text("id")).ToHashSet();
 
     private static string Count(int n, string what) => $"{n} {what}{(n == 1 ? "" : "s")}";
 }

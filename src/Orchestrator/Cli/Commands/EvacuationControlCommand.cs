@@ -2,10 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>
-/// <c>evacuate-cancel HOST [--abort-running]</c> and <c>undrain HOST</c>: stopping an evacuation and letting VMs land on
-/// the host again are separate steps, as in the API, so a cancelled evacuation never reopens a host by surprise.
-/// </summary>
+/// <summary><c>evacuate-cancel HOST [--abort-running]</c> and <c>undrain HOST</c>: separate steps, as in the API, so a cancel never reopens a host.</summary>
 internal static class EvacuationControlCommand
 {
     public static async Task<int> Cancel(IReadOnlyList<string> args, ClientContext c)
@@ -20,12 +17,6 @@ internal static class EvacuationControlCommand
         return 0;
     }
 
-    public static async Task<int> Undrain(IReadOnlyList<string> args, ClientContext c)
-    {
-        var a = Arguments.Parse(args, [], [], positionals: true).WithAtMostPositionals(1);
-        var host = a.Positional(0, "host name: undrain HOST");
-        await c.Api.Post($"/hosts/{ApiClient.Segment(host)}/undrain", null, c.Cancel);
-        c.Out.WriteLine($"{host} accepts VMs again");
-        return 0;
-    }
+    public static Task<int> Undrain(IReadOnlyList<string> args, ClientContext c) => c.Send(args, "host name: undrain HOST",
+        host => c.Api.Post($"/hosts/{ApiClient.Segment(host)}/undrain", null, c.Cancel), host => $"{host} accepts VMs again");
 }

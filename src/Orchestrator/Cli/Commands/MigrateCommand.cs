@@ -4,10 +4,7 @@ using Orchestrator.Output;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>
-/// <c>orchestrator migrate NAME --to HOST</c> (QEMU's <c>migrate</c>, POST /vms/{name}/migrate). With <c>--wait</c> it
-/// follows the migration as the demo does: progress lines, then the final query-migrate, exit 0 only if completed.
-/// </summary>
+/// <summary><c>migrate NAME --to HOST</c> (QEMU's <c>migrate</c>); <c>--wait</c> follows it as the demo does, exit 0 only if it completed.</summary>
 internal static class MigrateCommand
 {
     private static readonly string[] ParameterOptions = ["--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout"];
@@ -15,9 +12,6 @@ internal static class MigrateCommand
 
     /// <summary>How long to keep asking after an interrupt sent migrate-cancel, before leaving the end unknown.</summary>
     private static readonly TimeSpan CancelBound = TimeSpan.FromSeconds(30);
-
-    /// <summary>503 (the cluster did not answer in time) is worth a few retries while following a migration.</summary>
-    private const int MaxUnavailableInARow = 20;
 
     public static async Task<int> Run(IReadOnlyList<string> args, ClientContext c)
     {
@@ -33,18 +27,10 @@ internal static class MigrateCommand
                 throw new MigrationArgumentException(error);
             body["capabilities"] = list;
         }
-        var parameters = new JsonObject();
-        var check = new MigrationParameters();
-        foreach (var option in ParameterOptions)
-        {
-            if (a.Value(option) is { } value)
-            {
-                check = check.With(option[2..], value);
-                parameters[option[2..]] = value;
-            }
-        }
-        if (parameters.Count > 0)
-            body["parameters"] = parameters;
+        var parameters = ParameterOptions.Where(o => a.Value(o) is not null).Select(o => KeyValuePair.Create(o[2..], a.Value(o)!)).ToArray();
+        _ = parameters.Aggregate(new MigrationParameters(), (checking, p) => checking.With(p.Key, p.Value));
+        if (parameters.Length > 0)
+            body["parameters"] = new JsonObject(parameters.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value)));
 
         var started = await c.Api.Post($"/vms/{ApiClient.Segment(name)}/migrate", body, c.Cancel);
         var json = a.Has("--json");
@@ -72,10 +58,7 @@ internal static class MigrateCommand
         return info.Status == MigrationStatus.Completed ? 0 : 1;
     }
 
-    /// <summary>
-    /// Polls query-migrate until this migration ends. An interrupt cancels the migration, as in the demo and in
-    /// <c>virsh migrate</c>, and keeps following it to its end; (null, null) when that end never showed.
-    /// </summary>
+    /// <summary>Polls query-migrate to the end; an interrupt cancels (as <c>virsh migrate</c>) and keeps following. (null, null): no end showed.</summary>
     private static async Task<(JsonObject? Json, MigrationInfo? Info)> Follow(string name, string id, ClientContext c, Action<string> progress)
     {
         var path = $"/vms/{ApiClient.Segment(name)}/migration";
@@ -106,7 +89,7 @@ internal static class MigrateCommand
                     progress(ProgressView.Line(info));
                 }
             }
-            catch (ApiException e) when (e.Status == 503 && ++unavailable < MaxUnavailableInARow)
+            catch (ApiException e) when (e.Status == 503 && ++unavailable < ClientContext.MaxUnavailableInARow)
             {
             }
             if (cancelledAt is null && c.Cancel.IsCancellationRequested)

@@ -9,12 +9,6 @@ internal static class MigrateControlCommand
     public static Task<int> Continue(IReadOnlyList<string> args, ClientContext c) =>
         Send(args, c, "continue", name => $"migrate-continue sent for {name}: the migration leaves pre-switchover");
 
-    private static async Task<int> Send(IReadOnlyList<string> args, ClientContext c, string action, Func<string, string> done)
-    {
-        var a = Arguments.Parse(args, [], [], positionals: true).WithAtMostPositionals(1);
-        var name = a.Positional(0, $"VM name: migrate-{action} NAME");
-        await c.Api.Post($"/vms/{ApiClient.Segment(name)}/migration/{action}", null, c.Cancel);
-        c.Out.WriteLine(done(name));
-        return 0;
-    }
+    private static Task<int> Send(IReadOnlyList<string> args, ClientContext c, string action, Func<string, string> done) =>
+        c.Send(args, $"VM name: migrate-{action} NAME", name => c.Api.Post($"/vms/{ApiClient.Segment(name)}/migration/{action}", null, c.Cancel), done);
 }

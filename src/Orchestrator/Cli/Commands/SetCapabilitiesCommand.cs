@@ -2,10 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>
-/// <c>migrate-set-capabilities --host HOST CAP=on|off ...</c>: a host's capabilities as a migration destination
-/// (POST /hosts/{host}/capabilities). on/off is checked here; capability names are the node's to judge.
-/// </summary>
+/// <summary><c>migrate-set-capabilities --host HOST CAP=on|off ...</c>: a host's destination capabilities; the node judges the names.</summary>
 internal static class SetCapabilitiesCommand
 {
     public static async Task<int> Run(IReadOnlyList<string> args, ClientContext c)

@@ -2,10 +2,7 @@ using System.Text.Json.Nodes;
 
 namespace Orchestrator.Cli.Commands;
 
-/// <summary>
-/// <c>migrate-set-parameters NAME PARAM=VALUE ...</c>: QEMU's migrate-set-parameters for the VM's migrations
-/// (POST /vms/{name}/parameters). Values go as strings; the node checks them with QEMU's texts.
-/// </summary>
+/// <summary><c>migrate-set-parameters NAME PARAM=VALUE ...</c> (QEMU's), values as strings: the node checks them with QEMU's texts.</summary>
 internal static class SetParametersCommand
 {
     public static async Task<int> Run(IReadOnlyList<string> args, ClientContext c)

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Orchestrator.Output;
 
 namespace Orchestrator.Cli.Commands;
 
@@ -51,26 +50,10 @@ internal static class VmCommand
         return 0;
     }
 
-    private static async Task<int> List(IReadOnlyList<string> args, ClientContext c)
-    {
-        var a = Arguments.Parse(args, [], ["--json"]);
-        var vms = await c.Api.Get("/vms", c.Cancel);
-        if (a.Has("--json"))
-        {
-            c.WriteJson(vms);
-            return 0;
-        }
-        var list = vms.Array("VMs");
-        if (list.Count == 0)
-        {
-            c.Out.WriteLine("no VMs: create one with 'orchestrator vm create NAME --host HOST'");
-            return 0;
-        }
-        c.WriteLines(TextTable.Render(
-            ["NAME", "HOST", "STATE", "RAM", "DEVICES"],
-            list.Select(vm => (IReadOnlyList<string>)[vm.Text("name"), vm.Text("host"), vm.Text("state"), vm.Size("ram"), Devices(vm)])));
-        return 0;
-    }
+    private static Task<int> List(IReadOnlyList<string> args, ClientContext c) => c.Table(args, "/vms", "VMs",
+        ["NAME", "HOST", "STATE", "RAM", "DEVICES"],
+        vm => [vm.Text("name"), vm.Text("host"), vm.Text("state"), vm.Size("ram"), Devices(vm)],
+        "no VMs: create one with 'orchestrator vm create NAME --host HOST'");
 
     private static async Task<int> Show(IReadOnlyList<string> args, ClientContext c)
     {
@@ -83,24 +66,12 @@ internal static class VmCommand
         return 0;
     }
 
-    private static async Task<int> Delete(IReadOnlyList<string> args, ClientContext c)
-    {
-        var a = Arguments.Parse(args, [], [], positionals: true).WithAtMostPositionals(1);
-        var name = a.Positional(0, "VM name: vm delete NAME");
-        await c.Api.Delete($"/vms/{ApiClient.Segment(name)}", c.Cancel);
-        c.Out.WriteLine($"VM {name} deleted");
-        return 0;
-    }
+    private static Task<int> Delete(IReadOnlyList<string> args, ClientContext c) => c.Send(args, "VM name: vm delete NAME",
+        name => c.Api.Delete($"/vms/{ApiClient.Segment(name)}", c.Cancel), name => $"VM {name} deleted");
 
     /// <summary>QEMU's <c>cont</c>; a VM paused because its ownership was unknown resumes only if the ledger fences its last migration.</summary>
-    private static async Task<int> Resume(IReadOnlyList<string> args, ClientContext c)
-    {
-        var a = Arguments.Parse(args, [], [], positionals: true).WithAtMostPositionals(1);
-        var name = a.Positional(0, "VM name: vm resume NAME");
-        await c.Api.Post($"/vms/{ApiClient.Segment(name)}/resume", new JsonObject(), c.Cancel);
-        c.Out.WriteLine($"VM {name} running");
-        return 0;
-    }
+    private static Task<int> Resume(IReadOnlyList<string> args, ClientContext c) => c.Send(args, "VM name: vm resume NAME",
+        name => c.Api.Post($"/vms/{ApiClient.Segment(name)}/resume", new JsonObject(), c.Cancel), name => $"VM {name} running");
 
     private static IEnumerable<string> Describe(JsonNode? vm)
     {
