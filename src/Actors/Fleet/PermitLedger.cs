@@ -97,17 +97,6 @@ internal sealed class PermitLedger
     /// <summary>Drops a request that has not been granted yet (cancelled while waiting).</summary>
     public bool Withdraw(string vm) => _queued.RemoveAll(r => r.Vm == vm) > 0;
 
-    /// <summary>Points a waiting request at another host (its planned destination filled up), keeping its place in the queue.</summary>
-    /// <remarks>A held permit is never retargeted: its inbound count belongs to a running migration.</remarks>
-    public bool Retarget(string vm, string newDestination)
-    {
-        var index = IndexOf(_queued, vm);
-        if (index < 0 || _queued[index].Source == newDestination)
-            return false;
-        _queued[index] = _queued[index] with { Destination = newDestination };
-        return true;
-    }
-
     /// <summary>Recounts everything from the held permits and throws naming the first broken invariant.</summary>
     public void CheckInvariants()
     {

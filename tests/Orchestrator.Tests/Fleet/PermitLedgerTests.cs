@@ -232,30 +232,6 @@ public sealed class PermitLedgerTests
         Assert.Empty(ledger.Queued);
     }
 
-    [Fact]
-    public void Retarget_changes_a_queued_destination_and_keeps_its_place()
-    {
-        var ledger = new PermitLedger(new FleetLimits(PerCluster: 1));
-        Enqueue(ledger, "held", "host1", "host2", MigrationPriority.User);
-        ledger.Grant();
-        Enqueue(ledger, "vm1", "host1", "host2", MigrationPriority.User);
-        Enqueue(ledger, "vm2", "host3", "host4", MigrationPriority.User);
-
-        Assert.True(ledger.Retarget("vm1", "host3"));
-        Assert.Equal(["vm1", "vm2"], ledger.Queued.Select(r => r.Vm));
-        Assert.Equal("host3", ledger.Queued[0].Destination);
-
-        Assert.False(ledger.Retarget("held", "host3"));
-        Assert.Equal("host2", ledger.Held[0].Destination);
-        Assert.False(ledger.Retarget("vm1", "host1"));
-        Assert.False(ledger.Retarget("unknown", "host3"));
-
-        ledger.Release("held");
-        Assert.Equal(["vm1"], ledger.Grant().Select(r => r.Vm));
-        Assert.Equal(1, ledger.InboundHeld("host3"));
-        ledger.CheckInvariants();
-    }
-
     [Theory]
     [InlineData(0, 2, 2, "PerCluster must be at least 1, was 0")]
     [InlineData(5, 0, 2, "OutboundPerHost must be at least 1, was 0")]
