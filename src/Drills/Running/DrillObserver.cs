@@ -9,18 +9,15 @@ using Orchestrator.Drills.Scenarios;
 namespace Orchestrator.Drills.Running;
 
 /// <summary>
-/// Watches a drill from inside every node: where each VM is (each host's VM list, read through its local
-/// reference, never across a link a fault may have cut), which migrations run and how they end, and the
-/// invariants. Rules:
+/// Watches a drill from inside every node: where each VM is (each host's own VM list, never read across a link a fault may have cut),
+/// which migrations run and how they end, and the invariants:
 /// <list type="bullet">
-/// <item>A VM's owner is the host it was last seen running on alone, or the destination of a migration
-/// seen completed after that.</item>
-/// <item>Lost: defined, and on no living host (any state counts, paused included), while its owner is
-/// not a host the scenario killed. Lost with host: on no living host at the end, its owner killed by the scenario.</item>
+/// <item>Owner: the host it was last seen running on alone, or the destination of a migration seen completed after that.</item>
+/// <item>Lost: defined, and on no living host (any state, paused too), while its owner is not a host the scenario killed.
+/// Lost with host: on no living host at the end, its owner killed by the scenario.</item>
 /// <item>Double-run: running on two hosts at once.</item>
 /// </list>
-/// Host lists are read one after another, not atomically, so a suspicion is confirmed by a second read
-/// before it is recorded: a VM caught in the instant between two hosts is not reported.
+/// Host lists are not read atomically, so a second read confirms a suspicion: a VM caught between two hosts is not reported.
 /// </summary>
 internal sealed class DrillObserver
 {
@@ -282,10 +279,7 @@ internal sealed class DrillObserver
         }
     }
 
-    /// <summary>
-    /// A VM on no living host: the ownership ledger knows who owned it last (a commit moves ownership
-    /// before the destination runs it), so a VM committed to a host that then died is lost with it.
-    /// </summary>
+    /// <summary>A VM on no living host: a commit moves the ledger's owner before the destination runs, so one committed to a dead host is lost with it.</summary>
     private async Task OwnerFromLedger(string vm)
     {
         if (await _cluster.LedgerOwner(vm) is { } owner)

@@ -6,9 +6,8 @@ using Orchestrator.Drills.Scenarios;
 namespace Orchestrator.Drills.Running;
 
 /// <summary>
-/// The cluster under test, as a drill plays and watches it: the in-process engine (one ActorSystem per
-/// host) and the netns engine (one node process per network namespace) both give this, so the steps,
-/// the invariant checks, the verdicts and the report are one code for both. Host names are the scenario's.
+/// The cluster under test, given by the in-process engine (an ActorSystem per host) and the netns engine (a node process per namespace),
+/// so steps, invariant checks, verdicts and report are one code for both. Host names are the scenario's.
 /// </summary>
 public interface IDrillCluster : IAsyncDisposable
 {
@@ -30,8 +29,8 @@ public interface IDrillCluster : IAsyncDisposable
     Task<DrillEvacuation> Evacuate(string host);
 
     /// <summary>
-    /// A crash of the living host's node now; throws <see cref="DrillStepException"/> when it cannot. An engine that
-    /// <see cref="SeesPhases"/> kills before it returns, bounded, so that a phase callback can call it.
+    /// Crashes the living host's node now, or throws <see cref="DrillStepException"/>. An engine that <see cref="SeesPhases"/> kills before it
+    /// returns, bounded, so that a phase callback can call it.
     /// </summary>
     Task Kill(string host);
 
@@ -50,10 +49,7 @@ public interface IDrillCluster : IAsyncDisposable
     /// <summary>The ownership ledger's owner of the VM, as a scenario host; null when unknown or unreachable.</summary>
     Task<string?> LedgerOwner(string vm);
 
-    /// <summary>
-    /// Calls back on every phase a source migration publishes, on the migration's own thread, where the
-    /// engine can see them (in-process). Engines that cannot watch phases never call.
-    /// </summary>
+    /// <summary>Calls back on each phase a source migration publishes, on its own thread, if the engine sees them (in-process); others never call.</summary>
     void WatchPhases(Action<string, MigrationPhaseReached> onPhase);
 
     /// <summary>Whether <see cref="WatchPhases"/> reports phases; when not, kills at a phase go through <see cref="ArmKillAt"/>.</summary>
