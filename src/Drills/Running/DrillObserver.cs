@@ -279,7 +279,7 @@ internal sealed class DrillObserver
         }
     }
 
-    /// <summary>A VM on no living host: a commit moves the ledger's owner before the destination runs, so one committed to a dead host is lost with it.</summary>
+    /// <summary>A VM on no living host: a commit moves the ledger's owner before the destination runs, so one committed to a dead host is lost too.</summary>
     private async Task OwnerFromLedger(string vm)
     {
         if (await _cluster.LedgerOwner(vm) is { } owner)
