@@ -4,14 +4,9 @@ using Orchestrator.Drills.Scenarios;
 namespace Orchestrator.Drills;
 
 /// <summary>
-/// The link faults an engine can produce: each is null when it can, or says why not and how to get it. A
-/// drill is checked against them before anything starts (<see cref="Drill.CheckSupported"/>), so a
-/// step the engine cannot play never turns up halfway through a run.
+/// The link faults an engine can produce (slow-link's rate, delay and loss; clear-link): null when it can, else why not and how to get it.
+/// Checked before anything starts (<see cref="Drill.CheckSupported"/>), so a step the engine cannot play never turns up halfway through.
 /// </summary>
-/// <param name="Rate">A slow-link's rate cap.</param>
-/// <param name="Delay">A slow-link's added delay.</param>
-/// <param name="Loss">A slow-link's share of dropped packets.</param>
-/// <param name="Clear">clear-link: undoing a slow link.</param>
 public sealed record LinkFaults(string? Rate, string? Delay, string? Loss, string? Clear)
 {
     /// <summary>Why <paramref name="step"/> cannot be played here, or null when it can (or is no link fault).</summary>

@@ -15,9 +15,8 @@ using Orchestrator.Drills.Scenarios;
 namespace Orchestrator.Drills.InProcess;
 
 /// <summary>
-/// A cluster of one ActorSystem per host in this process, on 127.0.0.1 free ports, each with its VM host
-/// and the fleet's singletons, wired by WithOrchestrator as a node is. Faults: kill (a crash), partition and
-/// heal (Akka's throttler transport adapter, <c>trttl</c>: a blackhole drops every message both ways).
+/// One ActorSystem per host in this process on 127.0.0.1 free ports, wired by WithOrchestrator as a node is. Faults: kill (a crash),
+/// partition and heal (Akka's throttler transport adapter, <c>trttl</c>: a blackhole drops every message both ways).
 /// </summary>
 /// <param name="nodes">Filled by <see cref="Start"/>, host by host.</param>
 internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions options) : IDrillCluster
@@ -74,10 +73,8 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
     }
 
     /// <summary>
-    /// A crash: the node stops talking to every peer at once (its side of each link is blackholed, so
-    /// nothing it says while dying gets out), then its ActorSystem is aborted without coordinated
-    /// shutdown, so no migration is cancelled and no leave is announced; its VMs die with it.
-    /// Synchronous and bounded, so it can run inside a phase callback.
+    /// A crash: every link blackholed on its side at once (nothing said while dying gets out), then the system aborted without coordinated
+    /// shutdown, so no migration is cancelled and no leave announced. Synchronous and bounded, so it can run inside a phase callback.
     /// </summary>
     private void Kill(DrillNode victim)
     {
