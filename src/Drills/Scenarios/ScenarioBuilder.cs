@@ -13,8 +13,7 @@ namespace Orchestrator.Drills.Scenarios;
 ///     .WaitForMigration("web")
 ///     .Expect.NoLoss().NoDoubleRun().VmOn("web", "host1", "running")
 /// </code>
-/// Steps run in the order written. <see cref="Build"/> checks every name and value and throws
-/// <see cref="ScenarioException"/> listing what is wrong.
+/// Steps run in the order written. <see cref="Build"/> throws <see cref="ScenarioException"/> listing every wrong name and value.
 /// </summary>
 public sealed class ScenarioBuilder : IScenarioSource
 {
