@@ -11,10 +11,7 @@ public sealed class Arguments
     {
     }
 
-    /// <param name="positionals">
-    /// Whether arguments that are not options are collected into <see cref="Positionals"/> (a bare <c>--</c>
-    /// makes every later argument positional, for a name that starts with <c>--</c>); otherwise they are errors.
-    /// </param>
+    /// <param name="positionals">Non-options go to <see cref="Positionals"/> (all after a bare <c>--</c>: names may start with <c>--</c>), else are errors.</param>
     public static Arguments Parse(
         IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> switchOptions, bool positionals = false)
     {
