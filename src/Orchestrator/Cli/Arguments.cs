@@ -11,7 +11,7 @@ public sealed class Arguments
     {
     }
 
-    /// <param name="positionals">Non-options go to <see cref="Positionals"/> (all after a bare <c>--</c>: names may start with <c>--</c>), else are errors.</param>
+    /// <param name="positionals">Non-options go to <see cref="Positionals"/> (all after a bare <c>--</c>, for names like <c>--x</c>), else errors.</param>
     public static Arguments Parse(
         IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> switchOptions, bool positionals = false)
     {
