@@ -3,10 +3,7 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills;
 
-/// <summary>
-/// The link faults an engine can produce (slow-link's rate, delay and loss; clear-link): null when it can, else why not and how to get it.
-/// Checked before anything starts (<see cref="Drill.CheckSupported"/>), so a step the engine cannot play never turns up halfway through.
-/// </summary>
+/// <summary>Link faults (slow-link's rate, delay, loss; clear-link): null if the engine can, else why not and how; checked up front, never halfway.</summary>
 public sealed record LinkFaults(string? Rate, string? Delay, string? Loss, string? Clear)
 {
     /// <summary>Why <paramref name="step"/> cannot be played here, or null when it can (or is no link fault).</summary>

@@ -14,10 +14,7 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.InProcess;
 
-/// <summary>
-/// One ActorSystem per host in this process on 127.0.0.1 free ports, wired by WithOrchestrator as a node is. Faults: kill (a crash),
-/// partition and heal (Akka's throttler transport adapter, <c>trttl</c>: a blackhole drops every message both ways).
-/// </summary>
+/// <summary>An ActorSystem per host on 127.0.0.1, wired as a node is; kill is a crash, partition a <c>trttl</c> blackhole (drops all both ways).</summary>
 /// <param name="nodes">Filled by <see cref="Start"/>, host by host.</param>
 internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions options) : IDrillCluster
 {
@@ -85,7 +82,6 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
         ((ExtendedActorSystem)victim.System).Abort();
     }
 
-    /// <summary>A living node's proxy to the fleet coordinator.</summary>
     public IActorRef Fleet => nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
 
     public async ValueTask DisposeAsync()

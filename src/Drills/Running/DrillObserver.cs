@@ -9,15 +9,10 @@ using Orchestrator.Drills.Scenarios;
 namespace Orchestrator.Drills.Running;
 
 /// <summary>
-/// Watches a drill from inside every node: where each VM is (each host's own VM list, never read across a link a fault may have cut),
-/// which migrations run and how they end, and the invariants:
-/// <list type="bullet">
-/// <item>Owner: the host it was last seen running on alone, or the destination of a migration seen completed after that.</item>
-/// <item>Lost: defined, and on no living host (any state, paused too), while its owner is not a host the scenario killed.
-/// Lost with host: on no living host at the end, its owner killed by the scenario.</item>
-/// <item>Double-run: running on two hosts at once.</item>
-/// </list>
-/// Host lists are not read atomically, so a second read confirms a suspicion: a VM caught between two hosts is not reported.
+/// Watches a drill from inside every node: where each VM is (each host's own list, never read across a cut link), migrations, invariants.
+/// A VM's owner is the host last seen running it alone, or a migration's destination seen completed after. Lost: defined and on no living
+/// host (any state, paused too), its owner not killed by the scenario; lost with host: so at the end, its owner killed. Double-run: running
+/// on two hosts at once. Host lists are not read atomically, so a second read confirms a suspicion: a VM caught between hosts is not reported.
 /// </summary>
 internal sealed class DrillObserver
 {

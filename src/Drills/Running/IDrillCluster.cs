@@ -5,10 +5,7 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Running;
 
-/// <summary>
-/// The cluster under test, given by the in-process engine (an ActorSystem per host) and the netns engine (a node process per namespace),
-/// so steps, invariant checks, verdicts and report are one code for both. Host names are the scenario's.
-/// </summary>
+/// <summary>The cluster under test as either engine gives it (in-process, netns): steps, checks, verdicts, report are one code. Scenario host names.</summary>
 public interface IDrillCluster : IAsyncDisposable
 {
     /// <summary>Every host of the scenario, in order.</summary>
