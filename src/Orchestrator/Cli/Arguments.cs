@@ -55,7 +55,6 @@ public sealed class Arguments
         return parsed;
     }
 
-    /// <summary>The arguments that are not options, in order.</summary>
     public IReadOnlyList<string> Positionals => _positionals;
 
     public bool Has(string name) => _switches.Contains(name);
@@ -74,6 +73,5 @@ public sealed class Arguments
     public Arguments WithAtMostPositionals(int count) =>
         _positionals.Count <= count ? this : throw new UsageException($"Unexpected argument '{_positionals[count]}'");
 
-    /// <summary>The value of an option the command cannot run without.</summary>
     public string Required(string name) => Value(name) ?? throw new UsageException($"Missing option {name}");
 }

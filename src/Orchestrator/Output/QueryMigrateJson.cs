@@ -61,10 +61,7 @@ public static class QueryMigrateJson
 
     public static string Render(MigrationInfo? info) => ToJson(info).ToJsonString(Indented);
 
-    /// <summary>
-    /// The inverse of <see cref="ToJson"/>, for the CLI's <see cref="ProgressView"/>: null for <c>{}</c> (no migration yet); missing fields read as
-    /// zero or null; a status this build does not know is a <see cref="FormatException"/>.
-    /// </summary>
+    /// <summary>Inverse of <see cref="ToJson"/> (CLI): <c>{}</c> is null, missing fields 0 or null, unknown status <see cref="FormatException"/>.</summary>
     public static MigrationInfo? FromJson(JsonObject json)
     {
         if (json.Count == 0)
