@@ -13,9 +13,8 @@ using Orchestrator.Output;
 namespace Orchestrator.Drills.Netns;
 
 /// <summary>
-/// Node processes, each host in its own network namespace (deploy/netns/cluster.sh in its own temp directory); steps go through their HTTP API
-/// and cluster.sh. Each host is read through its own API (<c>GET /hosts/{host}/vms</c>), which the root namespace reaches whatever links a fault
-/// cut. Scenario host i is node <c>host{i}</c> at 10.X.0.i. Kills at a phase are armed on the source node's test-only fault hook.
+/// Node processes in network namespaces (deploy/netns/cluster.sh), driven through their HTTP API, kills at a phase via the source's test-only fault hook.
+/// A host is read through its own <c>GET /hosts/{host}/vms</c>, reached from the root namespace whatever links a fault cut; host i is <c>host{i}</c> at 10.X.0.i.
 /// </summary>
 /// <param name="dir">cluster.sh's directory: the nodes' pid files, logs and <c>cluster.env</c>.</param>
 internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir, string script, DrillOptions options, Action<string> progress) : IDrillCluster
