@@ -14,7 +14,7 @@ namespace Orchestrator.Drills.Netns;
 
 /// <summary>
 /// Node processes in network namespaces (deploy/netns/cluster.sh), driven through their HTTP API, kills at a phase via the source's test-only fault hook.
-/// A host is read through its own <c>GET /hosts/{host}/vms</c>, reached from the root namespace whatever links a fault cut; host i is <c>host{i}</c> at 10.X.0.i.
+/// A host is read through its own <c>GET /hosts/{host}/vms</c>, reached from the root namespace whatever links a fault cut; host i: <c>host{i}</c> at 10.X.0.i.
 /// </summary>
 /// <param name="dir">cluster.sh's directory: the nodes' pid files, logs and <c>cluster.env</c>.</param>
 internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir, string script, DrillOptions options, Action<string> progress) : IDrillCluster
