@@ -214,7 +214,6 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
         });
     }
 
-    /// <summary>The answer, or null when none came in time.</summary>
     private static async Task<object?> Ask(IActorRef target, object message, TimeSpan timeout)
     {
         try

@@ -31,7 +31,6 @@ public static class Drill
     }
 }
 
-/// <summary>One run of a drill, from starting its cluster to the report.</summary>
 internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
 {
     private readonly Stopwatch _clock = new();

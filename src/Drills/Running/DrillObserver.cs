@@ -25,7 +25,6 @@ internal sealed class DrillObserver
         public bool Final => Status is not null;
     }
 
-    /// <summary>A kill waiting for a migration phase.</summary>
     internal sealed record PhaseTrigger(KillStep Step, int ArmedAtOrder)
     {
         public TaskCompletionSource<long> Fired { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

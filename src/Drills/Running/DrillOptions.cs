@@ -28,7 +28,6 @@ public sealed record DrillOptions
     /// <summary>The cluster must form, and the fleet answer, within this.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Bound of every ask to a host.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Bound of a fleet command, above <see cref="AskTimeout"/>: for an evacuation it asks every host (5 s each, status then VM list).</summary>

@@ -64,11 +64,9 @@ public interface IDrillCluster : IAsyncDisposable
 
 public static class DrillClusters
 {
-    /// <summary>The hosts alive now, in order.</summary>
     public static IEnumerable<string> Living(this IDrillCluster cluster) => cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive);
 }
 
-/// <summary>A migration the fleet admitted.</summary>
 public sealed record DrillAdmission(MigrationId Id, string Source, string Status);
 
 /// <summary>An evacuation's plan: moves, and the VMs that stay (with why).</summary>
@@ -77,10 +75,8 @@ public sealed record DrillEvacuation(IReadOnlyList<(string Vm, string To)> Moves
 /// <summary>A migration known from the fleet's list, hosts as the scenario names them, with the phases its source reported (and when).</summary>
 public sealed record DrillMigrationSeen(MigrationId Id, string Vm, string Source, string Destination, IReadOnlyList<(string Phase, DateTimeOffset At)>? Phases = null);
 
-/// <summary>A step could not do what it says; the message says why.</summary>
 public sealed class DrillStepException(string message) : Exception(message);
 
-/// <summary>What became of a node during a drill.</summary>
 public enum NodeFate
 {
     Alive,

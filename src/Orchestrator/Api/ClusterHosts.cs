@@ -90,7 +90,6 @@ public sealed class ClusterHosts(IServiceProvider services)
         return Host(host) is { } member ? await Ask(member, message) : null;
     }
 
-    /// <summary>The answer, or null when none came in time.</summary>
     private static async Task<object?> OrNull(Task<object> asked)
     {
         try
