@@ -3,15 +3,7 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills;
 
-/// <summary>
-/// The link faults an engine can produce: each is null when it can, or says why not and how to get it. A
-/// drill is checked against them before anything starts (<see cref="Drill.CheckSupported"/>), so a
-/// step the engine cannot play never turns up halfway through a run.
-/// </summary>
-/// <param name="Rate">A slow-link's rate cap.</param>
-/// <param name="Delay">A slow-link's added delay.</param>
-/// <param name="Loss">A slow-link's share of dropped packets.</param>
-/// <param name="Clear">clear-link: undoing a slow link.</param>
+/// <summary>Link faults (slow-link's rate, delay, loss; clear-link): null if the engine can, else why not and how; checked up front, never halfway.</summary>
 public sealed record LinkFaults(string? Rate, string? Delay, string? Loss, string? Clear)
 {
     /// <summary>Why <paramref name="step"/> cannot be played here, or null when it can (or is no link fault).</summary>

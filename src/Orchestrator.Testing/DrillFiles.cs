@@ -4,9 +4,8 @@ namespace Orchestrator.Testing;
 public static class DrillFiles
 {
     /// <summary>
-    /// An absolute path as it is; a relative one against <paramref name="currentDirectory"/> first, then against
-    /// <paramref name="testDirectory"/> and each directory above it, so <c>deploy/drills/x.yaml</c> is found from a
-    /// test's <c>bin/Debug/net10.0</c> inside the repository that holds the file.
+    /// An absolute path as is; a relative one against <paramref name="currentDirectory"/>, then <paramref name="testDirectory"/> and each directory
+    /// above it, so <c>deploy/drills/x.yaml</c> is found from a test's <c>bin/Debug/net10.0</c> inside the repository.
     /// </summary>
     /// <exception cref="FileNotFoundException">No such file in any of those places; the message lists each one tried.</exception>
     public static string Resolve(string path, string testDirectory, string currentDirectory)

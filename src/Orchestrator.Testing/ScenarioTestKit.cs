@@ -19,8 +19,7 @@ namespace Orchestrator.Testing;
 ///         .Expect.NoLoss().NoDoubleRun().VmOn("web", "host1"));
 /// }
 /// </code>
-/// Each run writes its report to the test's output and fails the test, listing the failed
-/// expectations and errors, when the drill did not pass.
+/// Each run writes its report to the test's output; a drill that did not pass fails the test, listing failed expectations and errors.
 /// </summary>
 public abstract class ScenarioTestKit : TestKit
 {
@@ -35,11 +34,7 @@ public abstract class ScenarioTestKit : TestKit
     /// <summary>Runs the drill (a <see cref="Scenario"/> or its builder) and fails the test unless it passed; returns the report for further assertions.</summary>
     protected async Task<DrillReport> Run(IScenarioSource scenario) => Passed(await Report(scenario));
 
-    /// <summary>
-    /// Reads a drill file (YAML or JSON), runs it, and fails the test unless it passed. A relative path is looked up
-    /// in the current directory, then above the test assembly (<see cref="DrillFiles.Resolve"/>), so
-    /// <c>RunFile("deploy/drills/never-acking-device.yaml")</c> works from a test project inside the repository.
-    /// </summary>
+    /// <summary>Runs a drill file (YAML or JSON) and fails the test unless it passed; a relative path as <see cref="DrillFiles.Resolve"/> finds it.</summary>
     protected async Task<DrillReport> RunFile(string path)
     {
         var testDirectory = Path.GetDirectoryName(GetType().Assembly.Location) is { Length: > 0 } dir ? dir : AppContext.BaseDirectory;

@@ -41,8 +41,7 @@ public static class Program
             (args.Length == 0 ? Console.Error : Console.Out).WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
-        // stdout carries the command's output and nothing else (demo --json promises one JSON object):
-        // whatever else writes to the console, Akka's fallback logger during shutdown included, goes to stderr.
+        // stdout is the command's output alone (demo --json: one JSON object); all else, Akka's shutdown fallback logger too, goes to stderr.
         var output = Console.Out;
         Console.SetOut(Console.Error);
         using var interrupt = new CancellationTokenSource();

@@ -27,9 +27,7 @@ public sealed record OrchestratorOptions(string Name)
     /// <summary>What incoming migrations may use; null: every capability.</summary>
     public MigrationCapabilities? IncomingCapabilities { get; init; }
 
-    /// <summary>
-    /// TEST-ONLY: the fault injector (kill at a phase, corrupt the next incoming copy) for drills. Never in production.
-    /// </summary>
+    /// <summary>TEST-ONLY: the fault injector (kill at a phase, corrupt the next incoming copy) for drills. Never in production.</summary>
     public bool FaultInjection { get; init; }
 
     /// <summary>Tests only, without <see cref="FaultInjection"/>: wraps what incoming migrations load.</summary>

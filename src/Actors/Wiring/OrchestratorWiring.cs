@@ -20,9 +20,8 @@ namespace Orchestrator.Actors.Wiring;
 public static class OrchestratorWiring
 {
     /// <summary>
-    /// Remoting, clustering with the split-brain resolver, the fleet coordinator and ownership ledger
-    /// singletons (with proxies, <see cref="FleetKey"/> and <see cref="OwnershipKey"/>), the serializers,
-    /// the fleet store, and the VM host (<see cref="VmHostKey"/>) fenced by the ledger and reporting to the fleet.
+    /// Remoting, clustering with the split-brain resolver, the fleet and ownership singletons (proxies <see cref="FleetKey"/>, <see cref="OwnershipKey"/>),
+    /// the serializers, the fleet store, and the VM host (<see cref="VmHostKey"/>) fenced by the ledger and reporting to the fleet.
     /// </summary>
     public static AkkaConfigurationBuilder WithOrchestrator(this AkkaConfigurationBuilder akka, OrchestratorOptions options)
     {
@@ -58,8 +57,7 @@ public static class OrchestratorWiring
                     HeartbeatInterval = TimeSpan.FromSeconds(1),
                     AcceptableHeartbeatPause = membership.HeartbeatPause,
                 },
-                // Keep-majority downs the minority side of a partition after stable-after (DownAfter), so a
-                // crashed host leaves the cluster on its own; docs/cluster.md.
+                // Keep-majority downs a partition's minority after stable-after (DownAfter): a crashed host leaves on its own; docs/cluster.md.
                 SplitBrainResolver = new KeepMajorityOption(),
             });
             // One fleet coordinator in the cluster, on the oldest node; every node reaches it through a proxy.
@@ -122,8 +120,7 @@ public static class OrchestratorWiring
             host.Tell(new HostLocal.FenceWith(registry.Get<OwnershipKey>()));
             host.Tell(new HostLocal.ReportTo(registry.Get<FleetKey>()));
         }
-        // A node asked to stop lets no VM leave half-migrated: outgoing migrations are cancelled
-        // and their VMs stay here; the host logs which.
+        // A stopping node leaves no VM half-migrated: outgoing migrations are cancelled, their VMs stay here; the host logs which.
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "cancel-outgoing-migrations", async () =>
         {
             try

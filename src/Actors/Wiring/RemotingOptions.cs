@@ -5,10 +5,7 @@ namespace Orchestrator.Actors.Wiring;
 /// <param name="Port">0 picks a free port.</param>
 /// <param name="MaximumFrameSize">Bytes; the largest message (a precopy chunk with its header) must fit.</param>
 /// <param name="SocketBufferSize">Bytes, for both directions.</param>
-/// <param name="Throttler">
-/// Akka's throttler transport adapter (<c>trttl</c>) under remoting, so in-process drills can blackhole and
-/// heal links. Every node of a cluster must agree: the adapter changes the addresses' protocol.
-/// </param>
+/// <param name="Throttler">Akka's throttler (<c>trttl</c>): in-process drills blackhole and heal links; all nodes must agree (it changes the protocol).</param>
 public sealed record RemotingOptions(
     string Hostname = "127.0.0.1",
     int Port = 0,

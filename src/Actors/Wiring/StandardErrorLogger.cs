@@ -10,8 +10,7 @@ internal sealed class StandardErrorLogger : ReceiveActor, IRequiresMessageQueue<
     public StandardErrorLogger()
     {
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
-        // While this node shuts down, its peers' connections drop as expected; remoting reports each
-        // drop as a warning or an error, which would only alarm the reader.
+        // While shutting down, peers' connections drop as expected; remoting's warning or error for each would only alarm the reader.
         Receive<LogEvent>(e => e.LogLevel() >= LogLevel.WarningLevel && FromRemoting(e) && ShuttingDown, _ => { });
         Receive<LogEvent>(e => Console.Error.WriteLine(e.ToString()));
     }

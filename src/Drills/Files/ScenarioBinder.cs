@@ -5,10 +5,7 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Files;
 
-/// <summary>
-/// Turns a drill file's nodes into a <see cref="Scenarios.Scenario"/>, collecting every error with the line
-/// and the field it concerns. Unknown fields are errors, so a typo never silently changes a drill.
-/// </summary>
+/// <summary>File nodes to a <see cref="Scenarios.Scenario"/>, errors with line and field; unknown fields too, so a typo never changes a drill.</summary>
 internal sealed class ScenarioBinder
 {
     private static readonly string[] TopFields = ["name", "hosts", "vms", "steps", "expect"];

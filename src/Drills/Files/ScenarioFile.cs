@@ -2,10 +2,7 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Files;
 
-/// <summary>
-/// Reads a drill from YAML (<c>.yaml</c>, <c>.yml</c>) or JSON (<c>.json</c>): one schema, described in
-/// docs/drills.md. Every problem is reported at once, each as <c>FILE:LINE: PATH: what is wrong</c>.
-/// </summary>
+/// <summary>A drill from YAML (.yaml/.yml) or JSON (.json), one schema (docs/drills.md); all problems at once, <c>FILE:LINE: PATH: what is wrong</c>.</summary>
 public static class ScenarioFile
 {
     /// <exception cref="ScenarioFileException">The file is missing, malformed, or describes a drill that cannot run.</exception>

@@ -14,11 +14,7 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.InProcess;
 
-/// <summary>
-/// A cluster of one ActorSystem per host in this process, on 127.0.0.1 free ports, each with its VM host
-/// and the fleet's singletons, wired by WithOrchestrator as a node is. Faults: kill (a crash), partition and
-/// heal (Akka's throttler transport adapter, <c>trttl</c>: a blackhole drops every message both ways).
-/// </summary>
+/// <summary>An ActorSystem per host on 127.0.0.1, wired as a node is; kill is a crash, partition a <c>trttl</c> blackhole (drops all both ways).</summary>
 /// <param name="nodes">Filled by <see cref="Start"/>, host by host.</param>
 internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions options) : IDrillCluster
 {
@@ -74,10 +70,8 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
     }
 
     /// <summary>
-    /// A crash: the node stops talking to every peer at once (its side of each link is blackholed, so
-    /// nothing it says while dying gets out), then its ActorSystem is aborted without coordinated
-    /// shutdown, so no migration is cancelled and no leave is announced; its VMs die with it.
-    /// Synchronous and bounded, so it can run inside a phase callback.
+    /// A crash: every link blackholed on its side at once (nothing said while dying gets out), then the system aborted without coordinated
+    /// shutdown, so no migration is cancelled and no leave announced. Synchronous and bounded, so it can run inside a phase callback.
     /// </summary>
     private void Kill(DrillNode victim)
     {
@@ -88,7 +82,6 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
         ((ExtendedActorSystem)victim.System).Abort();
     }
 
-    /// <summary>A living node's proxy to the fleet coordinator.</summary>
     public IActorRef Fleet => nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
 
     public async ValueTask DisposeAsync()
@@ -221,7 +214,6 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
         });
     }
 
-    /// <summary>The answer, or null when none came in time.</summary>
     private static async Task<object?> Ask(IActorRef target, object message, TimeSpan timeout)
     {
         try

@@ -10,7 +10,7 @@ public static class InProcessDrill
         "needs delay, rate or loss on a real link (network namespaces, --netns), which the in-process engine cannot produce; " +
         "run the drill with --netns (root), or remove the step to run it in-process";
 
-    /// <summary>One ActorSystem per host in one process: no link to shape at all.</summary>
+    /// <summary>No link to shape at all.</summary>
     public static readonly LinkFaults LinkFaults = new(NeedsNetns, NeedsNetns, NeedsNetns, NeedsNetns);
 
     /// <summary>Runs the scenario to its end and reports; throws <see cref="DrillNotSupportedException"/> before starting anything it cannot do.</summary>

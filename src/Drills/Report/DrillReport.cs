@@ -2,10 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Orchestrator.Drills.Report;
 
-/// <summary>
-/// The outcome of one drill: what was done and when, what the invariant checks saw, how each migration
-/// ended, and each expectation's verdict. Times are milliseconds since the drill started.
-/// </summary>
+/// <summary>One drill's outcome: steps and when, what invariant checks saw, how migrations ended, verdicts. Times are ms since the drill started.</summary>
 public sealed record DrillReport(
     string Name,
     bool Passed,

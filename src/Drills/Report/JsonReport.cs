@@ -5,10 +5,9 @@ using System.Text.Json.Nodes;
 namespace Orchestrator.Drills.Report;
 
 /// <summary>
-/// The report as one JSON object: <c>passed</c>, <c>lost</c>, <c>lost-with-host</c>, <c>double-runs</c>,
-/// <c>digest-mismatches</c> (counts), then <c>steps</c>, <c>migrations</c>, <c>hosts</c>,
-/// <c>violations</c>, <c>expectations</c> and <c>errors</c>. Keys are kebab-case like query-migrate's: the
-/// records' property names (<see cref="StepRecord.Text"/> is <c>step</c>; a migration's <c>phases</c> come last).
+/// The report as one JSON object: <c>passed</c>, <c>lost</c>, <c>lost-with-host</c>, <c>double-runs</c>, <c>digest-mismatches</c> (counts), then
+/// <c>steps</c>, <c>migrations</c>, <c>hosts</c>, <c>violations</c>, <c>expectations</c> and <c>errors</c>. Keys are the records' property names in
+/// kebab-case like query-migrate's (<see cref="StepRecord.Text"/> is <c>step</c>; a migration's <c>phases</c> come last).
 /// </summary>
 public static class JsonReport
 {

@@ -8,18 +8,12 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Running;
 
-/// <summary>
-/// Runs a drill on any engine's cluster: starts the cluster, creates the VMs, plays the steps in order while
-/// the observer checks the invariants, then judges the expectations. Every wait is bounded.
-/// </summary>
+/// <summary>Runs a drill on any engine: starts the cluster, creates the VMs, plays the steps under invariant checks, judges. Every wait is bounded.</summary>
 public static class Drill
 {
     /// <summary>
-    /// Runs the scenario to its end on the cluster an engine starts (<see cref="InProcess.InProcessDrill"/>, or node
-    /// processes in network namespaces), and reports; the steps, invariants, verdicts and report are the same
-    /// whatever the engine. <paramref name="start"/> throws
-    /// <see cref="TimeoutException"/> when the cluster does not come up; the cluster is disposed at the end.
-    /// Throws <see cref="DrillNotSupportedException"/>, before starting anything, for a step <paramref name="faults"/> cannot produce.
+    /// Runs the scenario to its end on the cluster <paramref name="start"/> gives (throws <see cref="TimeoutException"/> if it does not come up;
+    /// disposed at the end) and reports. Throws <see cref="DrillNotSupportedException"/>, before starting, for a step <paramref name="faults"/> cannot produce.
     /// </summary>
     /// <param name="progress">Each step as it starts and ends, for a person watching.</param>
     public static Task<DrillReport> Run(Scenarios.Scenario scenario, LinkFaults faults, Func<CancellationToken, Task<IDrillCluster>> start, string engine,
@@ -37,7 +31,6 @@ public static class Drill
     }
 }
 
-/// <summary>One run of a drill, from starting its cluster to the report.</summary>
 internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options, Action<string> progress, Func<CancellationToken, Task<IDrillCluster>> start, string engine)
 {
     private readonly Stopwatch _clock = new();
@@ -163,8 +156,7 @@ internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options
                 var since = DateTimeOffset.UtcNow;
                 var asked = cluster.Migrate(migrate);
                 var alive = cluster.Living().ToArray();
-                // A kill armed at this migration's first phase may take the fleet coordinator's host, and the
-                // answer with it, while the migration starts all the same: then it is found where it runs.
+                // A kill at this migration's first phase may take the fleet's host and its answer while the migration starts: find it where it runs.
                 while (!asked.IsCompleted && alive.All(h => cluster.Fate(h) == NodeFate.Alive))
                     await Task.WhenAny(asked, Task.Delay(options.PollInterval, cancel));
                 if (!asked.IsCompleted && await Started(cluster, migrate.Vm, since) is { } found)
@@ -245,10 +237,7 @@ internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options
         }
     }
 
-    /// <summary>
-    /// For an engine that sees no phases: the kill is armed on the source node of the VM's next
-    /// migration, i.e. the host the VM is on now. A failure to arm is the kill step's error.
-    /// </summary>
+    /// <summary>Without phases, the kill is armed on the VM's next source, the host it is on now; a failure to arm is the kill step's error.</summary>
     private async Task ArmAcross(IDrillCluster cluster, DrillObserver observer, KillStep kill, DrillObserver.PhaseTrigger trigger)
     {
         var source = observer.Holder(kill.Of!);

@@ -9,18 +9,10 @@ using Orchestrator.Drills.Scenarios;
 namespace Orchestrator.Drills.Running;
 
 /// <summary>
-/// Watches a drill from inside every node: where each VM is (each host's VM list, read through its local
-/// reference, never across a link a fault may have cut), which migrations run and how they end, and the
-/// invariants. Rules:
-/// <list type="bullet">
-/// <item>A VM's owner is the host it was last seen running on alone, or the destination of a migration
-/// seen completed after that.</item>
-/// <item>Lost: defined, and on no living host (any state counts, paused included), while its owner is
-/// not a host the scenario killed. Lost with host: on no living host at the end, its owner killed by the scenario.</item>
-/// <item>Double-run: running on two hosts at once.</item>
-/// </list>
-/// Host lists are read one after another, not atomically, so a suspicion is confirmed by a second read
-/// before it is recorded: a VM caught in the instant between two hosts is not reported.
+/// Watches a drill from inside every node: where each VM is (each host's own list, never read across a cut link), migrations, invariants.
+/// A VM's owner is the host last seen running it alone, or a migration's destination seen completed after. Lost: defined and on no living
+/// host (any state, paused too), its owner not killed by the scenario; lost with host: so at the end, its owner killed. Double-run: running
+/// on two hosts at once. Host lists are not read atomically, so a second read confirms a suspicion: a VM caught between hosts is not reported.
 /// </summary>
 internal sealed class DrillObserver
 {
@@ -33,7 +25,6 @@ internal sealed class DrillObserver
         public bool Final => Status is not null;
     }
 
-    /// <summary>A kill waiting for a migration phase.</summary>
     internal sealed record PhaseTrigger(KillStep Step, int ArmedAtOrder)
     {
         public TaskCompletionSource<long> Fired { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -282,10 +273,7 @@ internal sealed class DrillObserver
         }
     }
 
-    /// <summary>
-    /// A VM on no living host: the ownership ledger knows who owned it last (a commit moves ownership
-    /// before the destination runs it), so a VM committed to a host that then died is lost with it.
-    /// </summary>
+    /// <summary>A VM on no living host: a commit moves the ledger's owner before the destination runs, so one committed to a dead host is lost too.</summary>
     private async Task OwnerFromLedger(string vm)
     {
         if (await _cluster.LedgerOwner(vm) is { } owner)

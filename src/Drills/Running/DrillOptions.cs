@@ -3,10 +3,7 @@ using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Drills.Running;
 
-/// <summary>
-/// How a drill runs, on either engine (the netns engine gives its nodes the same bounds). The bounds are shorter
-/// than a production node's so that a crash is noticed and acted on within seconds; each is still a bound, never a forever.
-/// </summary>
+/// <summary>How a drill runs on either engine: bounds shorter than a node's, so a crash is noticed and acted on within seconds.</summary>
 public sealed record DrillOptions
 {
     /// <summary>Invariants are checked after every step and at this interval in between.</summary>
@@ -22,10 +19,7 @@ public sealed record DrillOptions
     /// <summary>The fleet coordinator's settings; a failed evacuation move is retried after 1 s, not 20.</summary>
     public FleetProtocol.Settings Fleet { get; init; } = FleetProtocol.Settings.Default with { RetryBackoff = TimeSpan.FromSeconds(1) };
 
-    /// <summary>
-    /// Silence before a peer is unreachable. Shorter than a node's default (8 s) so drills end soon, but
-    /// not so short that a busy machine (a whole test suite on two cores) makes a live host look dead.
-    /// </summary>
+    /// <summary>Silence before a peer is unreachable: under a node's 8 s so drills end soon, yet a busy machine (suite on 2 cores) keeps hosts alive.</summary>
     public TimeSpan FailureDetectorPause { get; init; } = TimeSpan.FromSeconds(4);
 
     /// <summary>How long an unreachable member stays before the split-brain resolver downs it.</summary>
@@ -34,13 +28,9 @@ public sealed record DrillOptions
     /// <summary>The cluster must form, and the fleet answer, within this.</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Bound of every ask to a host.</summary>
     public TimeSpan AskTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>
-    /// Bound of a command to the fleet coordinator. Longer than <see cref="AskTimeout"/>: the coordinator
-    /// itself asks every host (5 s each, status then VM list) before it answers an evacuation.
-    /// </summary>
+    /// <summary>Bound of a fleet command, above <see cref="AskTimeout"/>: for an evacuation it asks every host (5 s each, status then VM list).</summary>
     public TimeSpan FleetAskTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Akka's own log on stderr; ERROR by default, since a drill's faults make remoting complain by design.</summary>

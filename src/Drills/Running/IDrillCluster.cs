@@ -5,11 +5,7 @@ using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Running;
 
-/// <summary>
-/// The cluster under test, as a drill plays and watches it: the in-process engine (one ActorSystem per
-/// host) and the netns engine (one node process per network namespace) both give this, so the steps,
-/// the invariant checks, the verdicts and the report are one code for both. Host names are the scenario's.
-/// </summary>
+/// <summary>The cluster under test as either engine gives it (in-process, netns): steps, checks, verdicts, report are one code. Scenario host names.</summary>
 public interface IDrillCluster : IAsyncDisposable
 {
     /// <summary>Every host of the scenario, in order.</summary>
@@ -30,8 +26,8 @@ public interface IDrillCluster : IAsyncDisposable
     Task<DrillEvacuation> Evacuate(string host);
 
     /// <summary>
-    /// A crash of the living host's node now; throws <see cref="DrillStepException"/> when it cannot. An engine that
-    /// <see cref="SeesPhases"/> kills before it returns, bounded, so that a phase callback can call it.
+    /// Crashes the living host's node now, or throws <see cref="DrillStepException"/>. An engine that <see cref="SeesPhases"/> kills before it
+    /// returns, bounded, so that a phase callback can call it.
     /// </summary>
     Task Kill(string host);
 
@@ -50,10 +46,7 @@ public interface IDrillCluster : IAsyncDisposable
     /// <summary>The ownership ledger's owner of the VM, as a scenario host; null when unknown or unreachable.</summary>
     Task<string?> LedgerOwner(string vm);
 
-    /// <summary>
-    /// Calls back on every phase a source migration publishes, on the migration's own thread, where the
-    /// engine can see them (in-process). Engines that cannot watch phases never call.
-    /// </summary>
+    /// <summary>Calls back on each phase a source migration publishes, on its own thread, if the engine sees them (in-process); others never call.</summary>
     void WatchPhases(Action<string, MigrationPhaseReached> onPhase);
 
     /// <summary>Whether <see cref="WatchPhases"/> reports phases; when not, kills at a phase go through <see cref="ArmKillAt"/>.</summary>
@@ -71,11 +64,9 @@ public interface IDrillCluster : IAsyncDisposable
 
 public static class DrillClusters
 {
-    /// <summary>The hosts alive now, in order.</summary>
     public static IEnumerable<string> Living(this IDrillCluster cluster) => cluster.Hosts.Where(h => cluster.Fate(h) == NodeFate.Alive);
 }
 
-/// <summary>A migration the fleet admitted.</summary>
 public sealed record DrillAdmission(MigrationId Id, string Source, string Status);
 
 /// <summary>An evacuation's plan: moves, and the VMs that stay (with why).</summary>
@@ -84,10 +75,8 @@ public sealed record DrillEvacuation(IReadOnlyList<(string Vm, string To)> Moves
 /// <summary>A migration known from the fleet's list, hosts as the scenario names them, with the phases its source reported (and when).</summary>
 public sealed record DrillMigrationSeen(MigrationId Id, string Vm, string Source, string Destination, IReadOnlyList<(string Phase, DateTimeOffset At)>? Phases = null);
 
-/// <summary>A step could not do what it says; the message says why.</summary>
 public sealed class DrillStepException(string message) : Exception(message);
 
-/// <summary>What became of a node during a drill.</summary>
 public enum NodeFate
 {
     Alive,

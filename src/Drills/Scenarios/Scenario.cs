@@ -1,9 +1,6 @@
 namespace Orchestrator.Drills.Scenarios;
 
-/// <summary>
-/// A failover drill: hosts, the VMs on them, a timeline of steps (migrations and faults), and what
-/// must hold at the end. Built with <see cref="Named"/> or read from a file (<c>Files/ScenarioFile</c>).
-/// </summary>
+/// <summary>A failover drill: hosts, VMs, a timeline of steps (migrations, faults), what must hold at the end; from <see cref="Named"/> or a file.</summary>
 public sealed record Scenario(
     string Name,
     IReadOnlyList<HostDefinition> Hosts,

@@ -5,16 +5,11 @@ namespace Orchestrator.Drills.Scenarios;
 /// <summary>
 /// The fluent form of a drill:
 /// <code>
-/// Scenario.Named("destination dies in stop-copy")
-///     .Hosts(2)
-///     .Vm("web", on: "host1")
-///     .Migrate("web", to: "host2")
-///     .KillAt("host2", MigrationPhase.StopCopy, of: "web")
-///     .WaitForMigration("web")
+/// Scenario.Named("destination dies in stop-copy").Hosts(2).Vm("web", on: "host1").Migrate("web", to: "host2")
+///     .KillAt("host2", MigrationPhase.StopCopy, of: "web").WaitForMigration("web")
 ///     .Expect.NoLoss().NoDoubleRun().VmOn("web", "host1", "running")
 /// </code>
-/// Steps run in the order written. <see cref="Build"/> checks every name and value and throws
-/// <see cref="ScenarioException"/> listing what is wrong.
+/// Steps run in the order written. <see cref="Build"/> throws <see cref="ScenarioException"/> listing every wrong name and value.
 /// </summary>
 public sealed class ScenarioBuilder : IScenarioSource
 {

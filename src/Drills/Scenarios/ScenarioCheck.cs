@@ -2,10 +2,7 @@ using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Drills.Scenarios;
 
-/// <summary>
-/// Every rule a scenario must follow, in one place for both the fluent builder and the files. Paths use
-/// the file format's field names, so the file reader can turn them into line numbers.
-/// </summary>
+/// <summary>Every rule a scenario follows, for builder and files; paths use the file's field names, which the file reader turns into line numbers.</summary>
 public static class ScenarioCheck
 {
     public static readonly TimeSpan LongestWait = TimeSpan.FromMinutes(10);

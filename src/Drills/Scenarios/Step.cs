@@ -24,9 +24,8 @@ public sealed record EvacuateStep(string Host) : Step
 }
 
 /// <summary>
-/// The host's node crashes: it stops talking at once and its ActorSystem is aborted, VMs included. With
-/// <paramref name="At"/>, the kill happens the moment <paramref name="Of"/>'s migration reaches that phase;
-/// the trigger is armed before the step that precedes this one runs, and this step waits for it up to <paramref name="Within"/>.
+/// The host's node crashes, VMs included. With <paramref name="At"/>, the moment <paramref name="Of"/>'s migration reaches that phase:
+/// armed before the preceding step runs, this step waits for it up to <paramref name="Within"/>.
 /// </summary>
 public sealed record KillStep(string Host, MigrationPhase? At = null, string? Of = null, TimeSpan? Within = null) : Step
 {

@@ -3,10 +3,7 @@ using Orchestrator.Devices.Machine;
 
 namespace Orchestrator.Drills.Scenarios;
 
-/// <summary>
-/// A VM of a drill: RAM the guest dirties, and optionally a VFIO VF and a vGPU. Small by default so a
-/// migration takes well under a second on loopback.
-/// </summary>
+/// <summary>A VM of a drill: RAM the guest dirties, optionally a VFIO VF and a vGPU; small by default: a migration takes well under 1 s on loopback.</summary>
 /// <param name="Vfio">Bytes of VF state; 0 leaves the VF out.</param>
 /// <param name="VfioAllocation">Destination allocation time of the VF before it acks the switchover.</param>
 /// <param name="VfioNeverAcks">The VF's destination allocation never finishes, so its switchover ack never comes.</param>

@@ -82,10 +82,7 @@ public sealed class ClusterHosts(IServiceProvider services)
         return lookup.Found is { } found ? map(await Ask(found.Host, message)) : ApiResults.VmMissing(vm, lookup.Silent);
     }
 
-    /// <summary>
-    /// One message to one host only, by name: this node's own VM host through its local reference (so it
-    /// answers whatever the links do), another host through membership. Null when no such host is known.
-    /// </summary>
+    /// <summary>One message to the named host only (this node's through its local reference, whatever the links do); null for an unknown host.</summary>
     public async Task<object?> AskOnly(string host, object message)
     {
         if (host == services.GetRequiredService<NodeSettings>().Name)
@@ -93,7 +90,6 @@ public sealed class ClusterHosts(IServiceProvider services)
         return Host(host) is { } member ? await Ask(member, message) : null;
     }
 
-    /// <summary>The answer, or null when none came in time.</summary>
     private static async Task<object?> OrNull(Task<object> asked)
     {
         try

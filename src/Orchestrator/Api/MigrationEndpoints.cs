@@ -60,8 +60,7 @@ public static class MigrationEndpoints
 
         api.MapPost("/vms/{name}/migration/cancel", async (string name, ClusterHosts cluster) =>
         {
-            // A migration still waiting for a permit lives only in the fleet: withdraw it there first.
-            // Best effort: a running migration must still be cancellable while the singleton moves.
+            // One waiting for a permit lives only in the fleet; best effort, so a running one stays cancellable while the singleton moves.
             await cluster.TryAskFleet(new FleetProtocol.CancelQueued(name));
             if ((await cluster.LookupVm(name)).Found is { } found)
                 return await cluster.Ask(found.Host, new HostProtocol.MigrateCancel(name)) is CommandResult { Error: { } } error

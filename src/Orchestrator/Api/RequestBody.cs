@@ -10,10 +10,7 @@ namespace Orchestrator.Api;
 /// <summary>A JSON request body: each problem is an <see cref="ApiInputException"/> naming the field (400), past <see cref="MaxBytes"/> a 413.</summary>
 public sealed class RequestBody(JsonObject body)
 {
-    /// <summary>
-    /// The largest body the API reads: 64 KiB. Far above any real request, and far below the remoting frame
-    /// (4 MiB), so no value taken from a body can make a message the cluster drops.
-    /// </summary>
+    /// <summary>64 KiB: far above any real request, far below the 4 MiB remoting frame, so no value from a body makes a message the cluster drops.</summary>
     public const int MaxBytes = 64 * 1024;
 
     private static readonly JsonDocumentOptions Strict = new() { AllowDuplicateProperties = false, MaxDepth = 16 };

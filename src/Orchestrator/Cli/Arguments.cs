@@ -11,10 +11,7 @@ public sealed class Arguments
     {
     }
 
-    /// <param name="positionals">
-    /// Whether arguments that are not options are collected into <see cref="Positionals"/> (a bare <c>--</c>
-    /// makes every later argument positional, for a name that starts with <c>--</c>); otherwise they are errors.
-    /// </param>
+    /// <param name="positionals">Non-options go to <see cref="Positionals"/> (all after a bare <c>--</c>, for names like <c>--x</c>), else errors.</param>
     public static Arguments Parse(
         IReadOnlyList<string> args, IReadOnlyCollection<string> valueOptions, IReadOnlyCollection<string> switchOptions, bool positionals = false)
     {
@@ -58,7 +55,6 @@ public sealed class Arguments
         return parsed;
     }
 
-    /// <summary>The arguments that are not options, in order.</summary>
     public IReadOnlyList<string> Positionals => _positionals;
 
     public bool Has(string name) => _switches.Contains(name);
@@ -77,6 +73,5 @@ public sealed class Arguments
     public Arguments WithAtMostPositionals(int count) =>
         _positionals.Count <= count ? this : throw new UsageException($"Unexpected argument '{_positionals[count]}'");
 
-    /// <summary>The value of an option the command cannot run without.</summary>
     public string Required(string name) => Value(name) ?? throw new UsageException($"Missing option {name}");
 }

@@ -3,8 +3,8 @@ using Orchestrator.Devices.Units;
 namespace Orchestrator.Cli;
 
 /// <summary>
-/// Sizes like <c>256MiB</c>, rates like <c>32MiB/s</c> and durations for the command line, in <see cref="Quantity"/>'s one
-/// grammar. Parse* throw a <see cref="UsageException"/>; *Problem give the same text (naming <c>option</c>), null when valid.
+/// Sizes (<c>256MiB</c>), rates (<c>32MiB/s</c>) and durations in <see cref="Quantity"/>'s grammar. Parse* throw a <see cref="UsageException"/>;
+/// *Problem give the same text (naming <c>option</c>), null when valid.
 /// </summary>
 public static class ByteUnits
 {

@@ -4,9 +4,8 @@ using Orchestrator.Cli.Commands;
 namespace Orchestrator.Cli;
 
 /// <summary>
-/// The commands that talk to a running node over its HTTP API (docs/api.md). Exit codes: 0 done (for
-/// <c>migrate --wait</c>: completed; for <c>evacuate --wait</c>: every move completed and no VM unplaceable), 1 the API
-/// refused (its error on stderr), could not be reached, or the migration (a move) failed or was cancelled, 2 invalid arguments, with no request sent.
+/// Commands to a running node's HTTP API (docs/api.md). Exit codes: 0 done (<c>migrate --wait</c>: completed; <c>evacuate --wait</c>: every move
+/// completed, no VM unplaceable), 1 refused (error on stderr), unreachable, or a migration failed or was cancelled, 2 invalid arguments (nothing sent).
 /// </summary>
 public static class ClientCommands
 {

@@ -1,9 +1,6 @@
 namespace Orchestrator.Demo;
 
-/// <summary>
-/// When the demo sends migrate-continue to a migration that pause-before-switchover holds in pre-switchover:
-/// after a delay, or (<paramref name="After"/> null) when Enter is pressed or stdin ends.
-/// </summary>
+/// <summary>When to send migrate-continue (pause-before-switchover): after a delay, or with <paramref name="After"/> null on Enter or stdin's end.</summary>
 /// <param name="Notice">Tells the person watching what the demo waits for.</param>
 public sealed record Continuation(TimeSpan? After, TextReader Input, Action<string> Notice)
 {

@@ -8,9 +8,8 @@ using Orchestrator.Drills.Running;
 namespace Orchestrator.Drills;
 
 /// <summary>
-/// <c>orchestrator drill FILE [--json] [--netns]</c>: runs a failover drill (docs/drills.md) on an in-process
-/// cluster, or with <c>--netns</c> on node processes in network namespaces (root). Exit codes: 0 every expectation held, 1 the drill failed, 2 a bad file or option, or a
-/// fault this engine cannot produce (nothing was run), 130 interrupted (Ctrl+C).
+/// <c>orchestrator drill FILE [--json] [--netns]</c>: a failover drill (docs/drills.md) in process, or with <c>--netns</c> on nodes in network
+/// namespaces (root). Exit codes: 0 all expectations held, 1 failed, 2 bad file or option or a fault this engine cannot produce (nothing run), 130 Ctrl+C.
 /// </summary>
 public static class DrillCommand
 {

@@ -20,10 +20,7 @@ public sealed class FleetOptions
     /// <summary><c>abort</c> or <c>pause</c>.</summary>
     public string TimeoutAction { get; set; } = "abort";
 
-    /// <summary>
-    /// Milliseconds between two judgements of the running migrations (timeouts; a source silent for longer is
-    /// asked). Sources push their progress and their end, so a permit comes back as soon as a migration ends.
-    /// </summary>
+    /// <summary>Milliseconds between judgements of migrations (timeouts; a silent source is asked); ends are pushed, so permits return at once.</summary>
     public int PollInterval { get; set; } = 1000;
 
     /// <summary>Seconds before a failed evacuation migration is tried again; doubles on each failure.</summary>

@@ -2,10 +2,7 @@ using Microsoft.Extensions.Options;
 
 namespace Orchestrator.Node;
 
-/// <summary>
-/// Checks the <c>Orchestrator</c> section at start (<c>ValidateOnStart</c>): a bad setting stops the node with an
-/// <see cref="OptionsValidationException"/> naming it, which the CLI prints (exit code 2).
-/// </summary>
+/// <summary>Checks <c>Orchestrator</c> at start (<c>ValidateOnStart</c>): <see cref="OptionsValidationException"/> names a bad setting (exit 2).</summary>
 public sealed class NodeOptionsValidation : IValidateOptions<NodeOptions>
 {
     public ValidateOptionsResult Validate(string? name, NodeOptions options) =>

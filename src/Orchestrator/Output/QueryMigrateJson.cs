@@ -38,10 +38,7 @@ public static class QueryMigrateJson
         };
     }
 
-    /// <summary>
-    /// query-migrate of a migration only the fleet's journal still knows (its source host is gone): the
-    /// outcome it keeps, in the same field names; the fields it does not keep are left out.
-    /// </summary>
+    /// <summary>query-migrate of a migration only the fleet's journal knows (source gone): the outcome it keeps, same names, other fields left out.</summary>
     public static JsonObject ToJson(MigrationId id, Actors.Fleet.Journal.FleetEvents.MigrationOutcome outcome) => new()
     {
         ["id"] = id.Value,
@@ -64,11 +61,7 @@ public static class QueryMigrateJson
 
     public static string Render(MigrationInfo? info) => ToJson(info).ToJsonString(Indented);
 
-    /// <summary>
-    /// The inverse of <see cref="ToJson"/>, for the CLI client that gets query-migrate from the HTTP API and shows
-    /// it with <see cref="ProgressView"/>: null for <c>{}</c> (no migration yet). Missing fields read as zero or
-    /// null; a status this build does not know is a <see cref="FormatException"/>.
-    /// </summary>
+    /// <summary>Inverse of <see cref="ToJson"/> (CLI): <c>{}</c> is null, missing fields 0 or null, unknown status <see cref="FormatException"/>.</summary>
     public static MigrationInfo? FromJson(JsonObject json)
     {
         if (json.Count == 0)

@@ -5,9 +5,8 @@ using Orchestrator.Output;
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>
-/// <c>orchestrator evacuate HOST [--wait] [--json]</c> (POST /hosts/{host}/evacuate): the host drains and its VMs move off.
-/// Prints the plan, moves and the VMs that fit nowhere; with <c>--wait</c> it follows the moves in GET /migrations to their
-/// end and exits 0 only when every move completed and no VM was left behind.
+/// <c>orchestrator evacuate HOST [--wait] [--json]</c> (POST /hosts/{host}/evacuate): drains the host, prints the plan and the VMs that fit nowhere;
+/// <c>--wait</c> follows the moves in GET /migrations, exit 0 only when every move completed and no VM was left behind.
 /// </summary>
 internal static class EvacuateCommand
 {
@@ -19,8 +18,7 @@ internal static class EvacuateCommand
         var host = a.Positional(0, "host name: evacuate HOST [--wait] [--json]");
         var (wait, json) = (a.Has("--wait"), a.Has("--json"));
 
-        // The 202 names no migration ids, and GET /migrations keeps a VM's earlier migrations (an earlier evacuation's,
-        // too): what is listed before this request is not one of its moves.
+        // The 202 names no ids and GET /migrations keeps earlier ones (other evacuations' too): what is listed before is not a move.
         var before = wait ? (await c.Api.Get("/migrations", c.Cancel)).Array("migrations").Select(m => m.Text("id")).ToHashSet() : [];
         var plan = (await c.Api.Post($"/hosts/{ApiClient.Segment(host)}/evacuate", null, c.Cancel)).Object("evacuation plan");
         var moves = plan["moves"] as JsonArray ?? [];
@@ -86,10 +84,7 @@ internal static class EvacuateCommand
             yield return line;
     }
 
-    /// <summary>
-    /// Polls GET /migrations and GET /fleet/permits until every move is completed, failed or cancelled; a progress line
-    /// each time the counts or permits change. The results are each move's final state, in the plan's order.
-    /// </summary>
+    /// <summary>Polls GET /migrations and /fleet/permits until every move ended (a line when counts or permits change): final states, in plan order.</summary>
     private static async Task<JsonArray> Follow(string host, IReadOnlyList<string> vms, IReadOnlySet<string> before, ClientContext c, Action<string> progress)
     {
         var clock = Stopwatch.StartNew();

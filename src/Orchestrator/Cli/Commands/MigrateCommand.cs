@@ -73,8 +73,7 @@ internal static class MigrateCommand
                 unavailable = 0;
                 // Until the new migration shows, the answer may still be the VM's previous one (whatever its status).
                 var ours = id == "" || json.Text("id") == id;
-                // While it waits for a permit the fleet answers {"id", "status": "queued", "source", "destination"},
-                // which is no QEMU state: one line when it starts waiting, then keep polling.
+                // Waiting for a permit: {"id", "status": "queued", "source", "destination"}, no QEMU state; one line, then keep polling.
                 if (ours && json.Text("status") == "queued")
                 {
                     if (!wasQueued)

@@ -13,11 +13,8 @@ using Orchestrator.Output;
 namespace Orchestrator.Drills.Netns;
 
 /// <summary>
-/// The cluster under test as real node processes, each host in its own network namespace
-/// (deploy/netns/cluster.sh in a temporary directory of its own). Steps go through the nodes' HTTP API
-/// and cluster.sh; each host is read through its own API (<c>GET /hosts/{host}/vms</c>), which the root
-/// namespace reaches whatever links a fault cut. Scenario host i is the node <c>host{i}</c> at 10.X.0.i,
-/// whatever the scenario calls it. Kills at a phase are armed on the source node's test-only fault hook.
+/// Node processes in network namespaces (deploy/netns/cluster.sh), driven through their HTTP API, kills at a phase via the source's test-only fault hook.
+/// A host is read through its own <c>GET /hosts/{host}/vms</c>, reached from the root namespace whatever links a fault cut; host i: <c>host{i}</c> at 10.X.0.i.
 /// </summary>
 /// <param name="dir">cluster.sh's directory: the nodes' pid files, logs and <c>cluster.env</c>.</param>
 internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir, string script, DrillOptions options, Action<string> progress) : IDrillCluster
@@ -88,10 +85,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
         throw new FileNotFoundException("deploy/netns/cluster.sh not found above this program or the working directory: set ORCHESTRATOR_NETNS_SCRIPT");
     }
 
-    /// <summary>
-    /// What slow-link can produce on this machine, as <c>cluster.sh link-faults</c> finds by trying (the same probe
-    /// its slow-link runs): the drill refuses, before starting, a step this cannot play. clear-link always can.
-    /// </summary>
+    /// <summary>What slow-link can produce here, as <c>cluster.sh link-faults</c> finds by trying (slow-link's own probe); clear-link always can.</summary>
     public static async Task<LinkFaults> ProbeLinkFaults(string script, CancellationToken cancel)
     {
         var (code, output) = await Run(script, ["link-faults"], TimeSpan.FromSeconds(30), cancel);
@@ -184,8 +178,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
             return NodeFate.Alive;
         lock (_sync)
         {
-            // An armed kill's victim that is gone, and said so as it obeyed the fault hook, was killed by the
-            // scenario, even before the kill step saw it; gone without that line, it died of something else.
+            // Gone with the fault hook's dying line: killed by the scenario, even before the kill step saw it; without, it died otherwise.
             if (_armed.ContainsValue(host) && DiedOfFaultHook(Path.Combine(dir, $"{Node(host)}.log")))
             {
                 _killed.Add(host);
