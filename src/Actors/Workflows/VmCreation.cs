@@ -132,7 +132,8 @@ internal sealed class VmCreation : ReceiveActor
     {
         NameRefused refused => CommandResult.Conflict($"VM '{Name}' was not created: {refused.Reason}"),
         null => CommandResult.Fail(
-            $"VM '{Name}' was not created: the ownership ledger (a cluster singleton) did not answer within {LedgerTimeout.TotalSeconds:0} s; try again when the cluster has settled") with { Kind = ErrorKind.Unavailable },
+            $"VM '{Name}' was not created: the ownership ledger (a cluster singleton) did not answer within {LedgerTimeout.TotalSeconds:0} s; try again when the cluster has settled") with
+        { Kind = ErrorKind.Unavailable },
         _ => CommandResult.Fail($"VM '{Name}' was not created: the ownership ledger answered {answer.GetType().Name}"),
     };
 

@@ -128,32 +128,32 @@ internal sealed class ScenarioBinder
         switch (verb)
         {
             case "migrate":
-            {
-                var vm = Text(map, "migrate", path, required: true);
-                var to = Text(map, "to", path, required: true);
-                var parameters = Parameters(map, path);
-                return vm is null || to is null ? null : new MigrateStep(vm, to, parameters);
-            }
+                {
+                    var vm = Text(map, "migrate", path, required: true);
+                    var to = Text(map, "to", path, required: true);
+                    var parameters = Parameters(map, path);
+                    return vm is null || to is null ? null : new MigrateStep(vm, to, parameters);
+                }
             case "evacuate":
                 return Text(map, "evacuate", path, required: true) is { } evacuated ? new EvacuateStep(evacuated) : null;
             case "corrupt":
                 return Text(map, "corrupt", path, required: true) is { } corrupted ? new CorruptStep(corrupted) : null;
             case "kill":
-            {
-                var victim = Text(map, "kill", path, required: true);
-                var at = Text(map, "at", path, required: false);
-                MigrationPhase? phase = null;
-                if (at is not null)
                 {
-                    if (MigrationPhaseNames.ByName.TryGetValue(at, out var known))
-                        phase = known;
-                    else
-                        Error(LineOf($"{path}.at"), $"{path}.at", $"'{at}' is not a phase: use one of {string.Join(", ", MigrationPhaseNames.ByName.Keys)}");
+                    var victim = Text(map, "kill", path, required: true);
+                    var at = Text(map, "at", path, required: false);
+                    MigrationPhase? phase = null;
+                    if (at is not null)
+                    {
+                        if (MigrationPhaseNames.ByName.TryGetValue(at, out var known))
+                            phase = known;
+                        else
+                            Error(LineOf($"{path}.at"), $"{path}.at", $"'{at}' is not a phase: use one of {string.Join(", ", MigrationPhaseNames.ByName.Keys)}");
+                    }
+                    var of = Text(map, "of", path, required: false);
+                    var within = Value(map, "within", path, Quantity.Duration, "a duration like 20s");
+                    return victim is null ? null : new KillStep(victim, phase, of, within);
                 }
-                var of = Text(map, "of", path, required: false);
-                var within = Value(map, "within", path, Quantity.Duration, "a duration like 20s");
-                return victim is null ? null : new KillStep(victim, phase, of, within);
-            }
             case "partition":
                 return Pair(map, "partition", path) is { } cut ? new PartitionStep(cut.A, cut.B) : null;
             case "heal":

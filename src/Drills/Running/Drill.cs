@@ -152,64 +152,64 @@ internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options
         switch (step)
         {
             case MigrateStep migrate:
-            {
-                var since = DateTimeOffset.UtcNow;
-                var asked = cluster.Migrate(migrate);
-                var alive = cluster.Living().ToArray();
-                // A kill at this migration's first phase may take the fleet's host and its answer while the migration starts: find it where it runs.
-                while (!asked.IsCompleted && alive.All(h => cluster.Fate(h) == NodeFate.Alive))
-                    await Task.WhenAny(asked, Task.Delay(options.PollInterval, cancel));
-                if (!asked.IsCompleted && await Started(cluster, migrate.Vm, since) is { } found)
                 {
-                    _ = asked.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // its "no answer" is expected now
-                    _admitted[migrate.Vm] = found.Info.Id;
-                    return $"started as {found.Info.Id} ({found.Info.Status.Name()}), from {found.Host}; the fleet coordinator's answer was lost " +
-                           $"with {string.Join(", ", alive.Where(h => cluster.Fate(h) != NodeFate.Alive))}";
+                    var since = DateTimeOffset.UtcNow;
+                    var asked = cluster.Migrate(migrate);
+                    var alive = cluster.Living().ToArray();
+                    // A kill at this migration's first phase may take the fleet's host and its answer while the migration starts: find it where it runs.
+                    while (!asked.IsCompleted && alive.All(h => cluster.Fate(h) == NodeFate.Alive))
+                        await Task.WhenAny(asked, Task.Delay(options.PollInterval, cancel));
+                    if (!asked.IsCompleted && await Started(cluster, migrate.Vm, since) is { } found)
+                    {
+                        _ = asked.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // its "no answer" is expected now
+                        _admitted[migrate.Vm] = found.Info.Id;
+                        return $"started as {found.Info.Id} ({found.Info.Status.Name()}), from {found.Host}; the fleet coordinator's answer was lost " +
+                               $"with {string.Join(", ", alive.Where(h => cluster.Fate(h) != NodeFate.Alive))}";
+                    }
+                    var admitted = await asked;
+                    _admitted[migrate.Vm] = admitted.Id;
+                    return $"admitted as {admitted.Id} ({admitted.Status}), from {admitted.Source}";
                 }
-                var admitted = await asked;
-                _admitted[migrate.Vm] = admitted.Id;
-                return $"admitted as {admitted.Id} ({admitted.Status}), from {admitted.Source}";
-            }
             case EvacuateStep evacuate:
-            {
-                var started = await cluster.Evacuate(evacuate.Host);
-                foreach (var move in started.Moves)
-                    _admitted.Remove(move.Vm);
-                var moves = string.Join(", ", started.Moves.Select(m => $"{m.Vm} to {m.To}"));
-                var stays = string.Join(", ", started.Staying.Select(u => $"{u.Vm} ({u.Reason})"));
-                return $"{started.Moves.Count} move(s){(moves.Length > 0 ? ": " + moves : "")}{(stays.Length > 0 ? "; staying: " + stays : "")}";
-            }
+                {
+                    var started = await cluster.Evacuate(evacuate.Host);
+                    foreach (var move in started.Moves)
+                        _admitted.Remove(move.Vm);
+                    var moves = string.Join(", ", started.Moves.Select(m => $"{m.Vm} to {m.To}"));
+                    var stays = string.Join(", ", started.Staying.Select(u => $"{u.Vm} ({u.Reason})"));
+                    return $"{started.Moves.Count} move(s){(moves.Length > 0 ? ": " + moves : "")}{(stays.Length > 0 ? "; staying: " + stays : "")}";
+                }
             case KillStep { At: null } kill:
                 if (cluster.Fate(kill.Host) is var fate and not NodeFate.Alive)
                     throw new DrillStepException($"{kill.Host} is already {fate.ToString().ToLowerInvariant()}");
                 await cluster.Kill(kill.Host);
                 return $"{kill.Host} killed";
             case KillStep kill:
-            {
-                var within = kill.Within ?? Step.DefaultWithin;
-                var deadline = _clock.Elapsed + within;
-                TimeSpan? endedAt = null;
-                while (!trigger!.Fired.Task.IsCompleted)
                 {
-                    if (!cluster.SeesPhases && cluster.KilledAtPhase(kill))
+                    var within = kill.Within ?? Step.DefaultWithin;
+                    var deadline = _clock.Elapsed + within;
+                    TimeSpan? endedAt = null;
+                    while (!trigger!.Fired.Task.IsCompleted)
                     {
-                        trigger.Fired.TrySetResult(_clock.ElapsedMilliseconds);
-                        break;
+                        if (!cluster.SeesPhases && cluster.KilledAtPhase(kill))
+                        {
+                            trigger.Fired.TrySetResult(_clock.ElapsedMilliseconds);
+                            break;
+                        }
+                        if (observer.Missed(trigger) is { } missed)
+                        {
+                            // Without phases, "ended" may be the kill's own doing: give the victim's death a moment to be seen.
+                            endedAt ??= _clock.Elapsed;
+                            if (cluster.SeesPhases || _clock.Elapsed - endedAt > TimeSpan.FromSeconds(2))
+                                throw new DrillStepException($"{kill.Host} was not killed: {missed}");
+                        }
+                        if (_clock.Elapsed > deadline)
+                            throw new DrillStepException($"{kill.Host} was not killed: {kill.Of}'s migration did not reach {kill.At!.Value.Name()} within {within.TotalSeconds:0} s");
+                        await Task.WhenAny(trigger.Fired.Task, Task.Delay(options.PollInterval, cancel));
                     }
-                    if (observer.Missed(trigger) is { } missed)
-                    {
-                        // Without phases, "ended" may be the kill's own doing: give the victim's death a moment to be seen.
-                        endedAt ??= _clock.Elapsed;
-                        if (cluster.SeesPhases || _clock.Elapsed - endedAt > TimeSpan.FromSeconds(2))
-                            throw new DrillStepException($"{kill.Host} was not killed: {missed}");
-                    }
-                    if (_clock.Elapsed > deadline)
-                        throw new DrillStepException($"{kill.Host} was not killed: {kill.Of}'s migration did not reach {kill.At!.Value.Name()} within {within.TotalSeconds:0} s");
-                    await Task.WhenAny(trigger.Fired.Task, Task.Delay(options.PollInterval, cancel));
+                    var when = cluster.SeesPhases ? $"when {kill.Of}'s migration reached {kill.At!.Value.Name()}" : $"seen dead after {kill.Of}'s migration reached {kill.At!.Value.Name()} on its source";
+                    return $"{kill.Host} killed at {await trigger.Fired.Task} ms, {when}";
                 }
-                var when = cluster.SeesPhases ? $"when {kill.Of}'s migration reached {kill.At!.Value.Name()}" : $"seen dead after {kill.Of}'s migration reached {kill.At!.Value.Name()} on its source";
-                return $"{kill.Host} killed at {await trigger.Fired.Task} ms, {when}";
-            }
             case CorruptStep corrupt:
                 await cluster.Corrupt(corrupt.Vm);
                 return null;
@@ -222,12 +222,12 @@ internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options
                 await Task.Delay(wait.Duration, cancel);
                 return null;
             case WaitForMigrationStep waitFor:
-            {
-                var id = _admitted.TryGetValue(waitFor.Vm, out var known) ? known : (MigrationId?)null;
-                var status = await Until(() => observer.Ended(waitFor.Vm, id), waitFor.Within,
-                    $"the migration of {waitFor.Vm} did not end", cancel);
-                return $"ended {status}";
-            }
+                {
+                    var id = _admitted.TryGetValue(waitFor.Vm, out var known) ? known : (MigrationId?)null;
+                    var status = await Until(() => observer.Ended(waitFor.Vm, id), waitFor.Within,
+                        $"the migration of {waitFor.Vm} did not end", cancel);
+                    return $"ended {status}";
+                }
             case WaitForEmptyStep waitEmpty:
                 await Until(() => observer.Empty(waitEmpty.Host) ? "empty" : null, waitEmpty.Within,
                     $"{waitEmpty.Host} still holds VMs", cancel);

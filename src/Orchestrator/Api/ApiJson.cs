@@ -26,5 +26,19 @@ public static class ApiJson
     /// <summary>A record whose properties are the fields in their order (QEMU's, where QEMU has them): their kebab-case names are the keys.</summary>
     public static JsonNode Of<T>(T record) where T : class => JsonSerializer.SerializeToNode(record, Kebab)!;
 
+    /// <summary>Inverse of <see cref="Of{T}"/>: a missing field is its type's default.</summary>
+    /// <exception cref="FormatException">A field of another type.</exception>
+    public static T From<T>(JsonNode node)
+    {
+        try
+        {
+            return node.Deserialize<T>(Kebab)!;
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"unexpected JSON: {e.Message}", e);
+        }
+    }
+
     private static readonly JsonSerializerOptions Kebab = new() { PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower };
 }

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
-using Orchestrator.Actors.Host;
 using Akka.Hosting;
+using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Wiring;
 using Orchestrator.Node;
 

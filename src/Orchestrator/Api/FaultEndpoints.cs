@@ -1,10 +1,10 @@
-using Orchestrator.Actors.Wiring;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Hosting;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Node;
 
 namespace Orchestrator.Api;
@@ -32,7 +32,10 @@ public static class FaultEndpoints
             {
                 FaultsProtocol.Armed armed => ApiResults.Json(new JsonObject
                 {
-                    ["vm"] = armed.Vm, ["phase"] = phaseName, ["host"] = host, ["address"] = armed.Victim.ToString(),
+                    ["vm"] = armed.Vm,
+                    ["phase"] = phaseName,
+                    ["host"] = host,
+                    ["address"] = armed.Victim.ToString(),
                 }),
                 var other => ApiResults.Unexpected(other),
             };
@@ -56,8 +59,11 @@ public static class FaultEndpoints
             var phases = await registry.Get<FaultsKey>().Ask<FaultsProtocol.Phases>(FaultsProtocol.GetPhases.Instance, ClusterHosts.AskTimeout);
             return ApiResults.Json(new JsonArray(phases.Seen.Select(p => (JsonNode)new JsonObject
             {
-                ["migration"] = p.Migration.Value, ["vm"] = p.Vm, ["phase"] = p.Phase.Name(),
-                ["destination"] = p.Destination.ToString(), ["at"] = p.At.ToString("O"),
+                ["migration"] = p.Migration.Value,
+                ["vm"] = p.Vm,
+                ["phase"] = p.Phase.Name(),
+                ["destination"] = p.Destination.ToString(),
+                ["at"] = p.At.ToString("O"),
             }).ToArray()));
         });
     }

@@ -1,11 +1,11 @@
-using Orchestrator.Actors.Wiring;
 using System.Text.Json.Nodes;
+using Akka.Actor;
+using Akka.Hosting;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Workflows;
-using Akka.Actor;
-using Akka.Hosting;
 using Orchestrator.Output;
 
 namespace Orchestrator.Api;

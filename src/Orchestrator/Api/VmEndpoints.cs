@@ -1,11 +1,11 @@
-using Orchestrator.Actors.Wiring;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Hosting;
-using Orchestrator.Actors.Workflows;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
+using Orchestrator.Actors.Workflows;
 using Orchestrator.Demo;
 using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Ram;

@@ -34,7 +34,8 @@ public static class BenchCommand
 
         var demo = (options.Quick
             ? DemoOptions.Default with { Ram = 64L << 20, Vfio = 64L << 20, Vgpu = 16L << 20 }
-            : DemoOptions.Default) with { Precopy = options.Precopy };
+            : DemoOptions.Default) with
+        { Precopy = options.Precopy };
         say($"2. Downtime of the demo VM (ram {ByteUnits.Format(demo.Ram)}, vfio {ByteUnits.Format(demo.Vfio)} with {demo.VfioAllocation.TotalMilliseconds:0} ms allocation, vgpu {ByteUnits.Format(demo.Vgpu)}), downtime-limit {demo.Parameters.DowntimeLimit} ms");
         var on = new List<double>();
         var off = new List<double>();

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Output;
 
 namespace Orchestrator.Demo;

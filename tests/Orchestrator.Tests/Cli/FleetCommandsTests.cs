@@ -33,8 +33,17 @@ public sealed class FleetCommandsTests : ClientCommandTests
     private static string M(string id, string vm, string status, string kind = "evacuation", string? reason = null, string source = "host1") =>
         new JsonObject
         {
-            ["id"] = id, ["vm"] = vm, ["source"] = source, ["destination"] = "host2", ["status"] = status,
-            ["transferred"] = 104857600, ["remaining"] = 52428800, ["iteration"] = 3, ["percent"] = 66, ["reason"] = reason, ["kind"] = kind,
+            ["id"] = id,
+            ["vm"] = vm,
+            ["source"] = source,
+            ["destination"] = "host2",
+            ["status"] = status,
+            ["transferred"] = 104857600,
+            ["remaining"] = 52428800,
+            ["iteration"] = 3,
+            ["percent"] = 66,
+            ["reason"] = reason,
+            ["kind"] = kind,
         }.ToJsonString();
 
     private static string List(params string[] entries) => $"[{string.Join(",", entries)}]";

@@ -83,7 +83,10 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
         // As root, the CLI runs as nobody (setpriv); otherwise as whoever runs the tests.
         var start = new System.Diagnostics.ProcessStartInfo(IsRoot() ? "setpriv" : "dotnet")
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Path.GetTempPath(),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetTempPath(),
         };
         if (IsRoot())
             foreach (var arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet" })

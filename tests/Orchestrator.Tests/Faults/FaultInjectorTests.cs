@@ -4,9 +4,9 @@ using System.Net.Sockets;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Faults;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wire;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Devices.Machine;
 using Xunit;
 

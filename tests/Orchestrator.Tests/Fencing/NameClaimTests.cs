@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Fencing;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wire;
+using Orchestrator.Actors.Wiring;
 using Xunit;
 using static Orchestrator.Actors.Fencing.OwnershipProtocol;
 

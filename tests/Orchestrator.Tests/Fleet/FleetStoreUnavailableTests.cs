@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using Xunit;
 using Xunit.Abstractions;
 

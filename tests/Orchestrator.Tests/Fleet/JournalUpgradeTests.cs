@@ -3,8 +3,8 @@ using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
 using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,8 +1,8 @@
 using Akka.Actor;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Wiring;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,10 +1,10 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
+using Orchestrator.Actors.Wiring;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
 using Xunit;
