@@ -25,7 +25,6 @@ public static class OrchestratorWiring
     /// </summary>
     public static AkkaConfigurationBuilder WithOrchestrator(this AkkaConfigurationBuilder akka, OrchestratorOptions options)
     {
-        var remoting = options.Remoting;
         akka.AddHocon(Unexpressed(options), HoconAddMode.Prepend);
         akka.ConfigureLoggers(loggers =>
         {
@@ -36,14 +35,7 @@ public static class OrchestratorWiring
             else
                 loggers.AddLoggerFactory();
         });
-        akka.WithRemoting(new RemoteOptions
-        {
-            HostName = remoting.Hostname,
-            Port = remoting.Port,
-            MaxFrameSize = remoting.MaximumFrameSize,
-            SendBufferSize = remoting.SocketBufferSize,
-            ReceiveBufferSize = remoting.SocketBufferSize,
-        });
+        akka.WithOrchestratorRemoting(options.Remoting);
         akka.WithOrchestratorSerializers();
         akka.WithFleetStore(options.Store);
         if (options.Membership is { } membership)
@@ -68,6 +60,29 @@ public static class OrchestratorWiring
         return akka.WithActors((system, registry) => StartHost(system, registry, options));
     }
 
+    /// <summary>Akka.Remote as the data plane needs it: frames and socket buffers sized for chunks, no batching, lifecycle events unlogged.</summary>
+    public static AkkaConfigurationBuilder WithOrchestratorRemoting(this AkkaConfigurationBuilder akka, RemotingOptions remoting) => akka
+        .AddHocon(ConfigurationFactory.ParseString($$"""
+            akka.remote {
+              # Lifecycle events are still published (migrations watch them); only their logging is off.
+              log-remote-lifecycle-events = off
+              dot-netty.tcp {
+                # Batching holds small writes up to its flush interval (40 ms): every credit would wait that long, and
+                # stop-copy is a chain of credit round trips. Chunks are large enough to fill the socket without it.
+                batching.enabled = false
+                {{(remoting.Throttler ? "applied-adapters = [\"trttl\"]" : "")}}
+              }
+            }
+            """), HoconAddMode.Prepend)
+        .WithRemoting(new RemoteOptions
+        {
+            HostName = remoting.Hostname,
+            Port = remoting.Port,
+            MaxFrameSize = remoting.MaximumFrameSize,
+            SendBufferSize = remoting.SocketBufferSize,
+            ReceiveBufferSize = remoting.SocketBufferSize,
+        });
+
     /// <summary>The wire and journal serializers, bound to their marker types; their identifiers are in the journals.</summary>
     public static AkkaConfigurationBuilder WithOrchestratorSerializers(this AkkaConfigurationBuilder akka) => akka
         .WithCustomSerializer("migration-wire", [typeof(IMigrationWire)], system => new MigrationWireSerializer(system))
@@ -79,8 +94,11 @@ public static class OrchestratorWiring
     public static AkkaConfigurationBuilder WithFleetStore(this AkkaConfigurationBuilder akka, FleetStoreOptions store) => store.Provider switch
     {
         FleetStoreProvider.InMemory => akka.WithInMemoryJournal().WithInMemorySnapshotStore(),
-        // Linq2Db's provider names.
-        _ => akka.WithSqlPersistence(store.ConnectionString, store.Provider == FleetStoreProvider.Sqlite ? "SQLite.MS" : "PostgreSQL.15", autoInitialize: true),
+        // Linq2Db's provider names. A journal that cannot be read stops the singleton after 10 s (it backs off and
+        // tries again), instead of Akka's 30 s with every command waiting.
+        _ => akka
+            .AddHocon("akka.persistence.journal.sql.recovery-event-timeout = 10s", HoconAddMode.Prepend)
+            .WithSqlPersistence(store.ConnectionString, store.Provider == FleetStoreProvider.Sqlite ? "SQLite.MS" : "PostgreSQL.15", autoInitialize: true),
     };
 
     /// <summary>What Akka.Hosting has no option for, in one piece.</summary>
@@ -88,19 +106,8 @@ public static class OrchestratorWiring
         akka {
           # Nothing on stdout, even while the ActorSystem starts or stops.
           stdout-loglevel = OFF
-          # Lifecycle events are still published (migrations watch them); only their logging is off.
-          remote.log-remote-lifecycle-events = off
-          remote.dot-netty.tcp {
-            # Batching holds small writes up to its flush interval (40 ms): every credit would wait that long, and
-            # stop-copy is a chain of credit round trips. Chunks are large enough to fill the socket without it.
-            batching.enabled = false
-            {{(options.Remoting.Throttler ? "applied-adapters = [\"trttl\"]" : "")}}
-          }
           cluster.split-brain-resolver.stable-after = {{(long)(options.Membership?.DownAfter ?? MembershipOptions.DefaultDownAfter).TotalMilliseconds}}ms
           coordinated-shutdown.run-by-actor-system-terminate = {{(options.Membership?.ShutdownOnTerminate ?? true ? "on" : "off")}}
-          # A journal that cannot be read stops the singleton after this (it backs off and tries again),
-          # instead of Akka's 30 s with every command waiting.
-          persistence.journal.sql.recovery-event-timeout = 10s
         }
         """);
 

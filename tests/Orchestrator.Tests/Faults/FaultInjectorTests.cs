@@ -13,7 +13,7 @@ using Xunit;
 namespace Orchestrator.Tests.Faults;
 
 /// <summary>The test-only fault hook of a node (drills with --netns), with a stand-in for SIGKILL.</summary>
-public sealed class FaultInjectorTests() : TestKit(TestConfig.Node())
+public sealed class FaultInjectorTests() : TestKit(TestSystem.Start())
 {
     private Address Self => ((ExtendedActorSystem)Sys).Provider.DefaultAddress;
 

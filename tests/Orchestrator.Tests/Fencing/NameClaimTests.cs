@@ -13,7 +13,7 @@ namespace Orchestrator.Tests.Fencing;
 /// Creating a VM through the ownership ledger: one create of a name at a time, and a created VM is
 /// recorded above every epoch its name ever had, durably (journal and snapshot).
 /// </summary>
-public sealed class NameClaimTests() : TestKit(TestConfig.Node())
+public sealed class NameClaimTests() : TestKit(TestSystem.Start())
 {
     private static readonly TimeSpan Ask = TimeSpan.FromSeconds(5);
     private const string Host1 = "akka.tcp://orchestrator@127.0.0.1:4053";

@@ -60,7 +60,7 @@ public sealed class RandomFaultTests : TestKit, IAsyncLifetime
     private Task _failover = Task.CompletedTask;
     private IActorRef _relay = ActorRefs.Nobody;
 
-    public RandomFaultTests(ITestOutputHelper output) : base(TestConfig.Node(), "ledger", output)
+    public RandomFaultTests(ITestOutputHelper output) : base(TestSystem.Start("ledger"), output)
     {
         _output = output;
         _seed = int.TryParse(Environment.GetEnvironmentVariable("ORCHESTRATOR_TEST_SEED"), out var seed) ? seed : Random.Shared.Next();

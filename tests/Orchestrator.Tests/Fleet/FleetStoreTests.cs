@@ -33,8 +33,7 @@ public abstract class FleetStoreTests : IDisposable
     /// <summary>A node's lifetime: a system with the store's configuration and the fleet's serializer.</summary>
     private (ActorSystem System, TestKit Kit) Node()
     {
-        var config = TestConfig.Node(_store);
-        var kit = new TestKit(config);
+        var kit = new TestKit(TestSystem.Start(store: _store));
         _systems.Add(kit.Sys);
         return (kit.Sys, kit);
     }

@@ -10,7 +10,7 @@ namespace Orchestrator.Tests.Fleet;
 
 /// <summary>A fleet whose journal cannot be read says so to every command, instead of leaving it to time out.</summary>
 public sealed class FleetStoreUnavailableTests(ITestOutputHelper output) : TestKit(
-    TestConfig.Node(new FleetStoreOptions(FleetStoreProvider.Sqlite, "Data Source=/nonexistent/orchestrator/fleet.db"), cluster: true), "unavailable", output)
+    TestSystem.Start("unavailable", new FleetStoreOptions(FleetStoreProvider.Sqlite, "Data Source=/nonexistent/orchestrator/fleet.db"), cluster: true), output)
 {
     [Fact]
     public void Commands_are_answered_that_the_fleet_store_is_unavailable_while_the_coordinator_backs_off()

@@ -17,7 +17,7 @@ namespace Orchestrator.Tests.Fleet;
 public sealed class JournalUpgradeTests : TestKit
 {
     public JournalUpgradeTests(ITestOutputHelper output)
-        : base(TestConfig.Node(FleetStoreOptions.Sqlite(CopyOf("fleet-2026-11-29.db")), cluster: true), "upgraded", output)
+        : base(TestSystem.Start("upgraded", FleetStoreOptions.Sqlite(CopyOf("fleet-2026-11-29.db")), cluster: true), output)
     {
     }
 

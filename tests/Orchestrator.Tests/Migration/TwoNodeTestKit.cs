@@ -24,10 +24,10 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
     private MigrationNode? _destination;
 
     protected TwoNodeTestKit(ITestOutputHelper output, MigrationSettings? settings = null)
-        : base(TestConfig.Node(), "source", output)
+        : base(TestSystem.Start("source"), output)
     {
         Settings = settings ?? MigrationSettings.Default;
-        Source = new SourceNode(TestConfig.SpawnHost(Sys, Settings), ((ExtendedActorSystem)Sys).Provider.DefaultAddress);
+        Source = new SourceNode(TestSystem.SpawnHost(Sys, Settings), ((ExtendedActorSystem)Sys).Provider.DefaultAddress);
     }
 
     protected MigrationSettings Settings { get; }

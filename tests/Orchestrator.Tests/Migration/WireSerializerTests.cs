@@ -14,7 +14,7 @@ using Xunit;
 
 namespace Orchestrator.Tests.Migration;
 
-public sealed class WireSerializerTests() : TestKit(TestConfig.Node())
+public sealed class WireSerializerTests() : TestKit(TestSystem.Start())
 {
     private static readonly MigrationId Id = new("abc123");
     private static readonly DeviceName Ram = new("ram");
