@@ -47,6 +47,16 @@ public sealed class PagedMemory
     /// <summary>Size rounded up to whole pages.</summary>
     public long SizeBytes => PageCount << PageShift;
 
+    /// <summary>Bytes of memory actually allocated: 1 MiB per segment that ever held a non-zero page (QEMU's destination maps lazily too).</summary>
+    public long AllocatedBytes
+    {
+        get
+        {
+            lock (sync)
+                return (long)segments.Count(s => s is not null) << SegmentShift;
+        }
+    }
+
     /// <summary>Pages written by the guest since the log was last cleared or synced.</summary>
     public long DirtyLogCount
     {

@@ -24,6 +24,26 @@ public class RamDeviceTests
     }
 
     [Fact]
+    public async Task A_sparse_guest_costs_the_destination_its_data_not_its_size()
+    {
+        // 64 MiB of RAM, 8 MiB of it data (the first 2048 pages), the rest never written: zero-page markers on the wire.
+        var spec = DefaultDevices.Ram(64L << 20);
+        var source = new RamDevice(spec);
+        var noise = NoiseSource.From(new Random(3));
+        for (long page = 0; page < 2048; page++)
+            source.Memory.WriteNoisePage(page, ref noise, guest: false);
+        var destination = new RamDevice(spec);
+        source.SaveSetup(new SaveContext(SwitchoverAck: false));
+        destination.LoadSetup(Context(switchoverAck: false));
+
+        await Load(destination, [.. Iterate(source, Chunk), .. Complete(source, Chunk)]);
+
+        Assert.Equal(source.Digest(), destination.Digest());
+        Assert.Equal(8L << 20, destination.Memory.AllocatedBytes);
+        Assert.Equal(14336, source.Statistics.Duplicate); // the zero pages went as markers and cost nothing there
+    }
+
+    [Fact]
     public async Task Full_stream_loaded_into_a_twin_gives_equal_digests()
     {
         var (source, destination) = Pair(Spec4);
