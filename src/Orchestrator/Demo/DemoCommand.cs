@@ -48,6 +48,9 @@ public static class DemoCommand
     {
         var ask = TimeSpan.FromSeconds(30);
         progress($"source node {source.Address}, destination node {destination.Address}");
+        // Hosts of a cluster have met before any migration (gossip, heartbeats): so do these two, or the migration's
+        // setup-time would hold the first association between the ActorSystems (about 200 ms; docs/benchmarks.md).
+        await source.System.ActorSelection(HostProtocol.PathOn(destination.Address)).Ask<HostProtocol.HostStatus>(HostProtocol.GetStatus.Instance, ask);
 
         Check(await destination.Host.Ask<CommandResult>(new HostProtocol.SetIncomingCapabilities(options.DestinationCapabilities), ask));
         var spec = options.VmSpec(VmName);
