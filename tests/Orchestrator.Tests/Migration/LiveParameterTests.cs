@@ -48,13 +48,14 @@ public sealed class LiveParameterTests(ITestOutputHelper output) : TwoNodeTestKi
     [Fact]
     public async Task A_raised_downtime_limit_lets_a_migration_that_could_not_converge_switch_over()
     {
-        // downtime-limit 0 converges only with nothing pending, which a guest writing 4 MiB/s never leaves.
+        // downtime-limit 0 converges only with nothing pending (QEMU too), which a guest writing 4 MiB/s over a 2 MiB/s
+        // link never leaves, however the workload's thread is scheduled. 20 s at 2 MiB/s is more than the 8 MiB there are.
         await Create(SmallVm(vfio: 0, vgpu: 0));
-        await SetParameters(("downtime-limit", "0"));
+        await SetParameters(("downtime-limit", "0"), ("max-bandwidth", (2L << 20).ToString()));
         await Migrate();
         await UntilStatus(MigrationStatus.Active);
         Assert.Equal(MigrationStatus.Active, (await UntilSyncs(5)).Status);
-        await SetParameters(("downtime-limit", "300"));
+        await SetParameters(("downtime-limit", "20000"));
 
         var info = await UntilEnded(TimeSpan.FromSeconds(20));
 
@@ -65,8 +66,8 @@ public sealed class LiveParameterTests(ITestOutputHelper output) : TwoNodeTestKi
     [Fact]
     public async Task An_avail_switchover_bandwidth_set_while_running_replaces_the_measured_one()
     {
-        // 2 MiB/s measured and a 10 ms limit hold 20 KiB, less than the guest dirties in a tick: no switchover.
-        await Create(SmallVm(vfio: 0, vgpu: 0, dirtyRate: 1L << 20));
+        // 2 MiB/s measured and a 10 ms limit hold 20 KiB; the guest dirties 4 MiB/s, so the link never empties the bitmap: no switchover.
+        await Create(SmallVm(vfio: 0, vgpu: 0, dirtyRate: 4L << 20));
         await SetParameters(("max-bandwidth", (2L << 20).ToString()), ("downtime-limit", "10"));
         await Migrate();
         await UntilStatus(MigrationStatus.Active);
