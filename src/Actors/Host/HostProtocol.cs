@@ -53,6 +53,12 @@ public static class HostProtocol
 
     public sealed record IncomingCapabilitiesOf(MigrationCapabilities Capabilities) : IHostWire;
 
+    /// <summary>QEMU's <c>migrate-set-parameters</c> on a destination (there only <c>multifd-channels</c> matters); all or nothing,
+    /// refused while a migration comes in. Answered with <see cref="IncomingParametersOf"/> or <see cref="CommandResult"/>.</summary>
+    public sealed record ChangeIncomingParameters(IReadOnlyList<(string Name, string Value)> Changes) : IHostWire;
+
+    public sealed record IncomingParametersOf(MigrationParameters Parameters) : IHostWire;
+
     /// <summary>QEMU's <c>migrate-set-capabilities</c> for migrations out of <paramref name="Vm"/>.</summary>
     public sealed record SetCapabilities(string Vm, IReadOnlyList<(string Name, bool State)> Changes) : IHostWire;
 

@@ -32,14 +32,18 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
     private readonly Dictionary<string, (IActorRef Actor, long Bytes)> _incoming = [];
     private readonly Dictionary<string, MigrationInfo> _finished = [];
     private MigrationCapabilities _incomingCapabilities;
+    private MigrationParameters _incomingParameters;
     private IActorRef? _stopWaiter;
     private bool _draining;
     private IActorRef? _ledger;
     private IActorRef? _fleet;
     private readonly IncomingLoadDecorator? _decorateLoads;
 
-    public VmHost(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities, IncomingLoadDecorator? decorateLoads)
+    public VmHost(
+        MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities, IncomingLoadDecorator? decorateLoads,
+        MigrationParameters? incomingParameters)
     {
+        _incomingParameters = incomingParameters ?? new MigrationParameters();
         _decorateLoads = decorateLoads;
         _settings = settings;
         _identity = identity;
@@ -66,6 +70,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
         });
         Receive<SetIncomingCapabilities>(set => SetIncoming(set.Capabilities, reply: CommandResult.Ok));
         Receive<ChangeIncomingCapabilities>(ChangeIncoming);
+        Receive<ChangeIncomingParameters>(ChangeIncomingParameters);
 
         // Commands about one VM go to its actor; a VM that left answers from its last record.
         Receive<SetCapabilities>(c => Route(c.Vm, c));
@@ -130,8 +135,10 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="decorateLoads">Only with fault injection enabled: wraps what incoming migrations load.</param>
-    public static Props Props(MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities = null, IncomingLoadDecorator? decorateLoads = null) =>
-        Akka.Actor.Props.Create(() => new VmHost(settings, identity, incomingCapabilities, decorateLoads));
+    public static Props Props(
+        MigrationSettings settings, HostIdentity identity, MigrationCapabilities? incomingCapabilities = null, IncomingLoadDecorator? decorateLoads = null,
+        MigrationParameters? incomingParameters = null) =>
+        Akka.Actor.Props.Create(() => new VmHost(settings, identity, incomingCapabilities, decorateLoads, incomingParameters));
 
     // Akka logs few dead letters; a migration message this node drops is always logged (UndeliveredWireLog says why).
     protected override void PreStart() => Context.ActorOf(UndeliveredWireLog.Props(), UndeliveredWireLog.Name);
@@ -233,6 +240,20 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
             SetIncoming(caps, new IncomingCapabilitiesOf(caps));
     }
 
+    /// <summary>As QEMU's destination: multifd-channels must be set before incoming starts.</summary>
+    private void ChangeIncomingParameters(ChangeIncomingParameters change)
+    {
+        if (MigrationSettingsChange.Apply(_incomingParameters, change.Changes, out var parameters) is { } error)
+            Sender.Tell(error);
+        else if (_incoming.Count > 0)
+            Sender.Tell(CommandResult.Conflict(QemuErrors.InProgress));
+        else
+        {
+            _incomingParameters = parameters;
+            Sender.Tell(new IncomingParametersOf(parameters));
+        }
+    }
+
     private void CancelOutgoing()
     {
         foreach (var vm in _migrating)
@@ -271,7 +292,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
             return;
         }
         var incoming = Context.ActorOf(
-            IncomingMigration.Props(prepare, _incomingCapabilities, _settings, Self, _ledger, _decorateLoads),
+            IncomingMigration.Props(prepare, _incomingCapabilities, _incomingParameters, _settings, Self, _ledger, _decorateLoads),
             $"incoming-{prepare.Migration}");
         Context.Watch(incoming);
         _incoming[prepare.Spec.Name] = (incoming, Size(prepare.Spec));

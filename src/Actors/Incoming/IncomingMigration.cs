@@ -3,6 +3,7 @@ using Akka.Event;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Multifd;
 using Orchestrator.Actors.Precopy;
 using Orchestrator.Actors.Switchover;
 using Orchestrator.Devices.Contract;
@@ -22,6 +23,8 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Prepare _prepare;
     private readonly MigrationCapabilities _capabilities;
+    private readonly MigrationSettings _migrationSettings;
+    private readonly int _multifdChannels;
     private readonly PrecopyProtocol.Settings _settings;
     private readonly TimeProvider _time;
     private readonly IActorRef _host;
@@ -34,9 +37,14 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     private VirtualMachine? _vm;
     private DigestWarmer? _warmer;
     private bool _stopped;
+    private IActorRef? _multifd;
 
-    public IncomingMigration(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger, IncomingLoadDecorator? decorateLoads)
+    public IncomingMigration(
+        Prepare prepare, MigrationCapabilities capabilities, MigrationParameters parameters, MigrationSettings settings, IActorRef host, IActorRef? ledger,
+        IncomingLoadDecorator? decorateLoads)
     {
+        _migrationSettings = settings;
+        _multifdChannels = capabilities.Multifd ? parameters.MultifdChannels : 0;
         _decorateLoads = decorateLoads;
         _prepare = prepare;
         _capabilities = capabilities;
@@ -48,8 +56,10 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         Loading();
     }
 
-    public static Props Props(Prepare prepare, MigrationCapabilities capabilities, MigrationSettings settings, IActorRef host, IActorRef? ledger = null, IncomingLoadDecorator? decorateLoads = null) =>
-        Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, settings, host, ledger, decorateLoads));
+    public static Props Props(
+        Prepare prepare, MigrationCapabilities capabilities, MigrationParameters parameters, MigrationSettings settings, IActorRef host,
+        IActorRef? ledger = null, IncomingLoadDecorator? decorateLoads = null) =>
+        Akka.Actor.Props.Create(() => new IncomingMigration(prepare, capabilities, parameters, settings, host, ledger, decorateLoads));
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -58,6 +68,12 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Context.Watch(_prepare.Source);
+        if (MultifdMismatch.Between(_prepare.MultifdChannels, _multifdChannels) is { } mismatch)
+        {
+            _prepare.Source.Tell(new Refused(Id, mismatch));
+            Discard(mismatch);
+            return;
+        }
         _vm = VirtualMachine.CreateIncoming(_prepare.Spec, _time);
         _warmer = new DigestWarmer(_vm);
         var coordinator = _prepare.Coordinator;
@@ -67,7 +83,8 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         {
             var name = device.Name;
             device.LoadSetup(new LoadContext(_capabilities.SwitchoverAck, () => self.Tell(new DeviceApproved(name))));
-            var loader = Context.ActorOf(DestinationDeviceLoader.Props(Id, _decorateLoads?.Invoke(_prepare.Spec, device) ?? device, _settings.DestinationLoadDelay), StreamNames.Loader(name));
+            var loader = Context.ActorOf(DestinationDeviceLoader.Props(Id, _decorateLoads?.Invoke(_prepare.Spec, device) ?? device, _settings.DestinationLoadDelay,
+                multifdCredits: _multifdChannels > 0 ? _prepare.Source : null, window: _settings.Window), StreamNames.Loader(name));
             loaders.Add(new Loader(name, loader));
         }
         // QEMU counts the devices needing an ack at load setup, and only when the capability is on here.
@@ -86,12 +103,25 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
             return;
         }
         _log.Info("Incoming migration {0} of {1}: {2} device(s) in load setup", Id, _prepare.Spec.Name, loaders.Count);
-        _prepare.Source.Tell(new Prepared(Id, Self, loaders));
+        _prepare.Source.Tell(new Prepared(Id, Self, loaders, ListenForChannels(loaders)));
         // Hash loaded pages as they arrive, so the digest check inside the downtime only sees the last ones.
         Timers.StartPeriodicTimer("warm-digests", WarmDigests.Instance, TimeSpan.FromMilliseconds(250));
     }
 
     protected override void PostStop() => _vm?.Dispose();
+
+    /// <summary>With multifd on: the channels' listener, whose port and token go to the source in the setup answer.</summary>
+    private MultifdProtocol.Endpoint? ListenForChannels(IReadOnlyList<Loader> loaders)
+    {
+        if (_multifdChannels == 0)
+            return null;
+        var host = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.Host ?? "127.0.0.1";
+        var (props, endpoint) = MultifdReceiver.Listen(host, _multifdChannels, loaders.Select(l => l.Ref).ToArray(),
+            _migrationSettings.SetupTimeout, _migrationSettings.MultifdTransport?.Incoming);
+        _multifd = Context.Watch(Context.ActorOf(props, "multifd"));
+        _log.Info("Incoming migration {0}: multifd listening on {1}:{2} for {3} channel(s)", Id, endpoint.Host, endpoint.Port, _multifdChannels);
+        return endpoint;
+    }
 
     private void Loading()
     {
@@ -117,6 +147,8 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         Receive<SwitchoverProtocol.ApprovalsQuery>(query => query.Migration == Id, _ =>
             Sender.Tell(new SwitchoverProtocol.Approvals(Id, _capabilities.SwitchoverAck ? _owingAcks : null, _approved.ToArray())));
         Receive<PrecopyLocal.StreamFailed>(failed => Fail(failed.Reason));
+        Receive<MultifdLocal.Broken>(broken => Fail(broken.Reason));
+        Receive<Terminated>(t => t.ActorRef.Equals(_multifd), _ => Fail("multifd: the channels' receiver stopped"));
         Receive<Commit>(_ => Fail("commit before every device was loaded and verified"));
         Receive<WarmDigests>(_ => _warmer?.Warm());
         CommonFailures();
@@ -142,6 +174,7 @@ internal sealed class IncomingMigration : ReceiveActor, IWithTimers
         Receive<PrecopyLocal.DeviceLoaded>(_ => { });
         Receive<WarmDigests>(_ => { });
         Receive<SwitchoverProtocol.ApprovalsQuery>(_ => { }); // the source has stopped: it no longer waits for acks
+        Receive<MultifdLocal.Broken>(_ => { }); // everything arrived: the source closes its channels once drained
         if (_ledger is not null)
         {
             // Fully loaded and verified: the source may have recorded the commit and died before telling us.

@@ -15,10 +15,14 @@ internal static class IncomingProtocol
     /// <summary>Source to destination host: make an empty twin of this VM and get ready to load it.</summary>
     /// <param name="SourceSwitchoverAck">The source has switchover-ack on: it will not stop the VM before the destination's ack.
     /// Not negotiated (QEMU's rule); told so that a destination with it off can refuse at setup a migration that could never switch over.</param>
-    public sealed record Prepare(MigrationId Migration, VmSpec Spec, IActorRef Source, IActorRef Coordinator, bool SourceSwitchoverAck = false) : IMigrationWire;
+    /// <param name="MultifdChannels">The source has multifd on with this many channels; 0 when off. Not negotiated either: a destination
+    /// set otherwise refuses at setup.</param>
+    public sealed record Prepare(
+        MigrationId Migration, VmSpec Spec, IActorRef Source, IActorRef Coordinator, bool SourceSwitchoverAck = false, int MultifdChannels = 0) : IMigrationWire;
 
-    /// <summary>The destination is in load setup; one loader per device.</summary>
-    public sealed record Prepared(MigrationId Migration, IActorRef Incoming, IReadOnlyList<Loader> Loaders) : IMigrationWire;
+    /// <summary>The destination is in load setup; one loader per device, in the order multifd frames number them.</summary>
+    /// <param name="Multifd">With multifd on: where the source opens its channels, and the one-time token each must send first.</param>
+    public sealed record Prepared(MigrationId Migration, IActorRef Incoming, IReadOnlyList<Loader> Loaders, Multifd.MultifdProtocol.Endpoint? Multifd = null) : IMigrationWire;
 
     public sealed record Loader(DeviceName Device, IActorRef Ref);
 

@@ -1,17 +1,19 @@
 namespace Orchestrator.Actors.Migration;
 
-/// <summary>QEMU's migration capabilities this engine implements; each side has its own set (switchover-ack is not negotiated, as in QEMU).</summary>
+/// <summary>QEMU's migration capabilities this engine implements; each side has its own set (switchover-ack and multifd are not negotiated, as in QEMU).</summary>
+/// <param name="Multifd">Device state travels on <c>multifd-channels</c> direct TCP channels instead of the Akka.Remote association.</param>
 public sealed record MigrationCapabilities(
     bool ReturnPath = true,
     bool SwitchoverAck = true,
     bool PauseBeforeSwitchover = false,
-    bool AutoConverge = false)
+    bool AutoConverge = false,
+    bool Multifd = false)
 {
     public static readonly IReadOnlyList<string> Names =
-        ["return-path", "switchover-ack", "pause-before-switchover", "auto-converge"];
+        ["return-path", "switchover-ack", "pause-before-switchover", "auto-converge", "multifd"];
 
     /// <summary>Every capability off, the starting point of a comma list.</summary>
-    public static readonly MigrationCapabilities None = new(false, false, false, false);
+    public static readonly MigrationCapabilities None = new(false, false, false, false, false);
 
     /// <summary>QEMU's <c>migrate_caps_check</c>: null when valid, else its error text.</summary>
     public string? Check() =>
@@ -24,6 +26,7 @@ public sealed record MigrationCapabilities(
         "switchover-ack" => this with { SwitchoverAck = state },
         "pause-before-switchover" => this with { PauseBeforeSwitchover = state },
         "auto-converge" => this with { AutoConverge = state },
+        "multifd" => this with { Multifd = state },
         _ => throw new MigrationArgumentException(
             $"Parameter 'capability' does not accept value '{name}' (known: {string.Join(", ", Names)})"),
     };
@@ -46,6 +49,7 @@ public sealed record MigrationCapabilities(
         yield return ("switchover-ack", SwitchoverAck);
         yield return ("pause-before-switchover", PauseBeforeSwitchover);
         yield return ("auto-converge", AutoConverge);
+        yield return ("multifd", Multifd);
     }
 
     public override string ToString() =>

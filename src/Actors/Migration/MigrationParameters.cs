@@ -5,6 +5,7 @@ namespace Orchestrator.Actors.Migration;
 /// <param name="MaxBandwidth">bytes/s; 0 means unlimited (QEMU: 128 MiB/s).</param>
 /// <param name="AvailSwitchoverBandwidth">bytes/s used instead of the measured bandwidth when non-zero.</param>
 /// <param name="SwitchoverAckTimeout">ms spent converged but waiting for acks before failing; 0 waits without limit as QEMU does.</param>
+/// <param name="MultifdChannels">Channels a migration opens with the <c>multifd</c> capability on, 1..255 (QEMU: 2); set the same on both sides.</param>
 public sealed record MigrationParameters(
     long DowntimeLimit = 300,
     long MaxBandwidth = 134217728,
@@ -13,8 +14,11 @@ public sealed record MigrationParameters(
     int CpuThrottleInitial = 20,
     int CpuThrottleIncrement = 10,
     int MaxCpuThrottle = 99,
-    long SwitchoverAckTimeout = 60000)
+    long SwitchoverAckTimeout = 60000,
+    int MultifdChannels = 2)
 {
+    public const int MaxMultifdChannels = 255;
+
     public const long MaxDowntimeLimit = 2_000_000;
     public const long MaxSwitchoverAckTimeout = 86_400_000;
 
@@ -22,6 +26,7 @@ public sealed record MigrationParameters(
     [
         "downtime-limit", "max-bandwidth", "avail-switchover-bandwidth", "throttle-trigger-threshold",
         "cpu-throttle-initial", "cpu-throttle-increment", "max-cpu-throttle", "switchover-ack-timeout",
+        "multifd-channels",
     ];
 
     /// <summary>One parameter set from its text; '-' (QMP) and '_' (QEMU's errors) are both accepted, errors name it as typed.</summary>
@@ -38,10 +43,18 @@ public sealed record MigrationParameters(
             "cpu-throttle-increment" => this with { CpuThrottleIncrement = (int)Integer(name, value, 1, 99, "") },
             "max-cpu-throttle" => this with { MaxCpuThrottle = (int)Integer(name, value, 1, 99, "") },
             "switchover-ack-timeout" => this with { SwitchoverAckTimeout = Integer(name, value, 0, MaxSwitchoverAckTimeout, " ms") },
+            "multifd-channels" => this with { MultifdChannels = Channels(name, value) },
             _ => throw new MigrationArgumentException(
                 $"Parameter '{name}' is unexpected (known: {string.Join(", ", Names)})"),
         };
     }
+
+    /// <summary>QEMU's migrate_params_check: <c>Parameter 'multifd_channels' expects a value between 1 and 255</c>.</summary>
+    private static int Channels(string name, string value) =>
+        int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+        && parsed is >= 1 and <= MaxMultifdChannels
+            ? parsed
+            : throw new MigrationArgumentException($"Parameter '{name}' expects a value between 1 and {MaxMultifdChannels}");
 
     private static long Integer(string name, string value, long min, long max, string unit)
     {

@@ -8,13 +8,15 @@ namespace Orchestrator.Actors.Migration;
 /// <param name="PreSwitchoverTimeout">pre-switchover waits this long for migrate-continue, then fails and resumes the source.</param>
 /// <param name="Ownership">Fencing: how long the ownership ledger's answers may take.</param>
 /// <param name="Clock">What a migration measures time with (total-time, downtime, bandwidth slices, stalls); tests pass a fake one.</param>
+/// <param name="MultifdTransport">What multifd channels run over: plain sockets when null (TLS will wrap them here).</param>
 public sealed record MigrationSettings(
     PrecopyProtocol.Settings Precopy,
     TimeSpan SetupTimeout,
     TimeSpan CommitTimeout,
     TimeSpan PreSwitchoverTimeout,
     OwnershipTimeouts? Ownership = null,
-    TimeProvider? Clock = null)
+    TimeProvider? Clock = null,
+    Multifd.MultifdProtocol.Transport? MultifdTransport = null)
 {
     public OwnershipTimeouts OwnershipTimeouts => Ownership ?? OwnershipTimeouts.Default;
 

@@ -39,6 +39,13 @@ internal sealed partial class SourceMigration
     {
         Receive<IncomingProtocol.Failed>(f => f.Migration == _id, f => failed($"destination: {f.Reason}"));
         Receive<PrecopyLocal.StreamFailed>(f => failed(f.Reason));
+        Receive<Multifd.MultifdLocal.Broken>(b =>
+        {
+            if (!b.ByPeer)
+                failed(b.Reason);
+            else if (!Timers.IsTimerActive(PeerStopped.Key))
+                Timers.StartSingleTimer(PeerStopped.Key, new PeerStopped(b.Reason), PeerStoppedGrace); // the destination's Failed says why
+        });
         Receive<DisassociatedEvent>(e => e.RemoteAddress.Equals(_destination), _ => failed($"lost the connection to the destination {_destination}"));
         Receive<Terminated>(t =>
         {

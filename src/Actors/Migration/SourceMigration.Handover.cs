@@ -74,6 +74,8 @@ internal sealed partial class SourceMigration
             Become(() => StopCopy(drain));
             return;
         }
+        CloseChannels(); // after the destination is ready: it takes a channel ending before then as a break
+
         if (_fence.Ledger is null)
         {
             SendCommit(new Handover(drain.Stop, _fence.Epoch + 1));

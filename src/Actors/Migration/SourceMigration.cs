@@ -110,7 +110,7 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
         _coordinator = Context.ActorOf(SwitchoverCoordinator.Props(_id, Self, _time, _start), "switchover");
         Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
         var host = Context.System.ActorSelection(Host.HostProtocol.PathOn(_destination));
-        host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator, _capabilities.SwitchoverAck));
+        host.Tell(new IncomingProtocol.Prepare(_id, _vm.Spec, Self, _coordinator, _capabilities.SwitchoverAck, MultifdChannels));
         ProbeLedger(Now);
         Timers.StartSingleTimer(SetupTimedOut.Instance, SetupTimedOut.Instance, _settings.SetupTimeout);
         _log.Info("Migration {0} of {1} to {2}: setup", _id, _vm.Name, _destination);
@@ -149,15 +149,21 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
             Fail($"the destination prepared no loader for {string.Join(", ", missing)}", prepared.Incoming);
             return;
         }
+        if (_capabilities.Multifd && prepared.Multifd is null)
+        {
+            Fail("multifd is on, but the destination opened no multifd channels", prepared.Incoming);
+            return;
+        }
         foreach (var device in _vm.Devices)
             device.SaveSetup(new SaveContext(_capabilities.SwitchoverAck));
         _warmer.Warm(); // so the check inside the downtime is short
+        var routes = OpenChannels(prepared);
         foreach (var device in _vm.Devices)
         {
             var loader = loaders[device.Name];
             Context.Watch(loader);
             _streamers[device.Name] = Context.ActorOf(
-                SourceDeviceStreamer.Props(_id, device, loader, _limiter, _settings.Precopy, _counters[device.Name], _time),
+                SourceDeviceStreamer.Props(_id, device, loader, _limiter, _settings.Precopy, _counters[device.Name], _time, routes?.Invoke(device.Name)),
                 StreamNames.Streamer(device.Name));
         }
         _view.SetupTime = Now;
@@ -306,6 +312,8 @@ internal sealed partial class SourceMigration : ReceiveActor, IWithTimers
         Receive<Continue>(_ => Sender.Tell(CommandResult.Fail(QemuErrors.NotInExpectedState(_view.Status.Name()))));
         Receive<OwnershipProtocol.OwnerOf>(owner => owner.Vm == _vm.Name, _ => _ledgerPulse.Answered(Now));
         Receive<SwitchoverProtocol.AcksChanged>(acks => _acks = acks);
+        Receive<PrecopyProtocol.ChunkLoaded>(ForwardCredit);
+        Receive<Multifd.MultifdLocal.Broken>(_ => { }); // after the streams drained, a channel closing is the end of its work
         Receive<ParametersChanged>(changed => ApplyParameters(changed.Parameters));
         Receive<PauseGuest>(_ => { }); // nothing left to converge outside precopy
         Receive<Tick>(_ => { });

@@ -1,11 +1,16 @@
 using Akka.Actor;
 using Akka.Event;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Multifd;
 using Orchestrator.Devices.Contract;
 
 namespace Orchestrator.Actors.Precopy;
 
-/// <summary>Applies one device's chunks in order on the destination, crediting each once applied, so the source's window bounds what waits here too.</summary>
+/// <summary>
+/// Applies one device's chunks in order on the destination, crediting each once applied, so the source's window bounds what waits here too.
+/// Chunks come as Akka messages (credited to their sender), or as multifd frames from any channel, put back in order first and credited
+/// to the source migration, which hands the credit to the stream.
+/// </summary>
 internal sealed class DestinationDeviceLoader : ReceiveActor
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -13,18 +18,24 @@ internal sealed class DestinationDeviceLoader : ReceiveActor
     private readonly IDeviceLoadHandlers _device;
     private readonly TimeSpan _loadDelay;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly IActorRef? _multifdCredits;
+    private readonly InOrderChunks _frames;
     private long _expectedSeq;
 
-    public DestinationDeviceLoader(MigrationId migration, IDeviceLoadHandlers device, TimeSpan loadDelay)
+    /// <param name="multifdCredits">With multifd: where credits for frames go (the source migration); null without.</param>
+    /// <param name="window">The source stream's window: the most frames that may wait here for an earlier one.</param>
+    public DestinationDeviceLoader(MigrationId migration, IDeviceLoadHandlers device, TimeSpan loadDelay, IActorRef? multifdCredits, int window)
     {
         _migration = migration;
         _device = device;
         _loadDelay = loadDelay;
+        _multifdCredits = multifdCredits;
+        _frames = new InOrderChunks(Math.Max(1, window));
         Loading();
     }
 
-    public static Props Props(MigrationId migration, IDeviceLoadHandlers device, TimeSpan loadDelay) =>
-        Akka.Actor.Props.Create(() => new DestinationDeviceLoader(migration, device, loadDelay));
+    public static Props Props(MigrationId migration, IDeviceLoadHandlers device, TimeSpan loadDelay, IActorRef? multifdCredits = null, int window = 1) =>
+        Akka.Actor.Props.Create(() => new DestinationDeviceLoader(migration, device, loadDelay, multifdCredits, window));
 
     protected override void PostStop() => _stopping.Cancel();
 
@@ -44,26 +55,50 @@ internal sealed class DestinationDeviceLoader : ReceiveActor
                 return;
             }
             _expectedSeq++;
-            var source = Sender;
-            try
-            {
-                if (_loadDelay > TimeSpan.Zero)
-                    await Task.Delay(_loadDelay, _stopping.Token);
-                await _device.LoadState(new DeviceChunk(chunk.Payload), _stopping.Token);
-            }
-            catch (DeviceLoadException e)
-            {
-                Refuse(e.Message);
-                return;
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            source.Tell(new PrecopyProtocol.ChunkLoaded(_migration, _device.Name, chunk.Seq), Self);
-            if (_device.LoadComplete)
-                Context.Parent.Tell(new PrecopyLocal.DeviceLoaded(_device.Name));
+            await Load(chunk.Seq, chunk.Payload, Sender);
         });
+        ReceiveAsync<MultifdLocal.FrameArrived>(async frame =>
+        {
+            if (_multifdCredits is null)
+            {
+                Refuse($"{_device.Name}: a multifd frame arrived, but this migration has multifd off");
+                return;
+            }
+            if (_frames.Add(frame.Seq, frame.Payload) is { } error)
+            {
+                Refuse($"{_device.Name}: {error}");
+                return;
+            }
+            while (_frames.TryTake(out var seq, out var payload))
+            {
+                if (!await Load(seq, payload, _multifdCredits))
+                    return;
+            }
+        });
+    }
+
+    /// <summary>Loads one chunk and credits it; false when the load failed or the loader is stopping.</summary>
+    private async Task<bool> Load(long seq, byte[] payload, IActorRef creditTo)
+    {
+        try
+        {
+            if (_loadDelay > TimeSpan.Zero)
+                await Task.Delay(_loadDelay, _stopping.Token);
+            await _device.LoadState(new DeviceChunk(payload), _stopping.Token);
+        }
+        catch (DeviceLoadException e)
+        {
+            Refuse(e.Message);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        creditTo.Tell(new PrecopyProtocol.ChunkLoaded(_migration, _device.Name, seq), Self);
+        if (_device.LoadComplete)
+            Context.Parent.Tell(new PrecopyLocal.DeviceLoaded(_device.Name));
+        return true;
     }
 
     private void Refuse(string reason)

@@ -17,7 +17,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MigrationId _migration;
     private readonly IDeviceSaveHandlers _device;
-    private readonly IActorRef _loader;
+    private readonly IChunkRoute _route;
     private readonly BandwidthLimiter _limiter;
     private readonly PrecopyProtocol.Settings _settings;
     private readonly StreamCounters _counters;
@@ -31,13 +31,13 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     public SourceDeviceStreamer(
         MigrationId migration, IDeviceSaveHandlers device, IActorRef loader, BandwidthLimiter limiter,
-        PrecopyProtocol.Settings settings, StreamCounters counters, TimeProvider? time = null)
+        PrecopyProtocol.Settings settings, StreamCounters counters, TimeProvider? time = null, IChunkRoute? route = null)
     {
         _time = time ?? TimeProvider.System;
         _start = _time.GetTimestamp();
         _migration = migration;
         _device = device;
-        _loader = loader;
+        _route = route ?? new RemoteChunkRoute(migration, device.Name, loader);
         _limiter = limiter;
         _settings = settings;
         _counters = counters;
@@ -47,10 +47,11 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    /// <param name="route">Where chunks go: straight to <paramref name="loader"/> over Akka.Remote when null, else multifd channels.</param>
     public static Props Props(
         MigrationId migration, IDeviceSaveHandlers device, IActorRef loader, BandwidthLimiter limiter,
-        PrecopyProtocol.Settings settings, StreamCounters counters, TimeProvider? time = null) =>
-        Akka.Actor.Props.Create(() => new SourceDeviceStreamer(migration, device, loader, limiter, settings, counters, time));
+        PrecopyProtocol.Settings settings, StreamCounters counters, TimeProvider? time = null, IChunkRoute? route = null) =>
+        Akka.Actor.Props.Create(() => new SourceDeviceStreamer(migration, device, loader, limiter, settings, counters, time, route));
 
     private long Ticks => _time.GetElapsedTime(_start).Ticks;
 
@@ -58,7 +59,8 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        Timers.StartPeriodicTimer("stall", StallCheck.Instance, TimeSpan.FromSeconds(1));
+        if (!_route.WatchesStalls)
+            Timers.StartPeriodicTimer("stall", StallCheck.Instance, TimeSpan.FromSeconds(1));
         Self.Tell(PrecopyLocal.Pump.Instance);
     }
 
@@ -106,10 +108,15 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
                 Timers.StartSingleTimer(RateTimer, PrecopyLocal.Pump.Instance, retryIn);
                 return;
             }
+            if (!_route.TryReserve(Self, out var lane))
+                return; // every channel is full: pumped when one frees
             var chunk = Produce(() => _device.SaveIterate(_settings.ChunkBytes));
             if (chunk is null)
+            {
+                _route.Unreserve(lane);
                 return; // nothing dirty now; the migration loop pumps again after its next sync
-            Send(chunk, vmStopped: false);
+            }
+            Send(lane, chunk, vmStopped: false);
             _limiter.Consume(chunk.Length);
         }
     }
@@ -117,13 +124,16 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
     private void SendStopCopy()
     {
         // The VM is stopped: no rate limit, as QEMU lifts it for the completion phase.
-        while (!_producedAll && InFlight < _window.Size)
+        while (!_producedAll && InFlight < _window.Size && _route.TryReserve(Self, out var lane))
         {
             var chunk = Produce(() => _device.SaveCompleteNext(_settings.ChunkBytes));
             if (chunk is null)
+            {
+                _route.Unreserve(lane);
                 _producedAll = true;
+            }
             else
-                Send(chunk, vmStopped: true);
+                Send(lane, chunk, vmStopped: true);
         }
         if (_producedAll && InFlight == 0)
         {
@@ -145,13 +155,13 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
         }
     }
 
-    private void Send(DeviceChunk chunk, bool vmStopped)
+    private void Send(int lane, DeviceChunk chunk, bool vmStopped)
     {
         var now = Ticks;
         if (InFlight == 0)
             _progressAt = now;
         _window.Sent(_nextSeq, now);
-        _loader.Tell(new PrecopyProtocol.Chunk(_migration, _device.Name, _nextSeq++, chunk.Payload), Self);
+        _route.Send(lane, _nextSeq++, chunk.Payload, Self);
         _counters.Sent(chunk.Length, vmStopped, InFlight);
     }
 
@@ -170,6 +180,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
             return false;
         }
         var now = Ticks;
+        _route.Loaded(credit.Seq);
         _window.Acked(credit.Seq, now);
         _acked++;
         _progressAt = now;

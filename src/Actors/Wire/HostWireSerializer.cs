@@ -22,6 +22,7 @@ internal sealed class HostWireSerializer(ExtendedActorSystem system) : Serialize
         typeof(HostProtocol.CreateVm), typeof(HostProtocol.DeleteVm), typeof(HostProtocol.ResumeVm), typeof(HostProtocol.ListVms), typeof(HostProtocol.VmList),
         typeof(HostProtocol.GetStatus), typeof(HostProtocol.HostStatus),
         typeof(HostProtocol.SetIncomingCapabilities), typeof(HostProtocol.ChangeIncomingCapabilities), typeof(HostProtocol.IncomingCapabilitiesOf),
+        typeof(HostProtocol.ChangeIncomingParameters), typeof(HostProtocol.IncomingParametersOf),
         typeof(HostProtocol.SetCapabilities), typeof(HostProtocol.SetParameters), typeof(HostProtocol.GetMigrationSettings),
         typeof(HostProtocol.MigrationSettingsOf), typeof(HostProtocol.Migrate), typeof(HostProtocol.MigrationStarted),
         typeof(HostProtocol.QueryMigrate), typeof(HostProtocol.NoMigration), typeof(HostProtocol.MigrateCancel),

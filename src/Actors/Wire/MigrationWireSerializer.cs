@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Serialization;
 using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Migration;
+using Orchestrator.Actors.Multifd;
 using Orchestrator.Actors.Precopy;
 using Orchestrator.Actors.Switchover;
 using Orchestrator.Devices.Contract;
@@ -26,10 +27,14 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
     public const byte Version = 2;
 
     /// <summary>How one message type travels: its manifest (constant: it is on the wire), its writer and its reader.</summary>
-    private sealed record Codec(string Manifest, Type Type, Action<BinaryWriter, object> Write, Func<BinaryReader, MigrationWireSerializer, object> Read);
+    /// <param name="Applies">For a type with several manifests: whether this one carries the message (a later field set picks a new
+    /// manifest, so the older one keeps its meaning).</param>
+    private sealed record Codec(
+        string Manifest, Type Type, Action<BinaryWriter, object> Write, Func<BinaryReader, MigrationWireSerializer, object> Read, Func<object, bool>? Applies = null);
 
-    private static Codec Of<T>(string manifest, Action<BinaryWriter, T> write, Func<BinaryReader, MigrationWireSerializer, T> read) where T : notnull =>
-        new(manifest, typeof(T), (w, o) => write(w, (T)o), (r, s) => read(r, s));
+    private static Codec Of<T>(
+        string manifest, Action<BinaryWriter, T> write, Func<BinaryReader, MigrationWireSerializer, T> read, Func<T, bool>? applies = null) where T : notnull =>
+        new(manifest, typeof(T), (w, o) => write(w, (T)o), (r, s) => read(r, s), applies is null ? null : o => applies((T)o));
 
     // Chunks ("C") are framed by hand, apart from these.
     private static readonly Codec[] Codecs =
@@ -54,14 +59,36 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
             (r, _) => new(Mig(r), r.ReadBoolean() ? ReadList(r, Dev) : null, ReadList(r, Dev))),
         Of<IncomingProtocol.Prepare>("P",
             (w, m) => { w.Write(m.Migration.Value); WriteSpec(w, m.Spec); WriteRef(w, m.Source); WriteRef(w, m.Coordinator); w.Write(m.SourceSwitchoverAck); },
-            (r, s) => new(Mig(r), ReadSpec(r), s.ReadRef(r), s.ReadRef(r), SourceSwitchoverAck: r.ReadBoolean())),
+            (r, s) => new(Mig(r), ReadSpec(r), s.ReadRef(r), s.ReadRef(r), SourceSwitchoverAck: r.ReadBoolean()),
+            applies: m => m.MultifdChannels == 0),
+        // "P" and then the multifd channel count: a source with multifd on.
+        Of<IncomingProtocol.Prepare>("PM",
+            (w, m) =>
+            {
+                w.Write(m.Migration.Value); WriteSpec(w, m.Spec); WriteRef(w, m.Source); WriteRef(w, m.Coordinator); w.Write(m.SourceSwitchoverAck);
+                w.Write(m.MultifdChannels);
+            },
+            (r, s) => new(Mig(r), ReadSpec(r), s.ReadRef(r), s.ReadRef(r), SourceSwitchoverAck: r.ReadBoolean(), MultifdChannels: r.ReadInt32()),
+            applies: m => m.MultifdChannels > 0),
         Of<IncomingProtocol.Prepared>("PD",
             (w, m) =>
             {
                 w.Write(m.Migration.Value); WriteRef(w, m.Incoming);
                 WriteList(w, m.Loaders, (x, l) => { x.Write(l.Device.Value); WriteRef(x, l.Ref); });
             },
-            (r, s) => new(Mig(r), s.ReadRef(r), ReadList(r, x => new IncomingProtocol.Loader(Dev(x), s.ReadRef(x))))),
+            (r, s) => new(Mig(r), s.ReadRef(r), ReadList(r, x => new IncomingProtocol.Loader(Dev(x), s.ReadRef(x)))),
+            applies: m => m.Multifd is null),
+        // "PD" and then where the multifd channels connect.
+        Of<IncomingProtocol.Prepared>("PDM",
+            (w, m) =>
+            {
+                w.Write(m.Migration.Value); WriteRef(w, m.Incoming);
+                WriteList(w, m.Loaders, (x, l) => { x.Write(l.Device.Value); WriteRef(x, l.Ref); });
+                w.Write(m.Multifd!.Host); w.Write(m.Multifd.Port); w.Write(m.Multifd.Token.Hex);
+            },
+            (r, s) => new(Mig(r), s.ReadRef(r), ReadList(r, x => new IncomingProtocol.Loader(Dev(x), s.ReadRef(x))),
+                new MultifdProtocol.Endpoint(r.ReadString(), r.ReadInt32(), new MultifdToken(r.ReadString()))),
+            applies: m => m.Multifd is not null),
         Of<IncomingProtocol.Refused>("RF", (w, m) => { w.Write(m.Migration.Value); w.Write(m.Reason); }, (r, _) => new(Mig(r), r.ReadString())),
         Of<IncomingProtocol.StopCopyStarted>("SC", (w, m) => w.Write(m.Migration.Value), (r, _) => new(Mig(r))),
         Of<IncomingProtocol.ReadyToStart>("RS",
@@ -75,7 +102,7 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
         Of<IncomingProtocol.Abort>("A", (w, m) => { w.Write(m.Migration.Value); w.Write(m.Reason); }, (r, _) => new(Mig(r), r.ReadString())),
     ];
 
-    private static readonly Dictionary<Type, Codec> ByType = Codecs.ToDictionary(c => c.Type);
+    private static readonly Dictionary<Type, Codec[]> ByType = Codecs.GroupBy(c => c.Type).ToDictionary(g => g.Key, g => g.ToArray());
     private static readonly Dictionary<string, Codec> ByManifest = Codecs.ToDictionary(c => c.Manifest);
 
     public override int Identifier => Id;
@@ -118,8 +145,17 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
         }
     }
 
-    private static Codec CodecOf(object o) =>
-        ByType.TryGetValue(o.GetType(), out var codec) ? codec : throw new ArgumentException($"{o.GetType()} is not a migration wire message", nameof(o));
+    private static Codec CodecOf(object o)
+    {
+        if (!ByType.TryGetValue(o.GetType(), out var codecs))
+            throw new ArgumentException($"{o.GetType()} is not a migration wire message", nameof(o));
+        foreach (var codec in codecs)
+        {
+            if (codec.Applies?.Invoke(o) ?? true)
+                return codec;
+        }
+        throw new ArgumentException($"No manifest carries this {o.GetType().Name}", nameof(o));
+    }
 
     // [version][migration][device][seq:int64][payload length:int32][payload]; the header by hand, so the payload is copied once.
     private static byte[] ChunkToBinary(PrecopyProtocol.Chunk chunk)

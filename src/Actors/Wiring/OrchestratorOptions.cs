@@ -27,6 +27,9 @@ public sealed record OrchestratorOptions(string Name)
     /// <summary>What incoming migrations may use; null: every capability.</summary>
     public MigrationCapabilities? IncomingCapabilities { get; init; }
 
+    /// <summary>QEMU's parameters on this node as a destination (<c>multifd-channels</c>); null: QEMU's defaults.</summary>
+    public MigrationParameters? IncomingParameters { get; init; }
+
     /// <summary>TEST-ONLY: the fault injector (kill at a phase, corrupt the next incoming copy) for drills. Never in production.</summary>
     public bool FaultInjection { get; init; }
 

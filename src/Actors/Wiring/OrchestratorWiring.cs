@@ -115,7 +115,7 @@ public static class OrchestratorWiring
     {
         var corruption = options.FaultInjection ? new IncomingCorruption(system.Log) : null;
         var host = system.ActorOf(VmHost.Props(options.Migration, new HostIdentity(options.Name, options.Capacity), options.IncomingCapabilities,
-            corruption is null ? options.DecorateLoads : corruption.Decorate), VmHost.Name);
+            corruption is null ? options.DecorateLoads : corruption.Decorate, options.IncomingParameters), VmHost.Name);
         registry.Register<VmHostKey>(host);
         if (corruption is not null)
         {

@@ -65,5 +65,18 @@ public static class HostEndpoints
                 var other => ApiResults.Refusal(other),
             };
         });
+
+        // QEMU's migrate-set-parameters on a destination: multifd-channels must match the source's.
+        api.MapPost("/hosts/{host}/parameters", async (string host, HttpRequest request, ClusterHosts cluster) =>
+        {
+            var changes = MigrationInput.Parameters((await RequestBody.Read(request)).Fields);
+            if (cluster.Host(host) is not { } member)
+                return ApiResults.HostNotFound(host);
+            return await cluster.Ask(member, new HostProtocol.ChangeIncomingParameters(changes)) switch
+            {
+                HostProtocol.IncomingParametersOf of => ApiResults.Json(ApiJson.Parameters(of.Parameters)),
+                var other => ApiResults.Refusal(other),
+            };
+        });
     }
 }

@@ -53,6 +53,8 @@ public static class DemoCommand
         await source.System.ActorSelection(HostProtocol.PathOn(destination.Address)).Ask<HostProtocol.HostStatus>(HostProtocol.GetStatus.Instance, ask);
 
         Check(await destination.Host.Ask<CommandResult>(new HostProtocol.SetIncomingCapabilities(options.DestinationCapabilities), ask));
+        if (await destination.Host.Ask<object>(new HostProtocol.ChangeIncomingParameters([("multifd-channels", options.DestinationChannels.ToString())]), ask) is CommandResult refusedHere)
+            Check(refusedHere);
         var spec = options.VmSpec(VmName);
         Check(await source.Host.Ask<CommandResult>(new HostProtocol.CreateVm(spec), ask));
         Check(await source.Host.Ask<CommandResult>(new HostProtocol.SetCapabilities(VmName, options.Capabilities.States().ToArray()), ask));
@@ -60,7 +62,10 @@ public static class DemoCommand
             Check(refused);
         progress($"VM {VmName}: {string.Join(", ", spec.Devices.Select(d => $"{d.Kind.ToString().ToLowerInvariant()} {d.Name} {Cli.ByteUnits.Format(d.SizeBytes)}"))}; " +
                  $"guest dirtying {Cli.ByteUnits.Format(options.DirtyRate)}/s");
-        progress($"capabilities: source {options.Capabilities}, destination {options.DestinationCapabilities}; " +
+        progress($"capabilities: source {options.Capabilities}, destination {options.DestinationCapabilities}" +
+                 (options.Capabilities.Multifd || options.DestinationCapabilities.Multifd
+                     ? $" (multifd-channels: source {options.Parameters.MultifdChannels}, destination {options.DestinationChannels}); "
+                     : "; ") +
                  $"downtime-limit {options.Parameters.DowntimeLimit} ms, max-bandwidth {(options.Parameters.MaxBandwidth == 0 ? "unlimited" : Cli.ByteUnits.Format(options.Parameters.MaxBandwidth) + "/s")}");
 
         var started = await source.Host.Ask<object>(new HostProtocol.Migrate(VmName, destination.Address), ask);
@@ -99,6 +104,7 @@ public static class DemoCommand
         ("max-bandwidth", p.MaxBandwidth.ToString()),
         ("avail-switchover-bandwidth", p.AvailSwitchoverBandwidth.ToString()),
         ("switchover-ack-timeout", p.SwitchoverAckTimeout.ToString()),
+        ("multifd-channels", p.MultifdChannels.ToString()),
     ];
 
     private static void Check(CommandResult result)

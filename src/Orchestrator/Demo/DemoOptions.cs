@@ -20,8 +20,12 @@ public sealed record DemoOptions(
     TimeSpan Timeout,
     bool Json,
     PrecopyProtocol.Settings? Precopy = null,
-    TimeSpan? ContinueAfter = null)
+    TimeSpan? ContinueAfter = null,
+    int? DestinationMultifdChannels = null)
 {
+    /// <summary>The destination's multifd-channels: as the source's unless set apart (it is not negotiated, as in QEMU).</summary>
+    public int DestinationChannels => DestinationMultifdChannels ?? Parameters.MultifdChannels;
+
     public static DemoOptions Default => new(
         DefaultDevices.RamSize,
         DefaultDevices.VfioSize,
@@ -42,6 +46,7 @@ public sealed record DemoOptions(
         [
             "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate", "--capabilities", "--dest-capabilities",
             "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout", "--continue-after",
+            "--multifd-channels", "--dest-multifd-channels",
         ], ["--json"]);
         var o = Default;
         if (a.Value("--ram") is { } ram) o = o with { Ram = ByteUnits.ParseSize(ram, "--ram") };
@@ -54,12 +59,14 @@ public sealed record DemoOptions(
         if (a.Value("--timeout") is { } timeout) o = o with { Timeout = ByteUnits.ParseDuration(timeout, "--timeout") };
         o = o with { ContinueAfter = a.Value("--continue-after") is { } after ? ContinuePolicy(after) : terminal ? null : TimeSpan.Zero };
         var parameters = o.Parameters;
-        foreach (var name in new[] { "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout" })
+        foreach (var name in new[] { "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--multifd-channels" })
         {
             if (a.Value(name) is { } value)
                 parameters = parameters.With(name[2..], value);
         }
         o = o with { Parameters = parameters, Json = a.Has("--json") };
+        if (a.Value("--dest-multifd-channels") is { } destChannels)
+            o = o with { DestinationMultifdChannels = new MigrationParameters().With("multifd-channels", destChannels).MultifdChannels };
         if ((o.Capabilities.Check() ?? o.DestinationCapabilities.Check()) is { } error)
             throw new MigrationArgumentException(error);
         if (Devices.Ram.RamSize.Problem(o.Ram, "--ram") is { } badRam)

@@ -14,7 +14,7 @@ public sealed class ApiInputTests(InProcessApi api) : IClassFixture<InProcessApi
     /// <summary>Every endpoint that reads a body.</summary>
     public static readonly TheoryData<string> BodyEndpoints =
     [
-        "/vms", "/vms/vm1/migrate", "/vms/vm1/parameters", "/hosts/host2/capabilities",
+        "/vms", "/vms/vm1/migrate", "/vms/vm1/parameters", "/hosts/host2/capabilities", "/hosts/host2/parameters",
         "/hosts/host2/evacuate-cancel", "/rebalance", "/faults/kill-at", "/faults/corrupt",
     ];
 
@@ -96,11 +96,13 @@ public sealed class ApiInputTests(InProcessApi api) : IClassFixture<InProcessApi
     [Theory]
     [InlineData("/vms/vm1/parameters", """{"downtime-limit": "2000001"}""", "Parameter 'downtime-limit' expects an integer in the range of 0 to 2000000 ms")]
     [InlineData("/vms/vm1/parameters", """{"max-bandwidth": "1.5"}""", "Parameter 'max-bandwidth' expects an integer in the range of 0 to 9223372036854775807 bytes/second")]
-    [InlineData("/vms/vm1/parameters", """{"colour": "1"}""", "Parameter 'colour' is unexpected (known: downtime-limit, max-bandwidth, avail-switchover-bandwidth, throttle-trigger-threshold, cpu-throttle-initial, cpu-throttle-increment, max-cpu-throttle, switchover-ack-timeout)")]
+    [InlineData("/vms/vm1/parameters", """{"colour": "1"}""", "Parameter 'colour' is unexpected (known: downtime-limit, max-bandwidth, avail-switchover-bandwidth, throttle-trigger-threshold, cpu-throttle-initial, cpu-throttle-increment, max-cpu-throttle, switchover-ack-timeout, multifd-channels)")]
     [InlineData("/vms/vm1/migrate", """{"to": "host2", "parameters": {"switchover-ack-timeout": "-1"}}""", "Parameter 'switchover-ack-timeout' expects an integer in the range of 0 to 86400000 ms")]
     [InlineData("/vms/vm1/migrate", """{"to": "host2", "capabilities": "switchover-ack"}""", "Capability 'switchover-ack' requires capability 'return-path'")]
-    [InlineData("/vms/vm1/migrate", """{"to": "host2", "capabilities": "return-path,warp"}""", "Parameter 'capability' does not accept value 'warp' (known: return-path, switchover-ack, pause-before-switchover, auto-converge)")]
-    [InlineData("/hosts/host2/capabilities", """{"warp": true}""", "Parameter 'capability' does not accept value 'warp' (known: return-path, switchover-ack, pause-before-switchover, auto-converge)")]
+    [InlineData("/vms/vm1/migrate", """{"to": "host2", "capabilities": "return-path,warp"}""", "Parameter 'capability' does not accept value 'warp' (known: return-path, switchover-ack, pause-before-switchover, auto-converge, multifd)")]
+    [InlineData("/vms/vm1/parameters", """{"multifd-channels": "256"}""", "Parameter 'multifd-channels' expects a value between 1 and 255")]
+    [InlineData("/hosts/host2/parameters", """{"multifd-channels": "0"}""", "Parameter 'multifd-channels' expects a value between 1 and 255")]
+    [InlineData("/hosts/host2/capabilities", """{"warp": true}""", "Parameter 'capability' does not accept value 'warp' (known: return-path, switchover-ack, pause-before-switchover, auto-converge, multifd)")]
     [InlineData("/vms", """{"name": "vm1", "host": "host1", "ram": "1000000"}""", "Field 'ram' must be a multiple of 4 KiB (4096 bytes), a whole number of pages: 1000000 bytes is not; use 1003520 or 999424 bytes, or whole MiB such as 256MiB")]
     [InlineData("/vms", """{"name": "vm1", "host": "host1", "ram": "0"}""", "Field 'ram' must be larger than 0: a VM needs memory")]
     public async Task A_bad_value_is_refused_at_the_edge_with_QEMUs_text_before_any_cluster_message(string path, string json, string error)

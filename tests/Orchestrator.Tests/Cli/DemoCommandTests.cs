@@ -65,6 +65,29 @@ public sealed class DemoCommandTests
         Assert.Equal(0, (int)json["pending-acks"]!);
     }
 
+    [Fact]
+    public async Task A_demo_with_multifd_on_both_sides_completes_verified()
+    {
+        var run = await OrchestratorProcess.Run(Timeout, "demo", "--ram", "8MiB", "--vfio", "4MiB", "--vfio-alloc", "100", "--vgpu", "0",
+            "--capabilities", "return-path,switchover-ack,multifd", "--dest-capabilities", "return-path,switchover-ack,multifd", "--multifd-channels", "4", "--json");
+
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        Assert.Equal("completed", (string?)Json(run)["status"]);
+        Assert.True((bool)Json(run)["verified"]!);
+    }
+
+    [Fact]
+    public async Task A_demo_with_different_multifd_channels_fails_at_setup_naming_both_sides()
+    {
+        var run = await OrchestratorProcess.Run(Timeout, "demo", "--ram", "8MiB", "--vfio", "0", "--vgpu", "0",
+            "--capabilities", "return-path,switchover-ack,multifd", "--dest-capabilities", "return-path,switchover-ack,multifd",
+            "--multifd-channels", "4", "--dest-multifd-channels", "2", "--json");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith("multifd mismatch: multifd on with 4 channels at the source, multifd on with 2 channels at the destination",
+            (string?)Json(run)["error-desc"]);
+    }
+
     /// <summary>stdout must be exactly one JSON object; on failure show what was there instead.</summary>
     private static JsonObject Json(OrchestratorProcess.Result run)
     {

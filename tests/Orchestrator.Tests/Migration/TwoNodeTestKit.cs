@@ -76,6 +76,10 @@ public abstract class TwoNodeTestKit : TestKit, IAsyncLifetime
     protected async Task SetDestinationCapabilities(string list) =>
         Assert.Null((await Ask(Destination.Host, new HostProtocol.SetIncomingCapabilities(MigrationCapabilities.ParseList(list)))).Error);
 
+    /// <summary>QEMU's migrate-set-parameters on the destination, before incoming starts.</summary>
+    protected async Task SetDestinationParameters(params (string Name, string Value)[] changes) =>
+        Assert.IsType<HostProtocol.IncomingParametersOf>(await Destination.Host.Ask<object>(new HostProtocol.ChangeIncomingParameters(changes), AskTimeout));
+
     protected async Task SetParameters(params (string Name, string Value)[] changes) =>
         Assert.IsType<HostProtocol.MigrationSettingsOf>(await Source.Host.Ask<object>(new HostProtocol.SetParameters(Vm, changes), AskTimeout));
 

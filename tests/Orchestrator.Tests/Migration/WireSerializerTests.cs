@@ -35,6 +35,7 @@ public sealed class WireSerializerTests() : TestKit(TestSystem.Start())
             new SwitchoverProtocol.Approvals(Id, Expected: null, Approved: []),
             new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody),
             new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody, SourceSwitchoverAck: true),
+            new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody, SourceSwitchoverAck: true, MultifdChannels: 8),
             new IncomingProtocol.Refused(Id, "no room"),
             new IncomingProtocol.StopCopyStarted(Id),
             new IncomingProtocol.ReadyToStart(Id, [digest]),
@@ -102,6 +103,25 @@ public sealed class WireSerializerTests() : TestKit(TestSystem.Start())
     }
 
     [Fact]
+    public void Multifd_setup_travels_under_new_manifests_and_the_old_ones_keep_their_bytes()
+    {
+        var serializer = new MigrationWireSerializer((ExtendedActorSystem)Sys);
+        var spec = new VmSpec("vm1", [DefaultDevices.Ram(8L << 20)], new WorkloadSpec(0));
+        var plain = new IncomingProtocol.Prepare(Id, spec, ActorRefs.Nobody, ActorRefs.Nobody);
+        var multifd = plain with { MultifdChannels = 4 };
+        var endpoint = new Actors.Multifd.MultifdProtocol.Endpoint("127.0.0.1", 40123, Actors.Multifd.MultifdToken.New());
+        var prepared = new IncomingProtocol.Prepared(Id, ActorRefs.Nobody, [new IncomingProtocol.Loader(Ram, ActorRefs.Nobody)], endpoint);
+
+        Assert.Equal(("P", "PM"), (serializer.Manifest(plain), serializer.Manifest(multifd)));
+        Assert.Equal(("PD", "PDM"), (serializer.Manifest(prepared with { Multifd = null }), serializer.Manifest(prepared)));
+        // "P" is what it was: the PM bytes are P's and then the channel count.
+        Assert.Equal(serializer.ToBinary(plain), serializer.ToBinary(multifd)[..^4]);
+        var back = Assert.IsType<IncomingProtocol.Prepared>(Roundtrip(prepared));
+        Assert.Equal(endpoint, back.Multifd);
+        Assert.Null(Assert.IsType<IncomingProtocol.Prepared>(Roundtrip(prepared with { Multifd = null })).Multifd);
+    }
+
+    [Fact]
     public void Unknown_manifests_and_truncated_frames_are_refused()
     {
         var serializer = new MigrationWireSerializer((ExtendedActorSystem)Sys);
@@ -156,7 +176,7 @@ public sealed class WireSerializerTests() : TestKit(TestSystem.Start())
     {
         SwitchoverProtocol.ExpectAcks m => $"{m.Migration} {string.Join(",", m.Devices)}",
         SwitchoverProtocol.Approvals m => $"{m.Migration} {(m.Expected is null ? "no count" : string.Join(",", m.Expected))} {string.Join(",", m.Approved)}",
-        IncomingProtocol.Prepare m => $"{m.Migration} {m.Spec.Name} {string.Join(",", m.Spec.Devices)} {m.Spec.Workload} {m.SourceSwitchoverAck}",
+        IncomingProtocol.Prepare m => $"{m.Migration} {m.Spec.Name} {string.Join(",", m.Spec.Devices)} {m.Spec.Workload} {m.SourceSwitchoverAck} {m.MultifdChannels}",
         IncomingProtocol.ReadyToStart m => $"{m.Migration} {string.Join(",", m.DestinationDigests)}",
         _ => message.ToString()!,
     };
