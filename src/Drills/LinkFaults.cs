@@ -1,6 +1,3 @@
-using Orchestrator.Drills.Running;
-using Orchestrator.Drills.Scenarios;
-
 namespace Orchestrator.Drills;
 
 /// <summary>Link faults (slow-link's rate, delay, loss; clear-link): null if the engine can, else why not and how; checked up front, never halfway.</summary>

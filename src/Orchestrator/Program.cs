@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Options;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Bench;
-using Orchestrator.Cli;
 using Orchestrator.Demo;
 using Orchestrator.Drills;
 using Orchestrator.Node;

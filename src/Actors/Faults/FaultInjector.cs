@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Actors.Faults;
 

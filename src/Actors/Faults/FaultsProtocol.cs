@@ -1,8 +1,3 @@
-using Akka.Actor;
-using Akka.Annotations;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wire;
-
 namespace Orchestrator.Actors.Faults;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Akka.Event;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Ram;
 
 namespace Orchestrator.Actors.Faults;

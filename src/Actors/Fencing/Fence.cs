@@ -1,5 +1,3 @@
-using Akka.Actor;
-
 namespace Orchestrator.Actors.Fencing;
 
 /// <summary>What a source migration needs for fencing: the ledger (none outside a cluster), its copy's epoch, and its node.</summary>

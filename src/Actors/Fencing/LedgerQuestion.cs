@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fencing.OwnershipProtocol;
 
 namespace Orchestrator.Actors.Fencing;

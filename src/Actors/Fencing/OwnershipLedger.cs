@@ -1,8 +1,5 @@
-using Akka.Actor;
-using Akka.Event;
 using Akka.Pattern;
 using Akka.Persistence;
-using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fencing.OwnershipProtocol;
 
 namespace Orchestrator.Actors.Fencing;

@@ -1,7 +1,3 @@
-using Akka.Annotations;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wire;
-
 namespace Orchestrator.Actors.Fencing;
 
 /// <summary>

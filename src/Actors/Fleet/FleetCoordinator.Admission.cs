@@ -1,9 +1,4 @@
 using System.Globalization;
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
 using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 

@@ -1,10 +1,5 @@
-using Akka.Actor;
 using Akka.Cluster;
-using Akka.Event;
 using Akka.Persistence;
-using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wiring;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
 using static Orchestrator.Actors.Fleet.Journal.FleetEvents;

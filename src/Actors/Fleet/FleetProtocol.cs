@@ -1,6 +1,3 @@
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wire;
-
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>The fleet coordinator's conversation: a cluster singleton admits every migration and holds the limits as permits until each is terminal.</summary>

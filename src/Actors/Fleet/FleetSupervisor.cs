@@ -1,7 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Actors.Fleet;
 
 /// <summary>

@@ -1,6 +1,4 @@
-using Akka.Actor;
 using Akka.Cluster;
-using Orchestrator.Actors.Host;
 using Orchestrator.Actors.Wiring;
 
 namespace Orchestrator.Actors.Fleet;

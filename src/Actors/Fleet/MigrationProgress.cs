@@ -1,5 +1,3 @@
-using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fleet.FleetProtocol;
 
 namespace Orchestrator.Actors.Fleet;

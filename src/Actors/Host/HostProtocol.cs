@@ -1,9 +1,3 @@
-using Akka.Actor;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wire;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
-
 namespace Orchestrator.Actors.Host;
 
 /// <summary>Commands a node's VM host answers: VMs, their migration settings, migrations out; <see cref="IHostWire"/> ones from any node.</summary>

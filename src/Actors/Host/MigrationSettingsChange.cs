@@ -1,5 +1,3 @@
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Actors.Host;
 
 /// <summary>Changes applied to a copy and checked as a whole: an invalid set changes nothing (QEMU's rule).</summary>

@@ -1,7 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Devices.Machine;
 using static Orchestrator.Actors.Host.HostProtocol;
 
 namespace Orchestrator.Actors.Host;

@@ -1,10 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Incoming;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wire;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Ram;
 using static Orchestrator.Actors.Host.HostProtocol;
 

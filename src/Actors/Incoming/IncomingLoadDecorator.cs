@@ -1,6 +1,3 @@
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
-
 namespace Orchestrator.Actors.Incoming;
 
 /// <summary>

@@ -1,13 +1,6 @@
-using Akka.Actor;
-using Akka.Event;
 using Orchestrator.Actors.Fencing;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Multifd;
-using Orchestrator.Actors.Precopy;
 using Orchestrator.Actors.Switchover;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
 using static Orchestrator.Actors.Incoming.IncomingProtocol;
 
 namespace Orchestrator.Actors.Incoming;

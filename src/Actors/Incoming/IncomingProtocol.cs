@@ -1,9 +1,3 @@
-using Akka.Actor;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wire;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
-
 namespace Orchestrator.Actors.Incoming;
 
 /// <summary>

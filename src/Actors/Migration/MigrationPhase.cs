@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>Points of a migration on its source where a drill can place a fault; published there as <see cref="MigrationPhaseReached"/>.</summary>

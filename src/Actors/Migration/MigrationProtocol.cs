@@ -1,5 +1,3 @@
-using Orchestrator.Actors.Precopy;
-
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>Settings of the migration engine itself (not QEMU parameters): bounds on every wait.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>QEMU's MigrationStatus values that this engine uses; <see cref="MigrationStatusNames.Name"/> gives QEMU's name.</summary>

@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Akka.Annotations;
-
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Orchestrator.Actors.Precopy;
-using Orchestrator.Devices.Machine;
-
 namespace Orchestrator.Actors.Migration;
 
 /// <summary>

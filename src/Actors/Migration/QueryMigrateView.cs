@@ -1,7 +1,4 @@
-using Orchestrator.Actors.Precopy;
 using Orchestrator.Actors.Switchover;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
 
 namespace Orchestrator.Actors.Migration;
 

@@ -1,9 +1,4 @@
-using Akka.Actor;
-using Akka.Event;
 using Akka.Remote;
-using Orchestrator.Actors.Incoming;
-using Orchestrator.Actors.Precopy;
-using Orchestrator.Devices.Machine;
 using static Orchestrator.Actors.Migration.MigrationProtocol;
 
 namespace Orchestrator.Actors.Migration;

@@ -1,10 +1,6 @@
 using System.Collections.Immutable;
-using Akka.Actor;
-using Akka.Event;
 using Akka.Remote;
 using Orchestrator.Actors.Fencing;
-using Orchestrator.Actors.Incoming;
-using Orchestrator.Actors.Precopy;
 using static Orchestrator.Actors.Migration.MigrationProtocol;
 
 namespace Orchestrator.Actors.Migration;

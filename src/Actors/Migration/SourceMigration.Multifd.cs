@@ -1,8 +1,4 @@
-using Akka.Actor;
-using Orchestrator.Actors.Incoming;
 using Orchestrator.Actors.Multifd;
-using Orchestrator.Actors.Precopy;
-using Orchestrator.Devices.Contract;
 
 namespace Orchestrator.Actors.Migration;
 

@@ -1,13 +1,7 @@
 using System.Collections.Immutable;
-using Akka.Actor;
-using Akka.Event;
 using Akka.Remote;
 using Orchestrator.Actors.Fencing;
-using Orchestrator.Actors.Incoming;
-using Orchestrator.Actors.Precopy;
 using Orchestrator.Actors.Switchover;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
 using static Orchestrator.Actors.Migration.MigrationProtocol;
 
 namespace Orchestrator.Actors.Migration;

@@ -1,5 +1,3 @@
-using Akka.Actor;
-
 namespace Orchestrator.Actors.Multifd;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Orchestrator.Actors.Precopy;
-
 namespace Orchestrator.Actors.Multifd;
 
 /// <summary>One device stream's chunks spread over the migration's channels, each frame naming the device and its sequence number.</summary>

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using Akka.Actor;
 
 namespace Orchestrator.Actors.Multifd;
 

@@ -1,8 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using Akka.Actor;
-using Akka.Event;
 
 namespace Orchestrator.Actors.Multifd;
 

@@ -1,6 +1,4 @@
 using System.Net.Sockets;
-using Akka.Actor;
-using Akka.Event;
 
 namespace Orchestrator.Actors.Multifd;
 

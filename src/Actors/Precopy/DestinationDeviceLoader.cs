@@ -1,8 +1,4 @@
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Multifd;
-using Orchestrator.Devices.Contract;
 
 namespace Orchestrator.Actors.Precopy;
 

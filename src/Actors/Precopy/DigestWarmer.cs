@@ -1,5 +1,3 @@
-using Orchestrator.Devices.Machine;
-
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>

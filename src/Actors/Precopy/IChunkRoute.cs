@@ -1,7 +1,3 @@
-using Akka.Actor;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Devices.Contract;
-
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>How a source stream's chunks reach its loader: over Akka.Remote (<see cref="RemoteChunkRoute"/>) or multifd channels.</summary>

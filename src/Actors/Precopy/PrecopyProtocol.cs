@@ -1,7 +1,3 @@
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wire;
-using Orchestrator.Devices.Contract;
-
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>The per-device data plane: a source streamer sends chunks, the destination loader returns credit.</summary>

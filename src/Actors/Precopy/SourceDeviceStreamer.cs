@@ -1,8 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Devices.Contract;
-
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>

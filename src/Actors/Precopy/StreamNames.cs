@@ -1,5 +1,3 @@
-using Orchestrator.Devices.Contract;
-
 namespace Orchestrator.Actors.Precopy;
 
 /// <summary>Actor names for a device's stream ends; device names like <c>0000:17:00.2</c> hold characters a path may not.</summary>

@@ -1,7 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Devices.Contract;
 using static Orchestrator.Actors.Switchover.SwitchoverProtocol;
 
 namespace Orchestrator.Actors.Switchover;

@@ -1,9 +1,3 @@
-using System.Text.Json;
-using Akka.Actor;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wire;
-using Orchestrator.Devices.Contract;
-
 namespace Orchestrator.Actors.Switchover;
 
 /// <summary>Who may stop the source VM, and when: one coordinator per migration, on the source node.</summary>

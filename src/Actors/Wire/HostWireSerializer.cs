@@ -1,14 +1,8 @@
 using System.Runtime.Serialization;
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Akka.Actor;
 using Akka.Serialization;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Fencing;
-using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Actors.Wire;
 

@@ -1,14 +1,8 @@
 using System.Runtime.Serialization;
 using System.Text;
-using Akka.Actor;
 using Akka.Serialization;
-using Orchestrator.Actors.Incoming;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Multifd;
-using Orchestrator.Actors.Precopy;
 using Orchestrator.Actors.Switchover;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
 
 namespace Orchestrator.Actors.Wire;
 

@@ -1,9 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Precopy;
-using Orchestrator.Devices.Contract;
-
 namespace Orchestrator.Actors.Wire;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using Akka.Annotations;
 namespace Orchestrator.Actors.Wiring;
 
 /// <summary>INTERNAL API: for this project's executable and drills; it may change without notice. Host names travel as cluster roles, so every member knows every host's name.</summary>

@@ -1,5 +1,3 @@
-using Akka.Actor;
-
 namespace Orchestrator.Actors.Wiring;
 
 /// <summary>How a member finds, watches and downs its peers (keep-majority); docs/cluster.md has the defaults, drills shorten them.</summary>

@@ -1,8 +1,6 @@
-using Akka.Actor;
 using Akka.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orchestrator.Actors.Host;
 
 namespace Orchestrator.Actors.Wiring;
 

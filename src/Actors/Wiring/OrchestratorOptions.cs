@@ -1,8 +1,3 @@
-using Akka.Event;
-using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Incoming;
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Actors.Wiring;
 
 /// <summary>Everything <see cref="OrchestratorWiring.WithOrchestrator"/> needs to start a node, validated by whoever built it.</summary>

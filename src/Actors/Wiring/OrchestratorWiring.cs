@@ -1,18 +1,12 @@
-using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Hosting.SBR;
 using Akka.Configuration;
-using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Fencing;
-using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wire;
 
 namespace Orchestrator.Actors.Wiring;
 

@@ -1,6 +1,4 @@
-using Akka.Actor;
 using Akka.Dispatch;
-using Akka.Event;
 
 namespace Orchestrator.Actors.Wiring;
 

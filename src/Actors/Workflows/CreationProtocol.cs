@@ -1,8 +1,3 @@
-using Akka.Annotations;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Devices.Machine;
-
 namespace Orchestrator.Actors.Workflows;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using Akka.Annotations;
-using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Fleet.Journal;
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Actors.Workflows;
 
 /// <summary>

@@ -1,8 +1,4 @@
-using Akka.Actor;
 using Akka.Cluster;
-using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Workflows.LookupProtocol;
 
 namespace Orchestrator.Actors.Workflows;

@@ -1,9 +1,4 @@
-using Akka.Actor;
 using Akka.Cluster;
-using Akka.Event;
-using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fencing.OwnershipProtocol;
 using static Orchestrator.Actors.Workflows.CreationProtocol;
 

@@ -1,4 +1,3 @@
-using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Vgpu;
 
 namespace Orchestrator.Devices.Machine;

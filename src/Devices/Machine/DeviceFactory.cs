@@ -1,4 +1,3 @@
-using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Ram;
 using Orchestrator.Devices.Vfio;
 using Orchestrator.Devices.Vgpu;

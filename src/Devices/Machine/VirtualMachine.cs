@@ -1,5 +1,3 @@
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Memory;
 using Orchestrator.Devices.Ram;
 
 namespace Orchestrator.Devices.Machine;

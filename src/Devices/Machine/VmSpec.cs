@@ -1,5 +1,3 @@
-using Orchestrator.Devices.Contract;
-
 namespace Orchestrator.Devices.Machine;
 
 /// <summary>How the guest writes its memory while it runs.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using Orchestrator.Devices.Contract;
 
 namespace Orchestrator.Devices.Memory;
 

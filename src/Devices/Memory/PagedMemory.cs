@@ -1,5 +1,4 @@
 using System.IO.Hashing;
-using Orchestrator.Devices.Contract;
 
 namespace Orchestrator.Devices.Memory;
 

@@ -1,6 +1,3 @@
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
-
 namespace Orchestrator.Devices.Ram;
 
 /// <summary>A VM's guest RAM: the device the vCPUs write (so auto-converge's throttle slows it), with query-migrate's RAM statistics.</summary>

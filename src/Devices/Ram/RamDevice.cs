@@ -1,7 +1,3 @@
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
-using Orchestrator.Devices.Memory;
-
 namespace Orchestrator.Devices.Ram;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using Orchestrator.Devices.Memory;
 
 namespace Orchestrator.Devices.Ram;
 

@@ -1,5 +1,3 @@
-using Orchestrator.Devices.Memory;
-
 namespace Orchestrator.Devices.Ram;
 
 /// <summary>What a VM's RAM size may be: whole 4 KiB pages, as guest memory is. One rule for the API, the CLI, the demo and drills.</summary>

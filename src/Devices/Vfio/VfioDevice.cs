@@ -1,7 +1,4 @@
 using System.IO.Hashing;
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
-using Orchestrator.Devices.Memory;
 
 namespace Orchestrator.Devices.Vfio;
 

@@ -1,5 +1,3 @@
-using Orchestrator.Devices.Memory;
-
 namespace Orchestrator.Devices.Vfio;
 
 /// <summary>

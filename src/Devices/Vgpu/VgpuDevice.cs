@@ -1,5 +1,3 @@
-using Orchestrator.Devices.Contract;
-using Orchestrator.Devices.Machine;
 using Orchestrator.Devices.Vfio;
 
 namespace Orchestrator.Devices.Vgpu;

@@ -1,7 +1,5 @@
 using System.Globalization;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Devices.Units;
-using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Files;
 

@@ -1,5 +1,3 @@
-using Orchestrator.Drills.Scenarios;
-
 namespace Orchestrator.Drills.Files;
 
 /// <summary>A drill from YAML (.yaml/.yml) or JSON (.json), one schema (docs/drills.md); all problems at once, <c>FILE:LINE: PATH: what is wrong</c>.</summary>

@@ -1,6 +1,4 @@
-using Akka.Actor;
 using Orchestrator.Actors.Wiring;
-using Orchestrator.Drills.Running;
 
 namespace Orchestrator.Drills.InProcess;
 

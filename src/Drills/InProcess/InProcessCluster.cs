@@ -1,16 +1,11 @@
-using Akka.Actor;
 using Akka.Cluster;
 using Akka.Remote;
 using Akka.Remote.Transport;
 using Orchestrator.Actors.Faults;
 using Orchestrator.Actors.Fencing;
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Workflows;
-using Orchestrator.Drills.Running;
-using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.InProcess;
 

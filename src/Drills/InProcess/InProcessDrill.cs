@@ -1,5 +1,4 @@
 using Orchestrator.Drills.Report;
-using Orchestrator.Drills.Running;
 
 namespace Orchestrator.Drills.InProcess;
 

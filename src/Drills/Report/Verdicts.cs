@@ -1,6 +1,3 @@
-using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.Scenarios;
-
 namespace Orchestrator.Drills.Report;
 
 /// <summary>Each expectation against what a drill saw, with the reason in words either way.</summary>

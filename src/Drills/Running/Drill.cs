@@ -1,10 +1,6 @@
 using System.Diagnostics;
-using Akka.Actor;
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Report;
-using Orchestrator.Drills.Scenarios;
 
 namespace Orchestrator.Drills.Running;
 

@@ -1,5 +1,4 @@
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Drills.Running;
 

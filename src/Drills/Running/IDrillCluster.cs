@@ -1,8 +1,3 @@
-using Akka.Actor;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Drills.Scenarios;
-
 namespace Orchestrator.Drills.Running;
 
 /// <summary>The cluster under test as either engine gives it (in-process, netns): steps, checks, verdicts, report are one code. Scenario host names.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Drills.Scenarios;
 

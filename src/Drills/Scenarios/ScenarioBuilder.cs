@@ -1,5 +1,3 @@
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>

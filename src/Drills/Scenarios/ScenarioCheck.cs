@@ -1,5 +1,3 @@
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>Every rule a scenario follows, for builder and files; paths use the file's field names, which the file reader turns into line numbers.</summary>

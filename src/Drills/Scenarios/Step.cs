@@ -1,5 +1,3 @@
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Drills.Scenarios;
 
 /// <summary>One entry of a drill's timeline. <see cref="ToString"/> is how the report names it.</summary>

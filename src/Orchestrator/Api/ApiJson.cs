@@ -1,8 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Api;
 
 /// <summary>The API's JSON shapes (docs/api.md), kebab-case as in QEMU.</summary>

@@ -1,7 +1,4 @@
 using System.Text.Encodings.Web;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Api;
 

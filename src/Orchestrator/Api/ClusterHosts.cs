@@ -1,8 +1,4 @@
-using Akka.Actor;
 using Akka.Cluster;
-using Akka.Hosting;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Node;
 
 namespace Orchestrator.Api;

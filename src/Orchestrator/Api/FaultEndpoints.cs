@@ -1,10 +1,4 @@
-using System.Text.Json.Nodes;
-using Akka.Actor;
-using Akka.Hosting;
 using Orchestrator.Actors.Faults;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Node;
 
 namespace Orchestrator.Api;

@@ -1,6 +1,4 @@
-using System.Text.Json.Nodes;
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Migration;
 
 namespace Orchestrator.Api;
 

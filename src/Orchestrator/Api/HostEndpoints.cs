@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Api;
 
 /// <summary><c>/hosts</c>: cluster members and their destination capabilities.</summary>

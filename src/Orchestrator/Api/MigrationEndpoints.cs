@@ -1,12 +1,5 @@
-using System.Text.Json.Nodes;
-using Akka.Actor;
-using Akka.Hosting;
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Workflows;
-using Orchestrator.Output;
 
 namespace Orchestrator.Api;
 

@@ -1,8 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-
 namespace Orchestrator.Api;
 
 /// <summary>Migration settings from a body, checked with QEMU's rules on the node asked: the same 400 on any node, and nothing bad travels.</summary>

@@ -1,6 +1,4 @@
-using Akka.Actor;
 using Microsoft.Extensions.Logging;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Node;
 
 namespace Orchestrator.Api;

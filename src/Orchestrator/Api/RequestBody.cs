@@ -1,9 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using System.Text.Unicode;
-using Orchestrator.Actors.Host;
-using Orchestrator.Cli;
-using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Api;
 

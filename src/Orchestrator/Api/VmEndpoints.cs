@@ -1,10 +1,4 @@
-using System.Text.Json.Nodes;
-using Akka.Actor;
-using Akka.Hosting;
 using Orchestrator.Actors.Fencing;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Actors.Workflows;
 using Orchestrator.Demo;
 using Orchestrator.Devices.Machine;

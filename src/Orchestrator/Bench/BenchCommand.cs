@@ -1,7 +1,4 @@
-using System.Text.Json.Nodes;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
-using Orchestrator.Cli;
 using Orchestrator.Demo;
 
 namespace Orchestrator.Bench;

@@ -1,5 +1,4 @@
 using Orchestrator.Actors.Precopy;
-using Orchestrator.Cli;
 
 namespace Orchestrator.Bench;
 

@@ -1,5 +1,3 @@
-using Orchestrator.Devices.Units;
-
 namespace Orchestrator.Cli;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using Orchestrator.Actors.Migration;
 using Orchestrator.Cli.Commands;
 
 namespace Orchestrator.Cli;

@@ -1,9 +1,3 @@
-using Akka.Actor;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wiring;
-using Orchestrator.Output;
-
 namespace Orchestrator.Demo;
 
 /// <summary><c>orchestrator demo</c>: one VM migrated, with live progress, between two ActorSystems over Akka.Remote on 127.0.0.1.</summary>

@@ -1,9 +1,6 @@
-using Orchestrator.Actors.Migration;
 using Orchestrator.Actors.Precopy;
-using Orchestrator.Cli;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
-using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Demo;
 

@@ -1,4 +1,3 @@
-using Orchestrator.Cli;
 using Orchestrator.Drills.Files;
 using Orchestrator.Drills.InProcess;
 using Orchestrator.Drills.Netns;

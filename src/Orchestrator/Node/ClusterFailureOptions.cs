@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Orchestrator.Actors.Wiring;
-
 namespace Orchestrator.Node;
 
 /// <summary>The <c>Orchestrator:Cluster</c> section (<c>ORCHESTRATOR__CLUSTER__DOWNAFTER</c>, ...): when a silent node is gone (docs/cluster.md).</summary>

@@ -1,6 +1,4 @@
 using Orchestrator.Actors.Fleet;
-using Orchestrator.Cli;
-using Orchestrator.Devices.Units;
 
 namespace Orchestrator.Node;
 

@@ -1,6 +1,4 @@
 using Akka.Cluster;
-using Akka.Hosting;
-using Orchestrator.Actors.Wiring;
 using Orchestrator.Api;
 
 namespace Orchestrator.Node;

@@ -1,5 +1,3 @@
-using Orchestrator.Cli;
-
 namespace Orchestrator.Node;
 
 /// <summary><c>node</c>'s flags as configuration keys: flags, environment (<c>ORCHESTRATOR__NAME</c>) and appsettings.json meet, flags winning.</summary>

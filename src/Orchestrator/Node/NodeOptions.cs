@@ -1,10 +1,3 @@
-using Akka.Actor;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Actors.Wiring;
-using Orchestrator.Cli;
-using Orchestrator.Devices.Units;
-
 namespace Orchestrator.Node;
 
 /// <summary>The <c>Orchestrator</c> configuration section as text, before validation.</summary>

@@ -1,5 +1,3 @@
-using Orchestrator.Actors.Wiring;
-
 namespace Orchestrator.Node;
 
 /// <summary>The <c>Orchestrator:Store</c> section (<c>ORCHESTRATOR__STORE__PROVIDER</c>, <c>ORCHESTRATOR__STORE__CONNECTIONSTRING</c>).</summary>

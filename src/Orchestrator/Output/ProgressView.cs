@@ -1,6 +1,3 @@
-using Orchestrator.Actors.Migration;
-using Orchestrator.Cli;
-
 namespace Orchestrator.Output;
 
 /// <summary>One line of live progress, and the closing summary a person reads.</summary>

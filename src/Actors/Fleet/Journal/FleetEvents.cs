@@ -1,4 +1,3 @@
-using Akka.Annotations;
 namespace Orchestrator.Actors.Fleet.Journal;
 
 /// <summary>

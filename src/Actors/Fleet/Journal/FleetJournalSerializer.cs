@@ -1,6 +1,4 @@
 using System.Runtime.Serialization;
-using System.Text.Json;
-using Akka.Actor;
 using Akka.Serialization;
 using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 

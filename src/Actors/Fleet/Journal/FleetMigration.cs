@@ -1,4 +1,3 @@
-using Orchestrator.Actors.Migration;
 using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 
 namespace Orchestrator.Actors.Fleet.Journal;

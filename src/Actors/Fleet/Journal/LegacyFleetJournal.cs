@@ -1,5 +1,4 @@
 using System.Runtime.Serialization;
-using System.Text.Json;
 using static Orchestrator.Actors.Fleet.Journal.FleetEvents;
 
 namespace Orchestrator.Actors.Fleet.Journal;

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Orchestrator.Cli.Commands;
 
 /// <summary>What every client command gets: the API, where its output goes, and the user's interrupt.</summary>

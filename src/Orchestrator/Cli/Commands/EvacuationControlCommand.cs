@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Orchestrator.Cli.Commands;
 
 /// <summary><c>evacuate-cancel HOST [--abort-running]</c> and <c>undrain HOST</c>: separate steps, as in the API, so a cancel never reopens a host.</summary>

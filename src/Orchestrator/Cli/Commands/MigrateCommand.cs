@@ -1,7 +1,3 @@
-using System.Text.Json.Nodes;
-using Orchestrator.Actors.Migration;
-using Orchestrator.Output;
-
 namespace Orchestrator.Cli.Commands;
 
 /// <summary><c>migrate NAME --to HOST</c> (QEMU's <c>migrate</c>); <c>--wait</c> follows it as the demo does, exit 0 only if it completed.</summary>

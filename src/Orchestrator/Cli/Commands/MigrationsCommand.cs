@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Orchestrator.Cli.Commands;
 
 /// <summary><c>orchestrator migrations [--json]</c>: the fleet's running, queued and recent migrations (GET /migrations), newest first.</summary>

@@ -1,6 +1,3 @@
-using Orchestrator.Actors.Migration;
-using Orchestrator.Output;
-
 namespace Orchestrator.Cli.Commands;
 
 /// <summary><c>orchestrator query-migrate NAME [--json]</c>: QEMU's query-migrate for the VM's latest migration.</summary>

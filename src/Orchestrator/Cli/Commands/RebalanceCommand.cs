@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Orchestrator.Cli.Commands;
 
 /// <summary><c>rebalance [--max-moves N] [--json]</c>: the fleet plans moves that even out memory use, and runs them.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Orchestrator.Cli.Commands;
 
 /// <summary><c>migrate-set-capabilities --host HOST CAP=on|off ...</c>: a host's destination capabilities; the node judges the names.</summary>

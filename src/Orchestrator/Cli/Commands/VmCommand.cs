@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Orchestrator.Cli.Commands;
 
 /// <summary><c>orchestrator vm create|list|show|delete|resume</c>: the cluster's VMs (/vms).</summary>

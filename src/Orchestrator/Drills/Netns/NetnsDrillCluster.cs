@@ -1,14 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
-using Akka.Actor;
 using Orchestrator.Actors.Faults;
-using Orchestrator.Actors.Host;
-using Orchestrator.Actors.Migration;
 using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
-using Orchestrator.Output;
 
 namespace Orchestrator.Drills.Netns;
 
