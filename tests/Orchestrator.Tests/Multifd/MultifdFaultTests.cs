@@ -59,6 +59,45 @@ public sealed class MultifdFaultTests(ITestOutputHelper output) : TwoNodeTestKit
     }
 
     [Fact]
+    public async Task A_channel_killed_mid_stop_copy_fails_the_migration_naming_it_and_the_paused_source_runs_again()
+    {
+        // The first channel that writes once the source VM has stopped loses its connection: stop-copy uses every channel.
+        var stopped = 0;
+        var killed = -1;
+        PhaseTap.Attach(Sys, reached =>
+        {
+            if (reached.Phase == MigrationPhase.StopCopy)
+                Volatile.Write(ref stopped, 1);
+        });
+        _fault = (channel, stream) => new TappedStream(stream, (_, bytes, _) =>
+        {
+            if (Volatile.Read(ref stopped) == 1)
+            {
+                Interlocked.CompareExchange(ref killed, channel, -1);
+                if (Volatile.Read(ref killed) == channel)
+                {
+                    stream.Dispose();
+                    throw new IOException("connection reset by the test");
+                }
+            }
+            return ValueTask.FromResult(bytes);
+        });
+
+        await Create(SmallVm(ram: 16L << 20, dirtyRate: 1L << 20));
+        await SetCapabilities("return-path,switchover-ack,multifd");
+        await SetParameters(("multifd-channels", "3"));
+        await SetDestinationCapabilities("return-path,switchover-ack,multifd");
+        await SetDestinationParameters(("multifd-channels", "3"));
+        await Migrate();
+        var info = await UntilEnded(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, Volatile.Read(ref stopped));
+        Assert.Equal(MigrationStatus.Failed, info.Status);
+        Assert.Contains($"multifd channel {Volatile.Read(ref killed)}: ", info.ErrorDesc);
+        await AssertRolledBack(info);
+    }
+
+    [Fact]
     public async Task A_stalled_channel_fails_the_migration_after_the_stall_timeout_naming_it()
     {
         _fault = OnChannel1After(256 * 1024, async (_, cancel) => await Task.Delay(Timeout.Infinite, cancel));
