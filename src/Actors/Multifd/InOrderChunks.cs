@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Orchestrator.Actors.Multifd;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace Orchestrator.Actors.Multifd;
 /// </summary>
 internal sealed class InOrderChunks(int window)
 {
-    private readonly byte[]?[] _waiting = new byte[window][];
+    private readonly DeviceChunk?[] _waiting = new DeviceChunk?[window];
 
     /// <summary>The next sequence number the device loads.</summary>
     public long Next { get; private set; }
@@ -16,7 +18,7 @@ internal sealed class InOrderChunks(int window)
     public int Held { get; private set; }
 
     /// <summary>Null when accepted; else why the frame cannot belong to this stream.</summary>
-    public string? Add(long seq, byte[] payload)
+    public string? Add(long seq, DeviceChunk payload)
     {
         if (seq < Next)
             return $"chunk {seq} arrived again (next expected {Next})";
@@ -31,13 +33,13 @@ internal sealed class InOrderChunks(int window)
     }
 
     /// <summary>The next chunk in stream order, when it has arrived.</summary>
-    public bool TryTake(out long seq, out byte[] payload)
+    public bool TryTake(out long seq, [NotNullWhen(true)] out DeviceChunk? payload)
     {
         seq = Next;
         ref var slot = ref _waiting[Next % _waiting.Length];
         if (slot is null)
         {
-            payload = [];
+            payload = null;
             return false;
         }
         payload = slot;

@@ -10,10 +10,10 @@ internal sealed class MultifdChunkRoute(MultifdChannels channels, ushort device,
 
     public void Unreserve(int lane) => channels.Release(lane, progress: false);
 
-    public void Send(int lane, long seq, byte[] payload, IActorRef streamer)
+    public void Send(int lane, long seq, DeviceChunk chunk, IActorRef streamer)
     {
         _carriedBy[seq % _carriedBy.Length] = lane;
-        channels[channels.ChannelOf(lane)].Enqueue(device, seq, payload);
+        channels[channels.ChannelOf(lane)].Enqueue(device, seq, chunk);
     }
 
     public void Loaded(long seq) => channels.Release(_carriedBy[seq % _carriedBy.Length]);

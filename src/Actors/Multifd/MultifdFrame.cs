@@ -47,12 +47,13 @@ internal static class MultifdFrame
 
     /// <summary>
     /// The next whole frame of <paramref name="buffer"/>, sliced off it; false when more bytes are needed. A header that does not parse
-    /// throws <see cref="MultifdFrameException"/>. The payload is copied out, so the pipe's buffer can be reused at once.
+    /// throws <see cref="MultifdFrameException"/>. The payload is copied into a pooled buffer the chunk owns (the loader releases it once
+    /// applied), so the pipe's buffer can be reused at once.
     /// </summary>
-    public static bool TryRead(ref ReadOnlySequence<byte> buffer, int devices, out Header header, out byte[] payload)
+    public static bool TryRead(ref ReadOnlySequence<byte> buffer, int devices, out Header header, out DeviceChunk? payload)
     {
         header = default;
-        payload = [];
+        payload = null;
         if (buffer.Length < HeaderSize)
             return false;
         Span<byte> head = stackalloc byte[HeaderSize];
@@ -61,8 +62,9 @@ internal static class MultifdFrame
             throw new MultifdFrameException(error);
         if (buffer.Length < HeaderSize + header.Length)
             return false;
-        payload = GC.AllocateUninitializedArray<byte>(header.Length);
-        buffer.Slice(HeaderSize, header.Length).CopyTo(payload);
+        var rented = ArrayPool<byte>.Shared.Rent(header.Length);
+        buffer.Slice(HeaderSize, header.Length).CopyTo(rented);
+        payload = DeviceChunk.Pooled(rented, header.Length);
         buffer = buffer.Slice(HeaderSize + header.Length);
         return true;
     }

@@ -38,7 +38,7 @@ public sealed record MultifdToken(string Hex)
 internal static class MultifdLocal
 {
     /// <summary>A device's frame arrived on a channel: to that device's loader, which puts the stream back in order.</summary>
-    public sealed record FrameArrived(long Seq, byte[] Payload);
+    public sealed record FrameArrived(long Seq, DeviceChunk Chunk);
 
     /// <summary>The channels cannot go on; <paramref name="Reason"/> names the channel (<c>multifd channel 2: ...</c>).</summary>
     /// <param name="ByPeer">The other side closed it: its own reason, on its way over Akka.Remote, says more and gets a moment to arrive.</param>

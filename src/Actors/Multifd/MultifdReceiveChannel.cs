@@ -34,7 +34,7 @@ internal static class MultifdReceiveChannel
             var result = await reader.ReadAsync(cancel);
             var buffer = result.Buffer;
             while (MultifdFrame.TryRead(ref buffer, loaders.Count, out var header, out var payload))
-                loaders[header.Device].Tell(new MultifdLocal.FrameArrived(header.Seq, payload));
+                loaders[header.Device].Tell(new MultifdLocal.FrameArrived(header.Seq, payload!));
             reader.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
                 throw new IOException(buffer.Length > 0 ? $"closed by the source inside a frame ({buffer.Length} bytes of it)" : "closed by the source");

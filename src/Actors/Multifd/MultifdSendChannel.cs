@@ -6,19 +6,19 @@ namespace Orchestrator.Actors.Multifd;
 
 /// <summary>
 /// One channel, source side: frames queued by the streams are written through a <see cref="PipeWriter"/> over the channel's
-/// <see cref="Stream"/> (a socket's, or a wrapper's such as an SslStream): header and payload are copied into pooled pipe memory,
+/// <see cref="Stream"/> (a socket's, or a wrapper's such as an SslStream): header and payload are copied into pooled pipe memory (the chunk's own pooled buffer then goes back),
 /// many frames per flush. The queue holds only chunks the credit windows let out, so it is bounded by them.
 /// </summary>
 internal sealed class MultifdSendChannel(int index)
 {
-    private readonly record struct Outgoing(ushort Device, long Seq, byte[] Payload);
+    private readonly record struct Outgoing(ushort Device, long Seq, DeviceChunk Chunk);
 
     private readonly Channel<Outgoing> _queue = Channel.CreateUnbounded<Outgoing>(new UnboundedChannelOptions { SingleReader = true });
 
     public int Index => index;
 
     /// <summary>Queues a frame; it goes out once the channel is connected.</summary>
-    public void Enqueue(ushort device, long seq, byte[] payload) => _queue.Writer.TryWrite(new Outgoing(device, seq, payload));
+    public void Enqueue(ushort device, long seq, DeviceChunk chunk) => _queue.Writer.TryWrite(new Outgoing(device, seq, chunk));
 
     /// <summary>
     /// Sends the handshake, then frames until cancelled; throws when the stream fails or the destination closes it (it never writes to
@@ -42,9 +42,10 @@ internal sealed class MultifdSendChannel(int index)
         {
             while (reader.TryRead(out var frame))
             {
-                MultifdFrame.WriteHeader(writer.GetSpan(MultifdFrame.HeaderSize), frame.Device, frame.Seq, frame.Payload.Length);
+                MultifdFrame.WriteHeader(writer.GetSpan(MultifdFrame.HeaderSize), frame.Device, frame.Seq, frame.Chunk.Length);
                 writer.Advance(MultifdFrame.HeaderSize);
-                writer.Write(frame.Payload);
+                writer.Write(frame.Chunk.Payload.Span);
+                frame.Chunk.Release();
             }
             if ((await writer.FlushAsync(cancel)).IsCompleted)
                 throw new IOException("the channel's stream stopped taking data");

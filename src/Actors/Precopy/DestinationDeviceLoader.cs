@@ -51,7 +51,7 @@ internal sealed class DestinationDeviceLoader : ReceiveActor
                 return;
             }
             _expectedSeq++;
-            await Load(chunk.Seq, chunk.Payload, Sender);
+            await Load(chunk.Seq, new DeviceChunk(chunk.Payload), Sender);
         });
         ReceiveAsync<MultifdLocal.FrameArrived>(async frame =>
         {
@@ -60,7 +60,7 @@ internal sealed class DestinationDeviceLoader : ReceiveActor
                 Refuse($"{_device.Name}: a multifd frame arrived, but this migration has multifd off");
                 return;
             }
-            if (_frames.Add(frame.Seq, frame.Payload) is { } error)
+            if (_frames.Add(frame.Seq, frame.Chunk) is { } error)
             {
                 Refuse($"{_device.Name}: {error}");
                 return;
@@ -74,13 +74,13 @@ internal sealed class DestinationDeviceLoader : ReceiveActor
     }
 
     /// <summary>Loads one chunk and credits it; false when the load failed or the loader is stopping.</summary>
-    private async Task<bool> Load(long seq, byte[] payload, IActorRef creditTo)
+    private async Task<bool> Load(long seq, DeviceChunk chunk, IActorRef creditTo)
     {
         try
         {
             if (_loadDelay > TimeSpan.Zero)
                 await Task.Delay(_loadDelay, _stopping.Token);
-            await _device.LoadState(new DeviceChunk(payload), _stopping.Token);
+            await _device.LoadState(chunk, _stopping.Token);
         }
         catch (DeviceLoadException e)
         {
@@ -90,6 +90,10 @@ internal sealed class DestinationDeviceLoader : ReceiveActor
         catch (OperationCanceledException)
         {
             return false;
+        }
+        finally
+        {
+            chunk.Release();
         }
         creditTo.Tell(new PrecopyProtocol.ChunkLoaded(_migration, _device.Name, seq), Self);
         if (_device.LoadComplete)

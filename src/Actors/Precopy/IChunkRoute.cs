@@ -9,7 +9,8 @@ internal interface IChunkRoute
     /// <summary>A reservation the stream had nothing to send for.</summary>
     void Unreserve(int lane);
 
-    void Send(int lane, long seq, byte[] payload, IActorRef streamer);
+    /// <summary>Sends the chunk and releases its pooled buffer once its bytes are copied out.</summary>
+    void Send(int lane, long seq, DeviceChunk chunk, IActorRef streamer);
 
     /// <summary>The destination loaded chunk <paramref name="seq"/>.</summary>
     void Loaded(long seq);
@@ -29,8 +30,8 @@ internal sealed class RemoteChunkRoute(MigrationId migration, DeviceName device,
 
     public void Unreserve(int lane) { }
 
-    public void Send(int lane, long seq, byte[] payload, IActorRef streamer) =>
-        loader.Tell(new PrecopyProtocol.Chunk(migration, device, seq, payload), streamer);
+    public void Send(int lane, long seq, DeviceChunk chunk, IActorRef streamer) =>
+        loader.Tell(new PrecopyProtocol.Chunk(migration, device, seq, chunk.Payload) { Pooled = chunk }, streamer);
 
     public void Loaded(long seq) { }
 

@@ -27,8 +27,12 @@ public static class PrecopyProtocol
         public Settings WithFixedWindow() => this with { MinWindow = Window };
     }
 
-    /// <summary>A slice of one device's stream, numbered from 0 without gaps.</summary>
-    public sealed record Chunk(MigrationId Migration, DeviceName Device, long Seq, byte[] Payload) : IMigrationWire;
+    /// <summary>A slice of one device's stream, numbered from 0 without gaps. Received, the payload is a slice of the frame (no copy).</summary>
+    public sealed record Chunk(MigrationId Migration, DeviceName Device, long Seq, ReadOnlyMemory<byte> Payload) : IMigrationWire
+    {
+        /// <summary>The source's chunk whose pooled buffer the payload is: released once serialized, as nothing reads it after.</summary>
+        internal DeviceChunk? Pooled { get; init; }
+    }
 
     /// <summary>The destination has applied chunk <paramref name="Seq"/>: one credit back to the source.</summary>
     public sealed record ChunkLoaded(MigrationId Migration, DeviceName Device, long Seq) : IMigrationWire;

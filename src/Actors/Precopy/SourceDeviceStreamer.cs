@@ -156,7 +156,7 @@ internal sealed class SourceDeviceStreamer : ReceiveActor, IWithTimers
         if (InFlight == 0)
             _progressAt = now;
         _window.Sent(_nextSeq, now);
-        _route.Send(lane, _nextSeq++, chunk.Payload, Self);
+        _route.Send(lane, _nextSeq++, chunk, Self);
         _counters.Sent(chunk.Length, vmStopped, InFlight);
     }
 

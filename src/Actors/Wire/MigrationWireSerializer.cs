@@ -151,7 +151,8 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
         throw new ArgumentException($"No manifest carries this {o.GetType().Name}", nameof(o));
     }
 
-    // [version][migration][device][seq:int64][payload length:int32][payload]; the header by hand, so the payload is copied once.
+    // [version][migration][device][seq:int64][payload length:int32][payload]; the header by hand, so the payload is copied once, and read
+    // back as a slice of the frame: Akka.Remote hands FromBinary an array of its own (protobuf's ToByteArray).
     private static byte[] ChunkToBinary(PrecopyProtocol.Chunk chunk)
     {
         var migration = Encoding.UTF8.GetBytes(chunk.Migration.Value);
@@ -164,7 +165,8 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
         at = WriteShortBytes(span, at, device);
         BitConverter.TryWriteBytes(span[at..], chunk.Seq); at += 8;
         BitConverter.TryWriteBytes(span[at..], chunk.Payload.Length); at += 4;
-        chunk.Payload.CopyTo(span[at..]);
+        chunk.Payload.Span.CopyTo(span[at..]);
+        chunk.Pooled?.Release();
         return bytes;
     }
 
@@ -180,7 +182,7 @@ internal sealed class MigrationWireSerializer(ExtendedActorSystem system) : Seri
             var length = BitConverter.ToInt32(span[at..]); at += 4;
             if (length < 0 || at + length != bytes.Length)
                 throw new SerializationException($"Chunk payload length {length} does not match the frame");
-            return new PrecopyProtocol.Chunk(new MigrationId(migration), new DeviceName(device), seq, span.Slice(at, length).ToArray());
+            return new PrecopyProtocol.Chunk(new MigrationId(migration), new DeviceName(device), seq, bytes.AsMemory(at, length));
         }
         catch (ArgumentOutOfRangeException e)
         {

@@ -2,7 +2,7 @@ using System.Buffers;
 
 namespace Orchestrator.Devices.Memory;
 
-/// <summary>Builds a chunk's payload in a pooled scratch buffer: one exact-size array per chunk, as fresh large arrays make streaming slow.</summary>
+/// <summary>Builds a chunk's payload in a pooled buffer, which the chunk then owns: no copy, no fresh large array per chunk.</summary>
 internal sealed class ChunkWriter : IDisposable
 {
     private byte[] buffer;
@@ -27,13 +27,21 @@ internal sealed class ChunkWriter : IDisposable
 
     public void Advance(int count) => WrittenCount += count;
 
-    /// <summary>The payload as a chunk, or null when nothing was written.</summary>
-    public DeviceChunk? ToChunk() =>
-        WrittenCount == 0 ? null : new DeviceChunk(buffer.AsSpan(0, WrittenCount).ToArray());
+    /// <summary>The payload as a chunk that takes the buffer over (<see cref="DeviceChunk.Release"/> returns it), or null when nothing was written.</summary>
+    public DeviceChunk? ToChunk()
+    {
+        if (WrittenCount == 0)
+            return null;
+        var chunk = DeviceChunk.Pooled(buffer, WrittenCount);
+        buffer = [];
+        WrittenCount = 0;
+        return chunk;
+    }
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(buffer);
+        if (buffer.Length > 0)
+            ArrayPool<byte>.Shared.Return(buffer);
         buffer = [];
     }
 }

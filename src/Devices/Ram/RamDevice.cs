@@ -259,7 +259,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
         try
         {
             lock (Sync)
-                Apply(chunk.Payload);
+                Apply(chunk.Payload.Span);
 
             return ValueTask.CompletedTask;
         }
@@ -278,7 +278,7 @@ public sealed class RamDevice : PagedDevice, IMigratableDevice, IGuestRam
         }
     }
 
-    private void Apply(byte[] payload)
+    private void Apply(ReadOnlySpan<byte> payload)
     {
         if (loadContext is null)
             throw new DeviceLoadException($"{Name}: state arrived before load setup");

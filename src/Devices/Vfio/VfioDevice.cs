@@ -207,7 +207,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
         cancellationToken.ThrowIfCancellationRequested();
         Task? finalWait;
         lock (Sync)
-            finalWait = Apply(chunk.Payload);
+            finalWait = Apply(chunk.Payload.Span);
 
         if (finalWait is null)
             return;
@@ -242,7 +242,7 @@ public sealed class VfioDevice : PagedDevice, IMigratableDevice
     }
 
     /// <summary>Applies one chunk; returns the allocation to await when it held the end-of-state marker.</summary>
-    private Task? Apply(byte[] payload)
+    private Task? Apply(ReadOnlySpan<byte> payload)
     {
         if (loadContext is null || state != VfioDeviceState.Resuming)
             throw new DeviceLoadException($"{Name}: state arrived while the device is {state}, not resuming");

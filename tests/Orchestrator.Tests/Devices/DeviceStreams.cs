@@ -49,8 +49,8 @@ internal static class DeviceStreams
             var offset = 0;
             while (offset < chunk.Length)
             {
-                var length = BinaryPrimitives.ReadInt32LittleEndian(chunk.Payload.AsSpan(offset + 9));
-                records.Add((chunk.Payload[offset], length));
+                var length = BinaryPrimitives.ReadInt32LittleEndian(chunk.Payload.Span[(offset + 9)..]);
+                records.Add((chunk.Payload.Span[offset], length));
                 offset += VfioRecord.HeaderSize + length;
             }
         }

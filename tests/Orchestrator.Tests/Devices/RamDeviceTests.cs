@@ -147,7 +147,7 @@ public class RamDeviceTests
         var end = source.SaveCompleteNext(Chunk);
         Assert.NotNull(end);
         Assert.Equal(9, end.Length);
-        Assert.Equal(-1, BinaryPrimitives.ReadInt64LittleEndian(end.Payload));
+        Assert.Equal(-1, BinaryPrimitives.ReadInt64LittleEndian(end.Payload.Span));
         Assert.Null(source.SaveCompleteNext(Chunk));
         Assert.Null(source.SaveCompleteNext(Chunk));
     }
@@ -260,7 +260,7 @@ public class RamDeviceTests
         var (source, destination) = Pair(DefaultDevices.Ram(8 * 4096));
         await Load(destination, Iterate(source, Chunk).Concat(Complete(source, Chunk)));
         var error = await Assert.ThrowsAsync<DeviceLoadException>(
-            async () => await destination.LoadState(new DeviceChunk([0, 0, 0, 0, 0, 0, 0, 0, 0x02]), CancellationToken.None));
+            async () => await destination.LoadState(new DeviceChunk(new byte[] { 0, 0, 0, 0, 0, 0, 0, 0, 0x02 }), CancellationToken.None));
         Assert.Contains("after the end-of-stream marker", error.Message);
     }
 }

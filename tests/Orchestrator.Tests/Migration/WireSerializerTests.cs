@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
@@ -10,6 +12,7 @@ using Orchestrator.Actors.Wire;
 using Orchestrator.Actors.Wiring;
 using Orchestrator.Devices.Contract;
 using Orchestrator.Devices.Machine;
+using Orchestrator.Devices.Memory;
 using Xunit;
 
 namespace Orchestrator.Tests.Migration;
@@ -100,6 +103,29 @@ public sealed class WireSerializerTests() : TestKit(TestSystem.Start())
         Assert.True(bytes.Length < payload.Length + 64, $"{bytes.Length} bytes on the wire for {payload.Length} of payload");
         Assert.Equal((Id, Ram, 9L), (back.Migration, back.Device, back.Seq));
         Assert.Equal(payload, back.Payload);
+    }
+
+    [Fact]
+    public void A_received_chunk_is_a_slice_of_its_frame_and_a_sent_chunk_gives_its_pooled_buffer_back()
+    {
+        var serializer = new MigrationWireSerializer((ExtendedActorSystem)Sys);
+        using var writer = new ChunkWriter(256 * 1024);
+        new Random(3).NextBytes(writer.GetSpan(200_000)[..200_000]);
+        writer.Advance(200_000);
+        var sent = writer.ToChunk()!;
+        Assert.True(MemoryMarshal.TryGetArray(sent.Payload, out var pooled)); // the writer's rented buffer, not a copy of it
+
+        var frame = serializer.ToBinary(new PrecopyProtocol.Chunk(Id, Ram, 4, sent.Payload) { Pooled = sent });
+        Assert.Same(pooled.Array, ArrayPool<byte>.Shared.Rent(256 * 1024)); // serialized, the buffer went back to the pool
+
+        serializer.FromBinary(frame, "C"); // warm-up: the first call pays for type loading
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var back = Assert.IsType<PrecopyProtocol.Chunk>(serializer.FromBinary(frame, "C"));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(MemoryMarshal.TryGetArray(back.Payload, out var slice));
+        Assert.Same(frame, slice.Array);
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated to read a chunk of 200,000");
     }
 
     [Fact]

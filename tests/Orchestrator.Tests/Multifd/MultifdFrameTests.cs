@@ -25,11 +25,30 @@ public sealed class MultifdFrameTests
         var buffer = new ReadOnlySequence<byte>(bytes);
         Assert.True(MultifdFrame.TryRead(ref buffer, devices: 3, out var first, out var payload));
         Assert.Equal((2, 41L, 3), (first.Device, first.Seq, first.Length));
-        Assert.Equal(new byte[] { 1, 2, 3 }, payload);
+        Assert.Equal(new byte[] { 1, 2, 3 }, payload!.Payload.ToArray());
         Assert.True(MultifdFrame.TryRead(ref buffer, devices: 3, out var second, out payload));
         Assert.Equal((0, 7L), (second.Device, second.Seq));
-        Assert.Equal(new byte[] { 9 }, payload);
+        Assert.Equal(new byte[] { 9 }, payload!.Payload.ToArray());
         Assert.Equal(0, buffer.Length);
+    }
+
+    [Fact]
+    public void A_frame_is_read_into_a_pooled_buffer_that_goes_back_once_the_chunk_is_loaded()
+    {
+        var payload = new byte[200_000];
+        new Random(8).NextBytes(payload);
+        var bytes = Frame(1, 5, payload);
+        var warm = new ReadOnlySequence<byte>(bytes);
+        Assert.True(MultifdFrame.TryRead(ref warm, devices: 3, out _, out var first));
+        first!.Release();
+
+        var buffer = new ReadOnlySequence<byte>(bytes);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.True(MultifdFrame.TryRead(ref buffer, devices: 3, out _, out var second));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(payload, second!.Payload.ToArray());
+        Assert.True(allocated < 1024, $"{allocated} bytes allocated to read a frame of 200,000: the released buffer was not reused");
     }
 
     [Theory]
