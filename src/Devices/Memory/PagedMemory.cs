@@ -87,16 +87,19 @@ public sealed class PagedMemory
             Store(page, content);
     }
 
-    /// <summary>A zero-page marker from a migration stream: the page becomes all zeros.</summary>
+    /// <summary>
+    /// A zero-page marker from a migration stream: the page becomes all zeros. A page still zero is not written: the OS backs a
+    /// segment's pages on first write, so a zero page landing on zero memory costs nothing (QEMU's destination skips them the same way).
+    /// </summary>
     public void LoadZeroPage(long page)
     {
         CheckPage(page);
         lock (sync)
         {
             var segment = segments[page >> PagesPerSegmentShift];
-            if (segment is null)
+            if (segment is null || IsZero(PageIn(segment, page)))
             {
-                return; // never written, already zero
+                return; // already zero: reading an untouched page does not make it resident
             }
 
             PageIn(segment, page).Clear();
@@ -251,6 +254,10 @@ public sealed class PagedMemory
             }
 
             segment = segments[index] = new byte[1 << SegmentShift];
+        }
+        else if (IsZero(content) && IsZero(PageIn(segment, page)))
+        {
+            return; // zero onto zero: left untouched, as in LoadZeroPage
         }
 
         content.CopyTo(PageIn(segment, page));
