@@ -416,10 +416,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
     private static async Task<(int Code, string Output)> Run(string script, string[] args, TimeSpan timeout, CancellationToken cancel,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
+        var start = new ProcessStartInfo("bash", [script, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["ORCHESTRATOR_BIN"] = OrchestratorBin();
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
@@ -444,11 +441,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
         return (process.ExitCode, (await stdout + await stderr).Trim());
     }
 
-    private static string Tail(string output)
-    {
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        return string.Join(" | ", lines.TakeLast(6));
-    }
+    private static string Tail(string output) => string.Join(" | ", output.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(6));
 
     private void OnProcessExit(object? sender, EventArgs e) => Stop().GetAwaiter().GetResult();
 
