@@ -10,12 +10,7 @@ internal static class JsonSource
     public static FileNode? Parse(string text)
     {
         var bytes = Encoding.UTF8.GetBytes(text);
-        var lineStarts = new List<int> { 0 };
-        for (var i = 0; i < bytes.Length; i++)
-        {
-            if (bytes[i] == '\n')
-                lineStarts.Add(i + 1);
-        }
+        List<int> lineStarts = [0, .. bytes.Index().Where(b => b.Item == '\n').Select(b => b.Index + 1)];
         var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         try
         {

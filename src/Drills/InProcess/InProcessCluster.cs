@@ -64,19 +64,6 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
         }
     }
 
-    /// <summary>
-    /// A crash: every link blackholed on its side at once (nothing said while dying gets out), then the system aborted without coordinated
-    /// shutdown, so no migration is cancelled and no leave announced. Synchronous and bounded, so it can run inside a phase callback.
-    /// </summary>
-    private void Kill(DrillNode victim)
-    {
-        if (!victim.End(NodeFate.Killed))
-            return;
-        var cut = nodes.Where(n => n != victim).Select(n => Throttle(victim.System, n.Address, Blackhole.Instance)).ToArray();
-        Task.WaitAll(cut, options.AskTimeout);
-        ((ExtendedActorSystem)victim.System).Abort();
-    }
-
     public IActorRef Fleet => nodes.FirstOrDefault(n => n.Alive)?.Fleet ?? throw new InvalidOperationException("no host is alive");
 
     public async ValueTask DisposeAsync()
@@ -135,9 +122,19 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
     public Task Corrupt(string vm) =>
         Task.WhenAll(nodes.Where(n => n.Alive).Select(n => n.Faults.Ask<FaultsProtocol.CorruptionArmed>(new FaultsProtocol.CorruptNextIncoming(vm), options.AskTimeout)));
 
+    /// <summary>
+    /// A crash: every link blackholed on its side at once (nothing said while dying gets out), then the system aborted without coordinated
+    /// shutdown, so no migration is cancelled and no leave announced. Synchronous and bounded, so it can run inside a phase callback.
+    /// </summary>
     public Task Kill(string host)
     {
-        Kill(this[host]);
+        var victim = this[host];
+        if (victim.End(NodeFate.Killed))
+        {
+            var cut = nodes.Where(n => n != victim).Select(n => Throttle(victim.System, n.Address, Blackhole.Instance)).ToArray();
+            Task.WaitAll(cut, options.AskTimeout);
+            ((ExtendedActorSystem)victim.System).Abort();
+        }
         return Task.CompletedTask;
     }
 

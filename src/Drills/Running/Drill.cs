@@ -48,7 +48,7 @@ internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options
         }
         await using var _ = cluster;
         progress($"[{_clock.ElapsedMilliseconds,6} ms] {engine} cluster of {cluster.Hosts.Count} hosts up: {string.Join(", ", cluster.Hosts)}");
-        var observer = new DrillObserver(cluster, options, _clock, scenario.Vms);
+        var observer = new DrillObserver(cluster, _clock, scenario.Vms);
         foreach (var vm in scenario.Vms)
         {
             if (await cluster.CreateVm(vm) is { } refused)

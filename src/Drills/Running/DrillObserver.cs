@@ -30,11 +30,10 @@ internal sealed class DrillObserver
     private readonly Lock _sync = new();
     private readonly SemaphoreSlim _checking = new(1, 1);
     private readonly IDrillCluster _cluster;
-    private readonly DrillOptions _options;
     private readonly Stopwatch _clock;
     private readonly IReadOnlyList<string> _vms;
     private readonly Dictionary<MigrationId, MigrationWatch> _migrations = [];
-    private readonly Dictionary<string, string> _owner = [];
+    private readonly Dictionary<string, string> _owner;
     private readonly HashSet<string> _lostNow = [];
     private readonly HashSet<string> _doubleNow = [];
     private readonly List<string> _lostEver = [];
@@ -44,14 +43,12 @@ internal sealed class DrillObserver
     private Dictionary<string, HostProtocol.VmList>? _last;
     private int _checks;
 
-    public DrillObserver(IDrillCluster cluster, DrillOptions options, Stopwatch clock, IEnumerable<VmDefinition> vms)
+    public DrillObserver(IDrillCluster cluster, Stopwatch clock, IReadOnlyList<VmDefinition> vms)
     {
         _cluster = cluster;
-        _options = options;
         _clock = clock;
         _vms = vms.Select(v => v.Name).ToArray();
-        foreach (var vm in vms)
-            _owner[vm.Name] = vm.Host;
+        _owner = vms.ToDictionary(v => v.Name, v => v.Host);
         cluster.WatchPhases(OnPhase);
     }
 
@@ -126,14 +123,12 @@ internal sealed class DrillObserver
         {
             await Discover();
             var snapshot = await Snapshot();
-            await PollMigrations();
             if (snapshot is null)
                 return; // a host did not answer: nothing can be concluded this round
             var (missing, doubles) = Suspects(snapshot);
             if (missing.Count + doubles.Count > 0)
             {
                 var again = await Snapshot();
-                await PollMigrations();
                 if (again is null)
                     return;
                 var (missing2, doubles2) = Suspects(again);
@@ -173,33 +168,29 @@ internal sealed class DrillObserver
 
     private bool Alive(string host) => _cluster.Fate(host) == NodeFate.Alive;
 
+    /// <summary>Every living host's VM list (null when one did not answer), then the state of every open migration.</summary>
     private async Task<Dictionary<string, HostProtocol.VmList>?> Snapshot()
     {
         var living = _cluster.Living().ToArray();
         var answers = await Task.WhenAll(living.Select(async h => (Host: h, List: await _cluster.ListVms(h))));
-        if (answers.Any(a => a.List is null && Alive(a.Host)))
-            return null;
-        return answers.Where(a => a.List is not null && Alive(a.Host)).ToDictionary(a => a.Host, a => a.List!);
+        var snapshot = answers.Any(a => a.List is null && Alive(a.Host))
+            ? null
+            : answers.Where(a => a.List is not null && Alive(a.Host)).ToDictionary(a => a.Host, a => a.List!);
+        await PollMigrations();
+        return snapshot;
     }
 
     private (HashSet<string> Missing, Dictionary<string, string[]> Doubles) Suspects(Dictionary<string, HostProtocol.VmList> snapshot)
     {
         var where = snapshot.SelectMany(s => s.Value.Vms.Select(v => (Host: s.Key, Vm: v))).ToLookup(x => x.Vm.Name);
+        var running = _vms.ToDictionary(vm => vm, vm => where[vm].Where(x => x.Vm.State == VmStates.Running).Select(x => x.Host).ToArray());
         lock (_sync)
         {
-            foreach (var vm in _vms)
-            {
-                var running = where[vm].Where(x => x.Vm.State == VmStates.Running).ToArray();
-                if (running.Length == 1)
-                    _owner[vm] = running[0].Host;
-            }
+            foreach (var (vm, hosts) in running.Where(r => r.Value.Length == 1))
+                _owner[vm] = hosts[0];
         }
         var missing = _vms.Where(vm => !where[vm].Any()).ToHashSet();
-        var doubles = _vms
-            .Select(vm => (Vm: vm, Hosts: where[vm].Where(x => x.Vm.State == VmStates.Running).Select(x => x.Host).ToArray()))
-            .Where(x => x.Hosts.Length > 1)
-            .ToDictionary(x => x.Vm, x => x.Hosts);
-        return (missing, doubles);
+        return (missing, running.Where(r => r.Value.Length > 1).ToDictionary());
     }
 
     private void Record(Dictionary<string, HostProtocol.VmList> snapshot, HashSet<string> missing, Dictionary<string, string[]> doubles)

@@ -13,10 +13,11 @@ public sealed class ApiClient : IDisposable
 
     private readonly HttpClient _http;
 
-    public ApiClient(string baseUrl, TimeSpan? timeout = null)
+    /// <param name="useProxy">False for addresses a proxy cannot reach (a drill's network namespaces).</param>
+    public ApiClient(string baseUrl, TimeSpan? timeout = null, bool useProxy = true)
     {
         BaseUrl = baseUrl;
-        _http = new HttpClient { Timeout = timeout ?? DefaultTimeout };
+        _http = new HttpClient(new HttpClientHandler { UseProxy = useProxy }) { Timeout = timeout ?? DefaultTimeout };
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
     }
 

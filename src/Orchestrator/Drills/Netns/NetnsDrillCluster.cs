@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Orchestrator.Actors.Faults;
+using Orchestrator.Cli;
 using Orchestrator.Drills.Running;
 using Orchestrator.Drills.Scenarios;
 
@@ -14,13 +14,17 @@ namespace Orchestrator.Drills.Netns;
 /// <param name="dir">cluster.sh's directory: the nodes' pid files, logs and <c>cluster.env</c>.</param>
 internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir, string script, DrillOptions options, Action<string> progress) : IDrillCluster
 {
-    /// <summary>Each request is bounded by its own token (<see cref="Send"/>): a fleet command may take longer than a read.</summary>
-    private readonly HttpClient _http = new(new HttpClientHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly Lock _sync = new();
     private readonly HashSet<string> _killed = [];
     private readonly Dictionary<KillStep, string> _armed = [];
     private string _subnet = "";
     private int _stopped;
+
+    /// <summary>Per host, its API for reads and fault hooks, within <see cref="DrillOptions.AskTimeout"/>; set once the subnet is known.</summary>
+    private ApiClient[] _api = [];
+
+    /// <summary>Per host, its API for fleet commands: the coordinator asks hosts before it answers, so they get the fleet's longer bound.</summary>
+    private ApiClient[] _fleet = [];
 
     /// <summary>Starts the nodes and waits until every one is Up and the fleet coordinator answers; stops them all if it cannot.</summary>
     /// <param name="script">deploy/netns/cluster.sh, from <see cref="FindScript"/>.</param>
@@ -50,6 +54,8 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
                 throw new TimeoutException($"cluster.sh start failed ({code}): {Tail(output)}");
             cluster._subnet = File.ReadLines(Path.Combine(dir, "cluster.env"))
                 .Single(l => l.StartsWith("NETNS_SUBNET=", StringComparison.Ordinal))["NETNS_SUBNET=".Length..];
+            cluster._api = [.. hosts.Select((_, i) => cluster.Api(i, options.AskTimeout))];
+            cluster._fleet = [.. hosts.Select((_, i) => cluster.Api(i, options.FleetAskTimeout + TimeSpan.FromSeconds(5)))];
             await cluster.UntilReady(cancel);
             return cluster;
         }
@@ -125,12 +131,12 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
                 var hosts = (await Get(0, "/hosts"))?.AsArray() ?? [];
                 var up = hosts.Count(h => (string?)h!["status"] == "up" && h["capacity"] is not null);
                 last = $"{up} of {hosts.Count} hosts up";
-                if (up == hosts.Count && await Send(HttpMethod.Get, 0, "/fleet/permits") is (200, _))
+                if (up == hosts.Count && await Read(() => Get(0, "/fleet/permits")) is not null)
                     return;
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            catch (Exception e) when (e is ApiException or ApiUnreachableException)
             {
-                last = e.Message;
+                last = Why(e);
             }
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"the nodes did not form a cluster with a fleet coordinator in time ({last}); logs in {dir}");
@@ -156,7 +162,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
 
     private string? FromNode(string? node) => Numbered(node, "host") ?? node;
 
-    private string Api(int index) => $"http://10.{_subnet}.0.{index + 1}:8080";
+    private ApiClient Api(int index, TimeSpan timeout) => new($"http://10.{_subnet}.0.{index + 1}:8080", timeout, useProxy: false);
 
     public string? HostAt(Address address) => Numbered(address.Host, $"10.{_subnet}.0.");
 
@@ -229,8 +235,8 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
             ["vfio-alloc"] = $"{(long)vm.VfioAllocationTime.TotalMilliseconds}ms",
             ["vgpu"] = $"{vm.Vgpu}B",
         };
-        var (status, reply) = await SendFleet(0, "/vms", body);
-        return status == 201 ? null : $"HTTP {status}: {Error(reply)}";
+        var (_, refused) = await Post(0, "/vms", body, fleet: true);
+        return refused is null ? null : $"HTTP {refused.Status}: {refused.Message}";
     }
 
     public async Task<DrillAdmission> Migrate(MigrateStep step)
@@ -312,7 +318,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
         {
             return await read();
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is ApiException or ApiUnreachableException or InvalidOperationException or FormatException)
         {
             return null;
         }
@@ -340,18 +346,17 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
     {
         foreach (var host in this.Living())
         {
-            var (status, reply) = await Send(HttpMethod.Post, Index(host), "/faults/corrupt", new JsonObject { ["vm"] = vm });
-            if (status != 200)
-                throw new DrillStepException($"the corruption of {vm} could not be armed on {host} (HTTP {status}): {Error(reply)}");
+            if ((await Post(Index(host), "/faults/corrupt", new JsonObject { ["vm"] = vm })).Refused is { } refused)
+                throw new DrillStepException($"the corruption of {vm} could not be armed on {host} (HTTP {refused.Status}): {refused.Message}");
         }
     }
 
     public async Task ArmKillAt(KillStep kill, string source)
     {
-        var (status, reply) = await Send(HttpMethod.Post, Index(source), "/faults/kill-at",
+        var (_, refused) = await Post(Index(source), "/faults/kill-at",
             new JsonObject { ["vm"] = kill.Of, ["phase"] = kill.At!.Value.Name(), ["host"] = Node(kill.Host) });
-        if (status != 200)
-            throw new DrillStepException($"the kill could not be armed on {source} (HTTP {status}): {Error(reply)}");
+        if (refused is not null)
+            throw new DrillStepException($"the kill could not be armed on {source} (HTTP {refused.Status}): {refused.Message}");
         lock (_sync)
             _armed[kill] = kill.Host;
     }
@@ -366,58 +371,39 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
 
     // ---- plumbing --------------------------------------------------------------------------------
 
-    private async Task<JsonNode?> Get(int index, string path)
-    {
-        var (status, body) = await Send(HttpMethod.Get, index, path);
-        return status == 200 ? body : throw new HttpRequestException($"GET {path} on host{index + 1}: HTTP {status}: {Error(body)}");
-    }
+    private Task<JsonNode?> Get(int index, string path) => _api[index].Get(path, CancellationToken.None);
 
-    /// <summary>A fleet command on any living host, answered 202; else a <see cref="DrillStepException"/> with the refusal.</summary>
+    /// <summary>A fleet command on any living host: its answer; else a <see cref="DrillStepException"/> with the refusal.</summary>
     private async Task<JsonNode> FleetCommand(string path, JsonNode? body)
     {
         var living = AnyLiving() ?? throw new DrillStepException("no host is alive to ask");
-        var (status, reply) = await SendFleet(living, path, body);
-        return status == 202 && reply is not null ? reply : throw new DrillStepException($"the fleet coordinator refused (HTTP {status}): {Error(reply)}");
+        var (reply, refused) = await Post(living, path, body, fleet: true);
+        return reply ?? throw new DrillStepException($"the fleet coordinator refused (HTTP {refused?.Status}): {refused?.Message ?? "no body"}");
     }
 
-    /// <summary>A POST to the fleet: the coordinator asks hosts before it answers, so it gets the fleet's longer bound.</summary>
-    private async Task<(int Status, JsonNode? Body)> SendFleet(int index, string path, JsonNode? body)
+    /// <summary>A POST on host <paramref name="index"/>: its answer, or its refusal (HTTP status and the API's error); a <see cref="DrillStepException"/> if it does not answer.</summary>
+    private async Task<(JsonNode? Reply, ApiException? Refused)> Post(int index, string path, JsonNode? body, bool fleet = false)
     {
         try
         {
-            return await Send(HttpMethod.Post, index, path, body, options.FleetAskTimeout + TimeSpan.FromSeconds(5));
+            return (await (fleet ? _fleet : _api)[index].Post(path, body, CancellationToken.None), null);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (ApiException e)
         {
-            throw new DrillStepException($"host{index + 1}'s API did not answer POST {path}: {e.Message}");
+            return (null, e);
+        }
+        catch (ApiUnreachableException e)
+        {
+            throw new DrillStepException($"host{index + 1}'s API did not answer POST {path}: {Why(e)}");
         }
     }
 
-    private async Task<(int Status, JsonNode? Body)> Send(HttpMethod method, int index, string path, JsonNode? body = null, TimeSpan? timeout = null)
+    /// <summary>Why a request failed, without the CLI's advice: the transport's own words, or the API's error with its HTTP status.</summary>
+    private static string Why(Exception e) => e switch
     {
-        using var request = new HttpRequestMessage(method, Api(index) + path);
-        if (body is not null)
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var bounded = new CancellationTokenSource(timeout ?? options.AskTimeout);
-        using var response = await _http.SendAsync(request, bounded.Token);
-        var text = await response.Content.ReadAsStringAsync(bounded.Token);
-        JsonNode? json = null;
-        try
-        {
-            json = text.Length == 0 ? null : JsonNode.Parse(text);
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            json = JsonValue.Create(text);
-        }
-        return ((int)response.StatusCode, json);
-    }
-
-    private static string Error(JsonNode? reply) => reply switch
-    {
-        JsonObject o when o["error"] is { } e => (string?)e ?? "",
-        null => "no body",
-        _ => reply.ToJsonString(),
+        ApiException api => $"HTTP {api.Status}: {api.Message}",
+        ApiUnreachableException { InnerException: HttpRequestException inner } => inner.Message,
+        _ => e.Message,
     };
 
     private async Task Script(params string[] args)
@@ -430,10 +416,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
     private static async Task<(int Code, string Output)> Run(string script, string[] args, TimeSpan timeout, CancellationToken cancel,
         IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
+        var start = new ProcessStartInfo("bash", [script, .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.Environment["ORCHESTRATOR_BIN"] = OrchestratorBin();
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
             start.Environment[name] = value;
@@ -458,11 +441,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
         return (process.ExitCode, (await stdout + await stderr).Trim());
     }
 
-    private static string Tail(string output)
-    {
-        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        return string.Join(" | ", lines.TakeLast(6));
-    }
+    private static string Tail(string output) => string.Join(" | ", output.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(6));
 
     private void OnProcessExit(object? sender, EventArgs e) => Stop().GetAwaiter().GetResult();
 
@@ -490,6 +469,7 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
     {
         AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
         await Stop();
-        _http.Dispose();
+        foreach (var client in _api.Concat(_fleet))
+            client.Dispose();
     }
 }
