@@ -20,8 +20,9 @@ public static class Program
                   --switchover-ack-timeout MS (60000; 0 = no limit)  --timeout DURATION (600s)  --json
                   --continue-after DURATION|enter  (pause-before-switchover: when to send migrate-continue;
                   default Enter on a terminal, else at once)
-          bench   measure stream throughput against raw TCP, and downtime with switchover-ack on and off
-                  --quick  --runs N  --chunk SIZE  --window N  --fixed-window  --json
+          bench   measure stream throughput (Akka.Remote and multifd) against raw TCP, and downtime with
+                  switchover-ack on and off, each with and without multifd
+                  --quick  --runs N  --chunk SIZE  --window N  --fixed-window  --multifd-channels N (2)  --json
           node    run a node of a cluster: one per host, with the HTTP API
                   --name HOST  --hostname 127.0.0.1  --port 4053  --seed HOST:PORT (repeatable)
                   --api http://127.0.0.1:8080  --capabilities LIST  --capacity 8GiB

@@ -4,7 +4,9 @@ namespace Orchestrator.Devices.Memory;
 
 /// <summary>
 /// Guest memory or device state as 4 KiB pages in 1 MiB segments (no giant arrays for multi-GiB), each allocated on its first non-zero
-/// write, so an empty destination costs almost nothing until state arrives. Guest writes mark the dirty log (what migration tracks);
+/// write and left uninitialized: a page holds data only once written (<c>written</c>), so neither the runtime nor a zero page ever
+/// writes zeros, and the OS backs a page on its first write, as QEMU's anonymous guest memory is. An empty destination costs almost
+/// nothing until state arrives, and a zero page landing on it costs nothing. Guest writes mark the dirty log (what migration tracks);
 /// stream loads do not. Every change marks the page stale for <see cref="Digest"/>, which rehashes only stale pages.
 /// Thread-safe behind one lock, held for a page or a batch of pages at a time.
 /// </summary>
@@ -26,6 +28,9 @@ public sealed class PagedMemory
     private readonly PageBitmap dirtyLog;
     private readonly PageBitmap stale;
 
+    // Pages whose bytes in their segment are content; any other page is zero, whatever its (uninitialized) bytes hold.
+    private readonly PageBitmap written;
+
     // Per-page content hash; zero pages hash to 0, so a fresh all-zero memory needs no first pass.
     private readonly ulong[] pageHashes;
     private ulong hashSum;
@@ -38,6 +43,7 @@ public sealed class PagedMemory
         segments = new byte[]?[(PageCount + PagesPerSegmentMask) >> PagesPerSegmentShift];
         dirtyLog = new PageBitmap(PageCount);
         stale = new PageBitmap(PageCount);
+        written = new PageBitmap(PageCount);
         pageHashes = new ulong[PageCount];
     }
 
@@ -87,23 +93,14 @@ public sealed class PagedMemory
             Store(page, content);
     }
 
-    /// <summary>
-    /// A zero-page marker from a migration stream: the page becomes all zeros. A page still zero is not written: the OS backs a
-    /// segment's pages on first write, so a zero page landing on zero memory costs nothing (QEMU's destination skips them the same way).
-    /// </summary>
+    /// <summary>A zero-page marker from a migration stream: the page becomes all zeros, without a byte written.</summary>
     public void LoadZeroPage(long page)
     {
         CheckPage(page);
         lock (sync)
         {
-            var segment = segments[page >> PagesPerSegmentShift];
-            if (segment is null || IsZero(PageIn(segment, page)))
-            {
-                return; // already zero: reading an untouched page does not make it resident
-            }
-
-            PageIn(segment, page).Clear();
-            stale.Set(page);
+            if (written.Clear(page))
+                stale.Set(page);
         }
     }
 
@@ -132,8 +129,7 @@ public sealed class PagedMemory
         CheckPage(page);
         lock (sync)
         {
-            var segment = segments[page >> PagesPerSegmentShift];
-            return segment is null || IsZero(PageIn(segment, page));
+            return IsZero(Content(page));
         }
     }
 
@@ -145,8 +141,8 @@ public sealed class PagedMemory
         CheckPage(page);
         lock (sync)
         {
-            var segment = segments[page >> PagesPerSegmentShift] ??= new byte[1 << SegmentShift];
-            noise.Fill(PageIn(segment, page));
+            noise.Fill(PageIn(Segment(page), page));
+            written.Set(page);
             stale.Set(page);
             if (guest)
                 dirtyLog.Set(page);
@@ -186,6 +182,7 @@ public sealed class PagedMemory
         lock (sync)
         {
             Array.Clear(segments);
+            written.ClearAll();
             Array.Clear(pageHashes);
             hashSum = 0;
             hashXor = 0;
@@ -231,8 +228,7 @@ public sealed class PagedMemory
             {
                 var page = ((long)w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
                 bits &= bits - 1;
-                var segment = segments[page >> PagesPerSegmentShift];
-                ReadOnlySpan<byte> content = segment is null ? ZeroPage : PageIn(segment, page);
+                var content = Content(page);
                 var hash = IsZero(content) ? 0UL : XxHash3.HashToUInt64(content, page);
                 var old = pageHashes[page];
                 pageHashes[page] = hash;
@@ -244,38 +240,28 @@ public sealed class PagedMemory
 
     private void Store(long page, ReadOnlySpan<byte> content)
     {
-        var index = page >> PagesPerSegmentShift;
-        var segment = segments[index];
-        if (segment is null)
+        if (IsZero(content))
         {
-            if (IsZero(content))
-            {
-                return; // stays unallocated, already zero
-            }
-
-            segment = segments[index] = new byte[1 << SegmentShift];
-        }
-        else if (IsZero(content) && IsZero(PageIn(segment, page)))
-        {
-            return; // zero onto zero: left untouched, as in LoadZeroPage
+            // Zero needs no bytes: the page just stops holding content (nothing allocated, nothing touched).
+            if (written.Clear(page))
+                stale.Set(page);
+            return;
         }
 
-        content.CopyTo(PageIn(segment, page));
+        content.CopyTo(PageIn(Segment(page), page));
+        written.Set(page);
         stale.Set(page);
     }
 
-    private void Read(long page, Span<byte> into)
-    {
-        var segment = segments[page >> PagesPerSegmentShift];
-        if (segment is null)
-        {
-            into.Clear();
-        }
-        else
-        {
-            PageIn(segment, page).CopyTo(into);
-        }
-    }
+    private void Read(long page, Span<byte> into) => Content(page).CopyTo(into);
+
+    /// <summary>The page's bytes: its segment's, or zeros when it holds no content.</summary>
+    private ReadOnlySpan<byte> Content(long page) =>
+        written.Get(page) ? PageIn(segments[page >> PagesPerSegmentShift]!, page) : ZeroPage;
+
+    /// <summary>The page's segment, allocated uninitialized if it has none: only written pages are ever read from it.</summary>
+    private byte[] Segment(long page) =>
+        segments[page >> PagesPerSegmentShift] ??= GC.AllocateUninitializedArray<byte>(1 << SegmentShift);
 
     private static Span<byte> PageIn(byte[] segment, long page) =>
         segment.AsSpan((int)(page & PagesPerSegmentMask) << PageShift, PageSize);

@@ -4,11 +4,12 @@ namespace Orchestrator.Bench;
 
 /// <param name="Quick">Smaller sizes and one run each: a smoke run, not numbers to publish.</param>
 /// <param name="Precopy">Chunk size and window of the streams under test.</param>
-public sealed record BenchOptions(bool Quick, bool Json, int Runs, PrecopyProtocol.Settings Precopy)
+/// <param name="MultifdChannels">multifd-channels of the rows with multifd on (QEMU's default 2).</param>
+public sealed record BenchOptions(bool Quick, bool Json, int Runs, PrecopyProtocol.Settings Precopy, int MultifdChannels = 2)
 {
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
-        var a = Arguments.Parse(args, ["--runs", "--chunk", "--window"], ["--quick", "--json", "--fixed-window"]);
+        var a = Arguments.Parse(args, ["--runs", "--chunk", "--window", "--multifd-channels"], ["--quick", "--json", "--fixed-window"]);
         var runs = 3;
         if (a.Value("--runs") is { } text && (!int.TryParse(text, out runs) || runs is < 1 or > 20))
             throw new UsageException($"Invalid --runs '{text}': use 1 to 20");
@@ -28,6 +29,7 @@ public sealed record BenchOptions(bool Quick, bool Json, int Runs, PrecopyProtoc
         }
         if (a.Has("--fixed-window"))
             precopy = precopy.WithFixedWindow();
-        return new BenchOptions(a.Has("--quick"), a.Has("--json"), a.Has("--quick") ? 1 : runs, precopy);
+        var channels = a.Value("--multifd-channels") is { } n ? new MigrationParameters().With("multifd-channels", n).MultifdChannels : 2;
+        return new BenchOptions(a.Has("--quick"), a.Has("--json"), a.Has("--quick") ? 1 : runs, precopy, channels);
     }
 }

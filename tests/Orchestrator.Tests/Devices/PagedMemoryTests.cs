@@ -81,6 +81,30 @@ public class PagedMemoryTests
     }
 
     [Fact]
+    public void A_page_that_held_data_reads_as_zeros_once_zero_lands_on_it_however_it_came()
+    {
+        var memory = new PagedMemory(64 * 1024);
+        memory.WritePage(1, Page(5));
+        memory.LoadPage(2, Page(6));
+        var digest = memory.Digest();
+
+        memory.LoadZeroPage(1);
+        memory.WritePage(2, new byte[PagedMemory.PageSize]);
+
+        var read = new byte[PagedMemory.PageSize];
+        memory.ReadPage(1, read);
+        Assert.True(PagedMemory.IsZero(read));
+        memory.ReadPage(2, read);
+        Assert.True(PagedMemory.IsZero(read));
+        Assert.NotEqual(digest, memory.Digest());
+        Assert.Equal(new PagedMemory(64 * 1024).Digest(), memory.Digest());
+        // Data again after zero: the page's own bytes, not what it held before.
+        memory.LoadPage(1, Page(7));
+        memory.ReadPage(1, read);
+        Assert.Equal(Page(7), read);
+    }
+
+    [Fact]
     public void Multi_gib_memory_is_segmented_and_digest_rehashes_only_changed_pages()
     {
         var memory = new PagedMemory(3L << 30);
