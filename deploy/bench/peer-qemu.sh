@@ -10,7 +10,7 @@
 # .NET process costs (JIT, first association), which a long-running node pays once.
 #
 #   deploy/bench/peer-qemu.sh [--runs N] [--data SIZE] [--downtime-limit MS] [--ours demo,node]
-#                             [--warmup N] [--no-build]
+#                             [--warmup N] [--multifd N] [--no-build]
 #
 #   --runs N            runs per side (default 3)
 #   --data SIZE         non-zero guest memory per VM, MiB or with MiB/GiB (default 256MiB). QEMU's
@@ -19,6 +19,8 @@
 #   --downtime-limit MS both sides' downtime-limit (default 300)
 #   --ours LIST         which of our sides: demo, node or demo,node (default demo,node)
 #   --warmup N          node side: migrations before the measured ones, not counted (default 2)
+#   --multifd N         ours with multifd on, N channels on both sides (default 0: the Akka.Remote
+#                       path); QEMU's side stays as in the issue's table, without multifd
 #   --no-build          skip `dotnet build -c Release` (use an existing build)
 #   ORCHESTRATOR_BIN    another build's orchestrator.dll (implies --no-build)
 #   QEMU_BIN            the peer's binary (default qemu-system-x86_64 on PATH)
@@ -33,6 +35,7 @@ DATA=256MiB
 DOWNTIME=300
 OURS=demo,node
 WARMUP=2
+MULTIFD=0
 BASE_PORT="${BASE_PORT:-25700}"
 API_BASE_PORT="${API_BASE_PORT:-29700}"
 BUILD=1
@@ -41,7 +44,7 @@ BIN="${ORCHESTRATOR_BIN:-}"
 BIN="${BIN:-$ROOT/src/Orchestrator/bin/Release/net10.0/orchestrator.dll}"
 QEMU_BIN="${QEMU_BIN:-qemu-system-x86_64}"
 
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [[ $# -gt 0 ]]; do
     case "$1" in
         --runs) RUNS="${2:-}"; shift 2 ;;
@@ -49,6 +52,7 @@ while [[ $# -gt 0 ]]; do
         --downtime-limit) DOWNTIME="${2:-}"; shift 2 ;;
         --ours) OURS="${2:-}"; shift 2 ;;
         --warmup) WARMUP="${2:-}"; shift 2 ;;
+        --multifd) MULTIFD="${2:-}"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         -h|--help) usage ;;
         *) echo "unknown argument: $1" >&2; usage ;;
@@ -56,6 +60,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "--runs: a positive whole number, not '$RUNS'" >&2; exit 2; }
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || { echo "--warmup: a whole number, not '$WARMUP'" >&2; exit 2; }
+[[ "$MULTIFD" =~ ^[0-9]+$ ]] && ((MULTIFD <= 255)) || { echo "--multifd: a channel count from 1 to 255 (0: off), not '$MULTIFD'" >&2; exit 2; }
 [[ "$OURS" =~ ^(demo|node|demo,node|node,demo)$ ]] || { echo "--ours: demo, node or demo,node, not '$OURS'" >&2; exit 2; }
 DEMO=0; NODE=0
 [[ ",$OURS," == *,demo,* ]] && DEMO=1
@@ -115,6 +120,12 @@ echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 fail() { echo "$1" >&2; [[ -f "$2" ]] && tail -20 "$2" >&2; exit 1; }
 CAPS=return-path,switchover-ack
+DEMO_MULTIFD=()
+if ((MULTIFD > 0)); then
+    CAPS=$CAPS,multifd
+    DEMO_MULTIFD=(--multifd-channels "$MULTIFD" --dest-multifd-channels "$MULTIFD")
+    echo "ours: multifd on, $MULTIFD channel(s) on both sides"
+fi
 if [[ $NODE == 1 ]]; then
     # ORCHESTRATOR_BIN always: cluster.sh would otherwise build again, outside the build lock.
     ORCHESTRATOR_BIN="$BIN" bash "$ROOT/deploy/local/cluster.sh" start 2 --dir "$DIR/cluster" \
@@ -123,9 +134,19 @@ if [[ $NODE == 1 ]]; then
     orch() { dotnet "$BIN" "$@" --api "http://127.0.0.1:$API_BASE_PORT"; }
     orch vm create peer-bench --host host1 --ram "$((2 * DATA_MIB))MiB" --vfio 0 --vgpu 0 --dirty-rate 0 >"$DIR/vm.out" 2>&1 ||
         fail "could not create the node side's VM" "$DIR/vm.out"
+    if ((MULTIFD > 0)); then
+        for h in host1 host2; do
+            { orch migrate-set-capabilities --host $h multifd=on && orch migrate-set-parameters --host $h multifd-channels="$MULTIFD"; } >>"$DIR/vm.out" 2>&1 ||
+                fail "could not turn multifd on for $h" "$DIR/vm.out"
+        done
+    fi
     AT=host1
     node_migrate() {  # $1: output file; moves the VM to the other host
         local to; [[ $AT == host1 ]] && to=host2 || to=host1
+        # A VM's parameters stay with its host, so they are set before every move.
+        if ((MULTIFD > 0)); then
+            orch migrate-set-parameters peer-bench multifd-channels="$MULTIFD" >"$1.err" 2>&1 || return 1
+        fi
         orch migrate peer-bench --to "$to" --capabilities "$CAPS" --downtime-limit "$DOWNTIME" --max-bandwidth 0 \
             --wait --json </dev/null >"$1" 2>"$1.err" || { cat "$1" >>"$1.err"; return 1; }
         AT=$to
@@ -144,7 +165,7 @@ for i in $(seq 1 "$RUNS"); do
     fi
     if [[ $DEMO == 1 ]]; then
         dotnet "$BIN" demo --ram "$((2 * DATA_MIB))MiB" --vfio 0 --vgpu 0 --dirty-rate 0 --max-bandwidth 0 \
-            --capabilities "$CAPS" --dest-capabilities "$CAPS" --downtime-limit "$DOWNTIME" \
+            --capabilities "$CAPS" --dest-capabilities "$CAPS" --downtime-limit "$DOWNTIME" "${DEMO_MULTIFD[@]}" \
             --json </dev/null >"$DIR/demo.$i.json" 2>"$DIR/demo.$i.err" ||
             { cat "$DIR/demo.$i.json" >>"$DIR/demo.$i.err"; fail "run $i: our migration (demo) did not complete" "$DIR/demo.$i.err"; }
         echo "run $i: ours (demo) done"
