@@ -14,7 +14,7 @@ internal sealed class ScenarioBinder
     /// <summary>Each step kind and the fields it takes besides its own.</summary>
     private static readonly Dictionary<string, string[]> StepFields = new()
     {
-        ["migrate"] = ["to", "parameters"],
+        ["migrate"] = ["to", "capabilities", "parameters"],
         ["evacuate"] = [],
         ["corrupt"] = [],
         ["kill"] = ["at", "of", "within"],
@@ -129,8 +129,9 @@ internal sealed class ScenarioBinder
                 {
                     var vm = Text(map, "migrate", path, required: true);
                     var to = Text(map, "to", path, required: true);
+                    var capabilities = Capabilities(map, path);
                     var parameters = Parameters(map, path);
-                    return vm is null || to is null ? null : new MigrateStep(vm, to, parameters);
+                    return vm is null || to is null ? null : new MigrateStep(vm, to, parameters, capabilities);
                 }
             case "evacuate":
                 return Text(map, "evacuate", path, required: true) is { } evacuated ? new EvacuateStep(evacuated) : null;
@@ -176,6 +177,20 @@ internal sealed class ScenarioBinder
                     ? new WaitForEmptyStep(waitHost, Value(map, "within", path, Quantity.Duration, "a duration like 20s"))
                     : null;
         }
+    }
+
+    /// <summary>QEMU capabilities by name, each on or off (<c>true</c>/<c>false</c> too, as JSON writes them); the names are <see cref="ScenarioCheck"/>'s to judge.</summary>
+    private (string Name, bool On)[] Capabilities(MapNode map, string path)
+    {
+        var capabilities = new List<(string, bool)>();
+        foreach (var (entry, at) in Entries(map, "capabilities", path, "a mapping of QEMU capabilities, e.g. multifd: on"))
+        {
+            if (entry.Value is ScalarNode { Value: "on" or "true" or "off" or "false" } state)
+                capabilities.Add((entry.Key, state.Value is "on" or "true"));
+            else
+                Error(entry.Value.Line, at, $"expected on or off, not {entry.Value.Kind}");
+        }
+        return capabilities.ToArray();
     }
 
     private (string Name, string Value)[] Parameters(MapNode map, string path)

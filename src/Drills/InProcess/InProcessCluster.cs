@@ -109,8 +109,22 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
 
     public async Task<DrillAdmission> Migrate(MigrateStep step)
     {
-        var admitted = await FleetCommand<FleetProtocol.MigrationAdmitted>(new FleetProtocol.RequestMigration(step.Vm, step.To, null, step.Parameters.ToArray()));
+        var admitted = await FleetCommand<FleetProtocol.MigrationAdmitted>(
+            new FleetProtocol.RequestMigration(step.Vm, step.To, step.SourceCapabilities, step.Parameters.ToArray()));
         return new DrillAdmission(admitted.Id, admitted.Source, admitted.Status.Name());
+    }
+
+    /// <summary>Asked of the host's own VM host actor, as <c>migrate-set-capabilities --host</c> and <c>migrate-set-parameters --host</c> are.</summary>
+    public async Task<DrillIncoming> SetIncoming(string host, IReadOnlyList<(string Name, bool On)> capabilities, IReadOnlyList<(string Name, string Value)> parameters)
+    {
+        var vmHost = this[host].Host;
+        MigrationCapabilities? caps = null;
+        int? channels = null;
+        if (capabilities.Count > 0)
+            caps = (await HostCommand<HostProtocol.IncomingCapabilitiesOf>(host, vmHost, new HostProtocol.ChangeIncomingCapabilities(capabilities), "migrate-set-capabilities")).Capabilities;
+        if (parameters.Count > 0)
+            channels = (await HostCommand<HostProtocol.IncomingParametersOf>(host, vmHost, new HostProtocol.ChangeIncomingParameters(parameters), "migrate-set-parameters")).Parameters.MultifdChannels;
+        return new DrillIncoming(caps, channels);
     }
 
     public async Task<DrillEvacuation> Evacuate(string host)
@@ -203,6 +217,18 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
             CommandResult { Error: { } error } => error,
             null => $"the fleet coordinator did not answer within {options.FleetAskTimeout.TotalSeconds:0} s",
             _ => $"the fleet coordinator answered {reply.GetType().Name}",
+        });
+    }
+
+    /// <summary>The host's answer of type <typeparamref name="T"/> to <paramref name="command"/> (named <paramref name="what"/>), or its refusal as a <see cref="DrillStepException"/>.</summary>
+    private async Task<T> HostCommand<T>(string host, IActorRef vmHost, object command, string what) where T : class
+    {
+        var reply = await Ask(vmHost, command, options.AskTimeout);
+        return reply as T ?? throw new DrillStepException(reply switch
+        {
+            CommandResult { Error: { } error } => $"{host} refused {what}: {error}",
+            null => $"{host} did not answer {what} within {options.AskTimeout.TotalSeconds:0.#} s",
+            _ => $"{host} answered {what} with {reply.GetType().Name}",
         });
     }
 

@@ -149,6 +149,14 @@ internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options
         {
             case MigrateStep migrate:
                 {
+                    // As an operator does with --host: the destination takes what the source will send, or the migration fails at setup.
+                    var incoming = "";
+                    if (migrate.Capabilities is { Count: > 0 } || migrate.IncomingParameters.Count > 0)
+                    {
+                        if (cluster.Fate(migrate.To) is var destination and not NodeFate.Alive)
+                            throw new DrillStepException($"{migrate.To}'s incoming side was not set: it is {destination.ToString().ToLowerInvariant()}");
+                        incoming = $"{migrate.To} takes migrations in with {await cluster.SetIncoming(migrate.To, migrate.Capabilities ?? [], migrate.IncomingParameters)}; ";
+                    }
                     var since = DateTimeOffset.UtcNow;
                     var asked = cluster.Migrate(migrate);
                     var alive = cluster.Living().ToArray();
@@ -159,12 +167,12 @@ internal sealed class DrillRun(Scenarios.Scenario scenario, DrillOptions options
                     {
                         _ = asked.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted); // its "no answer" is expected now
                         _admitted[migrate.Vm] = found.Info.Id;
-                        return $"started as {found.Info.Id} ({found.Info.Status.Name()}), from {found.Host}; the fleet coordinator's answer was lost " +
+                        return $"{incoming}started as {found.Info.Id} ({found.Info.Status.Name()}), from {found.Host}; the fleet coordinator's answer was lost " +
                                $"with {string.Join(", ", alive.Where(h => cluster.Fate(h) != NodeFate.Alive))}";
                     }
                     var admitted = await asked;
                     _admitted[migrate.Vm] = admitted.Id;
-                    return $"admitted as {admitted.Id} ({admitted.Status}), from {admitted.Source}";
+                    return $"{incoming}admitted as {admitted.Id} ({admitted.Status}), from {admitted.Source}";
                 }
             case EvacuateStep evacuate:
                 {

@@ -15,7 +15,16 @@ public interface IDrillCluster : IAsyncDisposable
     Task<string?> CreateVm(VmDefinition vm);
 
     /// <summary>Asks the fleet coordinator for the migration; throws <see cref="DrillStepException"/> on a refusal.</summary>
+    /// <remarks>The step's capabilities are the source's set for this migration; the destination's incoming side is <see cref="SetIncoming"/>'s.</remarks>
     Task<DrillAdmission> Migrate(MigrateStep step);
+
+    /// <summary>
+    /// The host's side as a migration destination, as an operator sets it (<c>migrate-set-capabilities --host</c>, then <c>migrate-set-parameters --host</c>):
+    /// capability changes over its current set, then parameter changes; an empty list is not sent. Each is all or nothing on the host, which keeps
+    /// them for later migrations too. Throws <see cref="DrillStepException"/> with the host's error text on a refusal (an unknown name, a set QEMU's
+    /// migrate_caps_check refuses, a migration coming in there) or when it does not answer.
+    /// </summary>
+    Task<DrillIncoming> SetIncoming(string host, IReadOnlyList<(string Name, bool On)> capabilities, IReadOnlyList<(string Name, string Value)> parameters);
 
     /// <summary>Asks the fleet coordinator to evacuate; throws <see cref="DrillStepException"/> on a refusal.</summary>
     Task<DrillEvacuation> Evacuate(string host);
@@ -63,6 +72,19 @@ public static class DrillClusters
 }
 
 public sealed record DrillAdmission(MigrationId Id, string Source, string Status);
+
+/// <summary>A destination's incoming side as the host answered <see cref="IDrillCluster.SetIncoming"/>; null where nothing of it was set.</summary>
+/// <param name="Capabilities">Its whole incoming capability set after the change.</param>
+/// <param name="MultifdChannels">Its incoming <c>multifd-channels</c> after the change (1..255).</param>
+public sealed record DrillIncoming(MigrationCapabilities? Capabilities, int? MultifdChannels)
+{
+    /// <summary>e.g. <c>capabilities return-path,switchover-ack,multifd, multifd-channels 4</c>.</summary>
+    public override string ToString() => string.Join(", ", new[]
+    {
+        Capabilities is { } caps ? $"capabilities {caps}" : null,
+        MultifdChannels is { } channels ? $"multifd-channels {channels}" : null,
+    }.OfType<string>());
+}
 
 /// <summary>An evacuation's plan: moves, and the VMs that stay (with why).</summary>
 public sealed record DrillEvacuation(IReadOnlyList<(string Vm, string To)> Moves, IReadOnlyList<(string Vm, string Reason)> Staying);

@@ -55,8 +55,16 @@ public sealed class ScenarioBuilder : IScenarioSource
         return this;
     }
 
+    /// <summary>Migrates <paramref name="vm"/> to <paramref name="to"/> with QEMU parameters for this migration, e.g. <c>("switchover-ack-timeout", "1500")</c>.</summary>
     public ScenarioBuilder Migrate(string vm, string to, params (string Name, string Value)[] parameters) =>
         Then(new MigrateStep(vm, to, parameters));
+
+    /// <summary>
+    /// Migrates <paramref name="vm"/> to <paramref name="to"/> with QEMU capabilities turned on or off over the defaults for this migration only,
+    /// e.g. <c>capabilities: [("multifd", true)]</c>, and parameters; the destination's incoming side is set to match first (see <see cref="MigrateStep"/>).
+    /// </summary>
+    public ScenarioBuilder Migrate(string vm, string to, IReadOnlyList<(string Name, bool On)>? capabilities, params (string Name, string Value)[] parameters) =>
+        Then(new MigrateStep(vm, to, parameters, capabilities));
 
     public ScenarioBuilder Evacuate(string host) => Then(new EvacuateStep(host));
 

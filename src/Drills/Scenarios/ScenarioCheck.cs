@@ -124,6 +124,20 @@ public static class ScenarioCheck
                         error($"{at}.parameters.{name}", e.Message);
                     }
                 }
+                var capabilities = new MigrationCapabilities();
+                foreach (var (name, on) in migrate.Capabilities ?? [])
+                {
+                    try
+                    {
+                        capabilities = capabilities.With(name, on);
+                    }
+                    catch (MigrationArgumentException e)
+                    {
+                        error($"{at}.capabilities.{name}", e.Message);
+                    }
+                }
+                if (capabilities.Check() is { } badSet)
+                    error($"{at}.capabilities", badSet);
                 break;
             case EvacuateStep evacuate:
                 host($"{at}.evacuate", evacuate.Host);

@@ -9,10 +9,32 @@ public abstract record Step
 
 /// <summary>A live migration, admitted by the fleet coordinator like a user's <c>migrate</c>.</summary>
 /// <param name="Parameters">QEMU's migration parameters for this migration, e.g. <c>switchover-ack-timeout</c>.</param>
-public sealed record MigrateStep(string Vm, string To, IReadOnlyList<(string Name, string Value)> Parameters) : Step
+/// <param name="Capabilities">
+/// QEMU's migration capabilities turned on or off for this migration only, over the defaults (return-path and switchover-ack on), e.g.
+/// <c>multifd</c>; null or empty leaves the VM's own set. The destination host's incoming side is set to match before the migration is asked
+/// for (as <c>migrate-set-capabilities --host</c>), with <c>multifd-channels</c> from <paramref name="Parameters"/> if given.
+/// </param>
+public sealed record MigrateStep(
+    string Vm,
+    string To,
+    IReadOnlyList<(string Name, string Value)> Parameters,
+    IReadOnlyList<(string Name, bool On)>? Capabilities = null) : Step
 {
-    public override string ToString() =>
-        $"migrate {Vm} to {To}{(Parameters.Count > 0 ? " with " + string.Join(", ", Parameters.Select(p => $"{p.Name}={p.Value}")) : "")}";
+    /// <summary>The source's capabilities for this migration: the defaults with <see cref="Capabilities"/> applied; null when the step gives none.</summary>
+    /// <exception cref="MigrationArgumentException">An unknown capability name (QEMU's text); <see cref="ScenarioCheck"/> refuses those first.</exception>
+    public MigrationCapabilities? SourceCapabilities =>
+        Capabilities is { Count: > 0 } changes ? changes.Aggregate(new MigrationCapabilities(), (c, change) => c.With(change.Name, change.On)) : null;
+
+    /// <summary>What the destination's incoming side gets: <see cref="Capabilities"/>, and <c>multifd-channels</c> if given (other parameters are the source's only).</summary>
+    public IReadOnlyList<(string Name, string Value)> IncomingParameters =>
+        Parameters.Where(p => p.Name.Replace('_', '-') == "multifd-channels").ToArray();
+
+    public override string ToString()
+    {
+        var settings = (Capabilities ?? []).Select(c => $"{c.Name}={(c.On ? "on" : "off")}")
+            .Concat(Parameters.Select(p => $"{p.Name}={p.Value}")).ToArray();
+        return $"migrate {Vm} to {To}{(settings.Length > 0 ? " with " + string.Join(", ", settings) : "")}";
+    }
 }
 
 /// <summary>The fleet drains the host and moves every VM off it.</summary>

@@ -27,6 +27,26 @@ public sealed class FluentDrillTests(ITestOutputHelper output) : ScenarioTestKit
     }
 
     [Fact]
+    public async Task A_multifd_migration_sets_its_destination_to_match_and_completes_with_matching_digests()
+    {
+        // multifd is not negotiated: had the destination kept its default (multifd off), setup would fail with a multifd mismatch.
+        var report = await Run(Scenario.Named("multifd migration")
+            .Hosts(2)
+            .Vm("web", on: "host1", ram: 16L << 20, vgpu: 4L << 20)
+            .Migrate("web", to: "host2", capabilities: [("multifd", true)], ("multifd-channels", "4"))
+            .WaitForMigration("web", within: TimeSpan.FromSeconds(20))
+            .Expect.NoLoss().NoDoubleRun().NoDigestMismatch().VmOn("web", "host2", "running").MigrationEnds("web", MigrationStatus.Completed));
+
+        var migrate = report.Steps[0];
+        Assert.Equal("migrate web to host2 with multifd=on, multifd-channels=4", migrate.Text);
+        Assert.Null(migrate.Error);
+        Assert.StartsWith("host2 takes migrations in with capabilities return-path,switchover-ack,multifd, multifd-channels 4; admitted as ", migrate.Note);
+        var migration = Assert.Single(report.Migrations);
+        Assert.Equal(("completed", null, 0), (migration.Status, migration.Error, migration.DigestMismatches));
+        Assert.Equal(0, report.Invariants.DigestMismatches);
+    }
+
+    [Fact]
     public async Task Destination_killed_in_stop_copy_leaves_the_VM_running_on_its_source()
     {
         // Three hosts: with two, keep-majority may down the survivor along with its VMs (docs/drills.md).

@@ -26,6 +26,10 @@ public sealed class NetnsDrillTests(ITestOutputHelper output)
         Passes("destination-crash-stop-copy.yaml");
 
     [NetnsFact]
+    public Task A_multifd_destination_killed_by_SIGKILL_at_stop_copy_leaves_the_VM_running_on_its_source() =>
+        Passes("multifd-destination-crash-stop-copy.yaml");
+
+    [NetnsFact]
     public Task An_evacuation_under_a_real_partition_empties_the_host() =>
         Passes("evacuation-under-partition.yaml");
 

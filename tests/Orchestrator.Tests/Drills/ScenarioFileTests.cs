@@ -95,6 +95,85 @@ public sealed class ScenarioFileTests
         Assert.Equal([new CountIs(Counter.Lost, 0), new VmOnHost("web", "host2")], scenario.Expectations);
     }
 
+    private static readonly string Multifd = Valid.Replace(
+        "    parameters: {switchover-ack-timeout: 1500}",
+        "    capabilities: {multifd: on, switchover-ack: off}\n    parameters: {switchover-ack-timeout: 1500, multifd-channels: 4}");
+
+    [Fact]
+    public void A_migrate_steps_capabilities_change_the_defaults_for_that_migration_and_multifd_channels_go_to_the_destination_too()
+    {
+        var migrate = (MigrateStep)ScenarioFile.Parse(Multifd, "drill.yaml").Steps[0];
+
+        Assert.Equal([("multifd", true), ("switchover-ack", false)], migrate.Capabilities);
+        Assert.Equal(new MigrationCapabilities(ReturnPath: true, SwitchoverAck: false, Multifd: true), migrate.SourceCapabilities);
+        Assert.Equal([("multifd-channels", "4")], migrate.IncomingParameters);
+        Assert.Equal("migrate web to host2 with multifd=on, switchover-ack=off, switchover-ack-timeout=1500, multifd-channels=4", migrate.ToString());
+    }
+
+    [Fact]
+    public void A_migrate_step_without_capabilities_leaves_the_VMs_own_set_and_the_destination_alone()
+    {
+        var migrate = (MigrateStep)ScenarioFile.Parse(Valid, "drill.yaml").Steps[0];
+
+        Assert.Null(migrate.SourceCapabilities);
+        Assert.Empty(migrate.IncomingParameters);
+        Assert.Equal("migrate web to host2 with switchover-ack-timeout=1500", migrate.ToString());
+    }
+
+    [Fact]
+    public void Json_capabilities_are_true_or_false()
+    {
+        var scenario = ScenarioFile.Parse("""
+            {
+              "name": "json",
+              "hosts": ["host1", "host2"],
+              "vms": [{"name": "web", "host": "host1"}],
+              "steps": [{"migrate": "web", "to": "host2", "capabilities": {"multifd": true, "auto-converge": false}, "parameters": {"multifd-channels": 4}}]
+            }
+            """, "drill.json");
+
+        var migrate = (MigrateStep)scenario.Steps.Single();
+        Assert.Equal([("multifd", true), ("auto-converge", false)], migrate.Capabilities);
+        Assert.Equal([("multifd-channels", "4")], migrate.IncomingParameters);
+    }
+
+    [Fact]
+    public void An_unknown_capability_gets_QEMUs_text_with_its_line()
+    {
+        var errors = Errors(Multifd.Replace("{multifd: on,", "{multi-fd: on,"));
+
+        Assert.Equal(["drill.yaml:13: steps[0].capabilities.multi-fd: Parameter 'capability' does not accept value 'multi-fd' (known: return-path, switchover-ack, pause-before-switchover, auto-converge, multifd)"], errors);
+    }
+
+    [Fact]
+    public void A_capability_that_is_neither_on_nor_off_is_refused_with_its_line()
+    {
+        var errors = Errors(Multifd.Replace("{multifd: on,", "{multifd: 4,").Replace("switchover-ack: off}", "switchover-ack: [on]}"));
+
+        Assert.Equal([
+            "drill.yaml:13: steps[0].capabilities.multifd: expected on or off, not '4'",
+            "drill.yaml:13: steps[0].capabilities.switchover-ack: expected on or off, not a list",
+        ], errors);
+    }
+
+    [Fact]
+    public void A_capability_set_QEMU_refuses_is_refused_as_migrate_caps_check_says()
+    {
+        var errors = Errors(Multifd.Replace("switchover-ack: off}", "return-path: off}"));
+
+        Assert.Equal(["drill.yaml:13: steps[0].capabilities: Capability 'switchover-ack' requires capability 'return-path'"], errors);
+    }
+
+    [Fact]
+    public void The_fluent_builder_takes_capabilities_and_refuses_what_the_files_refuse()
+    {
+        var built = Scenario.Named("multifd").Hosts(2).Vm("web", on: "host1").Migrate("web", to: "host2", capabilities: [("multifd", true)], ("multifd-channels", "4")).Build();
+        var e = Assert.Throws<ScenarioException>(() => Scenario.Named("bad").Hosts(2).Vm("web", on: "host1").Migrate("web", to: "host2", capabilities: [("multifd", true), ("colour", true)]).Build());
+
+        Assert.Equal("migrate web to host2 with multifd=on, multifd-channels=4", built.Steps.Single().ToString());
+        Assert.Equal(["steps[0].capabilities.colour: Parameter 'capability' does not accept value 'colour' (known: return-path, switchover-ack, pause-before-switchover, auto-converge, multifd)"], e.Errors);
+    }
+
     [Fact]
     public void A_host_that_is_not_in_the_scenario_is_named_with_its_line_and_field()
     {

@@ -37,6 +37,7 @@ public sealed class ShippedDrillTests(ITestOutputHelper output) : ScenarioTestKi
     [InlineData("destination-crash-precopy.yaml")]
     [InlineData("destination-crash-waiting-for-acks.yaml")]
     [InlineData("destination-crash-stop-copy.yaml")]
+    [InlineData("multifd-destination-crash-stop-copy.yaml")]
     [InlineData("destination-crash-after-commit.yaml")]
     [InlineData("source-crash-after-stop.yaml")]
     [InlineData("evacuation-under-partition.yaml")]

@@ -244,8 +244,34 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
         var parameters = new JsonObject();
         foreach (var (name, value) in step.Parameters)
             parameters[name] = value;
-        var reply = await FleetCommand($"/vms/{Uri.EscapeDataString(step.Vm)}/migrate", new JsonObject { ["to"] = Node(step.To), ["parameters"] = parameters });
+        var body = new JsonObject { ["to"] = Node(step.To), ["parameters"] = parameters };
+        if (step.SourceCapabilities is { } capabilities)
+            body["capabilities"] = capabilities.ToString();
+        var reply = await FleetCommand($"/vms/{Uri.EscapeDataString(step.Vm)}/migrate", body);
         return new DrillAdmission(new MigrationId((string)reply["id"]!), FromNode((string?)reply["source"]) ?? "?", (string?)reply["status"] ?? "?");
+    }
+
+    /// <summary><c>POST /hosts/{host}/capabilities</c>, then <c>/parameters</c>, on the host's own node, as <c>migrate-set-capabilities --host</c> does.</summary>
+    public async Task<DrillIncoming> SetIncoming(string host, IReadOnlyList<(string Name, bool On)> capabilities, IReadOnlyList<(string Name, string Value)> parameters)
+    {
+        MigrationCapabilities? caps = null;
+        int? channels = null;
+        if (capabilities.Count > 0)
+        {
+            var body = new JsonObject();
+            foreach (var (name, on) in capabilities)
+                body[name] = on;
+            var reply = await HostCommand(host, "capabilities", body, "migrate-set-capabilities");
+            caps = reply.AsObject().Aggregate(MigrationCapabilities.None, (c, state) => c.With(state.Key, (bool)state.Value!));
+        }
+        if (parameters.Count > 0)
+        {
+            var body = new JsonObject();
+            foreach (var (name, value) in parameters)
+                body[name] = value;
+            channels = (int?)(await HostCommand(host, "parameters", body, "migrate-set-parameters"))["multifd-channels"];
+        }
+        return new DrillIncoming(caps, channels);
     }
 
     public async Task<DrillEvacuation> Evacuate(string host)
@@ -379,6 +405,13 @@ internal sealed class NetnsDrillCluster(IReadOnlyList<string> hosts, string dir,
         var living = AnyLiving() ?? throw new DrillStepException("no host is alive to ask");
         var (reply, refused) = await Post(living, path, body, fleet: true);
         return reply ?? throw new DrillStepException($"the fleet coordinator refused (HTTP {refused?.Status}): {refused?.Message ?? "no body"}");
+    }
+
+    /// <summary><c>POST /hosts/{host}/{setting}</c> on the host's own node: its answer; else a <see cref="DrillStepException"/> with the host's refusal.</summary>
+    private async Task<JsonNode> HostCommand(string host, string setting, JsonNode body, string what)
+    {
+        var (reply, refused) = await Post(Index(host), $"/hosts/{Node(host)}/{setting}", body);
+        return reply ?? throw new DrillStepException($"{host} refused {what} (HTTP {refused?.Status}): {refused?.Message ?? "no body"}");
     }
 
     /// <summary>A POST on host <paramref name="index"/>: its answer, or its refusal (HTTP status and the API's error); a <see cref="DrillStepException"/> if it does not answer.</summary>
