@@ -24,6 +24,10 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
     private readonly HashSet<string> _migrating = [];
     private readonly Dictionary<string, (IActorRef Actor, long Bytes)> _incoming = [];
     private readonly Dictionary<string, MigrationInfo> _finished = [];
+
+    // VMs whose memory is being filled off this actor's thread (a big guest takes seconds): their names and bytes are held meanwhile.
+    private readonly Dictionary<string, long> _creating = [];
+    private readonly CancellationTokenSource _stopping = new();
     private MigrationCapabilities _incomingCapabilities;
     private MigrationParameters _incomingParameters;
     private IActorRef? _stopWaiter;
@@ -42,6 +46,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
         _identity = identity;
         _incomingCapabilities = incomingCapabilities ?? new MigrationCapabilities();
         Receive<CreateVm>(Create);
+        Receive<VmBuilt>(Built);
         Receive<Workflows.CreationProtocol.Create>(create =>
         {
             if (_ledger is null)
@@ -136,10 +141,13 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
     // Akka logs few dead letters; a migration message this node drops is always logged (UndeliveredWireLog says why).
     protected override void PreStart() => Context.ActorOf(UndeliveredWireLog.Props(), UndeliveredWireLog.Name);
 
+    // A VM still being built when the host stops is disposed by its builder, not adopted.
+    protected override void PostStop() => _stopping.Cancel();
+
     // A crashed VM or incoming actor must not be restarted with half its state.
     protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(_ => Directive.Stop);
 
-    private long Used => _vms.Values.Sum(e => Size(e.Vm.Spec)) + _incoming.Values.Sum(i => i.Bytes);
+    private long Used => _vms.Values.Sum(e => Size(e.Vm.Spec)) + _incoming.Values.Sum(i => i.Bytes) + _creating.Values.Sum();
 
     private static long Size(VmSpec spec) => spec.Devices.Sum(d => d.SizeBytes);
 
@@ -169,11 +177,36 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
             Sender.Tell(error);
             return;
         }
-        var vm = VirtualMachine.Create(create.Spec, _settings.Time);
-        vm.Start();
-        Add(vm, create.Epoch);
+        // Filling a guest's memory takes seconds for GiBs: built off this thread, so the host answers everything else meanwhile.
+        _creating[create.Spec.Name] = Size(create.Spec);
+        var (spec, epoch, replyTo, time, stopping) = (create.Spec, create.Epoch, Sender, _settings.Time, _stopping.Token);
+        Task.Run(() =>
+        {
+            var vm = VirtualMachine.Create(spec, time);
+            if (stopping.IsCancellationRequested)
+            {
+                vm.Dispose();
+                return new VmBuilt(spec.Name, null, epoch, replyTo, "its host is stopping");
+            }
+            vm.Start();
+            return new VmBuilt(spec.Name, vm, epoch, replyTo, null);
+        }).PipeTo(Self, failure: e => new VmBuilt(spec.Name, null, epoch, replyTo, e.Message));
+    }
+
+    /// <summary>A VM built off the actor's thread (<paramref name="Vm"/>), or why not.</summary>
+    private sealed record VmBuilt(string Name, VirtualMachine? Vm, long Epoch, IActorRef ReplyTo, string? Error);
+
+    private void Built(VmBuilt built)
+    {
+        _creating.Remove(built.Name);
+        if (built.Vm is not { } vm)
+        {
+            built.ReplyTo.Tell(CommandResult.Fail($"VM '{built.Name}' was not created: {built.Error}"));
+            return;
+        }
+        Add(vm, built.Epoch);
         _log.Info("VM {0} created and running", vm.Name);
-        Sender.Tell(CommandResult.Ok);
+        built.ReplyTo.Tell(CommandResult.Ok);
     }
 
     private void Add(VirtualMachine vm, long epoch)
@@ -190,7 +223,7 @@ internal sealed class VmHost : ReceiveActor, IWithTimers
             return CommandResult.Fail(badName);
         if (_draining)
             return CommandResult.Conflict($"Host {_identity.Name} is draining: nothing new lands there (undrain it to accept VMs again)");
-        if (_vms.ContainsKey(spec.Name) || _incoming.ContainsKey(spec.Name))
+        if (_vms.ContainsKey(spec.Name) || _incoming.ContainsKey(spec.Name) || _creating.ContainsKey(spec.Name))
             return CommandResult.Conflict($"VM '{spec.Name}' already exists on host {_identity.Name}");
         if (spec.Devices.Count == 0 || spec.Devices.Count > 16 || spec.Devices[0].Kind != DeviceKind.Ram)
             return CommandResult.Fail($"VM '{spec.Name}' must have RAM first and 1 to 16 devices in all");

@@ -14,6 +14,6 @@ public static class CreationProtocol
     /// <summary>The VM runs on <paramref name="Host"/>, at the epoch the ownership ledger gave it.</summary>
     public sealed record Created(string Host, HostProtocol.VmSummary Vm);
 
-    /// <summary>The longest a create can take: each of its asks is bounded, the ledger's the longest.</summary>
-    public static readonly TimeSpan Bound = VmCreation.LedgerTimeout * 2 + VmCreation.HostTimeout * 3;
+    /// <summary>The longest a create of <paramref name="spec"/> can take: each of its asks is bounded, the host's by the VM's size.</summary>
+    public static TimeSpan BoundFor(VmSpec spec) => VmCreation.LedgerTimeout * 2 + VmCreation.HostTimeout * 2 + VmCreation.CreateTimeout(spec);
 }

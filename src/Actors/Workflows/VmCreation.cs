@@ -16,6 +16,13 @@ internal sealed class VmCreation : ReceiveActor
 
     public static readonly TimeSpan HostTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long the host may take to build the VM: <see cref="HostTimeout"/> and a second per 256 MiB of devices, as the host fills a new
+    /// guest's memory before it answers (a 4 GiB VM: 21 s).
+    /// </summary>
+    public static TimeSpan CreateTimeout(VmSpec spec) =>
+        HostTimeout + TimeSpan.FromSeconds(Math.Ceiling(spec.Devices.Sum(d => (double)d.SizeBytes) / (256 << 20)));
+
     /// <summary>An ask's answer, or null when none came in time.</summary>
     private sealed record Answer(object? Message);
 
@@ -93,7 +100,7 @@ internal sealed class VmCreation : ReceiveActor
             Finish(Refusal(answer.Message));
             return;
         }
-        Ask(Context.ActorSelection(HostProtocol.PathOn(host)), new HostProtocol.CreateVm(_create.Spec, epoch), HostTimeout);
+        Ask(Context.ActorSelection(HostProtocol.PathOn(host)), new HostProtocol.CreateVm(_create.Spec, epoch), CreateTimeout(_create.Spec));
         Become(() => Creating(host));
     });
 
@@ -110,7 +117,7 @@ internal sealed class VmCreation : ReceiveActor
                 Finish(error);
                 break;
             default:
-                Finish(CommandResult.Fail($"Host {_create.Host} did not answer within {HostTimeout.TotalSeconds:0} s: VM '{Name}' may or may not exist there; look with `orchestrator vm list`") with { Kind = ErrorKind.Unavailable });
+                Finish(CommandResult.Fail($"Host {_create.Host} did not answer within {CreateTimeout(_create.Spec).TotalSeconds:0} s: VM '{Name}' may or may not exist there; look with `orchestrator vm list`") with { Kind = ErrorKind.Unavailable });
                 break;
         }
     });

@@ -103,7 +103,8 @@ internal sealed class InProcessCluster(List<DrillNode> nodes, DrillOptions optio
     public async Task<string?> CreateVm(VmDefinition vm)
     {
         // The path every engine takes: the ledger records the VM at its first epoch, as through the API.
-        var created = await Ask(this[vm.Host].Host, new CreationProtocol.Create(vm.ToSpec(), vm.Host), CreationProtocol.Bound);
+        var spec = vm.ToSpec();
+        var created = await Ask(this[vm.Host].Host, new CreationProtocol.Create(spec, vm.Host), CreationProtocol.BoundFor(spec));
         return created is CreationProtocol.Created ? null : (created as CommandResult)?.Error ?? "no answer";
     }
 

@@ -53,7 +53,7 @@ public static class VmEndpoints
             if (VmName.Problem(name) is { } badName)
                 throw new ApiInputException(badName);
             var create = new CreationProtocol.Create(Spec(name, body), hostName);
-            return await registry.Get<VmHostKey>().Ask<object>(create, CreationProtocol.Bound) switch
+            return await registry.Get<VmHostKey>().Ask<object>(create, CreationProtocol.BoundFor(create.Spec)) switch
             {
                 CreationProtocol.Created created => ApiResults.Json(ApiJson.Vm(created.Host, created.Vm), StatusCodes.Status201Created),
                 CommandResult { Kind: ErrorKind.NotFound } => ApiResults.HostNotFound(hostName),
