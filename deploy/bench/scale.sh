@@ -3,7 +3,8 @@
 #   1. one VM each of several sizes (default 256MiB, 1GiB, 4GiB of RAM, half of it zero pages)
 #      migrated host1 -> host2: total-time, setup-time, downtime, throughput, the time per GiB
 #      moved, and the destination node's resident memory (VmRSS) before and after against the
-#      VM's non-zero state plus the stream windows;
+#      VM's non-zero state plus the stream windows (a fresh pair of nodes for each, after one
+#      small warm-up migration, so no earlier VM's freed memory hides or inflates the growth);
 #   2. 1, 2 and 4 VMs of 256MiB migrated at once: each one's times and the aggregate rate.
 # Both with the Akka.Remote path and with multifd, in the same run. Numbers go in
 # docs/benchmarks.md.
@@ -78,14 +79,16 @@ fi
 echo "ours: $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Room for the largest VM and for four at once on each side.
-CAPACITY=${CAPACITY:-24GiB} ORCHESTRATOR__FLEET__OUTBOUNDPERHOST=9 ORCHESTRATOR__FLEET__INBOUNDPERHOST=9 ORCHESTRATOR__FLEET__PERCLUSTER=9 \
-    ORCHESTRATOR_BIN="$BIN" bash "$ROOT/deploy/local/cluster.sh" start 2 --dir "$DIR/cluster" \
-    --base-port "$BASE_PORT" --api-base-port "$API_BASE_PORT" >"$DIR/cluster.out" 2>&1 ||
-    fail "the cluster did not start (BASE_PORT/API_BASE_PORT pick other ports)" "$DIR/cluster.out"
+start_cluster() {
+    CAPACITY=${CAPACITY:-24GiB} ORCHESTRATOR__FLEET__OUTBOUNDPERHOST=9 ORCHESTRATOR__FLEET__INBOUNDPERHOST=9 ORCHESTRATOR__FLEET__PERCLUSTER=9 \
+        ORCHESTRATOR_BIN="$BIN" bash "$ROOT/deploy/local/cluster.sh" start 2 --dir "$DIR/cluster" \
+        --base-port "$BASE_PORT" --api-base-port "$API_BASE_PORT" >"$DIR/cluster.out" 2>&1 ||
+        fail "the cluster did not start (BASE_PORT/API_BASE_PORT pick other ports)" "$DIR/cluster.out"
+    orch migrate-set-parameters --host host2 multifd-channels="$CHANNELS" >/dev/null
+}
+stop_cluster() { ORCHESTRATOR_BIN="$BIN" bash "$ROOT/deploy/local/cluster.sh" stop --dir "$DIR/cluster" >/dev/null 2>&1; rm -rf "$DIR/cluster"; }
 orch() { dotnet "$BIN" "$@" --api "http://127.0.0.1:$API_BASE_PORT"; }
-rss() { awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$(cat "$DIR/cluster/host2.pid")/status"; }
-orch migrate-set-capabilities --host host2 multifd=on >/dev/null
-orch migrate-set-parameters --host host2 multifd-channels="$CHANNELS" >/dev/null
+rss() { awk '/^VmRSS:/ { printf "%d\n", $2 * 1024 }' "/proc/$(cat "$DIR/cluster/host2.pid")/status"; }
 
 # $1 VM, $2 RAM MiB, $3 path (akka|multifd), $4 output: creates the VM on host1 and moves it to host2.
 migrate() {
@@ -109,25 +112,29 @@ delete_all() {  # every VM, so the next step starts from an empty destination
     sleep 2 # the freed guest memory is returned by the next collections
 }
 
-for p in akka multifd; do
-    path "$p"
-    migrate warm-$p 256 $p "$DIR/warm.$p.json"
-done
-delete_all
-echo "2 node processes up, warm-up migrations done"
-
 : >"$DIR/sizes.tsv"
 for m in "${SIZES_MIB[@]}"; do
     for p in akka multifd; do
+        start_cluster
         path "$p"
+        migrate "warm-$p" 64 "$p" "$DIR/warm.$m.$p.json"
+        delete_all
         before=$(rss)
         migrate "s$m-$p" "$m" "$p" "$DIR/size.$m.$p.json"
         after=$(rss)
         printf '%s\t%s\t%s\t%s\t%s\n' "$m" "$p" "$before" "$after" "$DIR/size.$m.$p.json" >>"$DIR/sizes.tsv"
         echo "size $m MiB, $p: done"
-        delete_all
+        stop_cluster
     done
 done
+
+start_cluster
+for p in akka multifd; do
+    path "$p"
+    migrate "warm-$p" 256 "$p" "$DIR/warm.$p.json"
+done
+delete_all
+echo "2 node processes up for migrations at once, warm-up migrations done"
 
 : >"$DIR/concurrent.tsv"
 for k in ${CONCURRENT//,/ }; do
