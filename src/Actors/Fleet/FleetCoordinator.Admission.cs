@@ -51,6 +51,8 @@ internal sealed partial class FleetCoordinator
 
     private object Admitted(RequestMigration request, IReadOnlyList<HostView> views)
     {
+        if (request.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+            return CommandResult.Fail($"Migration timeout must be positive, not {timeout.TotalSeconds} s");
         if (_state.Active.ContainsKey(request.Vm))
             return CommandResult.Conflict(QemuErrors.InProgress);
         var found = views.SelectMany(v => v.List.Vms.Select(vm => (v.Host, Vm: vm))).FirstOrDefault(x => x.Vm.Name == request.Vm);
@@ -70,7 +72,7 @@ internal sealed partial class FleetCoordinator
         if (size > free)
             return CommandResult.Conflict($"Not enough free capacity on host {request.To}: VM '{request.Vm}' needs {size} bytes, {Math.Max(0, free)} of {destination.Status.Capacity} are free");
         if (Enqueue(request.Vm, found.Host, request.To, size, MigrationPriority.User, request.Capabilities, request.Parameters,
-                request.OnTimeout ?? _settings.Timeouts.Action, evacuation: null) is { Refusal: { } refusal })
+                request.OnTimeout ?? _settings.Timeouts.Action, evacuation: null, request.Timeout) is { Refusal: { } refusal })
             return CommandResult.Conflict(refusal);
         StartGranted();
         var admitted = _state.Active[request.Vm];
@@ -84,12 +86,13 @@ internal sealed partial class FleetCoordinator
 
     /// <summary>Queues a migration for a permit, or says why the permit ledger refuses it.</summary>
     private (FleetMigration? Migration, string? Refusal) Enqueue(string vm, string source, string destination, long size, MigrationPriority kind,
-        MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, TimeoutAction onTimeout, string? evacuation)
+        MigrationCapabilities? capabilities, IReadOnlyList<(string Name, string Value)>? parameters, TimeoutAction onTimeout, string? evacuation,
+        TimeSpan? timeout = null)
     {
         if (_state.Permits.Refusal(vm, source, destination) is { } refusal)
             return (null, refusal);
         var migration = new FleetMigration(MigrationId.New(), vm, source, destination, kind, size, _clock.GetUtcNow(),
-            capabilities, parameters, onTimeout, evacuation);
+            capabilities, parameters, onTimeout, evacuation, Timeout: timeout);
         Emit(migration.ToEvent());
         _log.Info("Fleet: {0} migration {1} of {2} from {3} to {4} admitted", kind, migration.Id, vm, source, destination);
         return (migration, null);

@@ -69,10 +69,12 @@ internal sealed partial class FleetCoordinator
         if (migration.Intervention is not null)
             return;
         var timeouts = _settings.Timeouts;
-        var completion = timeouts.CompletionFor(migration.Size);
+        var completion = migration.Timeout ?? timeouts.CompletionFor(migration.Size);
         string? expired = null;
         if (now - migration.StartedAt > completion)
-            expired = $"completion timeout ({completion.TotalSeconds:0} s for {migration.Size} bytes) expired";
+            expired = migration.Timeout is null
+                ? $"completion timeout ({completion.TotalSeconds:0} s for {migration.Size} bytes) expired"
+                : $"completion timeout ({completion.TotalSeconds:0.#} s, migrate --timeout) expired";
         else if (now - progress.LastProgressAt > timeouts.Progress)
             expired = $"progress timeout ({timeouts.Progress.TotalSeconds:0} s without a drop in remaining bytes) expired";
         if (expired is null)

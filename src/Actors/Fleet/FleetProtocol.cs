@@ -14,12 +14,15 @@ public static class FleetProtocol
 
     /// <summary>A user's migrate: answered with <see cref="MigrationAdmitted"/> or <see cref="CommandResult"/>.</summary>
     /// <param name="OnTimeout">Overrides the fleet's timeout action for this migration.</param>
+    /// <param name="Timeout">This migration's completion timeout from its permit's grant (virsh's <c>migrate --timeout</c>); null: the
+    /// fleet's per-GiB rule (KubeVirt's). Must be positive.</param>
     public sealed record RequestMigration(
         string Vm,
         string To,
         MigrationCapabilities? Capabilities,
         IReadOnlyList<(string Name, string Value)>? Parameters,
-        TimeoutAction? OnTimeout = null) : IHostWire;
+        TimeoutAction? OnTimeout = null,
+        TimeSpan? Timeout = null) : IHostWire;
 
     /// <param name="Status"><see cref="MigrationStatus.Queued"/> while it waits for a permit, else <see cref="MigrationStatus.Setup"/>.</param>
     public sealed record MigrationAdmitted(MigrationId Id, string Vm, string Source, string Destination, MigrationStatus Status) : IHostWire;

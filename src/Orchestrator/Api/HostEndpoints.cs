@@ -17,7 +17,9 @@ public static class HostEndpoints
                 {
                     ["name"] = m.Name,
                     ["address"] = m.Address.ToString(),
-                    ["status"] = m.Status,
+                    // As kubectl's Ready,SchedulingDisabled: a host an evacuation drained is up and takes no new VM.
+                    ["status"] = status?.Draining == true ? $"{m.Status},draining" : m.Status,
+                    ["draining"] = status?.Draining,
                     ["capacity"] = status?.Capacity,
                     ["used"] = status?.Used,
                     ["vms"] = status?.Vms,

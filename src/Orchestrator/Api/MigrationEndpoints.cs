@@ -10,7 +10,7 @@ public static class MigrationEndpoints
     {
         api.MapPost("/vms/{name}/migrate", async (string name, HttpRequest request, ClusterHosts cluster) =>
         {
-            var body = await RequestBody.Read(request, "to", "capabilities", "parameters", "timeout-action");
+            var body = await RequestBody.Read(request, "to", "capabilities", "parameters", "timeout", "timeout-action");
             var to = body.Required("to");
             if (HostName.Problem(to) is { } badHost)
                 throw new ApiInputException(badHost);
@@ -18,9 +18,10 @@ public static class MigrationEndpoints
             var onTimeout = body.Text("timeout-action") is { } action
                 ? Node.FleetOptions.ParseAction(action) ?? throw new ApiInputException($"Field 'timeout-action' must be abort or pause, not '{NameRule.Shown(action)}'")
                 : (TimeoutAction?)null;
+            var timeout = body.Text("timeout") is { } text ? MigrationInput.Timeout(text) : (TimeSpan?)null;
             var parameters = MigrationInput.Parameters(body.Object("parameters") ?? []);
             // The fleet admits it: permits, capacity and draining are checked there, one admission at a time.
-            return await cluster.AskFleet(new FleetProtocol.RequestMigration(name, to, capabilities, parameters, onTimeout)) switch
+            return await cluster.AskFleet(new FleetProtocol.RequestMigration(name, to, capabilities, parameters, onTimeout, timeout)) switch
             {
                 FleetProtocol.MigrationAdmitted admitted => ApiResults.Json(new JsonObject
                 {

@@ -35,6 +35,8 @@ public static class ClientCommands
           vm list [--json]  |  vm show NAME [--json]  |  vm delete NAME  |  vm resume NAME
           migrate NAME --to HOST                  start a live migration; --capabilities LIST  --downtime-limit MS
                                                   --max-bandwidth BYTES/S  --switchover-ack-timeout MS
+                                                  --timeout DURATION (e.g. 2min: not completed by then, the fleet
+                                                  aborts it)  --timeout-action abort|pause (pause: stop the guest so it converges)
                                                   --wait (follow it to its end)  --json
           query-migrate NAME [--json]             the VM's latest migration, as QEMU's query-migrate
           migrate-cancel NAME  |  migrate-continue NAME
@@ -73,6 +75,8 @@ public static class ClientCommands
     private static (int Code, string Message)? Exit(Exception e, CancellationToken cancel) => e switch
     {
         UsageException or MigrationArgumentException => (2, e.Message),
+        // The node checked the input and refused it: a usage error like any the CLI finds itself.
+        ApiException { Status: 400 } => (2, e.Message),
         ApiException or ApiUnreachableException => (1, e.Message),
         FormatException => (1, $"unexpected answer from the Orchestrator API: {e.Message}"),
         OperationCanceledException when cancel.IsCancellationRequested => (1, "interrupted"),

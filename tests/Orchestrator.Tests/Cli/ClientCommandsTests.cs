@@ -259,6 +259,29 @@ public sealed class ClientCommandsTests : ClientCommandTests
     }
 
     [Fact]
+    public async Task Migrate_timeout_and_its_action_go_to_the_fleet_as_virshs_timeout_and_timeout_suspend()
+    {
+        Api.On("POST", "/vms/vm1/migrate", 202, Started);
+
+        var run = await Run("migrate", "vm1", "--to", "host2", "--timeout", "2min", "--timeout-action", "pause");
+
+        Assert.Equal(0, run.ExitCode);
+        AssertJson("""{"to": "host2", "timeout": "2min", "timeout-action": "pause"}""", Single().Body);
+    }
+
+    [Theory]
+    [InlineData("Invalid --timeout '5': use a duration with its unit, e.g. 30s or 2min", "--timeout", "5")]
+    [InlineData("Invalid --timeout 'soon': use a duration with its unit, e.g. 30s or 2min", "--timeout", "soon")]
+    [InlineData("Invalid --timeout-action 'suspend': use abort or pause", "--timeout-action", "suspend")]
+    public async Task Migrate_timeout_input_is_checked_before_any_request_with_exit_2(string message, string option, string value)
+    {
+        var run = await Run("migrate", "vm1", "--to", "host2", option, value);
+
+        Assert.Equal((2, message), (run.ExitCode, run.Stderr.Trim()));
+        Assert.Empty(Api.Requests);
+    }
+
+    [Fact]
     public async Task Migrate_json_without_wait_prints_the_API_answer()
     {
         Api.On("POST", "/vms/vm1/migrate", 202, Started);
@@ -436,14 +459,14 @@ public sealed class ClientCommandsTests : ClientCommandTests
     }
 
     [Fact]
-    public async Task Set_parameters_leaves_values_to_the_node_and_shows_its_error()
+    public async Task Set_parameters_leaves_values_to_the_node_and_shows_its_error_with_exit_2_as_any_refused_input()
     {
         Api.On("POST", "/vms/vm1/parameters", 400,
             """{"error": "Parameter 'downtime-limit' expects an integer in the range of 0 to 2000000 ms"}""");
 
         var run = await Run("migrate-set-parameters", "vm1", "downtime-limit=-5");
 
-        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(2, run.ExitCode);
         Assert.Equal("Parameter 'downtime-limit' expects an integer in the range of 0 to 2000000 ms", run.Stderr.Trim());
     }
 

@@ -79,7 +79,12 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
         var refused = await cluster.Send(HttpMethod.Post, "/vms", """{"name": "late", "host": "host1", "ram": "8MiB", "vfio": "0", "vgpu": "0"}""");
         Assert.Equal(409, refused.Status);
         Assert.Contains("host1 is draining", (string?)refused.Body!["error"]);
+        // hosts shows it, as kubectl shows Ready,SchedulingDisabled, and no longer once undrained.
+        var drained = (await cluster.Get("/hosts")).AsArray().Single(h => (string?)h!["name"] == "host1")!;
+        Assert.Equal(("up,draining", true), ((string?)drained["status"], (bool?)drained["draining"]));
         Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host1/undrain")).Status);
+        var undrained = (await cluster.Get("/hosts")).AsArray().Single(h => (string?)h!["name"] == "host1")!;
+        Assert.Equal(("up", false), ((string?)undrained["status"], (bool?)undrained["draining"]));
     }
 
     [Fact]

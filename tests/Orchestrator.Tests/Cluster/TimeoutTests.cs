@@ -14,13 +14,14 @@ public sealed class ImpatientCluster() : LocalCluster(3, new Dictionary<string, 
 [Trait("Category", "Scenario")]
 public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<ImpatientCluster>
 {
-    private async Task<JsonObject> MigrateHot(string vm, string action)
+    private async Task<JsonObject> MigrateHot(string vm, string action, string? timeout = null)
     {
         var (created, body) = await cluster.Send(HttpMethod.Post, "/vms",
             $$"""{"name": "{{vm}}", "host": "host1", "ram": "128MiB", "vfio": "0", "vgpu": "0", "dirty-rate": "64MiB/s"}""");
         Assert.True(created == 201, body?.ToJsonString());
+        var timed = timeout is null ? "" : $$""", "timeout": "{{timeout}}" """;
         var (started, admitted) = await cluster.Send(HttpMethod.Post, $"/vms/{vm}/migrate",
-            $$$"""{"to": "host2", "timeout-action": "{{{action}}}", "parameters": {"max-bandwidth": "8388608"}}""");
+            $$$"""{"to": "host2", "timeout-action": "{{{action}}}"{{{timed}}}, "parameters": {"max-bandwidth": "8388608"}}""");
         Assert.True(started == 202, admitted?.ToJsonString());
         return await Until(vm, records => records.FirstOrDefault(r =>
             (string?)r["id"] == (string?)admitted!["id"] && (string?)r["status"] is "completed" or "failed" or "cancelled"), within: 90);
@@ -38,6 +39,17 @@ public sealed class TimeoutTests(ImpatientCluster cluster) : IClassFixture<Impat
         Assert.Equal("progress timeout (3 s without a drop in remaining bytes) expired: migration aborted, the VM stays on host1", (string?)info["error-desc"]);
         Assert.Equal((string?)info["error-desc"], (string?)record["reason"]);
         var vm = await cluster.Get("/vms/hot-abort");
+        Assert.Equal(("host1", "running"), ((string?)vm["host"], (string?)vm["state"]));
+    }
+
+    [Fact]
+    public async Task A_migrations_own_timeout_aborts_it_before_the_fleets_and_the_VM_stays_on_its_source()
+    {
+        var record = await MigrateHot("hot-timed", "abort", timeout: "1s");
+
+        Assert.Equal("cancelled", (string?)record["status"]);
+        Assert.Equal("completion timeout (1 s, migrate --timeout) expired: migration aborted, the VM stays on host1", (string?)record["reason"]);
+        var vm = await cluster.Get("/vms/hot-timed");
         Assert.Equal(("host1", "running"), ((string?)vm["host"], (string?)vm["state"]));
     }
 

@@ -28,6 +28,8 @@ public static class FleetEvents
     /// <param name="Parameters">Parameters of this migration only; null or empty: the VM's own.</param>
     /// <param name="OnTimeout">"abort" or "pause" (KubeVirt's completion and progress timeouts).</param>
     /// <param name="Evacuation">The host whose evacuation this move belongs to, if any.</param>
+    /// <param name="TimeoutMs">Its own completion timeout in ms (<c>migrate --timeout</c>); null, as in journals written before it: the
+    /// fleet's per-GiB rule.</param>
     public sealed record MigrationQueued(
         string Id,
         string Vm,
@@ -39,7 +41,8 @@ public static class FleetEvents
         string? Capabilities,
         IReadOnlyList<Setting>? Parameters,
         string OnTimeout,
-        string? Evacuation) : IFleetEvent;
+        string? Evacuation,
+        long? TimeoutMs = null) : IFleetEvent;
 
     /// <summary>The migration holds its permits; written before the source host is asked to start, so no migration runs unrecorded.</summary>
     public sealed record PermitGranted(string Vm, string Id, DateTimeOffset At) : IFleetEvent;

@@ -6,6 +6,7 @@ namespace Orchestrator.Actors.Fleet.Journal;
 /// <param name="StartedAt">When its permit was granted (the completion timeout counts from here); null while queued.</param>
 /// <param name="Intervention">Why the fleet stepped in, once it has; its record keeps this reason.</param>
 /// <param name="Redirected">Cancelled because its destination began to drain: an evacuation move is planned again at once.</param>
+/// <param name="Timeout">Its own completion timeout (<c>migrate --timeout</c>); null: the fleet's per-GiB rule.</param>
 internal sealed record FleetMigration(
     MigrationId Id,
     string Vm,
@@ -20,7 +21,8 @@ internal sealed record FleetMigration(
     string? Evacuation,
     DateTimeOffset? StartedAt = null,
     string? Intervention = null,
-    bool Redirected = false)
+    bool Redirected = false,
+    TimeSpan? Timeout = null)
 {
     public bool Started => StartedAt is not null;
 
@@ -28,12 +30,12 @@ internal sealed record FleetMigration(
         new MigrationId(q.Id), q.Vm, q.Source, q.Destination, ContractNames.Kind(q.Kind), q.Size, q.AdmittedAt,
         q.Capabilities is null ? null : MigrationCapabilities.ParseList(q.Capabilities),
         q.Parameters?.Select(p => (p.Name, p.Value)).ToArray(),
-        ContractNames.OnTimeout(q.OnTimeout), q.Evacuation);
+        ContractNames.OnTimeout(q.OnTimeout), q.Evacuation, Timeout: q.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null);
 
     public MigrationQueued ToEvent() => new(
         Id.Value, Vm, Source, Destination, ContractNames.Of(Kind), Size, AdmittedAt,
         Capabilities?.ToString(), Parameters?.Select(p => new Setting(p.Name, p.Value)).ToArray(),
-        ContractNames.Of(OnTimeout), Evacuation);
+        ContractNames.Of(OnTimeout), Evacuation, Timeout is { } t ? (long)t.TotalMilliseconds : null);
 }
 
 /// <summary>A finished migration: what it was and how it ended.</summary>

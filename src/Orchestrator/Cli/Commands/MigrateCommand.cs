@@ -11,7 +11,7 @@ internal static class MigrateCommand
 
     public static async Task<int> Run(IReadOnlyList<string> args, ClientContext c)
     {
-        var a = Arguments.Parse(args, ["--to", "--capabilities", .. ParameterOptions], ["--wait", "--json"], positionals: true)
+        var a = Arguments.Parse(args, ["--to", "--capabilities", "--timeout", "--timeout-action", .. ParameterOptions], ["--wait", "--json"], positionals: true)
             .WithAtMostPositionals(1);
         var name = a.Positional(0, "VM name: migrate NAME --to HOST");
         var body = new JsonObject { ["to"] = a.Required("--to") };
@@ -23,6 +23,21 @@ internal static class MigrateCommand
                 throw new MigrationArgumentException(error);
             body["capabilities"] = list;
         }
+        // virsh's --timeout and --timeout-suspend: the fleet aborts (or pauses the guest) when the migration has not completed in time.
+        if (a.Value("--timeout") is { } timeout)
+        {
+            try
+            {
+                _ = Api.MigrationInput.Timeout(timeout);
+            }
+            catch (Api.ApiInputException)
+            {
+                throw new UsageException($"Invalid --timeout '{timeout}': use a duration with its unit, e.g. 30s or 2min");
+            }
+            body["timeout"] = timeout;
+        }
+        if (a.Value("--timeout-action") is { } action)
+            body["timeout-action"] = action is "abort" or "pause" ? action : throw new UsageException($"Invalid --timeout-action '{action}': use abort or pause");
         var parameters = ParameterOptions.Where(o => a.Value(o) is not null).Select(o => KeyValuePair.Create(o[2..], a.Value(o)!)).ToArray();
         _ = parameters.Aggregate(new MigrationParameters(), (checking, p) => checking.With(p.Key, p.Value));
         if (parameters.Length > 0)
