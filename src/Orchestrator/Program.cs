@@ -16,8 +16,8 @@ public static class Program
                   --ram SIZE (256MiB)  --vfio SIZE (300MiB)  --vfio-alloc MS (1480)  --vgpu SIZE (64MiB)
                   --dirty-rate RATE (32MiB/s)  --capabilities LIST  --dest-capabilities LIST
                   (default return-path,switchover-ack; 'none' for all off)
-                  --downtime-limit MS (300)  --max-bandwidth BYTES/S (134217728; 0 = unlimited)
-                  --switchover-ack-timeout MS (60000; 0 = no limit)  --timeout DURATION (600s)  --json
+                  --downtime-limit MS (300)  --max-bandwidth RATE (128MiB/s; bytes/s, 10MiB/s, 100mbit; 0 = unlimited)
+                  --switchover-ack-timeout MS (60000; 0 = no limit)  --timeout DURATION (600s; a bare number is seconds)  --json
                   --continue-after DURATION|enter  (pause-before-switchover: when to send migrate-continue;
                   default Enter on a terminal, else at once)
           bench   measure stream throughput (Akka.Remote and multifd) against raw TCP, and downtime with

@@ -36,7 +36,7 @@ public sealed record MigrationParameters(
         return key switch
         {
             "downtime-limit" => this with { DowntimeLimit = Integer(name, value, 0, MaxDowntimeLimit, " ms") },
-            "max-bandwidth" => this with { MaxBandwidth = Integer(name, value, 0, long.MaxValue, " bytes/second") },
+            "max-bandwidth" => this with { MaxBandwidth = Bandwidth(name, value) },
             "avail-switchover-bandwidth" => this with { AvailSwitchoverBandwidth = Integer(name, value, 0, long.MaxValue, " bytes/second") },
             "throttle-trigger-threshold" => this with { ThrottleTriggerThreshold = (int)Integer(name, value, 1, 100, "") },
             "cpu-throttle-initial" => this with { CpuThrottleInitial = (int)Integer(name, value, 1, 99, "") },
@@ -55,6 +55,12 @@ public sealed record MigrationParameters(
         && parsed is >= 1 and <= MaxMultifdChannels
             ? parsed
             : throw new MigrationArgumentException($"Parameter '{name}' expects a value between 1 and {MaxMultifdChannels}");
+
+    /// <summary>Bytes per second as QMP takes them, or a rate with its unit (<c>10MiB/s</c>, <c>100mbit</c>), as HMP takes suffixes.</summary>
+    private static long Bandwidth(string name, string value) =>
+        long.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var bytes) ? bytes
+        : value.Any(char.IsLetter) && Devices.Units.Quantity.Rate(value) is { } rate ? rate
+        : throw new MigrationArgumentException($"Parameter '{name}' expects an integer in the range of 0 to {long.MaxValue} bytes/second, or a rate such as 10MiB/s or 100mbit");
 
     private static long Integer(string name, string value, long min, long max, string unit)
     {

@@ -12,12 +12,12 @@ public static class MigrationInput
         return changes;
     }
 
-    /// <summary>A migration's completion timeout (virsh's <c>migrate --timeout</c>): a duration with its unit, <c>500ms</c>, <c>30s</c>, <c>2min</c>.</summary>
-    /// <exception cref="ApiInputException">Not a duration with a unit, or not positive.</exception>
+    /// <summary>A migration's completion timeout (virsh's <c>migrate --timeout</c>): <c>30s</c>, <c>2min</c>, <c>500ms</c>, a bare number in seconds.</summary>
+    /// <exception cref="ApiInputException">Not a duration, or not positive.</exception>
     public static TimeSpan Timeout(string text) =>
-        !double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out _) && Quantity.Duration(text) is { } t && t > TimeSpan.Zero
+        Quantity.Duration(text, bare: "s") is { } t && t > TimeSpan.Zero
             ? t
-            : throw new ApiInputException($"Field 'timeout' must be a duration with its unit, e.g. 30s or 2min, not '{NameRule.Shown(text)}'");
+            : throw new ApiInputException($"Field 'timeout' must be a positive duration: seconds (30 or 30s), minutes (2min) or milliseconds, not '{NameRule.Shown(text)}'");
 
     /// <summary>A comma list of capabilities that are on (<c>none</c> for all off), checked as QEMU's migrate_caps_check.</summary>
     public static MigrationCapabilities Capabilities(string list)

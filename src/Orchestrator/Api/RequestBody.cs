@@ -103,7 +103,7 @@ public sealed class RequestBody(JsonObject body)
 
     public long Rate(string field, long fallback) => Parsed(field, Quantity.Rate, ByteUnits.RateProblem) ?? fallback;
 
-    public TimeSpan Duration(string field, TimeSpan fallback) => Parsed(field, Quantity.Duration, ByteUnits.DurationProblem) ?? fallback;
+    public TimeSpan Duration(string field, TimeSpan fallback) => Parsed(field, Quantity.Duration, (text, option) => ByteUnits.DurationProblem(text, option)) ?? fallback;
 
     /// <summary>Null when absent; the command line's text when malformed.</summary>
     private T? Parsed<T>(string field, Func<string, T?> parse, Func<string, string, string?> problem) where T : struct =>

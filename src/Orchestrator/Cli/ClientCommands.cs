@@ -34,9 +34,9 @@ public static class ClientCommands
                                                   --vgpu SIZE  --dirty-rate RATE (defaults as in demo; SIZE 0 leaves a device out)
           vm list [--json]  |  vm show NAME [--json]  |  vm delete NAME  |  vm resume NAME
           migrate NAME --to HOST                  start a live migration; --capabilities LIST  --downtime-limit MS
-                                                  --max-bandwidth BYTES/S  --switchover-ack-timeout MS
-                                                  --timeout DURATION (e.g. 2min: not completed by then, the fleet
-                                                  aborts it)  --timeout-action abort|pause (pause: stop the guest so it converges)
+                                                  --max-bandwidth RATE (bytes/s, 10MiB/s, 100mbit)  --switchover-ack-timeout MS
+                                                  --timeout DURATION (2min, or seconds: not completed by then, the
+                                                  fleet aborts it)  --timeout-action abort|pause (pause: stop the guest so it converges)
                                                   --wait (follow it to its end)  --json
           query-migrate NAME [--json]             the VM's latest migration, as QEMU's query-migrate
           migrate-cancel NAME  |  migrate-continue NAME

@@ -53,7 +53,7 @@ public sealed record DemoOptions(
         if (a.Value("--dirty-rate") is { } rate) o = o with { DirtyRate = ByteUnits.ParseRate(rate, "--dirty-rate") };
         if (a.Value("--capabilities") is { } caps) o = o with { Capabilities = MigrationCapabilities.ParseList(caps) };
         if (a.Value("--dest-capabilities") is { } dest) o = o with { DestinationCapabilities = MigrationCapabilities.ParseList(dest) };
-        if (a.Value("--timeout") is { } timeout) o = o with { Timeout = ByteUnits.ParseDuration(timeout, "--timeout") };
+        if (a.Value("--timeout") is { } timeout) o = o with { Timeout = ByteUnits.ParseDuration(timeout, "--timeout", bare: "s") };
         o = o with { ContinueAfter = a.Value("--continue-after") is { } after ? ContinuePolicy(after) : terminal ? null : TimeSpan.Zero };
         var parameters = o.Parameters;
         foreach (var name in new[] { "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--multifd-channels" })

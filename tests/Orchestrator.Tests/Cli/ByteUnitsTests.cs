@@ -1,3 +1,4 @@
+using Orchestrator.Actors.Migration;
 using Orchestrator.Cli;
 using Xunit;
 
@@ -12,12 +13,36 @@ public sealed class ByteUnitsTests
     [InlineData("4096", 4096)]
     [InlineData("0", 0)]
     [InlineData("1.5KiB", 1536)]
-    public void Sizes_use_binary_units(string text, long bytes) => Assert.Equal(bytes, ByteUnits.ParseSize(text, "--ram"));
+    [InlineData("256MB", 256_000_000)]
+    [InlineData("2GB", 2_000_000_000)]
+    [InlineData("1TB", 1_000_000_000_000)]
+    public void Sizes_are_binary_with_QEMUs_suffixes_and_decimal_where_they_say_so(string text, long bytes) =>
+        Assert.Equal(bytes, ByteUnits.ParseSize(text, "--ram"));
 
     [Theory]
     [InlineData("32MiB/s", 32L << 20)]
+    [InlineData("32MiB", 32L << 20)]
     [InlineData("1000", 1000)]
-    public void Rates_are_bytes_per_second(string text, long bytes) => Assert.Equal(bytes, ByteUnits.ParseRate(text, "--dirty-rate"));
+    [InlineData("100mbit", 12_500_000)]
+    [InlineData("1gbit", 125_000_000)]
+    [InlineData("500kbit/s", 62_500)]
+    public void Rates_are_bytes_per_second_or_bits_as_tc_writes_them(string text, long bytes) =>
+        Assert.Equal(bytes, ByteUnits.ParseRate(text, "--dirty-rate"));
+
+    [Theory]
+    [InlineData("5", 5_000)]
+    [InlineData("2min", 120_000)]
+    [InlineData("500ms", 500)]
+    public void A_timeouts_bare_number_is_seconds_as_virshs(string text, double ms) =>
+        Assert.Equal(ms, ByteUnits.ParseDuration(text, "--timeout", bare: "s").TotalMilliseconds);
+
+    [Theory]
+    [InlineData("10MiB", 10L << 20)]
+    [InlineData("10MiB/s", 10L << 20)]
+    [InlineData("100mbit", 12_500_000)]
+    [InlineData("1048576", 1_048_576)]
+    public void Max_bandwidth_takes_a_rate_with_its_unit_or_QMPs_bytes_per_second(string text, long bytes) =>
+        Assert.Equal(bytes, new MigrationParameters().With("max-bandwidth", text).MaxBandwidth);
 
     [Theory]
     [InlineData("1480", 1480)]

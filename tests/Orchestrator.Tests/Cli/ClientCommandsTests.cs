@@ -270,8 +270,8 @@ public sealed class ClientCommandsTests : ClientCommandTests
     }
 
     [Theory]
-    [InlineData("Invalid --timeout '5': use a duration with its unit, e.g. 30s or 2min", "--timeout", "5")]
-    [InlineData("Invalid --timeout 'soon': use a duration with its unit, e.g. 30s or 2min", "--timeout", "soon")]
+    [InlineData("Invalid --timeout '0': use a positive duration, seconds (30 or 30s), minutes (2min) or milliseconds (500ms)", "--timeout", "0")]
+    [InlineData("Invalid --timeout 'soon': use a positive duration, seconds (30 or 30s), minutes (2min) or milliseconds (500ms)", "--timeout", "soon")]
     [InlineData("Invalid --timeout-action 'suspend': use abort or pause", "--timeout-action", "suspend")]
     public async Task Migrate_timeout_input_is_checked_before_any_request_with_exit_2(string message, string option, string value)
     {

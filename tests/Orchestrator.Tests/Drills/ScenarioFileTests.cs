@@ -58,10 +58,11 @@ public sealed class ScenarioFileTests
     }
 
     [Theory]
-    [InlineData("256MB", "4MB/s", "2min")]
-    [InlineData("256M", "4M/s", "120s")]
-    [InlineData("268435456", "4194304", "120000")]
-    public void Sizes_rates_and_durations_read_as_the_CLI_reads_them(string ram, string rate, string within)
+    [InlineData("256MiB", "4MiB/s", "2min", 256L << 20, 4L << 20)]
+    [InlineData("256M", "4M/s", "120s", 256L << 20, 4L << 20)]
+    [InlineData("268435456", "4194304", "120000", 256L << 20, 4L << 20)]
+    [InlineData("256MB", "32mbit", "2min", 256_000_000, 4_000_000)]
+    public void Sizes_rates_and_durations_read_as_the_CLI_reads_them(string ram, string rate, string within, long bytes, long perSecond)
     {
         var scenario = ScenarioFile.Parse($$"""
             name: units
@@ -74,7 +75,7 @@ public sealed class ScenarioFileTests
 
         var vm = scenario.Vms.Single();
         Assert.Equal((Orchestrator.Cli.ByteUnits.ParseSize(ram, "--ram"), Orchestrator.Cli.ByteUnits.ParseRate(rate, "--dirty-rate")), (vm.Ram, vm.DirtyRate));
-        Assert.Equal((256L << 20, 4L << 20), (vm.Ram, vm.DirtyRate));
+        Assert.Equal((bytes, perSecond), (vm.Ram, vm.DirtyRate));
         Assert.Equal(TimeSpan.FromMinutes(2), ((WaitForMigrationStep)scenario.Steps.Single()).Within);
     }
 

@@ -27,7 +27,7 @@ public sealed class ControlTests(ITestOutputHelper output) : TwoNodeTestKit(outp
     [Theory]
     [InlineData("downtime-limit", "2000001", "Parameter 'downtime-limit' expects an integer in the range of 0 to 2000000 ms")]
     [InlineData("downtime_limit", "-1", "Parameter 'downtime_limit' expects an integer in the range of 0 to 2000000 ms")]
-    [InlineData("max-bandwidth", "-5", "Parameter 'max-bandwidth' expects an integer in the range of 0 to 9223372036854775807 bytes/second")]
+    [InlineData("max-bandwidth", "-5", "Parameter 'max-bandwidth' expects an integer in the range of 0 to 9223372036854775807 bytes/second, or a rate such as 10MiB/s or 100mbit")]
     [InlineData("avail-switchover-bandwidth", "x", "Parameter 'avail-switchover-bandwidth' expects an integer in the range of 0 to 9223372036854775807 bytes/second")]
     [InlineData("throttle-trigger-threshold", "0", "Parameter 'throttle-trigger-threshold' expects an integer in the range of 1 to 100")]
     [InlineData("cpu-throttle-initial", "100", "Parameter 'cpu-throttle-initial' expects an integer in the range of 1 to 99")]

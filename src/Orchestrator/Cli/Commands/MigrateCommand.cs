@@ -32,7 +32,7 @@ internal static class MigrateCommand
             }
             catch (Api.ApiInputException)
             {
-                throw new UsageException($"Invalid --timeout '{timeout}': use a duration with its unit, e.g. 30s or 2min");
+                throw new UsageException($"Invalid --timeout '{timeout}': use a positive duration, seconds (30 or 30s), minutes (2min) or milliseconds (500ms)");
             }
             body["timeout"] = timeout;
         }
