@@ -18,11 +18,12 @@ public static class Program
                   (default return-path,switchover-ack; 'none' for all off)
                   --downtime-limit MS (300)  --max-bandwidth RATE (128MiB/s; bytes/s, 10MiB/s, 100mbit; 0 = unlimited)
                   --switchover-ack-timeout MS (60000; 0 = no limit)  --timeout DURATION (600s; a bare number is seconds)  --json
+                  --verbose (Akka's own log of both nodes on stderr; silent without)
                   --continue-after DURATION|enter  (pause-before-switchover: when to send migrate-continue;
                   default Enter on a terminal, else at once)
           bench   measure stream throughput (Akka.Remote and multifd) against raw TCP, and downtime with
                   switchover-ack on and off, each with and without multifd
-                  --quick  --runs N  --chunk SIZE  --window N  --fixed-window  --multifd-channels N (2)  --json
+                  --quick  --runs N  --chunk SIZE  --window N  --fixed-window  --multifd-channels N (2)  --json  --verbose
           node    run a node of a cluster: one per host, with the HTTP API
                   --name HOST  --hostname 127.0.0.1  --port 4053  --seed HOST:PORT (repeatable)
                   --api http://127.0.0.1:8080  --capabilities LIST  --capacity 8GiB

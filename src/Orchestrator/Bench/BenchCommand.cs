@@ -19,7 +19,7 @@ public static class BenchCommand
         var raw = new List<double>();
         var akka = new List<double>();
         var multifd = new List<double>();
-        var stream = StreamOnly(streamBytes) with { Precopy = options.Precopy };
+        var stream = StreamOnly(streamBytes) with { Precopy = options.Precopy, Verbose = options.Verbose };
         for (var run = 0; run < options.Runs; run++)
         {
             var info = await DemoCommand.Migrate(stream, _ => { }, CancellationToken.None);
@@ -37,7 +37,7 @@ public static class BenchCommand
         var demo = (options.Quick
             ? DemoOptions.Default with { Ram = 64L << 20, Vfio = 64L << 20, Vgpu = 16L << 20 }
             : DemoOptions.Default) with
-        { Precopy = options.Precopy };
+        { Precopy = options.Precopy, Verbose = options.Verbose };
         say($"2. Downtime of the demo VM (ram {ByteUnits.Format(demo.Ram)}, vfio {ByteUnits.Format(demo.Vfio)} with {demo.VfioAllocation.TotalMilliseconds:0} ms allocation, vgpu {ByteUnits.Format(demo.Vgpu)}), downtime-limit {demo.Parameters.DowntimeLimit} ms");
         var headline = new Dictionary<string, (double On, double Off)>();
         foreach (var (path, shaped) in new[] { ("Akka.Remote", demo), ($"multifd x{channels}", WithMultifd(demo, channels)) })

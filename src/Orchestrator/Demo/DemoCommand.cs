@@ -19,13 +19,17 @@ public static class DemoCommand
         return info.Status == MigrationStatus.Completed ? 0 : 1;
     }
 
+    /// <summary>A demo node: Akka's log on stderr with <see cref="DemoOptions.Verbose"/>, else nowhere (its host has no log provider).</summary>
+    internal static OrchestratorOptions NodeOptions(string name, MigrationSettings settings, DemoOptions options) =>
+        new(name) { Migration = settings, StandardErrorLog = options.Verbose };
+
     /// <summary>Runs one demo migration to its end and returns the final query-migrate.</summary>
     /// <param name="continuation">When a migration paused before switchover continues; null: after <see cref="DemoOptions.ContinueAfter"/>, or at once.</param>
     public static async Task<MigrationInfo> Migrate(DemoOptions options, Action<string> progress, CancellationToken cancel, Continuation? continuation = null)
     {
         var settings = MigrationSettings.Default with { Precopy = options.Precopy ?? MigrationSettings.Default.Precopy };
-        var source = await MigrationNode.Start("source", new OrchestratorOptions("source") { Migration = settings }, cancel);
-        var destination = await MigrationNode.Start("destination", new OrchestratorOptions("destination") { Migration = settings }, cancel);
+        var source = await MigrationNode.Start("source", NodeOptions("source", settings, options), cancel);
+        var destination = await MigrationNode.Start("destination", NodeOptions("destination", settings, options), cancel);
         try
         {
             return await Migrate(options, source, destination, progress, continuation ?? new Continuation(options.ContinueAfter ?? TimeSpan.Zero, TextReader.Null, progress), cancel);

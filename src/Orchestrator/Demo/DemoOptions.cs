@@ -5,6 +5,8 @@ using Orchestrator.Devices.Machine;
 namespace Orchestrator.Demo;
 
 /// <summary>The demo VM and migration settings; the defaults are the seed's: a 300 MiB mlx5 VF whose allocation takes 1480 ms.</summary>
+/// <param name="Verbose">Akka's own log (warnings and errors of both nodes) on stderr; without it that log stays silent, as the demo's
+/// output already says how the migration ended and why.</param>
 public sealed record DemoOptions(
     long Ram,
     long Vfio,
@@ -18,7 +20,8 @@ public sealed record DemoOptions(
     bool Json,
     PrecopyProtocol.Settings? Precopy = null,
     TimeSpan? ContinueAfter = null,
-    int? DestinationMultifdChannels = null)
+    int? DestinationMultifdChannels = null,
+    bool Verbose = false)
 {
     /// <summary>The destination's multifd-channels: as the source's unless set apart (it is not negotiated, as in QEMU).</summary>
     public int DestinationChannels => DestinationMultifdChannels ?? Parameters.MultifdChannels;
@@ -44,8 +47,8 @@ public sealed record DemoOptions(
             "--ram", "--vfio", "--vfio-alloc", "--vgpu", "--dirty-rate", "--capabilities", "--dest-capabilities",
             "--downtime-limit", "--max-bandwidth", "--switchover-ack-timeout", "--timeout", "--continue-after",
             "--multifd-channels", "--dest-multifd-channels",
-        ], ["--json"]);
-        var o = Default;
+        ], ["--json", "--verbose"]);
+        var o = Default with { Verbose = a.Has("--verbose") };
         if (a.Value("--ram") is { } ram) o = o with { Ram = ByteUnits.ParseSize(ram, "--ram") };
         if (a.Value("--vfio") is { } vfio) o = o with { Vfio = ByteUnits.ParseSize(vfio, "--vfio") };
         if (a.Value("--vfio-alloc") is { } alloc) o = o with { VfioAllocation = ByteUnits.ParseDuration(alloc, "--vfio-alloc") };

@@ -138,6 +138,18 @@ public sealed class DemoCommandTests
     }
 
     [Fact]
+    public void Akkas_own_log_reaches_stderr_only_with_verbose_and_a_timeouts_bare_number_is_seconds()
+    {
+        var settings = Orchestrator.Actors.Migration.MigrationSettings.Default;
+        var quiet = Orchestrator.Demo.DemoOptions.Parse(["--timeout", "5"]);
+        var verbose = Orchestrator.Demo.DemoOptions.Parse(["--verbose"]);
+
+        Assert.False(Orchestrator.Demo.DemoCommand.NodeOptions("source", settings, quiet).StandardErrorLog);
+        Assert.True(Orchestrator.Demo.DemoCommand.NodeOptions("source", settings, verbose).StandardErrorLog);
+        Assert.Equal(TimeSpan.FromSeconds(5), quiet.Timeout);
+    }
+
+    [Fact]
     public void By_default_a_pause_waits_for_Enter_on_a_terminal_and_for_nothing_otherwise()
     {
         Assert.Null(Orchestrator.Demo.DemoOptions.Parse([], terminal: true).ContinueAfter);
