@@ -104,12 +104,9 @@ if [[ $QEMU == 1 ]]; then
     echo "peer: $("$QEMU_BIN" --version | head -1), accel $ACCEL$([[ $ACCEL == tcg ]] && echo ' (/dev/kvm not usable here: TCG is far slower than KVM)')"
 fi
 
-if [[ $BUILD == 1 ]]; then
-    echo "building Release (once; not measured)"
-    (cd "$ROOT" && flock /tmp/orch-build.lock dotnet build -c Release -m:1 -v q -nologo src/Orchestrator >"$DIR/build.log" 2>&1) ||
-        { tail -20 "$DIR/build.log" >&2; echo "build failed" >&2; exit 1; }
-fi
-[[ -f "$BIN" ]] || { echo "no build at $BIN (build it, or drop --no-build)" >&2; exit 1; }
+# shellcheck source=SCRIPTDIR/build.sh
+. "$ROOT/deploy/bench/build.sh"
+build_release
 echo "ours: $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?'), $BIN"
 
 if [[ $QEMU == 1 ]]; then

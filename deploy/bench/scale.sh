@@ -70,12 +70,9 @@ trap cleanup EXIT
 trap 'echo "interrupted" >&2; exit 130' INT TERM
 fail() { echo "$1" >&2; [[ -f "${2:-}" ]] && tail -20 "$2" >&2; exit 1; }
 
-if [[ $BUILD == 1 ]]; then
-    echo "building Release (once; not measured)"
-    (cd "$ROOT" && flock /tmp/orch-build.lock dotnet build -c Release -m:1 -v q -nologo src/Orchestrator >"$DIR/build.log" 2>&1) ||
-        { tail -20 "$DIR/build.log" >&2; echo "build failed" >&2; exit 1; }
-fi
-[[ -f "$BIN" ]] || { echo "no build at $BIN (build it, or drop --no-build)" >&2; exit 1; }
+# shellcheck source=SCRIPTDIR/build.sh
+. "$ROOT/deploy/bench/build.sh"
+build_release
 echo "ours: $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo '?'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # Room for the largest VM and for four at once on each side.
