@@ -51,18 +51,14 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
         // The host may also hold VMs of other tests; ours must all be planned.
         Assert.Equal(vms.Order(), plan!["moves"]!.AsArray().Select(m => (string)m!["vm"]!).Where(vms.Contains).Order());
         Assert.Empty(plan["unplaceable"]!.AsArray());
-        var deadline = DateTime.UtcNow.AddSeconds(120);
         var sawQueued = false;
-        while (true)
+        await Eventually.Until(async () =>
         {
             await CheckInvariants(vms);
             var mine = (await cluster.Get("/migrations")).AsArray().Where(m => vms.Contains((string?)m!["vm"])).ToArray();
             sawQueued |= mine.Any(m => (string?)m!["status"] == "queued");
-            if (mine.Length == 12 && mine.All(m => (string?)m!["status"] is "completed" or "failed" or "cancelled"))
-                break;
-            Assert.True(DateTime.UtcNow < deadline, "evacuation still running after 120 s");
-            await Task.Delay(150);
-        }
+            return mine.Length == 12 && mine.All(m => (string?)m!["status"] is "completed" or "failed" or "cancelled");
+        }, TimeSpan.FromSeconds(120), "the evacuation's 12 migrations ended");
         var final = (await cluster.Get("/migrations")).AsArray().Where(m => vms.Contains((string?)m!["vm"])).ToArray();
         Assert.All(final, m =>
         {
@@ -102,17 +98,12 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
         Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/hosts/host4/evacuate")).Status);
         Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host4/evacuate-cancel", """{"abort-running": false}""")).Status);
 
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        JsonNode[] mine;
-        while (true)
+        var mine = await Eventually.Until(async () =>
         {
             await CheckInvariants(vms);
-            mine = (await cluster.Get("/migrations")).AsArray().Where(m => vms.Contains((string?)m!["vm"])).Select(m => m!).ToArray();
-            if (mine.All(m => (string?)m["status"] is "completed" or "failed" or "cancelled"))
-                break;
-            Assert.True(DateTime.UtcNow < deadline, "migrations still running 60 s after the cancel");
-            await Task.Delay(150);
-        }
+            var all = (await cluster.Get("/migrations")).AsArray().Where(m => vms.Contains((string?)m!["vm"])).Select(m => m!).ToArray();
+            return all.All(m => (string?)m["status"] is "completed" or "failed" or "cancelled") ? all : null;
+        }, TimeSpan.FromSeconds(60), () => "migrations still running 60 s after the cancel");
         var cancelled = mine.Where(m => (string?)m["status"] == "cancelled").ToArray();
         var completed = mine.Where(m => (string?)m["status"] == "completed").ToArray();
         Assert.Equal(6, cancelled.Length + completed.Length);
@@ -141,22 +132,18 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
         var moves = plan!["moves"]!.AsArray().Select(m => (string)m!["vm"]!).ToArray();
         Assert.InRange(moves.Length, 1, 4);
         Assert.True((double)plan["spread-after"]! < (double)plan["spread-before"]!, plan.ToJsonString());
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
+        var seen = "";
+        var records = await Eventually.Until(async () =>
         {
             await CheckInvariants(moves);
             // The newest record of each moved VM (the list is newest first): a VM of another test may have migrated before.
-            var records = (await cluster.Get("/migrations")).AsArray()
+            var newest = (await cluster.Get("/migrations")).AsArray()
                 .Where(m => moves.Contains((string?)m!["vm"]) && (string?)m["kind"] == "user")
                 .GroupBy(m => (string?)m!["vm"]).Select(g => g.First()).ToArray();
-            if (records.Length == moves.Length && records.All(m => (string?)m!["status"] is "completed" or "failed" or "cancelled"))
-            {
-                Assert.All(records, m => Assert.Equal("completed", (string?)m!["status"]));
-                break;
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"rebalance still running after 90 s: {string.Join("; ", records.Select(m => m!.ToJsonString()))}");
-            await Task.Delay(200);
-        }
+            seen = string.Join("; ", newest.Select(m => m!.ToJsonString()));
+            return newest.Length == moves.Length && newest.All(m => (string?)m!["status"] is "completed" or "failed" or "cancelled") ? newest : null;
+        }, TimeSpan.FromSeconds(90), () => $"rebalance still running: {seen}", every: TimeSpan.FromMilliseconds(200));
+        Assert.All(records, m => Assert.Equal("completed", (string?)m!["status"]));
         var after = await Spread();
         Assert.True(after < before, $"spread {before:P1} -> {after:P1}");
     }
@@ -210,18 +197,14 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
         Assert.True(started == 202, admitted?.ToJsonString());
         Assert.Equal(202, (await cluster.Send(HttpMethod.Post, "/hosts/host2/evacuate")).Status);
 
-        var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (true)
+        await Eventually.Until(async () =>
         {
             await CheckInvariants(["inbound1"]);
             var evacuating = (await cluster.Get("/migrations")).AsArray().Any(m => (string?)m!["kind"] == "evacuation" && (string?)m["source"] == "host2"
                 && (string?)m["status"] is not ("completed" or "failed" or "cancelled"));
             var inbound = (await cluster.Get("/vms/inbound1/migration")).AsObject();
-            if (!evacuating && (string?)inbound["status"] is "completed" or "failed" or "cancelled")
-                break;
-            Assert.True(DateTime.UtcNow < deadline, "still migrating after 90 s");
-            await Task.Delay(150);
-        }
+            return !evacuating && (string?)inbound["status"] is "completed" or "failed" or "cancelled";
+        }, TimeSpan.FromSeconds(90), "the evacuation of host2 and the migration into it ended");
         var record = (await cluster.Get("/migrations")).AsArray().First(m => (string?)m!["vm"] == "inbound1" && (string?)m["kind"] == "user")!;
         Assert.Equal("cancelled", (string?)record["status"]);
         Assert.Contains("host host2 is being evacuated: nothing new lands there", (string?)record["reason"]);
@@ -252,13 +235,11 @@ public sealed class FleetTests(FourNodeCluster cluster) : IClassFixture<FourNode
         Assert.Equal(409, created);
         Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host4/evacuate-cancel", """{"abort-running": true}""")).Status);
         Assert.Equal(200, (await cluster.Send(HttpMethod.Post, "/hosts/host4/undrain")).Status);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await cluster.Get("/migrations")).AsArray().Any(m => vms.Contains((string?)m!["vm"]) && (string?)m["status"] is not ("completed" or "failed" or "cancelled")))
+        await Eventually.Until(async () =>
         {
             await CheckInvariants(vms);
-            Assert.True(DateTime.UtcNow < deadline, "migrations still running 60 s after the cancel");
-            await Task.Delay(150);
-        }
+            return !(await cluster.Get("/migrations")).AsArray().Any(m => vms.Contains((string?)m!["vm"]) && (string?)m["status"] is not ("completed" or "failed" or "cancelled"));
+        }, TimeSpan.FromSeconds(60), "every migration ended after the cancel");
         // The moves that ran (ours, 32 MiB at 4 MiB/s, outlast the cancel; or VMs other tests left on host4) say why they
         // were cancelled, in the record and in query-migrate.
         var records = (await cluster.Get("/migrations")).AsArray().Where(m => (string?)m!["source"] == "host4" && (string?)m["kind"] == "evacuation").ToArray();
