@@ -34,7 +34,10 @@ internal static class TestSystem
             .Build();
         // Before the TestKit's constructor runs, so synchronously: the ActorSystem is made on this thread.
         host.StartAsync().GetAwaiter().GetResult();
-        return host.Services.GetRequiredService<ActorSystem>();
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        // The TestKit terminates the system at the end of a test; the host that made it goes with it.
+        system.WhenTerminated.ContinueWith(_ => host.Dispose(), TaskScheduler.Default);
+        return system;
     }
 
     /// <summary>A VM host on a TestKit's system, at its well-known path.</summary>
