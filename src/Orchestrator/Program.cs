@@ -41,6 +41,11 @@ public static class Program
             (args.Length == 0 ? Console.Error : Console.Out).WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
+        if (CommandHelp.Asked(args.Skip(1)) && CommandHelp.For(args[0]) is { } help)
+        {
+            Console.Out.WriteLine(help);
+            return 0;
+        }
         // stdout is the command's output alone (demo --json: one JSON object); all else, Akka's shutdown fallback logger too, goes to stderr.
         var output = Console.Out;
         Console.SetOut(Console.Error);
