@@ -9,7 +9,7 @@ namespace Orchestrator;
 public static class Program
 {
     public const string Usage = """
-        usage: orchestrator <command> [options]
+        usage: orchestrator <command> [options]     orchestrator <command> --help     orchestrator --version
 
         commands:
           demo    migrate a VM between two nodes over Akka.Remote on 127.0.0.1, with live progress
@@ -34,8 +34,18 @@ public static class Program
         exit codes: 0 completed (drill: passed), 1 migration failed or cancelled (drill: an expectation failed), 2 invalid arguments or drill file
         """ + "\n" + ClientCommands.Usage;
 
+    /// <summary>The build's version with the commit it was built from (the SDK's informational version, <c>1.0.0+3f2a9c0</c>).</summary>
+    public static string Version =>
+        typeof(Program).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "unknown";
+
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["--version"] or ["version"])
+        {
+            Console.Out.WriteLine($"orchestrator {Version}");
+            return 0;
+        }
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
         {
             (args.Length == 0 ? Console.Error : Console.Out).WriteLine(Usage);

@@ -40,4 +40,8 @@ public sealed class CommandHelpTests
 
     [Fact]
     public void An_unknown_command_has_no_help() => Assert.Null(CommandHelp.For("teleport"));
+
+    [Fact]
+    public void The_version_is_the_builds_with_the_commit_when_built_from_git() =>
+        Assert.Matches(@"^\d+\.\d+\.\d+(\+[0-9a-f]{7,40})?$", Program.Version);
 }
