@@ -240,15 +240,13 @@ public sealed class PagedMemory
 
     private void Store(long page, ReadOnlySpan<byte> content)
     {
-        if (IsZero(content))
-        {
-            // Zero needs no bytes: the page just stops holding content (nothing allocated, nothing touched).
-            if (written.Clear(page))
-                stale.Set(page);
+        // Only where nothing is allocated yet is zero worth a look: the page is zero already, and stays unallocated. Elsewhere the
+        // copy is the whole cost (stream loads are never zero: zero pages travel as markers, LoadZeroPage).
+        var segment = segments[page >> PagesPerSegmentShift];
+        if (segment is null && IsZero(content))
             return;
-        }
 
-        content.CopyTo(PageIn(Segment(page), page));
+        content.CopyTo(PageIn(segment ?? Segment(page), page));
         written.Set(page);
         stale.Set(page);
     }
